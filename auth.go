@@ -1,0 +1,269 @@
+package probonus
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Authenticator adds credentials to a request. The client calls it before every attempt, and only
+// for requests to the base URL's scheme, host and port. WithAPIKey and WithLogin are two
+// implementations; a user can write a third (a token from a vault, say) and pass it to WithAuth.
+type Authenticator interface {
+	// Authenticate sets the credential headers on req. It may block (to fetch a token) until ctx ends.
+	Authenticate(ctx context.Context, req *http.Request) error
+}
+
+// Invalidator is an Authenticator that can recover when the server rejects its credentials
+// (a 401, or a 403 / 422 about credentials). The client calls Invalidate with the rejected request
+// and, when it returns true and the body can be re-sent, replays the request once.
+type Invalidator interface {
+	Invalidate(rejected *http.Request) bool
+}
+
+// apiKeyAuth sends a permanent API token in X-API-Key.
+type apiKeyAuth struct{ key string }
+
+func (a apiKeyAuth) Authenticate(_ context.Context, req *http.Request) error {
+	req.Header.Set("X-API-Key", a.key)
+	return nil
+}
+
+// String never shows the key.
+func (a apiKeyAuth) String() string { return "probonus.APIKey(redacted)" }
+
+// GoString never shows the key.
+func (a apiKeyAuth) GoString() string { return a.String() }
+
+// token is one bearer token as the server issued it.
+type token struct {
+	access    string
+	refresh   string
+	obtained  time.Time
+	expiry    time.Time // zero: unknown, valid until rejected
+	rejected  bool      // the server refused it; refresh before the next use
+	refreshAt time.Time // start refreshing early, in the background, from here
+}
+
+// earlyRefresh is how long before expiry a token is refreshed: a fifth of its lifetime, at most 30s.
+func earlyRefresh(lifetime time.Duration) time.Duration {
+	return min(lifetime/5, 30*time.Second)
+}
+
+// usable reports whether the token can be sent at now.
+func (t *token) usable(now time.Time) bool {
+	return t != nil && !t.rejected && (t.expiry.IsZero() || now.Before(t.expiry))
+}
+
+// flight is one login or refresh under way; every waiter shares its result.
+type flight struct {
+	done chan struct{}
+	tok  *token
+	err  error
+}
+
+// loginAuth logs in with a login and password, keeps the bearer token, refreshes it before it
+// expires and when the server rejects it, and logs in again when the refresh fails. However many
+// goroutines need a new token at once, one request goes out; each waits on its own context.
+type loginAuth struct {
+	login, password string
+	c               *Client // set by New: login and refresh go through the client's request path
+	now             func() time.Time
+
+	mu     sync.Mutex
+	tok    *token
+	flight *flight
+}
+
+// String never shows the password or tokens.
+func (a *loginAuth) String() string { return "probonus.Login(" + a.login + ", password redacted)" }
+
+// GoString never shows the password or tokens.
+func (a *loginAuth) GoString() string { return a.String() }
+
+func (a *loginAuth) Authenticate(ctx context.Context, req *http.Request) error {
+	t, err := a.token(ctx)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+t.access)
+	return nil
+}
+
+// Invalidate marks the token the rejected request carried as refused, so the next Authenticate
+// refreshes it. A request that carried an older token changes nothing: a new one is already there.
+func (a *loginAuth) Invalidate(rejected *http.Request) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tok != nil && rejected.Header.Get("Authorization") == "Bearer "+a.tok.access {
+		a.tok.rejected = true
+	}
+	return true
+}
+
+// token returns a usable token, starting a login or refresh when there is none; a token in its
+// early-refresh window is returned at once while the refresh runs in the background.
+func (a *loginAuth) token(ctx context.Context) (*token, error) {
+	now := a.now()
+	a.mu.Lock()
+	t, f := a.tok, a.flight
+	if t.usable(now) {
+		if f == nil && !t.refreshAt.IsZero() && !now.Before(t.refreshAt) {
+			a.start(ctx, t)
+		}
+		a.mu.Unlock()
+		return t, nil
+	}
+	if f == nil {
+		f = a.start(ctx, t)
+	}
+	a.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.tok, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// start runs one login or refresh in its own goroutine, detached from the caller's cancellation
+// (other callers share its result) but bounded in time. Call with a.mu held.
+func (a *loginAuth) start(ctx context.Context, old *token) *flight {
+	f := &flight{done: make(chan struct{})}
+	a.flight = f
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*a.c.timeout)
+	go func() {
+		defer cancel()
+		tok, err := a.fetch(ctx, old)
+		a.mu.Lock()
+		if err == nil {
+			a.tok = tok
+		}
+		a.flight = nil
+		f.tok, f.err = tok, err
+		a.mu.Unlock()
+		close(f.done)
+	}()
+	return f
+}
+
+// fetch refreshes when there is a refresh token, and logs in when there is none or the refresh failed.
+func (a *loginAuth) fetch(ctx context.Context, old *token) (*token, error) {
+	if old != nil && old.refresh != "" {
+		tok, err := a.request(ctx, epRefreshToken, map[string]string{"refreshToken": old.refresh}, old.refresh)
+		if err == nil {
+			if tok.refresh == "" {
+				tok.refresh = old.refresh
+			}
+			return tok, nil
+		}
+		if ctx.Err() != nil {
+			return nil, &AuthError{Op: "refresh", Err: err}
+		}
+	}
+	tok, err := a.request(ctx, epLogin, map[string]string{"login": a.login, "password": a.password}, a.password)
+	if err != nil {
+		return nil, &AuthError{Op: "login", Err: err}
+	}
+	return tok, nil
+}
+
+// tokenResponse accepts the camelCase and snake_case spellings of a login or refresh response.
+type tokenResponse struct {
+	AccessToken       string      `json:"accessToken"`
+	AccessTokenSnake  string      `json:"access_token"`
+	RefreshToken      string      `json:"refreshToken"`
+	RefreshTokenSnake string      `json:"refresh_token"`
+	ExpiresIn         json.Number `json:"expiresIn"`
+	ExpiresInSnake    json.Number `json:"expires_in"`
+	TokenType         string      `json:"tokenType"` // "bearer"; read so strict decoding knows it
+	TokenTypeSnake    string      `json:"token_type"`
+}
+
+func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret string) (*token, error) {
+	var resp tokenResponse
+	sent := a.now()
+	err := a.c.send(ctx, &call{endpoint: ep, in: body, noAuth: true}, &resp)
+	if err != nil {
+		return nil, redactError(err, secret)
+	}
+	t := &token{
+		access:   firstNonEmpty(resp.AccessToken, resp.AccessTokenSnake),
+		refresh:  firstNonEmpty(resp.RefreshToken, resp.RefreshTokenSnake),
+		obtained: sent,
+	}
+	if t.access == "" {
+		return nil, &DecodeError{StatusCode: http.StatusOK, Method: ep.method, Path: ep.path,
+			Err: errors.New("no accessToken in the response")}
+	}
+	if secs, err := firstNonEmpty(resp.ExpiresIn, resp.ExpiresInSnake).Float64(); err == nil && secs > 0 {
+		t.expiry = sent.Add(time.Duration(secs * float64(time.Second)))
+	}
+	if exp, ok := jwtExpiry(t.access); ok && (t.expiry.IsZero() || exp.Before(t.expiry)) {
+		t.expiry = exp
+	}
+	if !t.expiry.IsZero() {
+		t.refreshAt = t.expiry.Add(-earlyRefresh(t.expiry.Sub(sent)))
+	}
+	return t, nil
+}
+
+// jwtExpiry reads the exp claim of a JWT without verifying it: the server verifies, the client
+// only needs to know when to refresh.
+func jwtExpiry(tok string) (time.Time, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return time.Time{}, false
+	}
+	var claims struct {
+		Exp json.Number `json:"exp"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return time.Time{}, false
+	}
+	exp, err := claims.Exp.Float64()
+	if err != nil || exp <= 0 {
+		return time.Time{}, false
+	}
+	sec := int64(exp)
+	return time.Unix(sec, int64((exp-float64(sec))*1e9)), true
+}
+
+// redactError removes a secret that a server echoed back (Pydantic v2 puts the refused input
+// in 422 items) from an *APIError.
+func redactError(err error, secret string) error {
+	var apiErr *APIError
+	if secret == "" || !errors.As(err, &apiErr) {
+		return err
+	}
+	const mask = "[redacted]"
+	apiErr.Body = strings.ReplaceAll(apiErr.Body, secret, mask)
+	apiErr.Detail = strings.ReplaceAll(apiErr.Detail, secret, mask)
+	for i := range apiErr.Validation {
+		if apiErr.Validation[i].Input != nil {
+			apiErr.Validation[i].Input = mask
+		}
+		for k, v := range apiErr.Validation[i].Ctx {
+			if s, ok := v.(string); ok && strings.Contains(s, secret) {
+				apiErr.Validation[i].Ctx[k] = mask
+			}
+		}
+	}
+	return err
+}
+
+func firstNonEmpty[T ~string](a, b T) T {
+	if a != "" {
+		return a
+	}
+	return b
+}

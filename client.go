@@ -1,0 +1,685 @@
+package probonus
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Version is the SDK's version, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Defaults of the options.
+const (
+	DefaultTimeout         = 30 * time.Second // per attempt
+	DefaultMaxAttempts     = 3
+	DefaultMaxResponseSize = 32 << 20
+)
+
+// endpoint is one operation's method and path. Every path the SDK calls stands in this table, so a
+// difference found on a real server is a one-line change.
+type endpoint struct{ method, path string }
+
+var (
+	epLogin              = endpoint{http.MethodPost, "/api/v0/auth/login"}
+	epRefreshToken       = endpoint{http.MethodPost, "/api/v0/auth/refresh_token"}
+	epAccountGroupsList  = endpoint{http.MethodGet, "/api/v0/account_groups/list"}
+	epInsertByTemplate   = endpoint{http.MethodPost, "/api/v0/accounts/insert_by_template"}
+	epFindByPhone        = endpoint{http.MethodGet, "/api/v0/accounts/find_by_phone"}
+	epRefill             = endpoint{http.MethodPost, "/api/v0/accounts/refill"}
+	epTransactions       = endpoint{http.MethodGet, "/api/v0/accounts/transactions"}
+	epUpdate             = endpoint{http.MethodPost, "/api/v0/accounts/update"}
+	epBalanceExtended    = endpoint{http.MethodGet, "/api/v0/accounts/get_balance_extended"}
+	epCheckGetByID       = endpoint{http.MethodGet, "/api/v0/checks/get_by_id"}
+	defaultLocation      = time.FixedZone("MSK", 3*60*60)
+	defaultRetryPolicy   = RetryPolicy{MaxAttempts: DefaultMaxAttempts, MinBackoff: 250 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
+	errNoBaseURL         = errors.New("probonus: WithBaseURL is required")
+	errTwoAuthenticators = errors.New("probonus: more than one of WithAPIKey, WithLogin and WithAuth")
+)
+
+// Client talks to one ProBonus server. It is safe for concurrent use; make one and share it.
+type Client struct {
+	Accounts      *AccountsService      // guests: create, find, refill, transactions, update, balance
+	AccountGroups *AccountGroupsService // account groups and their templates
+	Checks        *ChecksService        // checks down to dishes
+
+	baseURL     *url.URL
+	hc          *http.Client
+	auth        Authenticator
+	timeout     time.Duration
+	retry       RetryPolicy
+	limiter     Limiter
+	logger      *slog.Logger
+	userAgent   string
+	loc         *time.Location
+	phoneRegion string
+	maxBody     int64
+}
+
+type service struct{ c *Client }
+
+// Limiter paces requests; *rate.Limiter is one. Pass a fleet-wide one to WithLimiter.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// RetryPolicy says how often and how patiently a request is retried. Zero fields take the defaults.
+type RetryPolicy struct {
+	MaxAttempts   int           // attempts in all, the first included; default 3; 1 turns retries off
+	MinBackoff    time.Duration // the first backoff; default 250ms, doubled per retry, with jitter
+	MaxBackoff    time.Duration // the longest backoff; default 5s
+	MaxRetryAfter time.Duration // a server's Retry-After is honoured up to this; default 30s
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	d := defaultRetryPolicy
+	if p.MaxAttempts > 0 {
+		d.MaxAttempts = p.MaxAttempts
+	}
+	if p.MinBackoff > 0 {
+		d.MinBackoff = p.MinBackoff
+	}
+	if p.MaxBackoff > 0 {
+		d.MaxBackoff = p.MaxBackoff
+	}
+	if p.MaxRetryAfter > 0 {
+		d.MaxRetryAfter = p.MaxRetryAfter
+	}
+	return d
+}
+
+// Option configures a Client in New.
+type Option func(*Client) error
+
+// WithBaseURL sets the server's address, e.g. http://127.0.0.1:11030 for a local install. Required.
+// A path in it (a reverse proxy's prefix) is kept in front of every request path.
+func WithBaseURL(rawURL string) Option {
+	return func(c *Client) error {
+		u, err := url.Parse(strings.TrimSpace(rawURL))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("probonus: WithBaseURL: %q is not an http(s) URL with a host", rawURL)
+		}
+		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return errors.New("probonus: WithBaseURL: the URL must not carry user info, a query or a fragment")
+		}
+		u.Path = strings.TrimRight(u.Path, "/")
+		u.RawPath = ""
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithAPIKey authenticates every request with a permanent API token in X-API-Key.
+func WithAPIKey(key string) Option {
+	return func(c *Client) error {
+		if strings.TrimSpace(key) == "" {
+			return errors.New("probonus: WithAPIKey: empty key")
+		}
+		return c.setAuth(apiKeyAuth{key: key})
+	}
+}
+
+// WithLogin authenticates with a bearer token from POST /api/v0/auth/login, logging in on the first
+// request, refreshing before expiry and on rejection, and logging in again when a refresh fails.
+func WithLogin(login, password string) Option {
+	return func(c *Client) error {
+		if strings.TrimSpace(login) == "" || password == "" {
+			return errors.New("probonus: WithLogin: empty login or password")
+		}
+		return c.setAuth(&loginAuth{login: login, password: password, c: c, now: time.Now})
+	}
+}
+
+// WithAuth authenticates with any Authenticator, e.g. one that reads a token from a vault.
+func WithAuth(a Authenticator) Option {
+	return func(c *Client) error {
+		if a == nil {
+			return errors.New("probonus: WithAuth: nil Authenticator")
+		}
+		return c.setAuth(a)
+	}
+}
+
+func (c *Client) setAuth(a Authenticator) error {
+	if c.auth != nil {
+		return errTwoAuthenticators
+	}
+	c.auth = a
+	return nil
+}
+
+// WithHTTPClient sends requests through a copy of hc; hc itself is never changed.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("probonus: WithHTTPClient: nil client")
+		}
+		cp := *hc
+		c.hc = &cp
+		return nil
+	}
+}
+
+// WithTimeout bounds each attempt, response body included. Default 30s.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("probonus: WithTimeout: %v is not positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy. Default: 3 attempts; RetryPolicy{MaxAttempts: 1} turns retries off.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *Client) error {
+		if p.MaxAttempts < 0 || p.MinBackoff < 0 || p.MaxBackoff < 0 || p.MaxRetryAfter < 0 {
+			return errors.New("probonus: WithRetry: negative value")
+		}
+		c.retry = p.withDefaults()
+		return nil
+	}
+}
+
+// WithRateLimit paces this client's requests, retries included, with a token bucket of r requests
+// per second and the given burst. Default: unlimited.
+func WithRateLimit(r rate.Limit, burst int) Option {
+	return func(c *Client) error {
+		if r <= 0 || burst <= 0 {
+			return errors.New("probonus: WithRateLimit: rate and burst must be positive")
+		}
+		c.limiter = rate.NewLimiter(r, burst)
+		return nil
+	}
+}
+
+// WithLimiter paces requests with l, for example one limiter shared by a fleet of processes.
+func WithLimiter(l Limiter) Option {
+	return func(c *Client) error {
+		if l == nil {
+			return errors.New("probonus: WithLimiter: nil limiter")
+		}
+		c.limiter = l
+		return nil
+	}
+}
+
+// WithLogger logs one debug line per attempt (method, path, status, duration, attempt, retry
+// reason); never a header value, a body or a query. Default: silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error {
+		if l == nil {
+			return errors.New("probonus: WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithUserAgent appends ua to the User-Agent "probonus-go/<version>".
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		if ua = strings.TrimSpace(ua); ua != "" {
+			c.userAgent += " " + ua
+		}
+		return nil
+	}
+}
+
+// WithLocation sets how timestamps without an offset are read, and how times are written in
+// requests. Default: Moscow time (UTC+3), where ProBonus servers usually run.
+func WithLocation(loc *time.Location) Option {
+	return func(c *Client) error {
+		if loc == nil {
+			return errors.New("probonus: WithLocation: nil location")
+		}
+		c.loc = loc
+		return nil
+	}
+}
+
+// WithPhoneRegion sets the region (ISO 3166 code) of phone numbers written without a country
+// code. Default: "RU".
+func WithPhoneRegion(region string) Option {
+	return func(c *Client) error {
+		region = strings.ToUpper(strings.TrimSpace(region))
+		if !knownRegion(region) {
+			return fmt.Errorf("probonus: WithPhoneRegion: unknown region %q", region)
+		}
+		c.phoneRegion = region
+		return nil
+	}
+}
+
+// WithMaxResponseSize caps how much of a success body is read; a longer one fails with
+// ErrResponseTooLarge. Default 32 MiB.
+func WithMaxResponseSize(n int64) Option {
+	return func(c *Client) error {
+		if n <= 0 {
+			return errors.New("probonus: WithMaxResponseSize: must be positive")
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// New makes a Client. WithBaseURL is required; an option with a bad value is an error.
+func New(opts ...Option) (*Client, error) {
+	c := &Client{
+		hc:          &http.Client{},
+		timeout:     DefaultTimeout,
+		retry:       defaultRetryPolicy,
+		limiter:     rate.NewLimiter(rate.Inf, 0),
+		logger:      slog.New(slog.DiscardHandler),
+		userAgent:   "probonus-go/" + Version,
+		loc:         defaultLocation,
+		phoneRegion: "RU",
+		maxBody:     DefaultMaxResponseSize,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(c); err != nil {
+			return nil, err
+		}
+	}
+	if c.baseURL == nil {
+		return nil, errNoBaseURL
+	}
+	c.hc.CheckRedirect = c.checkRedirect(c.hc.CheckRedirect)
+	c.Accounts = &AccountsService{c}
+	c.AccountGroups = &AccountGroupsService{c}
+	c.Checks = &ChecksService{c}
+	return c, nil
+}
+
+// String describes the client without any credential.
+func (c *Client) String() string {
+	auth := "none"
+	switch a := c.auth.(type) {
+	case apiKeyAuth:
+		auth = "api key"
+	case *loginAuth:
+		auth = "login " + a.login
+	case nil:
+	default:
+		auth = fmt.Sprintf("%T", a)
+	}
+	return fmt.Sprintf("probonus.Client{baseURL: %s, auth: %s}", c.baseURL, auth)
+}
+
+// GoString describes the client without any credential, for %#v.
+func (c *Client) GoString() string { return c.String() }
+
+// Format prints String for every verb, so %+v cannot reach the credentials.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// sameOrigin reports whether u is on the base URL's scheme, host and port: the only place
+// credentials are sent.
+func (c *Client) sameOrigin(u *url.URL) bool {
+	return strings.EqualFold(u.Scheme, c.baseURL.Scheme) && hostPort(u) == hostPort(c.baseURL)
+}
+
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// checkRedirect strips credentials from a redirect to another origin: Go forwards custom headers
+// such as X-API-Key on redirects, and Authorization to subdomains.
+func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !c.sameOrigin(req.URL) {
+			req.Header.Del("X-API-Key")
+			req.Header.Del("Authorization")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+// call is one logical request: what to send, before any attempt.
+type call struct {
+	endpoint
+	query  url.Values
+	in     any
+	noAuth bool // login and refresh carry no credentials
+}
+
+// Do sends one request through the client's request path (limiter, authentication, per-attempt
+// timeout, retries, error parsing) and decodes a JSON response into out. path is relative to the
+// base URL, e.g. "/api/v0/accounts/find_by_phone"; in (when not nil) is sent as JSON; out may be
+// nil. Use it for endpoints the SDK does not type.
+func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	if err := checkPath(path); err != nil {
+		return err
+	}
+	method = strings.ToUpper(strings.TrimSpace(method))
+	if method == "" {
+		return &InputError{Field: "method", Reason: "empty"}
+	}
+	return c.send(ctx, &call{endpoint: endpoint{method, path}, query: query, in: in}, out)
+}
+
+// fetch sends cl and decodes the response into a new T: the body of every typed method.
+func fetch[T any](ctx context.Context, c *Client, cl *call) (*T, error) {
+	var v T
+	if err := c.send(ctx, cl, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// checkPath refuses anything that could leave the base URL: an absolute URL, a scheme-relative
+// path, a query or fragment, or a ".." segment, encoded or not.
+func checkPath(path string) error {
+	bad := func(reason string) error { return &InputError{Field: "path", Reason: reason} }
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
+		return bad("must start with a single /")
+	}
+	if strings.ContainsAny(path, "?#\\") {
+		return bad("must not hold a query, fragment or backslash (pass the query separately)")
+	}
+	decoded, err := url.PathUnescape(path)
+	if err != nil {
+		return bad("bad escape")
+	}
+	for _, seg := range strings.Split(decoded, "/") {
+		if seg == ".." || seg == "." {
+			return bad("must not hold . or .. segments")
+		}
+	}
+	if decoded != path && strings.ContainsAny(decoded, "/?#\\") {
+		return bad("must not hold an encoded /, ?, # or backslash")
+	}
+	return nil
+}
+
+// attemptResult is what one attempt ended with: a status, an error, and what the retry decision needs.
+type attemptResult struct {
+	status    int
+	err       error
+	connected bool // a connection to the server was obtained, so the request may have been sent
+	apiErr    *APIError
+	req       *http.Request
+}
+
+// send is the one request path: build → limit → authenticate → send → decide retry → decode.
+func (c *Client) send(ctx context.Context, cl *call, out any) error {
+	if ctx == nil {
+		return &InputError{Field: "ctx", Reason: "nil context"}
+	}
+	var body []byte
+	if cl.in != nil {
+		var err error
+		if body, err = json.Marshal(cl.in); err != nil {
+			return fmt.Errorf("probonus: %s %s: encoding the request: %w", cl.method, cl.path, err)
+		}
+	}
+	u := *c.baseURL
+	u.Path += cl.path
+	u.RawQuery = cl.query.Encode()
+	replayed := false
+	for attempt := 1; ; attempt++ {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return fmt.Errorf("probonus: %s %s: waiting for the rate limiter: %w", cl.method, cl.path, contextCause(ctx, err))
+		}
+		start := time.Now()
+		res := c.attempt(ctx, cl, &u, body, out)
+		retry, reason := shouldRetry(cl.method, res.status, res.err, res.connected, ctx.Err() != nil)
+		if !replayed && c.mayReplay(cl, res) {
+			// A rejected token is refreshed and the request replayed once; the replay is not a retry.
+			replayed = true
+			c.logAttempt(ctx, cl, res.status, start, attempt, "credentials rejected: replaying once")
+			attempt--
+			continue
+		}
+		if retry && attempt >= c.retry.MaxAttempts {
+			retry, reason = false, reason+": no attempts left"
+		}
+		c.logAttempt(ctx, cl, res.status, start, attempt, reason)
+		if !retry {
+			return res.err
+		}
+		wait := c.backoff(attempt, res.apiErr)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return res.err // the deadline ends before the wait: the last error says more than a timeout
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("probonus: %s %s: waiting to retry after %v: %w", cl.method, cl.path, res.err, ctx.Err())
+		}
+	}
+}
+
+// mayReplay reports whether the server rejected the credentials of an authenticated request and
+// the Authenticator can get fresh ones. The body is held in memory, so it can always be re-sent.
+func (c *Client) mayReplay(cl *call, res attemptResult) bool {
+	if cl.noAuth || res.apiErr == nil || !res.apiErr.credentialsRejected() {
+		return false
+	}
+	inv, ok := c.auth.(Invalidator)
+	return ok && inv.Invalidate(res.req)
+}
+
+func (c *Client) logAttempt(ctx context.Context, cl *call, status int, start time.Time, attempt int, reason string) {
+	if !c.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "probonus request",
+		slog.String("method", cl.method), slog.String("path", cl.path), slog.Int("status", status),
+		slog.Duration("duration", time.Since(start)), slog.Int("attempt", attempt), slog.String("retry", reason))
+}
+
+// contextCause returns the context's error when it ended, else err.
+func contextCause(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// attempt sends the request once and decodes the response, all within the per-attempt timeout.
+func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, body []byte, out any) attemptResult {
+	var res attemptResult
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var connected atomic.Bool
+	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { connected.Store(true) },
+	})
+	var rdr io.Reader
+	if body != nil {
+		rdr = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, cl.method, u.String(), rdr)
+	if err != nil {
+		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, cl.path, err)
+		return res
+	}
+	res.req = req
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if !cl.noAuth && c.auth != nil && c.sameOrigin(req.URL) {
+		if err := c.auth.Authenticate(ctx, req); err != nil {
+			res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, cl.path, err)
+			return res
+		}
+	}
+	resp, err := c.hc.Do(req)
+	res.connected = connected.Load()
+	if err != nil {
+		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, cl.path, unwrapURLError(err))
+		return res
+	}
+	defer func() {
+		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10) // lets the connection be reused
+		_ = resp.Body.Close()
+	}()
+	res.status = resp.StatusCode
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		res.apiErr = parseError(resp, cl.method, cl.path)
+		res.err = res.apiErr
+		return res
+	}
+	if err, transport := c.decode(resp, cl, out); err != nil {
+		res.err = err
+		if transport {
+			res.status = 0 // the body broke off: a connection error, not a bad body
+		}
+	}
+	return res
+}
+
+// unwrapURLError drops *url.Error's wrapping, which repeats the full URL (and its query).
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// decode streams a success body into out through the size cap; an empty body is fine for a nil out.
+// transport is true when reading failed (the connection broke or the attempt timed out) rather
+// than the body being bad.
+func (c *Client) decode(resp *http.Response, cl *call, out any) (err error, transport bool) {
+	capped := &cappedReader{r: resp.Body, left: c.maxBody}
+	sample := &sampleWriter{}
+	dec := json.NewDecoder(io.TeeReader(capped, sample))
+	dec.UseNumber() // an any in out keeps money exact
+	target := out
+	if target == nil {
+		target = &json.RawMessage{}
+	}
+	err = dec.Decode(target)
+	switch {
+	case err == nil:
+		if out != nil {
+			localize(out, c.loc)
+		}
+		return nil, false
+	case capped.exceeded:
+		return fmt.Errorf("probonus: %s %s: %w (limit %d bytes)", cl.method, cl.path, ErrResponseTooLarge, c.maxBody), false
+	case capped.err != nil:
+		return fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, cl.path, capped.err), true
+	case errors.Is(err, io.EOF) && sample.n == 0 && out == nil:
+		return nil, false
+	}
+	return &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: cl.path, Sample: string(sample.buf), Err: err}, false
+}
+
+// cappedReader fails once more than left bytes have been read, and remembers a read error.
+type cappedReader struct {
+	r        io.Reader
+	left     int64
+	exceeded bool
+	err      error // the first read error other than io.EOF
+}
+
+func (r *cappedReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		// one byte more tells a body of exactly the cap from a longer one
+		var one [1]byte
+		n, err := r.r.Read(one[:])
+		if n > 0 {
+			r.exceeded = true
+			return 0, ErrResponseTooLarge
+		}
+		return 0, r.note(err)
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, err := r.r.Read(p)
+	r.left -= int64(n)
+	return n, r.note(err)
+}
+
+func (r *cappedReader) note(err error) error {
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return err
+}
+
+// sampleWriter keeps the first 256 bytes of a body for a DecodeError.
+type sampleWriter struct {
+	buf []byte
+	n   int
+}
+
+func (w *sampleWriter) Write(p []byte) (int, error) {
+	w.n += len(p)
+	if room := 256 - len(w.buf); room > 0 {
+		w.buf = append(w.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// shouldRetry is the one retry decision. A GET is retried on connection errors and on 429, 502,
+// 503 and 504. A POST is retried only when the server certainly did not act on it: the connection
+// was never established, or it answered 429. It returns why, for the log.
+func shouldRetry(method string, status int, err error, connected, ctxDone bool) (bool, string) {
+	idempotent := method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+	switch {
+	case ctxDone:
+		return false, "context done"
+	case status == 0 && err == nil:
+		return false, ""
+	case status == 0 && !connected:
+		return true, "connection not established"
+	case status == 0 && idempotent:
+		return true, "connection error"
+	case status == 0:
+		return false, "" // the server may have acted on it: never resend
+	case status == http.StatusTooManyRequests:
+		return true, "rate limited (429)"
+	case idempotent && (status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout):
+		return true, fmt.Sprintf("server unavailable (%d)", status)
+	}
+	return false, ""
+}
+
+// backoff is the wait before retry number attempt: the server's Retry-After (capped) when it gave
+// one, else exponential backoff with jitter.
+func (c *Client) backoff(attempt int, apiErr *APIError) time.Duration {
+	p := c.retry
+	if apiErr != nil && apiErr.RetryAfter > 0 {
+		return min(apiErr.RetryAfter, p.MaxRetryAfter)
+	}
+	d := p.MinBackoff << min(attempt-1, 20)
+	if d <= 0 || d > p.MaxBackoff {
+		d = p.MaxBackoff
+	}
+	return d/2 + rand.N(d/2+1) // equal jitter: at least half the step, so retries spread but still back off
+}

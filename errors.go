@@ -1,0 +1,296 @@
+package probonus
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Sentinel errors, matched with errors.Is against any error the SDK returns.
+var (
+	// ErrBadRequest matches a 400 response (for example: the account already exists).
+	ErrBadRequest = errors.New("probonus: bad request")
+	// ErrUnauthorized matches a 401 response, a 403 or 422 about credentials, and a failed login or refresh.
+	ErrUnauthorized = errors.New("probonus: unauthorized")
+	// ErrForbidden matches a 403 response that is not about credentials.
+	ErrForbidden = errors.New("probonus: forbidden")
+	// ErrNotFound matches a 404 response (for example: no account with that phone).
+	ErrNotFound = errors.New("probonus: not found")
+	// ErrValidation matches a 422 response: the server refused the request's fields.
+	ErrValidation = errors.New("probonus: validation failed")
+	// ErrRateLimited matches a 429 response.
+	ErrRateLimited = errors.New("probonus: rate limited")
+	// ErrServer matches any 5xx response.
+	ErrServer = errors.New("probonus: server error")
+	// ErrInvalidInput matches an *InputError: bad input caught before anything was sent.
+	ErrInvalidInput = errors.New("probonus: invalid input")
+	// ErrResponseTooLarge matches a response body longer than the client's cap.
+	ErrResponseTooLarge = errors.New("probonus: response body too large")
+)
+
+const (
+	maxErrorBody  = 1 << 20 // error bodies are read through this cap
+	keptErrorBody = 4 << 10 // and at most this much is kept in APIError.Body
+)
+
+// APIError is a non-2xx response from the server. Everything the response said is kept;
+// Error() gives one readable line without the body.
+type APIError struct {
+	StatusCode int    // HTTP status code
+	Method     string // request method
+	Path       string // request path, without the query (it may hold a phone number)
+	// Detail is FastAPI's "detail" when it is a string, its compact JSON otherwise, the "error"
+	// of a rate limiter, or the first line (or HTML title) of a non-JSON body.
+	Detail     string
+	Validation []ValidationIssue // the items of a 422 "detail" list
+	RetryAfter time.Duration     // from the Retry-After header; zero when absent
+	RequestID  string            // from X-Request-Id, when present
+	Body       string            // the start of the body, at most 4 KiB
+}
+
+// ValidationIssue is one item of a FastAPI 422 response, in Pydantic v1 or v2 shape.
+type ValidationIssue struct {
+	Loc   []any          `json:"loc"`             // path to the field: strings and ints, e.g. ["body", "phone"]
+	Msg   string         `json:"msg"`             // human-readable message
+	Type  string         `json:"type"`            // machine-readable error type
+	Input any            `json:"input,omitempty"` // Pydantic v2: the value refused
+	Ctx   map[string]any `json:"ctx,omitempty"`   // Pydantic v2: parameters of the rule
+	URL   string         `json:"url,omitempty"`   // FastAPI 0.100–0.110: link to the Pydantic error docs
+}
+
+// Field returns Loc joined with dots, e.g. "body.phone".
+func (v ValidationIssue) Field() string {
+	parts := make([]string, len(v.Loc))
+	for i, p := range v.Loc {
+		parts[i] = fmt.Sprint(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+// Error reads as "probonus: POST /api/v0/accounts/refill: 422 Unprocessable Entity: body.amount: field required".
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "probonus: %s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
+	switch {
+	case len(e.Validation) > 0:
+		for i, v := range e.Validation {
+			if i == 3 {
+				fmt.Fprintf(&b, "; and %d more", len(e.Validation)-i)
+				break
+			}
+			sep := "; "
+			if i == 0 {
+				sep = ": "
+			}
+			b.WriteString(sep)
+			if f := v.Field(); f != "" {
+				b.WriteString(f + ": ")
+			}
+			b.WriteString(v.Msg)
+		}
+	case e.Detail != "":
+		b.WriteString(": " + e.Detail)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id " + e.RequestID + ")")
+	}
+	return b.String()
+}
+
+// Is reports whether the error matches one of the status sentinels.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrBadRequest:
+		return e.StatusCode == http.StatusBadRequest
+	case ErrUnauthorized:
+		return e.credentialsRejected()
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden && !e.credentialsRejected()
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrValidation:
+		return e.StatusCode == http.StatusUnprocessableEntity
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	case ErrServer:
+		return e.StatusCode >= 500 && e.StatusCode <= 599
+	}
+	return false
+}
+
+// credentialPhrases are the details with which FastAPI and its JWT add-ons refuse credentials.
+var credentialPhrases = regexp.MustCompile(`(?i)not authenticated|could not validate credentials|` +
+	`signature (has )?expired|token (has )?expired|expired token|invalid token|invalid authentication credentials`)
+
+// credentialsRejected reports whether the server refused the request's credentials: any 401,
+// or a 403 / 422 whose string detail says so. The client refreshes a bearer token on exactly these.
+func (e *APIError) credentialsRejected() bool {
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
+		return true
+	case http.StatusForbidden, http.StatusUnprocessableEntity:
+		return len(e.Validation) == 0 && credentialPhrases.MatchString(e.Detail)
+	}
+	return false
+}
+
+// parseError turns a non-2xx response into an *APIError, reading at most 1 MiB of its body.
+// It understands {"detail": string|object|list}, {"error": ...}, {"message": ...}, plain text and HTML.
+func parseError(resp *http.Response, method, path string) *APIError {
+	e := &APIError{
+		StatusCode: resp.StatusCode,
+		Method:     method,
+		Path:       path,
+		RequestID:  resp.Header.Get("X-Request-Id"),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	e.Body = truncateUTF8(string(body), keptErrorBody)
+	e.Detail, e.Validation = parseErrorBody(body)
+	return e
+}
+
+// parseErrorBody extracts the detail and validation items from an error body of any shape.
+func parseErrorBody(body []byte) (string, []ValidationIssue) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return "", nil
+	}
+	var obj map[string]json.RawMessage
+	if trimmed[0] == '{' && json.Unmarshal(trimmed, &obj) == nil {
+		for _, key := range []string{"detail", "error", "message"} {
+			raw, ok := obj[key]
+			if !ok {
+				continue
+			}
+			var s string
+			if json.Unmarshal(raw, &s) == nil {
+				return truncateUTF8(s, 1024), nil
+			}
+			var items []ValidationIssue
+			if raw[0] == '[' && json.Unmarshal(raw, &items) == nil && validationItems(items) {
+				return "", items
+			}
+			return truncateUTF8(compactJSON(raw), 1024), nil
+		}
+		return truncateUTF8(compactJSON(trimmed), 1024), nil
+	}
+	text := string(trimmed)
+	if m := htmlTitle.FindStringSubmatch(text); m != nil {
+		text = m[1] + m[2]
+	}
+	if i := strings.IndexByte(text, '\n'); i >= 0 {
+		text = text[:i]
+	}
+	return truncateUTF8(strings.TrimSpace(text), 200), nil
+}
+
+var htmlTitle = regexp.MustCompile(`(?is)<title>\s*(.*?)\s*</title>|<h1[^>]*>\s*(.*?)\s*</h1>`)
+
+func validationItems(items []ValidationIssue) bool {
+	for _, it := range items {
+		if it.Msg == "" && it.Type == "" && len(it.Loc) == 0 {
+			return false
+		}
+	}
+	return len(items) > 0
+}
+
+func compactJSON(raw []byte) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+// parseRetryAfter reads Retry-After in seconds or as an HTTP date; zero when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs <= 0 || secs > 1e6 {
+			return 0
+		}
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// InputError is bad input caught before any request was sent. It matches ErrInvalidInput.
+type InputError struct {
+	Field  string // the Go field or parameter name, e.g. "Refill.Amount" or "phone"
+	Reason string // what is wrong with it
+}
+
+// Error reads as "probonus: invalid Refill.Amount: must be positive".
+func (e *InputError) Error() string { return "probonus: invalid " + e.Field + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalidInput) true.
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+// DecodeError is a 2xx response whose body could not be decoded into the result.
+type DecodeError struct {
+	StatusCode int    // HTTP status code of the response
+	Method     string // request method
+	Path       string // request path, without the query
+	Sample     string // the start of the body, at most 256 bytes
+	Err        error  // the decoder's error
+}
+
+// Error reads as "probonus: GET /api/v0/...: decoding 200 response: <cause> (body starts: ...)".
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("probonus: %s %s: decoding %d response: %v (body starts: %q)",
+		e.Method, e.Path, e.StatusCode, e.Err, e.Sample)
+}
+
+// Unwrap returns the decoder's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// AuthError is a failed login or token refresh. It matches ErrUnauthorized and unwraps to its cause.
+type AuthError struct {
+	Op  string // "login" or "refresh"
+	Err error  // the cause, usually an *APIError with secrets removed
+}
+
+// Error reads as "probonus: login failed: <cause>".
+func (e *AuthError) Error() string { return "probonus: " + e.Op + " failed: " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUnauthorized) true.
+func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
+
+// requireID refuses a zero or negative id.
+func requireID(field string, id int64) error {
+	if id <= 0 {
+		return &InputError{Field: field, Reason: "must be a positive id"}
+	}
+	return nil
+}
