@@ -323,9 +323,6 @@ func (c *Client) String() string {
 	return fmt.Sprintf("probonus.Client{baseURL: %s, auth: %s}", c.baseURL, auth)
 }
 
-// GoString describes the client without any credential, for %#v.
-func (c *Client) GoString() string { return c.String() }
-
 // Format prints String for every verb, so %+v cannot reach the credentials.
 func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
