@@ -1,0 +1,346 @@
+// Package probonustest is an in-memory ProBonus server for testing code that uses the SDK (or any
+// other ProBonus client) without a real installation.
+//
+// It implements every endpoint of the SDK's wire model with real semantics: groups with templates,
+// accounts created by template with a welcome bonus, find by phone, refills that schedule their
+// burning, transactions by period and last N, partial updates, checks with dishes, and the extended
+// balance. It accepts both authentication modes (an API key, and login with refreshable,
+// expiring JWTs), and speaks either FastAPI flavour (Legacy or Modern). It writes JSON from its own
+// maps, not from the SDK's types, so a test that passes against it proves a client reads the wire.
+//
+//	srv := probonustest.NewServer(t)
+//	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()))
+//
+// A new server holds the two groups of the vendor's test database: 1 "Все гости" and
+// 3 "Самостоятельно зарегистрировавшиеся", a template group with a 500-bonus welcome.
+package probonustest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Flavor is the FastAPI / Pydantic generation the server imitates.
+type Flavor int
+
+const (
+	// Modern is FastAPI ≥ 0.122 with Pydantic v2: 401 with WWW-Authenticate for missing or bad
+	// credentials, money as strings ("150.50"), 422 items with input and ctx.
+	Modern Flavor = iota
+	// Legacy is FastAPI ≤ 0.121 with Pydantic v1: 403 "Not authenticated", money as JSON numbers,
+	// 422 items with loc, msg and type only.
+	Legacy
+)
+
+// String names the flavour.
+func (f Flavor) String() string {
+	if f == Legacy {
+		return "Legacy"
+	}
+	return "Modern"
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithFlavor sets the FastAPI flavour. Default: Modern.
+func WithFlavor(f Flavor) Option { return func(s *Server) { s.flavor = f } }
+
+// WithTokenLifetime sets how long bearer tokens live, so refresh paths can be tested in seconds.
+// Default: one hour.
+func WithTokenLifetime(d time.Duration) Option { return func(s *Server) { s.tokenLifetime = d } }
+
+// WithLatency delays every response by d.
+func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
+
+// WithLocation sets the server's local time zone: timestamps are written in it without an offset,
+// and read so. Default: Moscow (UTC+3).
+func WithLocation(loc *time.Location) Option { return func(s *Server) { s.loc = loc } }
+
+// WithBasePath mounts the API under a prefix, as a reverse proxy might: URL() includes it.
+func WithBasePath(p string) Option {
+	return func(s *Server) { s.basePath = "/" + strings.Trim(p, "/") }
+}
+
+// WithExtraField adds a field to every object of a kind the server writes ("account", "group",
+// "transaction", "check", "dish", "balance", "refill", "token"), imitating a server newer than the model.
+func WithExtraField(kind, name string, value any) Option {
+	return func(s *Server) { s.extra[kind] = append(s.extra[kind], [2]any{name, value}) }
+}
+
+// WithRenamedField renames a field of every object of a kind the server writes, imitating a server
+// whose field names differ from the model.
+func WithRenamedField(kind, from, to string) Option {
+	return func(s *Server) { s.renamed[kind] = append(s.renamed[kind], [2]string{from, to}) }
+}
+
+// WithCredentials sets the API key, login and password the server accepts.
+func WithCredentials(apiKey, login, password string) Option {
+	return func(s *Server) { s.apiKey, s.login, s.password = apiKey, login, password }
+}
+
+// Request is one request the server received.
+type Request struct {
+	Method string
+	Path   string // without the base path
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// Fault is a failure injected into the next matching request.
+type Fault struct {
+	Status     int           // the status to answer with (ignored when Reset)
+	Body       string        // the body; JSON when it starts with { or [, HTML when with <, else plain text
+	RetryAfter time.Duration // sent as Retry-After in seconds when positive
+	Reset      bool          // drop the connection without an answer
+	AfterApply bool          // carry out the request first, then fail: the answer is lost
+	Delay      time.Duration // wait this long first (a slow answer)
+}
+
+// Server is an in-memory ProBonus server on a local port. It is safe for concurrent use.
+type Server struct {
+	ts            *httptest.Server
+	flavor        Flavor
+	tokenLifetime time.Duration
+	latency       time.Duration
+	loc           *time.Location
+	basePath      string
+	extra         map[string][][2]any
+	renamed       map[string][][2]string
+	apiKey        string
+	login         string
+	password      string
+
+	mu       sync.Mutex
+	st       state
+	requests []Request
+	faults   map[string][]Fault
+	tokens   map[string]time.Time // access token → expiry
+	refresh  map[string]bool      // refresh tokens not yet used
+	logins   int
+	refreshN int
+	seq      int
+}
+
+// NewServer starts a server. With a non-nil t it closes when the test ends; with nil, call Close.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	s := &Server{
+		tokenLifetime: time.Hour,
+		loc:           time.FixedZone("MSK", 3*3600),
+		extra:         map[string][][2]any{},
+		renamed:       map[string][][2]string{},
+		apiKey:        "probonustest-api-key",
+		login:         "api-user",
+		password:      "probonustest-password",
+		faults:        map[string][]Fault{},
+		tokens:        map[string]time.Time{},
+		refresh:       map[string]bool{},
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	s.st = newState(s.loc)
+	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	if t != nil {
+		t.Cleanup(s.Close)
+	}
+	return s
+}
+
+// URL is the base URL to pass to probonus.WithBaseURL.
+func (s *Server) URL() string { return s.ts.URL + s.basePath }
+
+// APIKey is the X-API-Key the server accepts.
+func (s *Server) APIKey() string { return s.apiKey }
+
+// Login returns the login and password the server accepts at /api/v0/auth/login.
+func (s *Server) Login() (login, password string) { return s.login, s.password }
+
+// Flavor is the server's FastAPI flavour.
+func (s *Server) Flavor() Flavor { return s.flavor }
+
+// Close shuts the server down. It is safe to call more than once.
+func (s *Server) Close() { s.ts.Close() }
+
+// Client returns an *http.Client for the server (the httptest one).
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Requests returns the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Count returns how many requests for method and path (without the base path) arrived.
+func (s *Server) Count(method, path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if r.Method == method && r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+// AuthCounts returns how many logins and token refreshes succeeded.
+func (s *Server) AuthCounts() (logins, refreshes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logins, s.refreshN
+}
+
+// FailNext makes the next request for method and path answer status with body (and a Retry-After
+// of retryAfter when positive) instead of being served. Calls queue up.
+func (s *Server) FailNext(method, path string, status int, body string, retryAfter time.Duration) {
+	s.Inject(method, path, Fault{Status: status, Body: body, RetryAfter: retryAfter})
+}
+
+// Inject queues a fault for the next request for method and path.
+func (s *Server) Inject(method, path string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := method + " " + path
+	s.faults[k] = append(s.faults[k], f)
+}
+
+// now is the server's wall-clock time.
+func (s *Server) now() time.Time { return time.Now().In(s.loc) }
+
+// serve records the request, applies latency and faults, checks credentials and routes.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, s.basePath)
+	if s.basePath != "" && path == r.URL.Path {
+		s.writeJSON(w, http.StatusNotFound, map[string]any{"detail": "Not Found"})
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"detail": "Request Entity Too Large"})
+		return
+	}
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
+	var fault *Fault
+	if q := s.faults[r.Method+" "+path]; len(q) > 0 {
+		fault = &q[0]
+		s.faults[r.Method+" "+path] = q[1:]
+	}
+	s.mu.Unlock()
+
+	if !sleep(r, s.latency) {
+		return
+	}
+	if fault != nil {
+		if !sleep(r, fault.Delay) {
+			return
+		}
+		if fault.AfterApply {
+			s.route(discardWriter{}, r, path, body)
+		}
+		s.fail(w, *fault)
+		return
+	}
+	s.route(w, r, path, body)
+}
+
+func sleep(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+func (s *Server) fail(w http.ResponseWriter, f Fault) {
+	if f.Reset {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	if f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(int((f.RetryAfter+time.Second-1)/time.Second)))
+	}
+	switch b := strings.TrimSpace(f.Body); {
+	case strings.HasPrefix(b, "{") || strings.HasPrefix(b, "["):
+		w.Header().Set("Content-Type", "application/json")
+	case strings.HasPrefix(b, "<"):
+		w.Header().Set("Content-Type", "text/html")
+	default:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	w.WriteHeader(f.Status)
+	_, _ = w.Write([]byte(f.Body))
+}
+
+// discardWriter swallows the answer of a request whose response is to be lost.
+type discardWriter struct{}
+
+func (discardWriter) Header() http.Header         { return http.Header{} }
+func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (discardWriter) WriteHeader(int)             {}
+
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	defer r.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Body.Read(buf)
+		b.Write(buf[:n])
+		if b.Len() > 1<<20 {
+			return nil, fmt.Errorf("body too large")
+		}
+		if err != nil {
+			return []byte(b.String()), nil
+		}
+	}
+}
+
+// writeJSON writes v, shaped by the extra and renamed fields of its kind.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// object is one JSON object the server writes, with its kind for WithExtraField and WithRenamedField.
+func (s *Server) object(kind string, m map[string]any) map[string]any {
+	for _, kv := range s.renamed[kind] {
+		if v, ok := m[kv[0]]; ok {
+			delete(m, kv[0])
+			m[kv[1]] = v
+		}
+	}
+	for _, kv := range s.extra[kind] {
+		m[kv[0].(string)] = kv[1]
+	}
+	return m
+}

@@ -1,0 +1,432 @@
+package probonustest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Group seeds an account group. A group with HaveTemplate receives accounts created by template,
+// which start with WelcomeBonus (burning after BurnAfterDays, never when zero) at Level.
+type Group struct {
+	ID            int64 // zero: the next free id
+	Name          string
+	HaveTemplate  bool
+	ParentID      int64
+	WelcomeBonus  string // e.g. "500"
+	BurnAfterDays int    // how long credited bonuses live; zero: they never burn
+	Level         Level
+}
+
+// Level seeds a loyalty level.
+type Level struct {
+	ID              int64
+	Name            string
+	DiscountPercent string
+	BonusPercent    string
+}
+
+// Account seeds a guest's account.
+type Account struct {
+	ID          int64 // zero: the next free id
+	GroupID     int64 // required
+	Phone       string
+	FirstName   string
+	LastName    string
+	MiddleName  string
+	Email       string
+	Gender      string // "male" or "female"
+	BirthDate   string // "YYYY-MM-DD"
+	Balance     string // a starting balance, e.g. "150.50"
+	BurnDate    string // when the starting balance burns ("YYYY-MM-DD"); empty: never
+	Blocked     bool
+	Tags        []string
+	Coupons     []Coupon
+	Identifiers []Identifier
+}
+
+// Coupon seeds a coupon on an account.
+type Coupon struct {
+	Name         string
+	DishCode     int
+	DiscountCode int
+	Quantity     int
+	ValidUntil   time.Time // zero: no end
+}
+
+// Identifier seeds a card or other identifier.
+type Identifier struct {
+	Type  string // "card", "phone", "other"
+	Value string
+}
+
+// Check seeds a guest's check. Its payment and accrual become transactions on the account; an
+// accrual with AccrueOn set is deferred until that date.
+type Check struct {
+	ID             int64 // zero: the next free id
+	AccountID      int64 // required
+	Number         int
+	Datetime       time.Time // zero: now
+	RestaurantCode int
+	RestaurantName string
+	CashDesk       int
+	Dishes         []Dish
+	BonusPaid      string // bonuses spent on the check
+	BonusAccrued   string // bonuses earned
+	AccrueOn       string // "YYYY-MM-DD": the accrual is deferred until then
+}
+
+// Dish seeds a line of a check.
+type Dish struct {
+	Code        int
+	Name        string
+	Quantity    string // e.g. "2" or "0.5"
+	Price       string
+	DiscountSum string
+}
+
+// money is an amount in kopecks.
+type money int64
+
+func parseMoney(s string) (money, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return 0, fmt.Errorf("probonustest: %q is not an amount", s)
+	}
+	k := d.Shift(2)
+	if !k.IsInteger() {
+		return 0, fmt.Errorf("probonustest: %q has a fraction of a kopeck", s)
+	}
+	return money(k.IntPart()), nil
+}
+
+func mustMoney(s string) money {
+	m, err := parseMoney(s)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+func (m money) decimal() decimal.Decimal { return decimal.New(int64(m), -2) }
+
+// lot is credited bonuses that burn together (or never, when burn is empty).
+type lot struct {
+	left money
+	burn string // "YYYY-MM-DD"
+}
+
+type account struct {
+	Account
+	createdAt         time.Time
+	lots              []lot
+	deferred          []lot // deferred accruals: burn holds the date they arrive
+	discountCode      string
+	bonusTypeCode     string
+	bonusLifetimeDays int
+	info, screen, prn string
+	level             Level
+	spentDay          money
+	spentPeriod       money
+}
+
+func (a *account) balance() money {
+	var sum money
+	for _, l := range a.lots {
+		sum += l.left
+	}
+	return sum
+}
+
+// spend takes bonuses from the lots that burn soonest, then from those that never burn.
+func (a *account) spend(m money) {
+	sort.SliceStable(a.lots, func(i, j int) bool {
+		bi, bj := a.lots[i].burn, a.lots[j].burn
+		return bi != "" && (bj == "" || bi < bj)
+	})
+	for i := range a.lots {
+		take := min(m, a.lots[i].left)
+		a.lots[i].left -= take
+		m -= take
+	}
+	if m > 0 && len(a.lots) > 0 { // an overdraft stays on the last lot
+		a.lots[len(a.lots)-1].left -= m
+	}
+}
+
+type transaction struct {
+	id             int64
+	accountID      int64
+	at             time.Time
+	typ            string
+	sum            money
+	reason         string
+	checkID        int64
+	checkNumber    int
+	restaurantCode int
+	restaurantName string
+	cashDesk       int
+	identType      string
+	ident          string
+}
+
+type check struct {
+	Check
+	sum, discountSum, bonusPaid, bonusAccrued money
+	dishes                                    []dishLine
+}
+
+type dishLine struct {
+	Dish
+	qty                     decimal.Decimal
+	price, sum, discountSum money
+}
+
+// state is everything the server knows. The Server's mutex guards it.
+type state struct {
+	loc      *time.Location
+	groups   []*Group
+	accounts map[int64]*account
+	byPhone  map[string]int64
+	txs      []*transaction
+	checks   map[int64]*check
+	nextID   map[string]int64
+}
+
+func newState(loc *time.Location) state {
+	st := state{loc: loc, accounts: map[int64]*account{}, byPhone: map[string]int64{}, checks: map[int64]*check{},
+		nextID: map[string]int64{"group": 1, "account": 1001, "tx": 50001, "check": 5001}}
+	st.addGroup(Group{ID: 1, Name: "Все гости"})
+	st.addGroup(Group{ID: 3, Name: "Самостоятельно зарегистрировавшиеся", HaveTemplate: true, ParentID: 1,
+		WelcomeBonus: "500", BurnAfterDays: 90, Level: Level{ID: 1, Name: "Базовый", DiscountPercent: "0", BonusPercent: "5"}})
+	return st
+}
+
+func (st *state) id(kind string, want int64) int64 {
+	if want == 0 {
+		want = st.nextID[kind]
+	}
+	if want >= st.nextID[kind] {
+		st.nextID[kind] = want + 1
+	}
+	return want
+}
+
+func (st *state) group(id int64) *Group {
+	for _, g := range st.groups {
+		if g.ID == id {
+			return g
+		}
+	}
+	return nil
+}
+
+func (st *state) addGroup(g Group) int64 {
+	if st.group(g.ID) != nil && g.ID != 0 {
+		panic(fmt.Sprintf("probonustest: group %d exists", g.ID))
+	}
+	g.ID = st.id("group", g.ID)
+	mustMoney(g.WelcomeBonus)
+	st.groups = append(st.groups, &g)
+	return g.ID
+}
+
+// burnDate is when bonuses credited today burn under a group's rule; "" for never.
+func (st *state) burnDate(g *Group, now time.Time) string {
+	if g == nil || g.BurnAfterDays <= 0 {
+		return ""
+	}
+	return now.AddDate(0, 0, g.BurnAfterDays).Format(time.DateOnly)
+}
+
+func (st *state) addAccount(a Account, now time.Time) (*account, error) {
+	a.Phone = normalizePhone(a.Phone)
+	g := st.group(a.GroupID)
+	if g == nil {
+		return nil, fmt.Errorf("group %d does not exist", a.GroupID)
+	}
+	if a.Phone != "" {
+		if _, dup := st.byPhone[a.Phone]; dup {
+			return nil, fmt.Errorf("an account with phone %s already exists", a.Phone)
+		}
+	}
+	if _, dup := st.accounts[a.ID]; dup && a.ID != 0 {
+		return nil, fmt.Errorf("account %d exists", a.ID)
+	}
+	balance, err := parseMoney(a.Balance)
+	if err != nil {
+		return nil, err
+	}
+	acc := &account{Account: a, createdAt: now, level: g.Level}
+	acc.ID = st.id("account", a.ID)
+	st.accounts[acc.ID] = acc
+	if a.Phone != "" {
+		st.byPhone[a.Phone] = acc.ID
+	}
+	if balance != 0 {
+		st.credit(acc, "refill", balance, "Начальный баланс", a.BurnDate, now)
+	}
+	return acc, nil
+}
+
+// credit adds bonuses as a transaction and a lot.
+func (st *state) credit(a *account, typ string, m money, reason, burn string, now time.Time) *transaction {
+	a.lots = append(a.lots, lot{left: m, burn: burn})
+	return st.addTx(&transaction{accountID: a.ID, at: now, typ: typ, sum: m, reason: reason})
+}
+
+func (st *state) addTx(t *transaction) *transaction {
+	t.id = st.id("tx", 0)
+	st.txs = append(st.txs, t)
+	return t
+}
+
+func (st *state) addCheck(c Check, now time.Time) (*check, error) {
+	a := st.accounts[c.AccountID]
+	if a == nil {
+		return nil, fmt.Errorf("account %d does not exist", c.AccountID)
+	}
+	if c.Datetime.IsZero() {
+		c.Datetime = now
+	}
+	ch := &check{Check: c}
+	for _, d := range c.Dishes {
+		qty, err := decimal.NewFromString(d.Quantity)
+		if err != nil {
+			return nil, fmt.Errorf("dish %q: quantity %q", d.Name, d.Quantity)
+		}
+		price, err := parseMoney(d.Price)
+		if err != nil {
+			return nil, err
+		}
+		disc, err := parseMoney(d.DiscountSum)
+		if err != nil {
+			return nil, err
+		}
+		sum := money(qty.Mul(price.decimal()).Shift(2).Round(0).IntPart())
+		ch.dishes = append(ch.dishes, dishLine{Dish: d, qty: qty, price: price, sum: sum, discountSum: disc})
+		ch.sum += sum
+		ch.discountSum += disc
+	}
+	var err error
+	if ch.bonusPaid, err = parseMoney(c.BonusPaid); err != nil {
+		return nil, err
+	}
+	if ch.bonusAccrued, err = parseMoney(c.BonusAccrued); err != nil {
+		return nil, err
+	}
+	ch.ID = st.id("check", c.ID)
+	st.checks[ch.ID] = ch
+	onCheck := func(typ string, m money) {
+		st.addTx(&transaction{accountID: a.ID, at: c.Datetime, typ: typ, sum: m, checkID: ch.ID, checkNumber: c.Number,
+			restaurantCode: c.RestaurantCode, restaurantName: c.RestaurantName, cashDesk: c.CashDesk,
+			identType: "phone", ident: a.Phone})
+	}
+	if ch.bonusPaid > 0 {
+		a.spend(ch.bonusPaid)
+		onCheck("check_payment", -ch.bonusPaid)
+	}
+	if ch.bonusAccrued > 0 {
+		if c.AccrueOn != "" {
+			a.deferred = append(a.deferred, lot{left: ch.bonusAccrued, burn: c.AccrueOn})
+		} else {
+			a.lots = append(a.lots, lot{left: ch.bonusAccrued, burn: st.burnDate(st.group(a.GroupID), c.Datetime)})
+			onCheck("check_accrual", ch.bonusAccrued)
+		}
+	}
+	a.spentDay += ch.sum - ch.discountSum
+	a.spentPeriod += ch.sum - ch.discountSum
+	return ch, nil
+}
+
+// transactions returns an account's transactions, newest first.
+func (st *state) transactions(accountID int64) []*transaction {
+	var out []*transaction
+	for _, t := range st.txs {
+		if t.accountID == accountID {
+			out = append(out, t)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].at.Equal(out[j].at) {
+			return out[i].at.After(out[j].at)
+		}
+		return out[i].id > out[j].id
+	})
+	return out
+}
+
+// AddGroup seeds a group and returns its id.
+func (s *Server) AddGroup(g Group) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.addGroup(g)
+}
+
+// AddAccount seeds an account and returns its id. It panics on a missing group or a taken phone.
+func (s *Server) AddAccount(a Account) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	acc, err := s.st.addAccount(a, s.now())
+	if err != nil {
+		panic("probonustest: AddAccount: " + err.Error())
+	}
+	return acc.ID
+}
+
+// AddCheck seeds a check (with its payment and accrual transactions) and returns its id.
+func (s *Server) AddCheck(c Check) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, err := s.st.addCheck(c, s.now())
+	if err != nil {
+		panic("probonustest: AddCheck: " + err.Error())
+	}
+	return ch.ID
+}
+
+// Balance returns an account's bonus balance, e.g. "650.00"; "" when there is no such account.
+func (s *Server) Balance(accountID int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.st.accounts[accountID]
+	if a == nil {
+		return ""
+	}
+	return a.balance().decimal().StringFixed(2)
+}
+
+// TransactionCount returns how many transactions of a type ("refill", "check_accrual", …; "" for
+// any) an account has.
+func (s *Server) TransactionCount(accountID int64, typ string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, t := range s.st.txs {
+		if t.accountID == accountID && (typ == "" || t.typ == typ) {
+			n++
+		}
+	}
+	return n
+}
+
+// normalizePhone keeps the digits, turning a leading 8 of an 11-digit number into 7.
+func normalizePhone(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	d := b.String()
+	if len(d) == 11 && d[0] == '8' {
+		d = "7" + d[1:]
+	}
+	return d
+}
