@@ -296,11 +296,11 @@ func (s *Server) handleRefill(w http.ResponseWriter, r *http.Request, body map[s
 	}
 	amount, ok := parseAmount(raw)
 	if !ok {
-		s.invalid(w, notDecimal(string(raw), "body", "amount"))
+		s.invalid(w, notDecimal(raw, "body", "amount"))
 		return
 	}
 	if amount <= 0 {
-		s.invalid(w, notPositive(string(raw), "body", "amount"))
+		s.invalid(w, notPositive(raw, "body", "amount"))
 		return
 	}
 	reason, _ := optString(body, "reason")
