@@ -459,6 +459,9 @@ func (c *Client) send(ctx context.Context, cl *call, out any) error {
 		}
 		c.logAttempt(ctx, cl, res.status, start, attempt, reason)
 		if !retry {
+			if res.status == 0 && res.err != nil && reason != "" && ctx.Err() == nil {
+				return fmt.Errorf("%w (%s)", res.err, reason) // say why a transport error was not retried
+			}
 			return res.err
 		}
 		wait := c.backoff(attempt, res.apiErr)
@@ -658,7 +661,7 @@ func shouldRetry(method string, status int, err error, connected, ctxDone bool) 
 	case status == 0 && idempotent:
 		return true, "connection error"
 	case status == 0:
-		return false, "" // the server may have acted on it: never resend
+		return false, "not resent: the server may have acted on it"
 	case status == http.StatusTooManyRequests:
 		return true, "rate limited (429)"
 	case idempotent && (status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout):

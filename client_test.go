@@ -278,7 +278,7 @@ func TestShouldRetry(t *testing.T) {
 			row{m, 503, errors.New("api"), true, false, get, map[bool]string{true: "server unavailable (503)"}[get]},
 			row{m, 504, errors.New("api"), true, false, get, map[bool]string{true: "server unavailable (504)"}[get]},
 			row{m, 0, connErr, false, false, true, "connection not established"},
-			row{m, 0, connErr, true, false, get, map[bool]string{true: "connection error"}[get]},
+			row{m, 0, connErr, true, false, get, map[bool]string{true: "connection error", false: "not resent: the server may have acted on it"}[get]},
 			row{m, 0, context.Canceled, true, true, false, "context done"},
 			row{m, 503, errors.New("api"), true, true, false, "context done"},
 			row{m, 0, nil, false, false, false, ""},

@@ -38,10 +38,11 @@ type Account struct {
 	LastName    string
 	MiddleName  string
 	Email       string
-	Gender      string // "male" or "female"
-	BirthDate   string // "YYYY-MM-DD"
-	Balance     string // a starting balance, e.g. "150.50"
-	BurnDate    string // when the starting balance burns ("YYYY-MM-DD"); empty: never
+	Gender      string    // "male" or "female"
+	BirthDate   string    // "YYYY-MM-DD"
+	Balance     string    // a starting balance, e.g. "150.50"
+	BurnDate    string    // when the starting balance burns ("YYYY-MM-DD"); empty: never
+	CreatedAt   time.Time // when the account was created and the starting balance credited; zero: now
 	Blocked     bool
 	Tags        []string
 	Coupons     []Coupon
@@ -262,6 +263,9 @@ func (st *state) addAccount(a Account, now time.Time) (*account, error) {
 	balance, err := parseMoney(a.Balance)
 	if err != nil {
 		return nil, err
+	}
+	if !a.CreatedAt.IsZero() {
+		now = a.CreatedAt
 	}
 	acc := &account{Account: a, createdAt: now, level: g.Level}
 	acc.ID = st.id("account", a.ID)

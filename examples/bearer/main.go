@@ -1,0 +1,80 @@
+// Command bearer authenticates with a login and password instead of an API key. The client logs in
+// on the first request, refreshes the token before it expires and when the server rejects it, and
+// logs in again if a refresh fails; the debug log shows each of those requests.
+//
+//	go run ./examples/bearer         # an embedded server whose tokens live 2 seconds
+//	PROBONUS_BASE_URL=... PROBONUS_LOGIN=... PROBONUS_PASSWORD=... go run ./examples/bearer
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/internal/exampleenv"
+	"github.com/probonus-go/probonus/probonustest"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stdout)) }
+
+func run(args []string, getenv func(string) string, w io.Writer) int {
+	out := &lockedWriter{w: w} // the log is also written by the background token refresh
+	fs := flag.NewFlagSet("bearer", flag.ContinueOnError)
+	fs.SetOutput(out)
+	duration := fs.Duration("for", 5*time.Second, "how long to keep calling")
+	every := fs.Duration("every", 500*time.Millisecond, "the pause between calls")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	// The debug log gets one line per HTTP attempt: login and refresh included, secrets never.
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // keeps the transcript short
+			}
+			return a
+		}}))
+	env, closeEnv, err := exampleenv.Setup(exampleenv.Options{
+		PreferLogin: true, Getenv: getenv, Out: out,
+		Server: []probonustest.Option{probonustest.WithTokenLifetime(2 * time.Second)},
+		Client: []probonus.Option{probonus.WithLogger(logger)},
+	})
+	if err != nil {
+		fmt.Fprintln(out, "error:", err)
+		return 1
+	}
+	defer closeEnv()
+
+	ctx, cancel := context.WithTimeout(context.Background(), *duration+time.Minute)
+	defer cancel()
+	for end := time.Now().Add(*duration); time.Now().Before(end); time.Sleep(*every) {
+		groups, err := env.Client.AccountGroups.List(ctx)
+		if err != nil {
+			fmt.Fprintln(out, "error:", err)
+			return 1
+		}
+		fmt.Fprintf(out, "listed %d account groups\n", len(groups))
+	}
+	if env.Embedded != nil {
+		logins, refreshes := env.Embedded.AuthCounts()
+		fmt.Fprintf(out, "the server saw %d login and %d token refreshes\n", logins, refreshes)
+	}
+	return 0
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
