@@ -17,8 +17,9 @@ test: ## go vet, then every test with the race detector (what CI runs)
 	$(GO) test -race -count=1 ./...
 
 .PHONY: cover
-cover: ## coverage of every package; the root package's figure is printed last
-	$(GO) test -count=1 -coverprofile=cover.out ./...
+cover: ## coverage of every package, then the root package's by function (cover.out)
+	$(GO) test -count=1 -cover ./...
+	$(GO) test -count=1 -coverprofile=cover.out .
 	$(GO) tool cover -func=cover.out | tail -1
 
 .PHONY: lint

@@ -1,0 +1,106 @@
+// Package probonus is a typed client for the ProBonus loyalty API (Carbis, for restaurants on
+// r_keeper): sign guests up by a group's template, find them by phone, credit bonuses, show their
+// transactions, balances with the burn schedule, and checks down to dishes.
+//
+// # Getting started
+//
+// Make one Client and share it; it is safe for concurrent use.
+//
+//	client, err := probonus.New(
+//		probonus.WithBaseURL("http://127.0.0.1:11030"), // a local install; hosted ones differ
+//		probonus.WithAPIKey(os.Getenv("PROBONUS_API_KEY")),
+//	)
+//	if err != nil {
+//		return err
+//	}
+//	guest, err := client.Accounts.FindByPhone(ctx, "+7 (999) 123-45-67")
+//	if errors.Is(err, probonus.ErrNotFound) {
+//		guest, err = client.Accounts.InsertByTemplate(ctx, probonus.NewAccount{GroupID: 3, Phone: "+7 (999) 123-45-67"})
+//	}
+//
+// The services follow the vendor's integration guide: AccountGroups.List, Accounts.InsertByTemplate,
+// Accounts.FindByPhone, Accounts.Refill, Accounts.Transactions, Accounts.LastTransactions,
+// Accounts.Update, Accounts.BalanceExtended and Checks.GetByID.
+//
+// # Authentication
+//
+// ProBonus accepts a permanent API token (WithAPIKey, sent as X-API-Key) or a login and password
+// (WithLogin). With WithLogin the client logs in on the first request, reads the token's lifetime
+// (expiresIn, or the JWT's exp claim), refreshes it shortly before it expires and whenever the
+// server rejects it (a 401, or a 403 / 422 saying the credentials are invalid), replays the
+// rejected request once, and logs in again when a refresh fails. However many goroutines need a
+// new token at once, one request goes out; each waits only as long as its own context allows.
+// Anything else (a token from a vault) plugs in through WithAuth and the Authenticator interface.
+//
+// Credentials are sent only to the base URL's scheme, host and port, and are stripped from a
+// redirect to anywhere else. Keys, passwords and tokens appear in no error, log line or String().
+//
+// # Errors
+//
+// Every failure is typed. Bad input is an *InputError (errors.Is ErrInvalidInput) naming the field,
+// returned before anything is sent: an invalid phone, a zero id, a non-positive amount or one with a
+// fraction of a kopeck, an inverted period. A non-2xx answer is an *APIError with the status, the
+// FastAPI detail, the 422 validation items, Retry-After and X-Request-Id; branch on it with the
+// sentinels:
+//
+//	switch {
+//	case errors.Is(err, probonus.ErrNotFound):     // 404: no such guest or check
+//	case errors.Is(err, probonus.ErrBadRequest):   // 400: e.g. the phone already has an account
+//	case errors.Is(err, probonus.ErrValidation):   // 422: the server refused a field
+//	case errors.Is(err, probonus.ErrUnauthorized): // 401, a 403 about credentials, a failed login
+//	case errors.Is(err, probonus.ErrRateLimited):  // 429, after the retries
+//	case errors.Is(err, probonus.ErrServer):       // 5xx, after the retries
+//	}
+//
+// A failed login or refresh is an *AuthError; a 2xx body that cannot be decoded is a *DecodeError;
+// a body over the cap (WithMaxResponseSize, 32 MiB by default) matches ErrResponseTooLarge. A
+// context's error stays reachable: errors.Is(err, context.DeadlineExceeded).
+//
+// # Retries and rate limits
+//
+// One rule decides retries. A GET is retried on connection errors, timeouts, 429, 502, 503 and
+// 504. A POST (a refill, a sign-up, an update) is retried only when the server certainly did not
+// act on it: the connection was never established, or the server answered 429. A POST whose answer
+// was lost is never resent: the error says so, and the caller should look at the balance or the
+// last transactions before crediting again. Retry-After (seconds or an HTTP date) is honoured up to
+// RetryPolicy.MaxRetryAfter; otherwise the wait doubles from MinBackoff with jitter. Every wait ends
+// with the context, and a wait that would outlast the context's deadline is not started. WithRetry
+// sets the policy (RetryPolicy{MaxAttempts: 1} turns retries off); WithTimeout bounds each attempt.
+//
+// WithRateLimit paces the client with a token bucket (golang.org/x/time/rate); WithLimiter takes any
+// Limiter, such as one shared by a fleet of processes. The limiter is waited on before every
+// attempt, retries and token refreshes included.
+//
+// # Money, phones and time
+//
+// Amounts are Amount, an exact decimal (github.com/shopspring/decimal) that reads a JSON number or a
+// string ("150.50", as Pydantic v2 writes it) and never passes through a float64. Phones are
+// normalised with NormalizePhone (github.com/nyaruka/phonenumbers): "+7 (999) 123-45-67",
+// "8 999 123 45 67" and "9991234567" are all sent as "79991234567"; WithPhoneRegion sets the region
+// of numbers without a country code. Timestamps are Time: "Z", offsets and fractional seconds are
+// read as written, and a timestamp without an offset (the server's wall-clock time) is read in the
+// client's location, Moscow by default (WithLocation). Birth and burn dates are Date.
+//
+// # Testing your code
+//
+// Package probonustest is an in-memory ProBonus server: point the client at it and seed it.
+//
+//	srv := probonustest.NewServer(t)
+//	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567", Balance: "150"})
+//	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()))
+//	// ... run your code, then assert on srv.Balance(id), srv.Requests(), ...
+//
+// It speaks both FastAPI flavours, both authentication modes (with short-lived tokens for refresh
+// tests), and injects faults (FailNext, Inject). To mock at the HTTP level instead, give the client
+// an *http.Client whose Transport is an httpmock.MockTransport (github.com/jarcoal/httpmock), through
+// WithHTTPClient.
+//
+// # Calling other endpoints
+//
+// Client.Do sends any request through the same path (limiter, credentials, timeout, retries, error
+// parsing) and decodes the JSON answer into any value; a map[string]any keeps numbers exact as
+// json.Number.
+//
+//	var out map[string]any
+//	err := client.Do(ctx, "GET", "/api/v0/some/endpoint", url.Values{"id": {"1"}}, nil, &out)
+package probonus
