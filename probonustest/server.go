@@ -18,6 +18,7 @@ package probonustest
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -81,6 +82,16 @@ func WithRenamedField(kind, from, to string) Option {
 	return func(s *Server) { s.renamed[kind] = append(s.renamed[kind], [2]string{from, to}) }
 }
 
+// WithRandomFaults makes each request (login and refresh excepted) fail with probability rate,
+// with one of faults picked at random; seed makes a run repeatable. For testing how code copes
+// with an unreliable server.
+func WithRandomFaults(rate float64, seed uint64, faults ...Fault) Option {
+	return func(s *Server) {
+		s.chaosRate, s.chaos = rate, faults
+		s.rnd = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	}
+}
+
 // WithCredentials sets the API key, login and password the server accepts.
 func WithCredentials(apiKey, login, password string) Option {
 	return func(s *Server) { s.apiKey, s.login, s.password = apiKey, login, password }
@@ -93,16 +104,18 @@ type Request struct {
 	Query  url.Values
 	Header http.Header
 	Body   []byte
+	Fault  *Fault // the fault injected into it; nil when it was served normally
 }
 
-// Fault is a failure injected into the next matching request.
+// Fault is a failure injected into a request. With neither Status nor Reset it only delays the
+// real answer (a slow server).
 type Fault struct {
-	Status     int           // the status to answer with (ignored when Reset)
+	Status     int           // answer with this status instead (ignored when Reset)
 	Body       string        // the body; JSON when it starts with { or [, HTML when with <, else plain text
-	RetryAfter time.Duration // sent as Retry-After in seconds when positive
+	RetryAfter time.Duration // sent as Retry-After in whole seconds when positive
 	Reset      bool          // drop the connection without an answer
-	AfterApply bool          // carry out the request first, then fail: the answer is lost
-	Delay      time.Duration // wait this long first (a slow answer)
+	AfterApply bool          // carry out the request first, then delay and fail: the server acted, the answer is lost
+	Delay      time.Duration // wait this long before answering
 }
 
 // Server is an in-memory ProBonus server on a local port. It is safe for concurrent use.
@@ -118,6 +131,10 @@ type Server struct {
 	apiKey        string
 	login         string
 	password      string
+
+	chaosRate float64
+	chaos     []Fault
+	rnd       *rand.Rand // guarded by mu
 
 	mu       sync.Mutex
 	st       state
@@ -235,23 +252,39 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if q := s.faults[r.Method+" "+path]; len(q) > 0 {
 		fault = &q[0]
 		s.faults[r.Method+" "+path] = q[1:]
+	} else if len(s.chaos) > 0 && !public[path] && s.rnd.Float64() < s.chaosRate {
+		fault = &s.chaos[s.rnd.IntN(len(s.chaos))]
 	}
+	s.requests[len(s.requests)-1].Fault = fault
 	s.mu.Unlock()
 
 	if !sleep(r, s.latency) {
 		return
 	}
-	if fault != nil {
-		if !sleep(r, fault.Delay) {
-			return
-		}
-		if fault.AfterApply {
-			s.route(discardWriter{}, r, path, body)
-		}
-		s.fail(w, *fault)
+	if fault == nil {
+		s.route(w, r, path, body)
 		return
 	}
-	s.route(w, r, path, body)
+	var applied *httptest.ResponseRecorder
+	if fault.AfterApply {
+		applied = httptest.NewRecorder()
+		s.route(applied, r, path, body)
+	}
+	if !sleep(r, fault.Delay) {
+		return
+	}
+	switch {
+	case fault.Reset || fault.Status != 0:
+		s.fail(w, *fault)
+	case applied != nil: // a slow answer after the work was done
+		for k, v := range applied.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(applied.Code)
+		_, _ = w.Write(applied.Body.Bytes())
+	default:
+		s.route(w, r, path, body)
+	}
 }
 
 func sleep(r *http.Request, d time.Duration) bool {
@@ -292,13 +325,6 @@ func (s *Server) fail(w http.ResponseWriter, f Fault) {
 	w.WriteHeader(f.Status)
 	_, _ = w.Write([]byte(f.Body))
 }
-
-// discardWriter swallows the answer of a request whose response is to be lost.
-type discardWriter struct{}
-
-func (discardWriter) Header() http.Header         { return http.Header{} }
-func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (discardWriter) WriteHeader(int)             {}
 
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
