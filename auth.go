@@ -26,11 +26,17 @@ type Invalidator interface {
 	Invalidate(rejected *http.Request) bool
 }
 
+// secret holds a credential in a closure: fmt and reflection print a func as an address, so no
+// %v, %+v or %#v of any value holding one, however deep, can show the credential.
+type secret func() string
+
+func newSecret(s string) secret { return func() string { return s } }
+
 // apiKeyAuth sends a permanent API token in X-API-Key.
-type apiKeyAuth struct{ key string }
+type apiKeyAuth struct{ key secret }
 
 func (a apiKeyAuth) Authenticate(_ context.Context, req *http.Request) error {
-	req.Header.Set("X-API-Key", a.key)
+	req.Header.Set("X-API-Key", a.key())
 	return nil
 }
 
@@ -42,8 +48,8 @@ func (a apiKeyAuth) GoString() string { return a.String() }
 
 // token is one bearer token as the server issued it.
 type token struct {
-	access    string
-	refresh   string
+	access    secret
+	refresh   secret // nil when the server gave none
 	obtained  time.Time
 	expiry    time.Time // zero: unknown, valid until rejected
 	rejected  bool      // the server refused it; refresh before the next use
@@ -71,9 +77,10 @@ type flight struct {
 // expires and when the server rejects it, and logs in again when the refresh fails. However many
 // goroutines need a new token at once, one request goes out; each waits on its own context.
 type loginAuth struct {
-	login, password string
-	c               *Client // set by New: login and refresh go through the client's request path
-	now             func() time.Time
+	login    string
+	password secret
+	c        *Client // set by New: login and refresh go through the client's request path
+	now      func() time.Time
 
 	mu     sync.Mutex
 	tok    *token
@@ -91,7 +98,7 @@ func (a *loginAuth) Authenticate(ctx context.Context, req *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+t.access)
+	req.Header.Set("Authorization", "Bearer "+t.access())
 	return nil
 }
 
@@ -100,7 +107,7 @@ func (a *loginAuth) Authenticate(ctx context.Context, req *http.Request) error {
 func (a *loginAuth) Invalidate(rejected *http.Request) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.tok != nil && rejected.Header.Get("Authorization") == "Bearer "+a.tok.access {
+	if a.tok != nil && rejected.Header.Get("Authorization") == "Bearer "+a.tok.access() {
 		a.tok.rejected = true
 	}
 	return true
@@ -154,10 +161,10 @@ func (a *loginAuth) start(ctx context.Context, old *token) *flight {
 
 // fetch refreshes when there is a refresh token, and logs in when there is none or the refresh failed.
 func (a *loginAuth) fetch(ctx context.Context, old *token) (*token, error) {
-	if old != nil && old.refresh != "" {
-		tok, err := a.request(ctx, epRefreshToken, map[string]string{"refreshToken": old.refresh}, old.refresh)
+	if old != nil && old.refresh != nil {
+		tok, err := a.request(ctx, epRefreshToken, map[string]string{"refreshToken": old.refresh()}, old.refresh())
 		if err == nil {
-			if tok.refresh == "" {
+			if tok.refresh == nil {
 				tok.refresh = old.refresh
 			}
 			return tok, nil
@@ -166,7 +173,7 @@ func (a *loginAuth) fetch(ctx context.Context, old *token) (*token, error) {
 			return nil, &AuthError{Op: "refresh", Err: err}
 		}
 	}
-	tok, err := a.request(ctx, epLogin, map[string]string{"login": a.login, "password": a.password}, a.password)
+	tok, err := a.request(ctx, epLogin, map[string]string{"login": a.login, "password": a.password()}, a.password())
 	if err != nil {
 		return nil, &AuthError{Op: "login", Err: err}
 	}
@@ -192,19 +199,19 @@ func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret s
 	if err != nil {
 		return nil, redactError(err, secret)
 	}
-	t := &token{
-		access:   firstNonEmpty(resp.AccessToken, resp.AccessTokenSnake),
-		refresh:  firstNonEmpty(resp.RefreshToken, resp.RefreshTokenSnake),
-		obtained: sent,
-	}
-	if t.access == "" {
+	access := firstNonEmpty(resp.AccessToken, resp.AccessTokenSnake)
+	if access == "" {
 		return nil, &DecodeError{StatusCode: http.StatusOK, Method: ep.method, Path: ep.path,
 			Err: errors.New("no accessToken in the response")}
+	}
+	t := &token{access: newSecret(access), obtained: sent}
+	if r := firstNonEmpty(resp.RefreshToken, resp.RefreshTokenSnake); r != "" {
+		t.refresh = newSecret(r)
 	}
 	if secs, err := firstNonEmpty(resp.ExpiresIn, resp.ExpiresInSnake).Float64(); err == nil && secs > 0 {
 		t.expiry = sent.Add(time.Duration(secs * float64(time.Second)))
 	}
-	if exp, ok := jwtExpiry(t.access); ok && (t.expiry.IsZero() || exp.Before(t.expiry)) {
+	if exp, ok := jwtExpiry(access); ok && (t.expiry.IsZero() || exp.Before(t.expiry)) {
 		t.expiry = exp
 	}
 	if !t.expiry.IsZero() {

@@ -270,6 +270,9 @@ func TestFailedLoginIsATypedAuthErrorWithoutSecrets(t *testing.T) {
 	assert.NotContains(t, err.Error(), testPassword)
 	assert.NotContains(t, logs.String(), testPassword)
 	assert.Zero(t, mt.GetCallCountInfo()["GET "+mockURL("/api/v0/x")], "nothing is sent without a token")
+	logins, _ := ts.counts()
+	assert.Equal(t, 1, logins, "a refused login is not retried by the request it was for")
+	assert.Equal(t, "probonus: GET /api/v0/x: login failed: POST /api/v0/auth/login: 400 Bad Request: Неверный логин или пароль", err.Error())
 }
 
 func TestEchoedPasswordIsRedacted(t *testing.T) {
@@ -328,9 +331,13 @@ func TestTokenResponseVariants(t *testing.T) {
 			tok, err := c.auth.(*loginAuth).token(context.Background())
 			require.NoError(t, err)
 			if want.access != "" {
-				assert.Equal(t, want.access, tok.access)
+				assert.Equal(t, want.access, tok.access())
 			}
-			assert.Equal(t, want.refresh, tok.refresh)
+			if want.refresh == "" {
+				assert.Nil(t, tok.refresh)
+			} else {
+				assert.Equal(t, want.refresh, tok.refresh())
+			}
 			if want.lifetime == 0 {
 				assert.True(t, tok.expiry.IsZero())
 				assert.True(t, tok.refreshAt.IsZero())

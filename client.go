@@ -128,7 +128,7 @@ func WithAPIKey(key string) Option {
 		if strings.TrimSpace(key) == "" {
 			return errors.New("probonus: WithAPIKey: empty key")
 		}
-		return c.setAuth(apiKeyAuth{key: key})
+		return c.setAuth(apiKeyAuth{key: newSecret(key)})
 	}
 }
 
@@ -139,7 +139,7 @@ func WithLogin(login, password string) Option {
 		if strings.TrimSpace(login) == "" || password == "" {
 			return errors.New("probonus: WithLogin: empty login or password")
 		}
-		return c.setAuth(&loginAuth{login: login, password: password, c: c, now: time.Now})
+		return c.setAuth(&loginAuth{login: login, password: newSecret(password), c: c, now: time.Now})
 	}
 }
 
@@ -309,7 +309,7 @@ func New(opts ...Option) (*Client, error) {
 }
 
 // String describes the client without any credential.
-func (c *Client) String() string {
+func (c Client) String() string {
 	auth := "none"
 	switch a := c.auth.(type) {
 	case apiKeyAuth:
@@ -323,8 +323,9 @@ func (c *Client) String() string {
 	return fmt.Sprintf("probonus.Client{baseURL: %s, auth: %s}", c.baseURL, auth)
 }
 
-// Format prints String for every verb, so %+v cannot reach the credentials.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+// Format prints String for every verb, for a Client and a *Client alike, so no verb reaches the
+// credentials.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // sameOrigin reports whether u is on the base URL's scheme, host and port: the only place
 // credentials are sent.
@@ -422,6 +423,7 @@ type attemptResult struct {
 	connected bool // a connection to the server was obtained, so the request may have been sent
 	apiErr    *APIError
 	req       *http.Request
+	final     bool // it failed before sending, in a way another attempt would repeat
 }
 
 // send is the one request path: build → limit → authenticate → send → decide retry → decode.
@@ -446,6 +448,9 @@ func (c *Client) send(ctx context.Context, cl *call, out any) error {
 		}
 		start := time.Now()
 		res := c.attempt(ctx, cl, &u, body, out)
+		if res.final {
+			return res.err
+		}
 		retry, reason := shouldRetry(cl.method, res.status, res.err, res.connected, ctx.Err() != nil)
 		if !replayed && c.mayReplay(cl, res) {
 			// A rejected token is refreshed and the request replayed once; the replay is not a retry.
@@ -531,7 +536,8 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, body []byte,
 	}
 	if !cl.noAuth && c.auth != nil && c.sameOrigin(req.URL) {
 		if err := c.auth.Authenticate(ctx, req); err != nil {
-			res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, cl.path, err)
+			// nothing was sent; the login or refresh behind it already had its own retries
+			res.err, res.final = fmt.Errorf("probonus: %s %s: %w", cl.method, cl.path, err), true
 			return res
 		}
 	}

@@ -278,8 +278,11 @@ type AuthError struct {
 	Err error  // the cause, usually an *APIError with secrets removed
 }
 
-// Error reads as "probonus: login failed: <cause>".
-func (e *AuthError) Error() string { return "probonus: " + e.Op + " failed: " + e.Err.Error() }
+// Error reads as "login failed: POST /api/v0/auth/login: 401 Unauthorized: ..."; the client prefixes
+// the request that needed the token.
+func (e *AuthError) Error() string {
+	return e.Op + " failed: " + strings.TrimPrefix(e.Err.Error(), "probonus: ")
+}
 
 // Unwrap returns the cause.
 func (e *AuthError) Unwrap() error { return e.Err }

@@ -165,7 +165,7 @@ func TestInputAndAuthErrors(t *testing.T) {
 	ae := &AuthError{Op: "login", Err: cause}
 	assert.ErrorIs(t, ae, ErrUnauthorized)
 	assert.ErrorIs(t, ae, ErrBadRequest, "the cause stays reachable")
-	assert.Equal(t, "probonus: login failed: probonus: POST /api/v0/auth/login: 400 Bad Request: bad", ae.Error())
+	assert.Equal(t, "login failed: POST /api/v0/auth/login: 400 Bad Request: bad", ae.Error())
 
 	de := &DecodeError{StatusCode: 200, Method: "GET", Path: "/p", Sample: "<", Err: errors.New("boom")}
 	assert.Equal(t, "boom", errors.Unwrap(de).Error())

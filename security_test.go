@@ -1,0 +1,236 @@
+package probonus_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/probonustest"
+)
+
+// TestRedirectsNeverCarryCredentials follows 302 and 307 redirects to another host with both auth
+// modes: the other host sees neither X-API-Key nor Authorization.
+func TestRedirectsNeverCarryCredentials(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var leaked []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		leaked = append(leaked, r.Header.Get("X-API-Key")+r.Header.Get("Authorization"))
+		mu.Unlock()
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer other.Close()
+	srv := probonustest.NewServer(t)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v0/auth/login" { // log in against the real server
+			req, _ := http.NewRequest("POST", srv.URL()+r.URL.Path, r.Body)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			w.WriteHeader(resp.StatusCode)
+			_, _ = io.Copy(w, resp.Body)
+			return
+		}
+		code := http.StatusFound
+		if r.Method == http.MethodPost {
+			code = http.StatusTemporaryRedirect
+		}
+		http.Redirect(w, r, other.URL+"/steal", code)
+	}))
+	defer redirector.Close()
+
+	for mode, auth := range map[string]probonus.Option{"api key": probonus.WithAPIKey(srv.APIKey()), "login": probonus.WithLogin(srv.Login())} {
+		c, err := probonus.New(probonus.WithBaseURL(redirector.URL), auth, probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}))
+		require.NoError(t, err)
+		require.NoError(t, c.Do(context.Background(), "GET", "/api/v0/account_groups/list", nil, nil, nil), mode)
+		require.NoError(t, c.Do(context.Background(), "POST", "/api/v0/accounts/refill", nil, map[string]any{"accountId": 1}, nil), mode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, leaked, 4)
+	for _, l := range leaked {
+		assert.Empty(t, l, "a credential crossed to another host")
+	}
+}
+
+// TestNoSecretAnywhere runs calls that succeed and fail in both auth modes, with every log level on,
+// and searches every error string, log line and fmt output for the key, password and tokens.
+func TestNoSecretAnywhere(t *testing.T) {
+	t.Parallel()
+	const key, password = "sk-live-4e1f0a9c7b", "correct-horse-battery"
+	srv := probonustest.NewServer(t, probonustest.WithCredentials(key, "api-user", password), probonustest.WithTokenLifetime(300*time.Millisecond))
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, &slog.HandlerOptions{Level: slog.Level(-100), AddSource: true}))
+	var outputs []string
+	record := func(vs ...any) {
+		for _, v := range vs {
+			outputs = append(outputs, fmt.Sprintf("%v|%+v|%#v|%s", v, v, v, v))
+		}
+	}
+	opts := [][]probonus.Option{
+		{probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(key), probonus.WithLogger(logger)},
+		{probonus.WithBaseURL(srv.URL()), probonus.WithLogin("api-user", password), probonus.WithLogger(logger)},
+		{probonus.WithBaseURL(srv.URL()), probonus.WithLogin("api-user", password+"-wrong"), probonus.WithLogger(logger)},
+	}
+	for _, o := range opts {
+		record(o)
+		c, err := probonus.New(o...)
+		require.NoError(t, err)
+		record(c, *c)
+		ctx := context.Background()
+		for range 3 {
+			_, err = c.AccountGroups.List(ctx)
+			record(err)
+			_, err = c.Accounts.FindByPhone(ctx, "79990000000")
+			record(err)
+			err = c.Do(ctx, "POST", "/api/v0/auth/login", nil, map[string]any{"login": 1}, nil)
+			record(err)
+			time.Sleep(150 * time.Millisecond) // let tokens expire and refresh
+		}
+	}
+	secrets := []string{key, password}
+	for _, r := range srv.Requests() {
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			secrets = append(secrets, tok)
+		}
+		if r.Path == "/api/v0/auth/refresh_token" {
+			secrets = append(secrets, string(r.Body))
+		}
+	}
+	logins, refreshes := srv.AuthCounts()
+	require.GreaterOrEqual(t, logins, 1)
+	require.GreaterOrEqual(t, refreshes, 1, "the test saw a refresh")
+	for i := 1; i <= logins+refreshes+1; i++ {
+		secrets = append(secrets, fmt.Sprintf("probonustest-refresh-%d", i))
+	}
+	logMu.Lock()
+	haystack := logs.String() + strings.Join(outputs, "\n")
+	logMu.Unlock()
+	require.Contains(t, haystack, "probonus request", "the debug log was on")
+	for _, s := range secrets {
+		assert.NotContains(t, haystack, s)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// endless is an endless body of spaces inside a JSON string.
+type endless struct{ started bool }
+
+func (e *endless) Read(p []byte) (int, error) {
+	i := 0
+	if !e.started {
+		i = copy(p, `["`)
+		e.started = true
+	}
+	for ; i < len(p); i++ {
+		p[i] = 'x'
+	}
+	return len(p), nil
+}
+
+// TestHugeBodiesAreCapped serves a gigabyte body with a Content-Length and an endless chunked
+// stream, as success and as error: each ends in a typed error, and memory stays bounded.
+func TestHugeBodiesAreCapped(t *testing.T) { // not parallel: it measures the process's allocations
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("error") != "" {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+		if r.URL.Query().Get("length") != "" {
+			w.Header().Set("Content-Length", fmt.Sprint(1<<30))
+		}
+		_, _ = io.Copy(w, io.LimitReader(&endless{}, 1<<30))
+	}))
+	defer srv.Close()
+	c, err := probonus.New(probonus.WithBaseURL(srv.URL), probonus.WithAPIKey("k"), probonus.WithMaxResponseSize(8<<20),
+		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}))
+	require.NoError(t, err)
+	for _, q := range []string{"length=1", "chunked=1", "error=1&length=1", "error=1&chunked=1"} {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var out []string
+		err := c.Do(context.Background(), "GET", "/api/v0/huge", urlValues(q), nil, &out)
+		runtime.ReadMemStats(&after)
+		if strings.HasPrefix(q, "error") {
+			var apiErr *probonus.APIError
+			require.ErrorAs(t, err, &apiErr, q)
+			assert.LessOrEqual(t, len(apiErr.Body), 4<<10)
+		} else {
+			assert.ErrorIs(t, err, probonus.ErrResponseTooLarge, q)
+		}
+		allocated := after.TotalAlloc - before.TotalAlloc
+		t.Logf("%s: %d MiB allocated for a 1 GiB body", q, allocated>>20)
+		assert.Less(t, allocated, uint64(128<<20), q)
+	}
+}
+
+func urlValues(q string) map[string][]string {
+	out := map[string][]string{}
+	for _, kv := range strings.Split(q, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = []string{v}
+	}
+	return out
+}
+
+// TestTLSIsVerified: the default transport refuses a certificate it cannot verify.
+func TestTLSIsVerified(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "[]") }))
+	defer srv.Close()
+	c, err := probonus.New(probonus.WithBaseURL(srv.URL), probonus.WithAPIKey("k"), probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}))
+	require.NoError(t, err)
+	_, err = c.AccountGroups.List(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "certificate")
+
+	trusted, err := probonus.New(probonus.WithBaseURL(srv.URL), probonus.WithAPIKey("k"), probonus.WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+	_, err = trusted.AccountGroups.List(context.Background())
+	assert.NoError(t, err, "a client that trusts the test certificate works")
+}
+
+// TestNothingDisablesTLSVerification reads every non-test source file of the module.
+func TestNothingDisablesTLSVerification(t *testing.T) {
+	t.Parallel()
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		assert.NotContains(t, string(b), "InsecureSkipVerify", path)
+		return nil
+	})
+	require.NoError(t, err)
+}
