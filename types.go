@@ -246,10 +246,12 @@ func (c *Code) UnmarshalJSON(b []byte) error {
 // float64. The zero value is 0.
 type Amount struct{ d decimal.Decimal }
 
-// Limits that keep a hostile number from costing unbounded memory when printed.
+// Limits that keep a hostile number from costing unbounded memory when printed; within them, an
+// amount's own encoding (at most 73 characters) always reads back.
 const (
-	maxAmountLen      = 64
-	maxAmountExponent = 64
+	maxAmountLen      = 100
+	maxAmountDigits   = 40
+	maxAmountExponent = 30
 )
 
 // NewAmount makes an Amount from a decimal.
@@ -273,8 +275,8 @@ func ParseAmount(s string) (Amount, error) {
 	if err != nil {
 		return Amount{}, fmt.Errorf("probonus: amount %.20q: not a decimal number", s)
 	}
-	if e := d.Exponent(); e > maxAmountExponent || e < -maxAmountExponent {
-		return Amount{}, fmt.Errorf("probonus: amount %.20q: exponent out of range", s)
+	if e := d.Exponent(); e > maxAmountExponent || e < -maxAmountExponent || d.NumDigits() > maxAmountDigits {
+		return Amount{}, fmt.Errorf("probonus: amount %.20q: out of range", s)
 	}
 	return Amount{d}, nil
 }

@@ -1,0 +1,177 @@
+package probonus
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/probonus-go/probonus/internal/fixture"
+)
+
+// Invariants of every fuzz target: no panic, no allocation beyond what the input justifies,
+// typed errors, and whatever decodes re-encodes and decodes to the same value.
+
+// FuzzParseError feeds any status, headers and body to the error parser.
+func FuzzParseError(f *testing.F) {
+	files, _ := filepath.Glob("testdata/errors/*.http")
+	for _, name := range files {
+		if r, err := fixture.Load(name); err == nil {
+			f.Add(r.Status, r.Header.Get("Content-Type"), r.Header.Get("Retry-After"), r.Body)
+		}
+	}
+	f.Add(422, "application/json", "", []byte(`{"detail":[{"loc":["body",0,{}],"msg":1}]}`))
+	f.Add(0, "", "1e308", []byte{0xff, 0xfe})
+	f.Fuzz(func(t *testing.T, status int, contentType, retryAfter string, body []byte) {
+		resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body))}
+		resp.Header.Set("Content-Type", contentType)
+		resp.Header.Set("Retry-After", retryAfter)
+		e := parseError(resp, "GET", "/p")
+		if e.StatusCode != status {
+			t.Fatalf("status %d, want %d", e.StatusCode, status)
+		}
+		if len(e.Body) > keptErrorBody || !strings.HasPrefix(string(body), e.Body) {
+			t.Fatalf("body kept %d bytes, not a prefix", len(e.Body))
+		}
+		if e.RetryAfter < 0 {
+			t.Fatalf("negative Retry-After %v", e.RetryAfter)
+		}
+		msg := e.Error()
+		if !strings.HasPrefix(msg, "probonus: GET /p: ") {
+			t.Fatalf("message %q", msg)
+		}
+		if utf8.ValidString(string(body)) && !utf8.ValidString(msg) {
+			t.Fatalf("a valid body made an invalid message %q", msg)
+		}
+		if errors.Is(e, ErrServer) != (status >= 500 && status <= 599) {
+			t.Fatalf("ErrServer for %d", status)
+		}
+		if errors.Is(e, ErrUnauthorized) && errors.Is(e, ErrForbidden) {
+			t.Fatal("both unauthorized and forbidden")
+		}
+	})
+}
+
+// roundTrip checks that v, decoded from data, re-encodes to JSON that decodes to the same value.
+func roundTrip[T any](t *testing.T, data []byte) {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return
+	}
+	first, err := json.Marshal(v)
+	if err != nil {
+		// Only a timestamp can refuse to encode: one json accepts but RFC 3339 cannot hold.
+		if !strings.Contains(err.Error(), "time") {
+			t.Fatalf("%T encodes with %v", v, err)
+		}
+		return
+	}
+	var again T
+	if err := json.Unmarshal(first, &again); err != nil {
+		t.Fatalf("%T: re-decoding %s: %v", v, first, err)
+	}
+	second, err := json.Marshal(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first, second) {
+		t.Fatalf("%T changed in a round trip:\n%s\n%s", v, first, second)
+	}
+}
+
+// FuzzAmount decodes arbitrary JSON as an Amount.
+func FuzzAmount(f *testing.F) {
+	for _, s := range []string{`150`, `150.5`, `"150.50"`, `-0.01`, `1e2`, `"1E-5"`, `null`, `""`, `"  1 "`, `1e999999999`, `"0x1"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a Amount
+		if err := json.Unmarshal(data, &a); err != nil {
+			return
+		}
+		if len(a.String()) > 2*maxAmountLen {
+			t.Fatalf("%q decoded to %d characters", data, len(a.String()))
+		}
+		roundTrip[Amount](t, data)
+		b, _ := json.Marshal(a)
+		var back Amount
+		if err := json.Unmarshal(b, &back); err != nil || !back.Equal(a) {
+			t.Fatalf("%s → %s → %s (%v)", data, b, back, err)
+		}
+	})
+}
+
+// FuzzTime decodes arbitrary JSON as a Time and as a Date.
+func FuzzTime(f *testing.F) {
+	for _, s := range []string{`"2026-02-16T09:42:00"`, `"2026-02-16T06:42:00.123456Z"`, `"2026-02-16T09:42:00+03:00"`,
+		`"2026-02-16 09:42:00"`, `"2026-02-16"`, `"2026-02-16T09:42:00+0300"`, `null`, `"0000-01-01T00:00:00Z"`, `"9999-12-31T23:59:59-23:59"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		roundTrip[Time](t, data)
+		roundTrip[Date](t, data)
+		var v Time
+		if json.Unmarshal(data, &v) == nil && !v.IsZero() {
+			b, err := json.Marshal(v)
+			if err != nil {
+				return
+			}
+			var back Time
+			if err := json.Unmarshal(b, &back); err != nil || !back.Equal(v.Time) {
+				t.Fatalf("%s → %s → %v (%v)", data, b, back, err)
+			}
+		}
+	})
+}
+
+// FuzzNormalizePhone: a normalised number is digits only, and normalises to itself.
+func FuzzNormalizePhone(f *testing.F) {
+	for _, s := range []string{"+7 (999) 123-45-67", "8 999 123 45 67", "9991234567", "79991234567", "+375 29 123-45-67", "12345", "", "+", "８９９９"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		n, err := NormalizePhone(raw)
+		if err != nil {
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.Field != "phone" {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if n == "" || len(n) > 15 || strings.Trim(n, "0123456789") != "" { // E.164: at most 15 digits
+			t.Fatalf("%q → %q", raw, n)
+		}
+		again, err := NormalizePhone("+" + n)
+		if err != nil || again != n {
+			t.Fatalf("%q → %q → %q (%v)", raw, n, again, err)
+		}
+	})
+}
+
+// FuzzDecodeResponses decodes arbitrary bytes as every response type.
+func FuzzDecodeResponses(f *testing.F) {
+	for name := range successFixtures {
+		if r, err := fixture.Load("testdata/" + name); err == nil {
+			f.Add(r.Body)
+		}
+	}
+	if b, err := os.ReadFile("testdata/accounts/update.request.json"); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		roundTrip[Account](t, data)
+		roundTrip[[]AccountGroup](t, data)
+		roundTrip[RefillResult](t, data)
+		roundTrip[[]Transaction](t, data)
+		roundTrip[Check](t, data)
+		roundTrip[BalanceExtended](t, data)
+		roundTrip[NewAccount](t, data)
+		roundTrip[AccountUpdate](t, data)
+	})
+}
