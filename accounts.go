@@ -20,7 +20,7 @@ func (s *AccountsService) InsertByTemplate(ctx context.Context, a NewAccount) (*
 	if err := requireID("NewAccount.GroupID", a.GroupID); err != nil {
 		return nil, err
 	}
-	phone, err := normalizePhone(a.Phone, s.c.phoneRegion, "NewAccount.Phone")
+	phone, err := s.c.normalizePhone(a.Phone, "NewAccount.Phone")
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func (s *AccountsService) InsertByTemplate(ctx context.Context, a NewAccount) (*
 
 // FindByPhone finds a guest by phone number, in any common form. ErrNotFound when there is none.
 func (s *AccountsService) FindByPhone(ctx context.Context, phone string) (*Account, error) {
-	p, err := normalizePhone(phone, s.c.phoneRegion, "phone")
+	p, err := s.c.normalizePhone(phone, "phone")
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (s *AccountsService) Update(ctx context.Context, u AccountUpdate) (*Account
 		return nil, &InputError{Field: "AccountUpdate", Reason: "sets no field to change"}
 	}
 	if u.Phone != nil {
-		p, err := normalizePhone(*u.Phone, s.c.phoneRegion, "AccountUpdate.Phone")
+		p, err := s.c.normalizePhone(*u.Phone, "AccountUpdate.Phone")
 		if err != nil {
 			return nil, err
 		}

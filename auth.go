@@ -36,9 +36,12 @@ func newSecret(s string) secret { return func() string { return s } }
 type apiKeyAuth struct{ key secret }
 
 func (a apiKeyAuth) Authenticate(_ context.Context, req *http.Request) error {
-	req.Header.Set("X-API-Key", a.key())
+	req.Header[apiKeyHeader] = []string{a.key()}
 	return nil
 }
+
+// apiKeyHeader is X-API-Key in Go's canonical form, spelled out to spare a conversion per request.
+var apiKeyHeader = http.CanonicalHeaderKey("X-API-Key")
 
 // String never shows the key.
 func (a apiKeyAuth) String() string { return "probonus.APIKey(redacted)" }

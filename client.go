@@ -9,11 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -66,6 +65,7 @@ type Client struct {
 	userAgent   string
 	loc         *time.Location
 	phoneRegion string
+	phones      *phoneCache
 	maxBody     int64
 }
 
@@ -288,6 +288,7 @@ func New(opts ...Option) (*Client, error) {
 		userAgent:   "probonus-go/" + Version,
 		loc:         defaultLocation,
 		phoneRegion: "RU",
+		phones:      &phoneCache{},
 		maxBody:     DefaultMaxResponseSize,
 	}
 	for _, opt := range opts {
@@ -330,6 +331,9 @@ func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String(
 // sameOrigin reports whether u is on the base URL's scheme, host and port: the only place
 // credentials are sent.
 func (c *Client) sameOrigin(u *url.URL) bool {
+	if u.Scheme == c.baseURL.Scheme && u.Host == c.baseURL.Host {
+		return true // every request the client builds itself
+	}
 	return strings.EqualFold(u.Scheme, c.baseURL.Scheme) && hostPort(u) == hostPort(c.baseURL)
 }
 
@@ -420,7 +424,7 @@ func checkPath(path string) error {
 type attemptResult struct {
 	status    int
 	err       error
-	connected bool // a connection to the server was obtained, so the request may have been sent
+	connected bool // a connection to the server may have been made, so the request may have been sent
 	apiErr    *APIError
 	req       *http.Request
 	final     bool // it failed before sending, in a way another attempt would repeat
@@ -515,10 +519,6 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, body []byte,
 	var res attemptResult
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var connected atomic.Bool
-	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { connected.Store(true) },
-	})
 	var rdr io.Reader
 	if body != nil {
 		rdr = bytes.NewReader(body)
@@ -542,15 +542,12 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, body []byte,
 		}
 	}
 	resp, err := c.hc.Do(req)
-	res.connected = connected.Load()
 	if err != nil {
+		res.connected = !neverConnected(err)
 		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, cl.path, unwrapURLError(err))
 		return res
 	}
-	defer func() {
-		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10) // lets the connection be reused
-		_ = resp.Body.Close()
-	}()
+	defer drainAndClose(resp.Body)
 	res.status = resp.StatusCode
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		res.apiErr = parseError(resp, cl.method, cl.path)
@@ -564,6 +561,20 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, body []byte,
 		}
 	}
 	return res
+}
+
+// drainAndClose reads a little of what is left of a body, so the connection can be reused, and closes it.
+func drainAndClose(body io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, body, 4<<10)
+	_ = body.Close()
+}
+
+// neverConnected reports whether a transport error happened while dialling: no connection was
+// made, so the server cannot have seen the request. Every later failure (TLS, writing, reading)
+// counts as "maybe seen".
+func neverConnected(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // unwrapURLError drops *url.Error's wrapping, which repeats the full URL (and its query).
@@ -580,8 +591,7 @@ func unwrapURLError(err error) error {
 // than the body being bad.
 func (c *Client) decode(resp *http.Response, cl *call, out any) (err error, transport bool) {
 	capped := &cappedReader{r: resp.Body, left: c.maxBody}
-	sample := &sampleWriter{}
-	dec := json.NewDecoder(io.TeeReader(capped, sample))
+	dec := json.NewDecoder(capped)
 	dec.UseNumber() // an any in out keeps money exact
 	target := out
 	if target == nil {
@@ -598,19 +608,24 @@ func (c *Client) decode(resp *http.Response, cl *call, out any) (err error, tran
 		return fmt.Errorf("probonus: %s %s: %w (limit %d bytes)", cl.method, cl.path, ErrResponseTooLarge, c.maxBody), false
 	case capped.err != nil:
 		return fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, cl.path, capped.err), true
-	case errors.Is(err, io.EOF) && sample.n == 0 && out == nil:
+	case errors.Is(err, io.EOF) && capped.read == 0 && out == nil:
 		return nil, false
 	}
-	return &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: cl.path, Sample: string(sample.buf), Err: err}, false
+	return &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: cl.path, Sample: string(capped.sample()), Err: err}, false
 }
 
-// cappedReader fails once more than left bytes have been read, and remembers a read error.
+// cappedReader fails once more than left bytes have been read, remembers a read error, and keeps
+// the start of the body for a DecodeError.
 type cappedReader struct {
 	r        io.Reader
 	left     int64
 	exceeded bool
 	err      error // the first read error other than io.EOF
+	read     int64
+	head     [256]byte
 }
+
+func (r *cappedReader) sample() []byte { return r.head[:min(r.read, int64(len(r.head)))] }
 
 func (r *cappedReader) Read(p []byte) (int, error) {
 	if r.left <= 0 {
@@ -627,6 +642,10 @@ func (r *cappedReader) Read(p []byte) (int, error) {
 		p = p[:r.left]
 	}
 	n, err := r.r.Read(p)
+	if r.read < int64(len(r.head)) {
+		copy(r.head[r.read:], p[:n])
+	}
+	r.read += int64(n)
 	r.left -= int64(n)
 	return n, r.note(err)
 }
@@ -636,20 +655,6 @@ func (r *cappedReader) note(err error) error {
 		r.err = err
 	}
 	return err
-}
-
-// sampleWriter keeps the first 256 bytes of a body for a DecodeError.
-type sampleWriter struct {
-	buf []byte
-	n   int
-}
-
-func (w *sampleWriter) Write(p []byte) (int, error) {
-	w.n += len(p)
-	if room := 256 - len(w.buf); room > 0 {
-		w.buf = append(w.buf, p[:min(room, len(p))]...)
-	}
-	return len(p), nil
 }
 
 // shouldRetry is the one retry decision. A GET is retried on connection errors and on 429, 502,

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,16 +74,13 @@ func sequence(rs ...httpmock.Responder) httpmock.Responder {
 
 // failAfterConnect is a transport error after the connection was established: the server may have
 // received the request.
-func failAfterConnect(req *http.Request) (*http.Response, error) {
-	if tr := httptrace.ContextClientTrace(req.Context()); tr != nil && tr.GotConn != nil {
-		tr.GotConn(httptrace.GotConnInfo{})
-	}
-	return nil, errors.New("read: connection reset by peer")
+func failAfterConnect(*http.Request) (*http.Response, error) {
+	return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 }
 
 // failBeforeConnect is a dial failure: nothing reached the server.
 func failBeforeConnect(*http.Request) (*http.Response, error) {
-	return nil, errors.New("dial tcp 127.0.0.1:11030: connect: connection refused")
+	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 }
 
 func mockURL(path string) string { return testBase + path }
@@ -447,9 +445,6 @@ func TestPerAttemptTimeoutKeepsDeadlineExceeded(t *testing.T) {
 	t.Parallel()
 	c, mt := setup(t, WithTimeout(20*time.Millisecond), WithRetry(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}))
 	mt.RegisterResponder(http.MethodGet, mockURL("/api/v0/x"), func(req *http.Request) (*http.Response, error) {
-		if tr := httptrace.ContextClientTrace(req.Context()); tr != nil {
-			tr.GotConn(httptrace.GotConnInfo{})
-		}
 		<-req.Context().Done()
 		return nil, req.Context().Err()
 	})

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -172,7 +173,7 @@ func TestRefillSentWhenNothingWasConnected(t *testing.T) {
 	var dials atomic.Int32
 	transport := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if dials.Add(1) == 1 {
-			return nil, errors.New("connect: connection refused")
+			return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
 		}
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}}

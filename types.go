@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 	"github.com/shopspring/decimal"
@@ -215,6 +217,25 @@ const (
 	IdentifierOther IdentifierType = "other"
 )
 
+// unquote returns the text of a JSON string; the common case (no escapes) skips the decoder.
+func unquote(b []byte) (string, error) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		plain := true
+		for _, c := range b[1 : len(b)-1] {
+			if c == '\\' || c == '"' || c < 0x20 {
+				plain = false
+				break
+			}
+		}
+		if plain && utf8.Valid(b) {
+			return string(b[1 : len(b)-1]), nil
+		}
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
+}
+
 // Ptr returns a pointer to v, for optional request fields: probonus.Ptr("Anna").
 func Ptr[T any](v T) *T { return &v }
 
@@ -228,8 +249,8 @@ func (c *Code) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		return nil
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		*c = Code(s)
@@ -266,6 +287,9 @@ func ParseAmount(s string) (Amount, error) {
 	if s == "" || len(s) > maxAmountLen {
 		return Amount{}, fmt.Errorf("probonus: amount %.20q: empty or too long", s)
 	}
+	if a, ok := parsePlainAmount(s); ok {
+		return a, nil
+	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
 			return Amount{}, fmt.Errorf("probonus: amount %.20q: not a decimal number", s)
@@ -279,6 +303,38 @@ func ParseAmount(s string) (Amount, error) {
 		return Amount{}, fmt.Errorf("probonus: amount %.20q: out of range", s)
 	}
 	return Amount{d}, nil
+}
+
+// parsePlainAmount reads the common form, "-123.45" with at most 18 digits, without the general
+// parser: money arrives this way in every response, many times per transaction list.
+func parsePlainAmount(s string) (Amount, bool) {
+	neg := s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	var coef int64
+	digits, frac, dot := 0, 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			coef = coef*10 + int64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot && i > 0 && i < len(s)-1:
+			dot = true
+		default:
+			return Amount{}, false
+		}
+	}
+	if digits == 0 || digits > 18 {
+		return Amount{}, false
+	}
+	if neg {
+		coef = -coef
+	}
+	return Amount{decimal.New(coef, int32(-frac))}, true
 }
 
 // MustAmount is ParseAmount for constants; it panics on a malformed amount.
@@ -328,12 +384,13 @@ func (a Amount) MarshalJSON() ([]byte, error) { return []byte(a.d.String()), nil
 
 // UnmarshalJSON reads a JSON number or a string holding one; null and "" leave the amount zero.
 func (a *Amount) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if s == "null" {
+	if string(b) == "null" {
 		return nil
 	}
-	if len(s) >= 2 && s[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
+	s := string(b)
+	if len(b) >= 2 && b[0] == '"' {
+		var err error
+		if s, err = unquote(b); err != nil {
 			return err
 		}
 		if strings.TrimSpace(s) == "" {
@@ -401,8 +458,8 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := unquote(b)
+	if err != nil || len(b) == 0 || b[0] != '"' {
 		return fmt.Errorf("probonus: date: want a string, got %.20q", b)
 	}
 	if s == "" {
@@ -434,8 +491,8 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := unquote(b)
+	if err != nil || len(b) == 0 || b[0] != '"' {
 		return fmt.Errorf("probonus: time: want a string, got %.20q", b)
 	}
 	v, err := parseTime(s, defaultLocation)
@@ -455,17 +512,31 @@ func parseTime(s string, loc *time.Location) (Time, error) {
 	if len(s) > 10 && s[10] == ' ' {
 		s = s[:10] + "T" + s[11:]
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
-		if v, err := time.Parse(layout, s); err == nil {
-			return Time{Time: v}, nil
+	// The server's own form, without an offset, is the common case: try it first, and try the
+	// layouts with an offset only for a string that ends in one.
+	if !hasOffset(s) {
+		for _, layout := range []string{wireLayout, "2006-01-02T15:04", time.DateOnly} {
+			if v, err := time.ParseInLocation(layout, s, loc); err == nil {
+				return Time{Time: v, floating: true}, nil
+			}
 		}
-	}
-	for _, layout := range []string{wireLayout, "2006-01-02T15:04", time.DateOnly} {
-		if v, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return Time{Time: v, floating: true}, nil
+	} else {
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
+			if v, err := time.Parse(layout, s); err == nil {
+				return Time{Time: v}, nil
+			}
 		}
 	}
 	return Time{}, fmt.Errorf("probonus: time %.40q: not a timestamp", s)
+}
+
+// hasOffset reports whether a timestamp ends in "Z" or a numeric offset.
+func hasOffset(s string) bool {
+	if strings.HasSuffix(s, "Z") || strings.HasSuffix(s, "z") {
+		return true
+	}
+	// an offset's sign comes after the time: "…T09:42:00+03:00", "…T09:42-0300"
+	return len(s) > 16 && strings.ContainsAny(s[16:], "+-")
 }
 
 // MarshalJSON writes the form it was read in: without an offset when the server sent none.
@@ -576,8 +647,35 @@ func relocate(v reflect.Value, loc *time.Location) {
 func NormalizePhone(raw string) (string, error) { return normalizePhone(raw, "RU", "phone") }
 
 // NormalizePhone is the package's NormalizePhone with the client's region.
-func (c *Client) NormalizePhone(raw string) (string, error) {
-	return normalizePhone(raw, c.phoneRegion, "phone")
+func (c *Client) NormalizePhone(raw string) (string, error) { return c.normalizePhone(raw, "phone") }
+
+// normalizePhone normalises with the client's region, remembering the numbers it has seen
+// already normal: the same guest looked up again costs a map read, not a validation.
+func (c *Client) normalizePhone(raw, field string) (string, error) {
+	if _, ok := c.phones.m.Load(raw); ok {
+		return raw, nil
+	}
+	n, err := normalizePhone(raw, c.phoneRegion, field)
+	if err == nil && n == raw {
+		c.phones.remember(raw)
+	}
+	return n, err
+}
+
+// phoneCache is a bounded set of valid, already normal numbers; it empties when full.
+type phoneCache struct {
+	m sync.Map
+	n atomic.Int32
+}
+
+const phoneCacheSize = 4096
+
+func (p *phoneCache) remember(phone string) {
+	if p.n.Add(1) > phoneCacheSize {
+		p.m.Clear()
+		p.n.Store(0)
+	}
+	p.m.Store(phone, struct{}{})
 }
 
 // normalizePhone validates and normalises raw, naming field in the error.
@@ -590,6 +688,9 @@ func normalizePhone(raw, region, field string) (string, error) {
 	if len(raw) > 32 {
 		return bad("too long for a phone number")
 	}
+	if alreadyNormal(raw, region) {
+		return raw, nil
+	}
 	num, err := phonenumbers.Parse(raw, region)
 	if err != nil {
 		return bad("not a phone number")
@@ -598,6 +699,27 @@ func normalizePhone(raw, region, field string) (string, error) {
 		return bad("not a valid phone number")
 	}
 	return strconv.FormatInt(int64(num.GetCountryCode()), 10) + phonenumbers.GetNationalSignificantNumber(num), nil
+}
+
+// alreadyNormal is the fast path for the common case, a number already in the API's form with the
+// region's country code ("79991234567" for RU): it skips the parser and only validates. Anything
+// else takes the full path, which gives the same answer for these.
+func alreadyNormal(raw, region string) bool {
+	if len(raw) < 8 || len(raw) > 15 {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] < '0' || raw[i] > '9' {
+			return false
+		}
+	}
+	cc := int32(phonenumbers.GetCountryCodeForRegion(region))
+	prefix := strconv.Itoa(int(cc))
+	if !strings.HasPrefix(raw, prefix) || raw[len(prefix)] == '0' {
+		return false
+	}
+	national, err := strconv.ParseUint(raw[len(prefix):], 10, 64)
+	return err == nil && phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &national})
 }
 
 func knownRegion(region string) bool {
