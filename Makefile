@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 GO ?= go
 FUZZTIME ?= 30s
-BENCHTIME ?= 2s
+BENCHTIME ?= 1s
+BENCHCOUNT ?= 6
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
@@ -36,6 +37,6 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	done
 
 .PHONY: bench
-bench: ## benchmarks: the SDK beside a raw net/http baseline, with the ratios
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) . | tee bench.out
+bench: ## benchmarks: the SDK beside a raw net/http baseline, BENCHCOUNT runs, median ratios
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) . | tee bench.out
 	$(GO) run ./internal/cmd/benchratio < bench.out

@@ -60,7 +60,7 @@ type Client struct {
 	auth        Authenticator
 	timeout     time.Duration
 	retry       RetryPolicy
-	limiter     Limiter
+	limiter     Limiter // nil: unlimited
 	logger      *slog.Logger
 	userAgent   string
 	loc         *time.Location
@@ -283,7 +283,6 @@ func New(opts ...Option) (*Client, error) {
 		hc:          &http.Client{},
 		timeout:     DefaultTimeout,
 		retry:       defaultRetryPolicy,
-		limiter:     rate.NewLimiter(rate.Inf, 0),
 		logger:      slog.New(slog.DiscardHandler),
 		userAgent:   "probonus-go/" + Version,
 		loc:         defaultLocation,
@@ -447,8 +446,8 @@ func (c *Client) send(ctx context.Context, cl *call, out any) error {
 	u.RawQuery = cl.query.Encode()
 	replayed := false
 	for attempt := 1; ; attempt++ {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return fmt.Errorf("probonus: %s %s: waiting for the rate limiter: %w", cl.method, cl.path, contextCause(ctx, err))
+		if err := c.wait(ctx); err != nil {
+			return fmt.Errorf("probonus: %s %s: waiting for the rate limiter: %w", cl.method, cl.path, err)
 		}
 		start := time.Now()
 		res := c.attempt(ctx, cl, &u, body, out)
@@ -506,12 +505,19 @@ func (c *Client) logAttempt(ctx context.Context, cl *call, status int, start tim
 		slog.Duration("duration", time.Since(start)), slog.Int("attempt", attempt), slog.String("retry", reason))
 }
 
-// contextCause returns the context's error when it ended, else err.
-func contextCause(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
+// wait waits on the limiter, if there is one; an unlimited client takes no lock. A limiter's own
+// error gives way to the context's, when the context ended.
+func (c *Client) wait(ctx context.Context) error {
+	if c.limiter == nil {
 		return ctx.Err()
 	}
-	return err
+	if err := c.limiter.Wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	return nil
 }
 
 // attempt sends the request once and decodes the response, all within the per-attempt timeout.
