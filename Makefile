@@ -40,3 +40,12 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 bench: ## benchmarks: the SDK beside a raw net/http baseline, BENCHCOUNT runs, median ratios
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) . | tee bench.out
 	$(GO) run ./internal/cmd/benchratio < bench.out
+
+.PHONY: record
+record: ## record a guest's responses from PROBONUS_BASE_URL as scrubbed fixtures (PHONE=..., read-only)
+	@test -n "$(PHONE)" || { echo "usage: make record PHONE=79991234567 (with PROBONUS_BASE_URL and PROBONUS_API_KEY set)"; exit 2; }
+	$(GO) run ./internal/cmd/record -phone "$(PHONE)" -out testdata/recorded
+
+.PHONY: live
+live: ## compare a real server's responses with the model (PROBONUS_BASE_URL, PROBONUS_PHONE, credentials; read-only)
+	PROBONUS_LIVE=1 $(GO) test -count=1 -v -run Live ./internal/contract

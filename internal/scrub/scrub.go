@@ -149,12 +149,18 @@ func (s *Scrubber) fake(real string, k kind) string {
 			keep = 4 // a phone's country and operator code, a card's issuer
 		}
 		f = fakeDigits(real, keep, h)
+		for i := uint64(1); f == real && i < 10; i++ {
+			f = fakeDigits(real, keep, h+i)
+		}
 	case kindName:
 		f = fakeName(real, h)
 	case kindEmail:
 		f = fmt.Sprintf("user%d@example.com", h%100000)
 	case kindDate:
 		f = fakeDate(real, h)
+		if f == real {
+			f = fakeDate(real, h+1) // one day in 365 the fake day is the real one
+		}
 	case kindToken:
 		f = fakeToken(real, h)
 	}

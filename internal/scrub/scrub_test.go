@@ -79,3 +79,15 @@ func TestNonJSONAndOddValues(t *testing.T) {
 	assert.Equal(t, "<html>"+s.fakes["79161234567"]+"</html>", string(s.JSON([]byte("<html>79161234567</html>"))))
 	assert.Regexp(t, regexp.MustCompile(`^\d{4}-\d\d-\d\d$`), s.fakes["not a date"])
 }
+
+// TestAFakeIsNeverTheRealValue tries many salts: a fake day or digit string must never come out
+// equal to the real one (found as a one-in-365 flake of the recorder's test).
+func TestAFakeIsNeverTheRealValue(t *testing.T) {
+	t.Parallel()
+	for i := range 2000 {
+		s := New([]byte{byte(i), byte(i >> 8)})
+		assert.NotEqual(t, "1987-03-14", s.fake("1987-03-14", kindDate))
+		assert.NotEqual(t, "79161234567", s.fake("79161234567", kindPhone))
+		assert.NotEqual(t, "12", s.fake("12", kindIdentifier))
+	}
+}
