@@ -159,6 +159,7 @@ func TestLoginAndRefresh(t *testing.T) {
 	srv := probonustest.NewServer(t, probonustest.WithTokenLifetime(200*time.Millisecond), probonustest.WithCredentials("k", "u", "p"))
 	resp, body, _ := call(t, srv, "POST", "/api/v0/auth/login", `{"login":"u","password":"bad"}`, nil)
 	assert.Equal(t, 401, resp.StatusCode)
+	assert.Equal(t, "Incorrect login or password", body["detail"])
 	_, body, _ = call(t, srv, "POST", "/api/v0/auth/login", `{"login":"u","password":"p"}`, nil)
 	access := body["accessToken"].(string)
 	assert.Len(t, strings.Split(access, "."), 3, "a JWT")
