@@ -33,16 +33,19 @@ const (
 type endpoint struct{ method, path string }
 
 var (
-	epLogin              = endpoint{http.MethodPost, "/api/v0/auth/login"}
-	epRefreshToken       = endpoint{http.MethodPost, "/api/v0/auth/refresh_token"}
-	epAccountGroupsList  = endpoint{http.MethodGet, "/api/v0/account_groups/list"}
-	epInsertByTemplate   = endpoint{http.MethodPost, "/api/v0/accounts/insert_by_template"}
-	epFindByPhone        = endpoint{http.MethodGet, "/api/v0/accounts/find_by_phone"}
-	epRefill             = endpoint{http.MethodPost, "/api/v0/accounts/refill"}
-	epTransactions       = endpoint{http.MethodGet, "/api/v0/accounts/transactions"}
-	epUpdate             = endpoint{http.MethodPost, "/api/v0/accounts/update"}
-	epBalanceExtended    = endpoint{http.MethodGet, "/api/v0/accounts/get_balance_extended"}
-	epCheckGetByID       = endpoint{http.MethodGet, "/api/v0/checks/get_by_id"}
+	epLogin             = endpoint{http.MethodPost, "/api/v0/auth/login"}
+	epRefreshToken      = endpoint{http.MethodPost, "/api/v0/auth/refresh_token"}
+	epAccountGroupsList = endpoint{http.MethodGet, "/api/v0/account_groups/list"}
+	epInsertByTemplate  = endpoint{http.MethodPost, "/api/v0/accounts/insert_by_template"}
+	epFindByPhone       = endpoint{http.MethodGet, "/api/v0/accounts/find_by_phone"}
+	epRefill            = endpoint{http.MethodPost, "/api/v0/accounts/refill"}
+	epTransactions      = endpoint{http.MethodGet, "/api/v0/accounts/transactions"}
+	epUpdate            = endpoint{http.MethodPost, "/api/v0/accounts/update"}
+	epBalanceExtended   = endpoint{http.MethodGet, "/api/v0/accounts/get_balance_extended"}
+	epCheckGetByID      = endpoint{http.MethodGet, "/api/v0/checks/get_by_id"}
+)
+
+var (
 	defaultLocation      = time.FixedZone("MSK", 3*60*60)
 	defaultRetryPolicy   = RetryPolicy{MaxAttempts: DefaultMaxAttempts, MinBackoff: 250 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
 	errNoBaseURL         = errors.New("probonus: WithBaseURL is required")
