@@ -42,7 +42,7 @@ func (s *AccountsService) FindByPhone(ctx context.Context, phone string) (*Accou
 	if err != nil {
 		return nil, err
 	}
-	return fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: url.Values{"phone": {p}}})
+	return fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: url.Values{qPhone: {p}}})
 }
 
 // Refill credits bonuses to an account, e.g. for an activity in your app. It is never sent twice
@@ -75,9 +75,9 @@ func (s *AccountsService) Transactions(ctx context.Context, accountID int64, fro
 		return nil, &InputError{Field: "from", Reason: "is after to"}
 	}
 	q := url.Values{
-		"accountId": {strconv.FormatInt(accountID, 10)},
-		"dateFrom":  {formatWireTime(from, s.c.loc)},
-		"dateTo":    {formatWireTime(to, s.c.loc)},
+		qAccountID: {strconv.FormatInt(accountID, 10)},
+		qDateFrom:  {formatWireTime(from, s.c.loc)},
+		qDateTo:    {formatWireTime(to, s.c.loc)},
 	}
 	return s.transactions(ctx, q)
 }
@@ -90,7 +90,7 @@ func (s *AccountsService) LastTransactions(ctx context.Context, accountID int64,
 	if n < 1 || n > MaxLastTransactions {
 		return nil, &InputError{Field: "n", Reason: "must be between 1 and 1000"}
 	}
-	q := url.Values{"accountId": {strconv.FormatInt(accountID, 10)}, "count": {strconv.Itoa(n)}}
+	q := url.Values{qAccountID: {strconv.FormatInt(accountID, 10)}, qCount: {strconv.Itoa(n)}}
 	return s.transactions(ctx, q)
 }
 
@@ -134,7 +134,7 @@ func (s *AccountsService) BalanceExtended(ctx context.Context, accountID int64) 
 	if err := requireID("accountID", accountID); err != nil {
 		return nil, err
 	}
-	q := url.Values{"accountId": {strconv.FormatInt(accountID, 10)}}
+	q := url.Values{qAccountID: {strconv.FormatInt(accountID, 10)}}
 	return fetch[BalanceExtended](ctx, s.c, &call{endpoint: epBalanceExtended, query: q})
 }
 

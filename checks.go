@@ -14,6 +14,6 @@ func (s *ChecksService) GetByID(ctx context.Context, checkID int64) (*Check, err
 	if err := requireID("checkID", checkID); err != nil {
 		return nil, err
 	}
-	q := url.Values{"checkId": {strconv.FormatInt(checkID, 10)}}
+	q := url.Values{qCheckID: {strconv.FormatInt(checkID, 10)}}
 	return fetch[Check](ctx, s.c, &call{endpoint: epCheckGetByID, query: q})
 }

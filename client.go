@@ -45,6 +45,16 @@ var (
 	epCheckGetByID      = endpoint{http.MethodGet, "/api/v0/checks/get_by_id"}
 )
 
+// The query parameters of the endpoints above (inferred from the seed and the admin UI).
+const (
+	qPhone     = "phone"
+	qAccountID = "accountId"
+	qDateFrom  = "dateFrom"
+	qDateTo    = "dateTo"
+	qCount     = "count"
+	qCheckID   = "checkId"
+)
+
 var (
 	defaultLocation      = time.FixedZone("MSK", 3*60*60)
 	defaultRetryPolicy   = RetryPolicy{MaxAttempts: DefaultMaxAttempts, MinBackoff: 250 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
