@@ -183,6 +183,9 @@ func TestNormalizePhone(t *testing.T) {
 	got, err = NormalizePhone("+3522020")
 	require.NoError(t, err, "found by the fuzzer: a valid seven-digit number (Luxembourg)")
 	assert.Equal(t, "3522020", got)
+	got, err = NormalizePhone("+4921000000000000")
+	require.NoError(t, err, "found by the fuzzer: a valid sixteen-digit German number")
+	assert.Equal(t, "4921000000000000", got)
 	for _, bad := range []string{"", "12345", "+7 (999) 123", "not a phone", "79991234567890123", "+7 000 000 00 00", "+99999999999999999999999999999999999999"} {
 		_, err := NormalizePhone(bad)
 		var ie *InputError
