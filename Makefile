@@ -4,6 +4,7 @@ GO ?= go
 FUZZTIME ?= 30s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
+BENCHCPU ?= 1,2
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
@@ -37,8 +38,8 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	done
 
 .PHONY: bench
-bench: ## benchmarks: the SDK beside a raw net/http baseline, BENCHCOUNT runs, median ratios
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) . | tee bench.out
+bench: ## benchmarks: the SDK beside a raw net/http baseline, BENCHCOUNT runs per -cpu value, median ratios
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) -cpu $(BENCHCPU) . | tee bench.out
 	$(GO) run ./internal/cmd/benchratio < bench.out
 
 .PHONY: record

@@ -16,7 +16,7 @@ import (
 )
 
 // line matches "BenchmarkFindByPhone/sdk-2   4497   235128 ns/op   13879 B/op   196 allocs/op".
-var line = regexp.MustCompile(`^(Benchmark\S+?)/(sdk|raw)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:.*?\s([\d.]+) allocs/op)?`)
+var line = regexp.MustCompile(`^(Benchmark\S+?)/(sdk|raw)(?:-(\d+))?\s+\d+\s+([\d.]+) ns/op(?:.*?\s([\d.]+) allocs/op)?`)
 
 type sample struct{ ns, allocs []float64 }
 
@@ -37,6 +37,9 @@ func run(in io.Reader, out io.Writer) error {
 			continue
 		}
 		name, half := m[1], m[2]
+		if m[3] != "" {
+			name += " (cpu " + m[3] + ")" // each -cpu value is its own comparison
+		}
 		if samples[name] == nil {
 			samples[name] = map[string]*sample{}
 			order = append(order, name)
@@ -46,10 +49,10 @@ func run(in io.Reader, out io.Writer) error {
 			s = &sample{}
 			samples[name][half] = s
 		}
-		ns, _ := strconv.ParseFloat(m[3], 64)
+		ns, _ := strconv.ParseFloat(m[4], 64)
 		s.ns = append(s.ns, ns)
-		if m[4] != "" {
-			a, _ := strconv.ParseFloat(m[4], 64)
+		if m[5] != "" {
+			a, _ := strconv.ParseFloat(m[5], 64)
 			s.allocs = append(s.allocs, a)
 		}
 	}

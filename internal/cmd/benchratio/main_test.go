@@ -22,7 +22,7 @@ BenchmarkNormalizePhone/x-2       	  175432	      7098 ns/op
 ok`
 	var out bytes.Buffer
 	require.NoError(t, run(strings.NewReader(in), &out))
-	assert.Contains(t, out.String(), "FindByPhone")
+	assert.Contains(t, out.String(), "FindByPhone (cpu 2)")
 	assert.Contains(t, out.String(), "2.50x") // 250 / 100
 	assert.Contains(t, out.String(), "3.00x") // 30 / 10
 	assert.NotContains(t, out.String(), "NormalizePhone")
