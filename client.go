@@ -388,7 +388,8 @@ type call struct {
 // base URL, e.g. "/api/v0/accounts/find_by_phone"; in (when not nil) is sent as JSON; out may be
 // nil. Use it for endpoints the SDK does not type.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) error {
-	if err := checkPath(path); err != nil {
+	path, err := checkPath(path)
+	if err != nil {
 		return err
 	}
 	method = strings.ToUpper(strings.TrimSpace(method))
@@ -408,9 +409,9 @@ func fetch[T any](ctx context.Context, c *Client, cl *call) (*T, error) {
 }
 
 // checkPath refuses anything that could leave the base URL: an absolute URL, a scheme-relative
-// path, a query or fragment, or a ".." segment, encoded or not.
-func checkPath(path string) error {
-	bad := func(reason string) error { return &InputError{Field: "path", Reason: reason} }
+// path, a query or fragment, or a ".." segment, encoded or not. It returns the path unescaped.
+func checkPath(path string) (string, error) {
+	bad := func(reason string) (string, error) { return "", &InputError{Field: "path", Reason: reason} }
 	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
 		return bad("must start with a single /")
 	}
@@ -426,10 +427,11 @@ func checkPath(path string) error {
 			return bad("must not hold . or .. segments")
 		}
 	}
-	if decoded != path && strings.ContainsAny(decoded, "/?#\\") {
+	if lower := strings.ToLower(path); strings.Contains(lower, "%2f") || strings.Contains(lower, "%3f") ||
+		strings.Contains(lower, "%23") || strings.Contains(lower, "%5c") {
 		return bad("must not hold an encoded /, ?, # or backslash")
 	}
-	return nil
+	return decoded, nil
 }
 
 // attemptResult is what one attempt ended with: a status, an error, and what the retry decision needs.

@@ -186,7 +186,7 @@ func TestDoRefusesPathsLeavingTheBaseURL(t *testing.T) {
 	c, mt := setup(t)
 	for _, p := range []string{
 		"http://evil.example/api", "//evil.example/api", "api/v0/x", "", "/api/../admin", "/api/%2e%2e/admin",
-		"/api/%2E%2E/admin", "/api/v0/x?phone=1", "/api/v0/x#f", `/api\..\x`, "/api/%2fevil", "/./x", "/api/%zz",
+		"/api/%2E%2E/admin", "/api/v0/x?phone=1", "/api/v0/x#f", `/api\..\x`, "/api/%2fevil", "/api/%3Fq", "/api/%23f", "/api/%5c..", "/./x", "/api/%zz",
 	} {
 		err := c.Do(context.Background(), http.MethodGet, p, nil, nil, nil)
 		var ie *InputError
@@ -195,6 +195,14 @@ func TestDoRefusesPathsLeavingTheBaseURL(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidInput)
 	}
 	assert.Zero(t, mt.GetTotalCallCount(), "nothing was sent")
+
+	var got string
+	mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+		got = req.URL.EscapedPath()
+		return httpmock.NewStringResponse(200, `{}`), nil
+	})
+	require.NoError(t, c.Do(context.Background(), http.MethodGet, "/api/v0/a%20b", nil, nil, nil))
+	assert.Equal(t, "/pb/api/v0/a%20b", got, "an escaped path is sent escaped once")
 }
 
 func TestAPIKeyStaysOnTheBaseHost(t *testing.T) {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	pathpkg "path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -174,5 +176,35 @@ func FuzzDecodeResponses(f *testing.F) {
 		roundTrip[BalanceExtended](t, data)
 		roundTrip[NewAccount](t, data)
 		roundTrip[AccountUpdate](t, data)
+	})
+}
+
+// FuzzDoPath: a path Do accepts never leads off the base URL's host or out from under its path.
+func FuzzDoPath(f *testing.F) {
+	for _, p := range []string{"/api/v0/x", "/api/../x", "//evil/x", "/api/%2e%2e/x", "/a%20b", "/api/%2fx", "http://evil/", "/%zz"} {
+		f.Add(p)
+	}
+	base, _ := url.Parse("http://probonus.test:11030/pb")
+	f.Fuzz(func(t *testing.T, p string) {
+		decoded, err := checkPath(p)
+		if err != nil {
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		u := *base
+		u.Path += decoded
+		sent, err := url.Parse(u.String())
+		if err != nil {
+			return
+		}
+		if sent.Host != base.Host || sent.Scheme != base.Scheme {
+			t.Fatalf("%q left the host: %s", p, sent)
+		}
+		if clean := pathpkg.Clean(sent.Path); clean != "/pb" && !strings.HasPrefix(clean, "/pb/") {
+			t.Fatalf("%q left the base path: %s", p, clean)
+		}
 	})
 }
