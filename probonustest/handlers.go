@@ -133,6 +133,18 @@ func (s *Server) invalid(w http.ResponseWriter, issues ...issue) {
 	s.writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": items})
 }
 
+// lockAccount locks the state and returns the account; when there is none it answers 404 and
+// returns nil, leaving the state unlocked.
+func (s *Server) lockAccount(w http.ResponseWriter, id int64) *account {
+	s.mu.Lock()
+	if a := s.st.accounts[id]; a != nil {
+		return a
+	}
+	s.mu.Unlock()
+	s.detail(w, http.StatusNotFound, "Счёт не найден")
+	return nil
+}
+
 func (s *Server) detail(w http.ResponseWriter, status int, detail string) {
 	s.writeJSON(w, status, map[string]any{"detail": detail})
 }
@@ -311,13 +323,11 @@ func (s *Server) handleRefill(w http.ResponseWriter, r *http.Request, body map[s
 			return
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.st.accounts[id]
+	a := s.lockAccount(w, id)
 	if a == nil {
-		s.detail(w, http.StatusNotFound, "Счёт не найден")
 		return
 	}
+	defer s.mu.Unlock()
 	now := s.now()
 	if !hasBurn {
 		burn = s.st.burnDate(s.st.group(a.GroupID), now)
@@ -355,12 +365,10 @@ func (s *Server) handleTransactions(w http.ResponseWriter, r *http.Request, _ ma
 		s.invalid(w, missing("query", "count"))
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.st.accounts[id] == nil {
-		s.detail(w, http.StatusNotFound, "Счёт не найден")
+	if s.lockAccount(w, id) == nil {
 		return
 	}
+	defer s.mu.Unlock()
 	out := []map[string]any{}
 	for _, t := range s.st.transactions(id) {
 		if count >= 0 && int64(len(out)) >= count {
@@ -392,13 +400,11 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, body map[s
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.st.accounts[id]
+	a := s.lockAccount(w, id)
 	if a == nil {
-		s.detail(w, http.StatusNotFound, "Счёт не найден")
 		return
 	}
+	defer s.mu.Unlock()
 	if p, ok := optString(body, "phone"); ok {
 		p = normalizePhone(p)
 		if other, dup := s.st.byPhone[p]; dup && other != id {
@@ -437,13 +443,11 @@ func (s *Server) handleBalance(w http.ResponseWriter, r *http.Request, _ map[str
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.st.accounts[id]
+	a := s.lockAccount(w, id)
 	if a == nil {
-		s.detail(w, http.StatusNotFound, "Счёт не найден")
 		return
 	}
+	defer s.mu.Unlock()
 	byDate := func(lots []lot) ([]map[string]any, money) {
 		sums := map[string]money{}
 		var dates []string
