@@ -515,6 +515,9 @@ func parseTime(s string, loc *time.Location) (Time, error) {
 	// The server's own form, without an offset, is the common case: try it first, and try the
 	// layouts with an offset only for a string that ends in one.
 	if !hasOffset(s) {
+		if v, ok := parseWallClock(s, loc); ok {
+			return Time{Time: v, floating: true}, nil
+		}
 		for _, layout := range []string{wireLayout, "2006-01-02T15:04", time.DateOnly} {
 			if v, err := time.ParseInLocation(layout, s, loc); err == nil {
 				return Time{Time: v, floating: true}, nil
@@ -528,6 +531,35 @@ func parseTime(s string, loc *time.Location) (Time, error) {
 		}
 	}
 	return Time{}, fmt.Errorf("probonus: time %.40q: not a timestamp", s)
+}
+
+// parseWallClock reads exactly "2006-01-02T15:04:05", the server's own form and by far the most
+// common, without time.Parse's layout machinery; anything else is left to time.Parse.
+func parseWallClock(s string, loc *time.Location) (time.Time, bool) {
+	if len(s) != len(wireLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	var f [6]int
+	for i, pos := range [6][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}} {
+		for _, c := range []byte(s[pos[0]:pos[1]]) {
+			if c < '0' || c > '9' {
+				return time.Time{}, false
+			}
+			f[i] = f[i]*10 + int(c-'0')
+		}
+	}
+	y, mo, d := f[0], f[1], f[2]
+	if mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || f[3] > 23 || f[4] > 59 || f[5] > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(mo), d, f[3], f[4], f[5], 0, loc), true
+}
+
+func daysIn(month, year int) int {
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		return 29
+	}
+	return [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
 }
 
 // hasOffset reports whether a timestamp ends in "Z" or a numeric offset.

@@ -247,3 +247,20 @@ func TestPtr(t *testing.T) {
 }
 
 func reflectTypeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// TestWallClockFastPathAgreesWithTimeParse: the hand-written reader of the server's form accepts
+// and refuses exactly what time.ParseInLocation does, and reads the same instant.
+func TestWallClockFastPathAgreesWithTimeParse(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"2026-02-16T09:42:00", "2024-02-29T23:59:59", "2023-02-29T00:00:00", "2026-04-31T00:00:00",
+		"2026-13-01T00:00:00", "2026-00-10T00:00:00", "2026-01-00T00:00:00", "2026-01-01T24:00:00", "2026-01-01T23:60:00",
+		"2026-01-01T23:59:60", "2000-02-29T12:00:00", "1900-02-29T12:00:00", "0000-01-01T00:00:00", "2026-01-01T1a:00:00",
+		"2026-01-01 00:00:00", "2026-1-01T00:00:000", "+026-01-01T00:00:00"} {
+		want, err := time.ParseInLocation(wireLayout, s, defaultLocation)
+		got, ok := parseWallClock(s, defaultLocation)
+		assert.Equal(t, err == nil, ok, s)
+		if ok {
+			assert.True(t, want.Equal(got), s)
+		}
+	}
+}
