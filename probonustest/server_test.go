@@ -223,3 +223,17 @@ func TestDeferredAccrualAndBurnings(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestLatencyAndLocation(t *testing.T) {
+	t.Parallel()
+	yekt := time.FixedZone("YEKT", 5*3600)
+	srv := probonustest.NewServer(t, probonustest.WithLatency(50*time.Millisecond), probonustest.WithLocation(yekt))
+	id := srv.AddAccount(probonustest.Account{GroupID: 1, Phone: "79991234567"})
+	checkID := srv.AddCheck(probonustest.Check{AccountID: id, Datetime: time.Date(2026, 11, 26, 16, 31, 12, 0, time.UTC),
+		Dishes: []probonustest.Dish{{Code: 1, Name: "Чай", Quantity: "1", Price: "100"}}})
+	start := time.Now()
+	_, c, _ := call(t, srv, "GET", "/api/v0/checks/get_by_id?checkId="+itoa(checkID), "", nil)
+	// a lower bound the server guarantees, not a timing of anything under test
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+	assert.Equal(t, "2026-11-26T21:31:12", c["datetime"], "wall-clock time in the server's location, no offset")
+}
