@@ -267,8 +267,9 @@ func (c *Code) UnmarshalJSON(b []byte) error {
 // float64. The zero value is 0.
 type Amount struct{ d decimal.Decimal }
 
-// Limits that keep a hostile number from costing unbounded memory when printed; within them, an
-// amount's own encoding (at most 73 characters) always reads back.
+// Limits that keep a hostile number from costing unbounded memory when printed: at most 40
+// integer digits and 30 decimals. Within them an amount's own encoding (at most 73 characters)
+// always reads back.
 const (
 	maxAmountLen      = 100
 	maxAmountDigits   = 40
@@ -299,7 +300,9 @@ func ParseAmount(s string) (Amount, error) {
 	if err != nil {
 		return Amount{}, fmt.Errorf("probonus: amount %.20q: not a decimal number", s)
 	}
-	if e := d.Exponent(); e > maxAmountExponent || e < -maxAmountExponent || d.NumDigits() > maxAmountDigits {
+	// Bounds on the written form (its integer digits and decimals), which the encoding keeps or
+	// shrinks, so whatever is read here reads back after encoding.
+	if e := d.Exponent(); e < -maxAmountExponent || d.NumDigits()+int(max(e, 0)) > maxAmountDigits {
 		return Amount{}, fmt.Errorf("probonus: amount %.20q: out of range", s)
 	}
 	return Amount{d}, nil

@@ -27,13 +27,15 @@ func TestAmountDecodes(t *testing.T) {
 		{`null`, "0.00"},
 		{`""`, "0.00"},
 		{`12345678901234567890.12`, "12345678901234567890.12"},
+		{`1000000000000000000000000000000000e6`, "1000000000000000000000000000000000000000.00"}, // 40 digits: the most
+		{`"1e-30"`, "0.00"},
 	}
 	for _, tt := range tests {
 		var a Amount
 		require.NoError(t, json.Unmarshal([]byte(tt.json), &a), tt.json)
 		assert.Equal(t, tt.want, a.String(), tt.json)
 	}
-	for _, bad := range []string{`"abc"`, `true`, `{}`, `[1]`, `"1,5"`, `"NaN"`, `"1e1000000000"`, `"0x10"`, `"` + string(make([]byte, 100)) + `"`} {
+	for _, bad := range []string{`1000000000000000000000000000000000e7`, `"1e-31"`, `"abc"`, `true`, `{}`, `[1]`, `"1,5"`, `"NaN"`, `"1e1000000000"`, `"0x10"`, `"` + string(make([]byte, 100)) + `"`} {
 		var a Amount
 		assert.Error(t, json.Unmarshal([]byte(bad), &a), bad)
 	}
