@@ -94,6 +94,17 @@ func setupLogin(t *testing.T, ts *tokenServer, opts ...Option) (*Client, *httpmo
 	return c, mt, clock
 }
 
+// loginClient is a login-authenticated client on its own mock transport, with the real clock and
+// nothing registered: for tests of the login response itself.
+func loginClient(t *testing.T) (*Client, *httpmock.MockTransport) {
+	t.Helper()
+	mt := httpmock.NewMockTransport()
+	c, err := New(WithBaseURL(testBase), WithLogin(testLogin, testPassword))
+	require.NoError(t, err)
+	c.hc.Transport = mt
+	return c, mt
+}
+
 type fakeClock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -277,16 +288,13 @@ func TestFailedLoginIsATypedAuthErrorWithoutSecrets(t *testing.T) {
 
 func TestEchoedPasswordIsRedacted(t *testing.T) {
 	t.Parallel()
-	mt := httpmock.NewMockTransport()
-	c, err := New(WithBaseURL(testBase), WithLogin(testLogin, testPassword))
-	require.NoError(t, err)
-	c.hc.Transport = mt
+	c, mt := loginClient(t)
 	mt.RegisterResponder(http.MethodPost, mockURL("/api/v0/auth/login"), func(*http.Request) (*http.Response, error) {
 		return httpmock.NewJsonResponse(422, map[string]any{"detail": []any{map[string]any{
 			"type": "string_too_short", "loc": []any{"body", "password"}, "msg": "String should have at least 16 characters",
 			"input": testPassword, "ctx": map[string]any{"min_length": 16, "got": testPassword}}}})
 	})
-	err = c.Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, nil)
+	err := c.Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, nil)
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.NotContains(t, apiErr.Body, testPassword)
@@ -323,10 +331,7 @@ func TestTokenResponseVariants(t *testing.T) {
 	} {
 		t.Run(fixtureName, func(t *testing.T) {
 			t.Parallel()
-			mt := httpmock.NewMockTransport()
-			c, err := New(WithBaseURL(testBase), WithLogin(testLogin, testPassword))
-			require.NoError(t, err)
-			c.hc.Transport = mt
+			c, mt := loginClient(t)
 			mt.RegisterResponder(http.MethodPost, mockURL("/api/v0/auth/login"), serveFixture(t, fixtureName))
 			tok, err := c.auth.(*loginAuth).token(context.Background())
 			require.NoError(t, err)
@@ -365,10 +370,7 @@ func TestJWTExpiry(t *testing.T) {
 		assert.False(t, ok, bad)
 	}
 	// the JWT's exp wins over a longer expiresIn
-	mt := httpmock.NewMockTransport()
-	c, err := New(WithBaseURL(testBase), WithLogin(testLogin, testPassword))
-	require.NoError(t, err)
-	c.hc.Transport = mt
+	c, mt := loginClient(t)
 	soon := time.Now().Add(90 * time.Second).Unix()
 	mt.RegisterResponder(http.MethodPost, mockURL("/api/v0/auth/login"), func(*http.Request) (*http.Response, error) {
 		return httpmock.NewJsonResponse(200, map[string]any{"accessToken": enc(fmt.Sprintf(`{"exp":%d}`, soon)), "expiresIn": 3600})
@@ -387,12 +389,9 @@ func TestEarlyRefreshWindow(t *testing.T) {
 
 func TestLoginResponseWithoutTokenIsAnError(t *testing.T) {
 	t.Parallel()
-	mt := httpmock.NewMockTransport()
-	c, err := New(WithBaseURL(testBase), WithLogin(testLogin, testPassword))
-	require.NoError(t, err)
-	c.hc.Transport = mt
+	c, mt := loginClient(t)
 	mt.RegisterResponder(http.MethodPost, mockURL("/api/v0/auth/login"), httpmock.NewStringResponder(200, `{"tokenType":"bearer"}`))
-	err = c.Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, nil)
+	err := c.Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, nil)
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	var de *DecodeError
 	assert.ErrorAs(t, err, &de)

@@ -114,7 +114,7 @@ func TestReadsUnderFaults(t *testing.T) {
 
 func isNetErr(err error) bool {
 	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed) || errors.Is(err, errors.ErrUnsupported) ||
+	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed) ||
 		strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "connection reset")
 }
 
