@@ -1,0 +1,189 @@
+package probonus
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Option configures a Client in New.
+type Option func(*Client) error
+
+// WithBaseURL sets the server's address, e.g. http://127.0.0.1:11030 for a local install. Required.
+// A path in it (a reverse proxy's prefix) is kept in front of every request path.
+func WithBaseURL(rawURL string) Option {
+	return func(c *Client) error {
+		u, err := url.Parse(strings.TrimSpace(rawURL))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("probonus: WithBaseURL: %q is not an http(s) URL with a host", rawURL)
+		}
+		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return errors.New("probonus: WithBaseURL: the URL must not carry user info, a query or a fragment")
+		}
+		u.Path = strings.TrimRight(u.Path, "/")
+		u.RawPath = ""
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithAPIKey authenticates every request with a permanent API token in X-API-Key.
+func WithAPIKey(key string) Option {
+	return func(c *Client) error {
+		if strings.TrimSpace(key) == "" {
+			return errors.New("probonus: WithAPIKey: empty key")
+		}
+		return c.setAuth(apiKeyAuth{key: newSecret(key)})
+	}
+}
+
+// WithLogin authenticates with a bearer token from POST /api/v0/auth/login, logging in on the first
+// request, refreshing before expiry and on rejection, and logging in again when a refresh fails.
+func WithLogin(login, password string) Option {
+	return func(c *Client) error {
+		if strings.TrimSpace(login) == "" || password == "" {
+			return errors.New("probonus: WithLogin: empty login or password")
+		}
+		return c.setAuth(&loginAuth{login: login, password: newSecret(password), c: c, now: time.Now})
+	}
+}
+
+// WithAuth authenticates with any Authenticator, e.g. one that reads a token from a vault.
+func WithAuth(a Authenticator) Option {
+	return func(c *Client) error {
+		if a == nil {
+			return errors.New("probonus: WithAuth: nil Authenticator")
+		}
+		return c.setAuth(a)
+	}
+}
+
+func (c *Client) setAuth(a Authenticator) error {
+	if c.auth != nil {
+		return errTwoAuthenticators
+	}
+	c.auth = a
+	return nil
+}
+
+// WithHTTPClient sends requests through a copy of hc; hc itself is never changed.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("probonus: WithHTTPClient: nil client")
+		}
+		cp := *hc
+		c.hc = &cp
+		return nil
+	}
+}
+
+// WithTimeout bounds each attempt, response body included. Default 30s.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("probonus: WithTimeout: %v is not positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy. Default: 3 attempts; RetryPolicy{MaxAttempts: 1} turns retries off.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *Client) error {
+		if p.MaxAttempts < 0 || p.MinBackoff < 0 || p.MaxBackoff < 0 || p.MaxRetryAfter < 0 {
+			return errors.New("probonus: WithRetry: negative value")
+		}
+		c.retry = p.withDefaults()
+		return nil
+	}
+}
+
+// WithRateLimit paces this client's requests, retries included, with a token bucket of r requests
+// per second and the given burst. Default: unlimited.
+func WithRateLimit(r rate.Limit, burst int) Option {
+	return func(c *Client) error {
+		if r <= 0 || burst <= 0 {
+			return errors.New("probonus: WithRateLimit: rate and burst must be positive")
+		}
+		c.limiter = rate.NewLimiter(r, burst)
+		return nil
+	}
+}
+
+// WithLimiter paces requests with l, for example one limiter shared by a fleet of processes.
+func WithLimiter(l Limiter) Option {
+	return func(c *Client) error {
+		if l == nil {
+			return errors.New("probonus: WithLimiter: nil limiter")
+		}
+		c.limiter = l
+		return nil
+	}
+}
+
+// WithLogger logs one debug line per attempt (method, path, status, duration, attempt, retry
+// reason); never a header value, a body or a query. Default: silent.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error {
+		if l == nil {
+			return errors.New("probonus: WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithUserAgent appends ua to the User-Agent "probonus-go/<version>".
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		if ua = strings.TrimSpace(ua); ua != "" {
+			c.userAgent += " " + ua
+		}
+		return nil
+	}
+}
+
+// WithLocation sets how timestamps without an offset are read, and how times are written in
+// requests. Default: Moscow time (UTC+3), where ProBonus servers usually run.
+func WithLocation(loc *time.Location) Option {
+	return func(c *Client) error {
+		if loc == nil {
+			return errors.New("probonus: WithLocation: nil location")
+		}
+		c.loc = loc
+		return nil
+	}
+}
+
+// WithPhoneRegion sets the region (ISO 3166 code) of phone numbers written without a country
+// code. Default: "RU".
+func WithPhoneRegion(region string) Option {
+	return func(c *Client) error {
+		region = strings.ToUpper(strings.TrimSpace(region))
+		if !knownRegion(region) {
+			return fmt.Errorf("probonus: WithPhoneRegion: unknown region %q", region)
+		}
+		c.phoneRegion = region
+		return nil
+	}
+}
+
+// WithMaxResponseSize caps how much of a success body is read; a longer one fails with
+// ErrResponseTooLarge. Default 32 MiB.
+func WithMaxResponseSize(n int64) Option {
+	return func(c *Client) error {
+		if n <= 0 {
+			return errors.New("probonus: WithMaxResponseSize: must be positive")
+		}
+		c.maxBody = n
+		return nil
+	}
+}

@@ -1,0 +1,276 @@
+package probonus
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Date is a calendar date without a time or location: birth dates, burn dates.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DateOf returns the date of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{y, m, d}
+}
+
+// ParseDate reads "YYYY-MM-DD"; a timestamp's date part ("2026-02-16T09:42:00") is accepted too.
+func ParseDate(s string) (Date, error) {
+	if len(s) > 10 && (s[10] == 'T' || s[10] == ' ') {
+		s = s[:10]
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("probonus: date %.30q: want YYYY-MM-DD", s)
+	}
+	return DateOf(t), nil
+}
+
+// String formats as "YYYY-MM-DD".
+func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day) }
+
+// IsZero reports whether the date is unset.
+func (d Date) IsZero() bool { return d == Date{} }
+
+// In returns midnight of the date in loc.
+func (d Date) In(loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+}
+
+// Before reports whether d is earlier than other.
+func (d Date) Before(other Date) bool { return d.In(time.UTC).Before(other.In(time.UTC)) }
+
+// MarshalJSON writes "YYYY-MM-DD".
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + d.String() + `"`), nil
+}
+
+// UnmarshalJSON reads "YYYY-MM-DD"; null and "" leave the date zero.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	s, err := unquote(b)
+	if err != nil || len(b) == 0 || b[0] != '"' {
+		return fmt.Errorf("probonus: date: want a string, got %.20q", b)
+	}
+	if s == "" {
+		*d = Date{}
+		return nil
+	}
+	v, err := ParseDate(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// Time is a timestamp from the server. It reads "Z", numeric offsets, fractional seconds, and
+// timestamps without an offset, which are the server's wall-clock time and are read in the
+// client's location (WithLocation; default Moscow). It embeds time.Time, so t.Format, t.Before
+// and the rest work on it directly.
+type Time struct {
+	time.Time
+	floating bool // read without an offset; written back without one
+}
+
+// wireLayout is how the server writes timestamps: local wall-clock time, no offset.
+const wireLayout = "2006-01-02T15:04:05"
+
+// UnmarshalJSON reads a timestamp string; null and "" leave the time zero.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	s, err := unquote(b)
+	if err != nil || len(b) == 0 || b[0] != '"' {
+		return fmt.Errorf("probonus: time: want a string, got %.20q", b)
+	}
+	v, err := parseTime(s, defaultLocation)
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
+
+// parseTime reads every timestamp form the server may send; one without an offset is read in loc.
+func parseTime(s string, loc *time.Location) (Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Time{}, nil
+	}
+	if len(s) > 10 && s[10] == ' ' {
+		s = s[:10] + "T" + s[11:]
+	}
+	// The server's own form, without an offset, is the common case: try it first, and try the
+	// layouts with an offset only for a string that ends in one.
+	if !hasOffset(s) {
+		if v, ok := parseWallClock(s, loc); ok {
+			return Time{Time: v, floating: true}, nil
+		}
+		for _, layout := range []string{wireLayout, "2006-01-02T15:04", time.DateOnly} {
+			if v, err := time.ParseInLocation(layout, s, loc); err == nil {
+				return Time{Time: v, floating: true}, nil
+			}
+		}
+	} else {
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700"} {
+			if v, err := time.Parse(layout, s); err == nil {
+				return Time{Time: v}, nil
+			}
+		}
+	}
+	return Time{}, fmt.Errorf("probonus: time %.40q: not a timestamp", s)
+}
+
+// parseWallClock reads exactly "2006-01-02T15:04:05", the server's own form and by far the most
+// common, without time.Parse's layout machinery; anything else is left to time.Parse.
+func parseWallClock(s string, loc *time.Location) (time.Time, bool) {
+	if len(s) != len(wireLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	var f [6]int
+	for i, pos := range [6][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}} {
+		for _, c := range []byte(s[pos[0]:pos[1]]) {
+			if c < '0' || c > '9' {
+				return time.Time{}, false
+			}
+			f[i] = f[i]*10 + int(c-'0')
+		}
+	}
+	y, mo, d := f[0], f[1], f[2]
+	if mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || f[3] > 23 || f[4] > 59 || f[5] > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(mo), d, f[3], f[4], f[5], 0, loc), true
+}
+
+func daysIn(month, year int) int {
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		return 29
+	}
+	return [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
+}
+
+// hasOffset reports whether a timestamp ends in "Z" or a numeric offset.
+func hasOffset(s string) bool {
+	if strings.HasSuffix(s, "Z") || strings.HasSuffix(s, "z") {
+		return true
+	}
+	// an offset's sign comes after the time: "…T09:42:00+03:00", "…T09:42-0300"
+	return len(s) > 16 && strings.ContainsAny(s[16:], "+-")
+}
+
+// MarshalJSON writes the form it was read in: without an offset when the server sent none.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	if t.Year() < 0 || t.Year() > 9999 {
+		return nil, errors.New("probonus: time: year outside 0..9999")
+	}
+	if t.floating {
+		return []byte(`"` + t.Time.Format(wireLayout+".999999999") + `"`), nil
+	}
+	return []byte(`"` + t.Time.Format(time.RFC3339Nano) + `"`), nil
+}
+
+// formatWireTime writes t as the server expects it in requests: wall-clock time in loc, no offset.
+func formatWireTime(t time.Time, loc *time.Location) string { return t.In(loc).Format(wireLayout) }
+
+// localize re-reads, in loc, every timestamp in v that came without an offset. Decoding reads
+// them in the default location; this runs only for a client with another one.
+func localize(v any, loc *time.Location) {
+	if loc == defaultLocation {
+		return
+	}
+	rv := reflect.ValueOf(v)
+	if hasTime(rv.Type()) {
+		relocate(rv, loc)
+	}
+}
+
+var (
+	timeType  = reflect.TypeFor[Time]()
+	timeTypes sync.Map // reflect.Type → bool: whether a Time can be reached inside it
+)
+
+func hasTime(t reflect.Type) bool {
+	if v, ok := timeTypes.Load(t); ok {
+		return v.(bool)
+	}
+	timeTypes.Store(t, false) // a recursive type meets itself as "no" while being looked at
+	found := false
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		found = hasTime(t.Elem())
+	case reflect.Map:
+		found = hasTime(t.Elem())
+	case reflect.Interface:
+		found = true
+	case reflect.Struct:
+		found = t == timeType
+		for i := 0; i < t.NumField() && !found; i++ {
+			found = t.Field(i).IsExported() && hasTime(t.Field(i).Type)
+		}
+	}
+	timeTypes.Store(t, found)
+	return found
+}
+
+func relocate(v reflect.Value, loc *time.Location) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			relocate(v.Elem(), loc)
+		}
+	case reflect.Struct:
+		if v.Type() == timeType {
+			if v.CanAddr() {
+				t := v.Addr().Interface().(*Time)
+				if t.floating {
+					y, mo, d := t.Date()
+					h, mi, s := t.Clock()
+					t.Time = time.Date(y, mo, d, h, mi, s, t.Nanosecond(), loc)
+				}
+			}
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Field(i); f.CanSet() && hasTime(f.Type()) {
+				relocate(f, loc)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if !hasTime(v.Type().Elem()) {
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			relocate(v.Index(i), loc)
+		}
+	case reflect.Map:
+		if !hasTime(v.Type().Elem()) {
+			return
+		}
+		iter := v.MapRange()
+		for iter.Next() {
+			val := reflect.New(v.Type().Elem()).Elem()
+			val.Set(iter.Value())
+			relocate(val, loc)
+			v.SetMapIndex(iter.Key(), val)
+		}
+	}
+}
