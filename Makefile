@@ -6,6 +6,8 @@ BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
 BENCHCPU ?= 1,2
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Nested modules (each with its own go.mod, replacing the root with ../): tested and linted like the root.
+MODULES := $(patsubst %/go.mod,%,$(wildcard */go.mod))
 
 .DEFAULT_GOAL := help
 
@@ -14,9 +16,10 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
 .PHONY: test
-test: ## go vet, then every test with the race detector (what CI runs)
+test: ## go vet, then every test with the race detector, root and nested modules (what CI runs)
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	@set -e; for m in $(MODULES); do echo "== module $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 ./...); done
 
 .PHONY: cover
 cover: ## coverage of every package, then the root package's by function (cover.out)
@@ -28,6 +31,7 @@ cover: ## coverage of every package, then the root package's by function (cover.
 lint: ## staticcheck and gofmt
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt would change the files above"; exit 1; }
 	$(GO) run $(STATICCHECK) ./...
+	@set -e; for m in $(MODULES); do echo "== module $$m"; (cd $$m && $(GO) run $(STATICCHECK) ./...); done
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
