@@ -78,6 +78,7 @@ type Client struct {
 	phoneRegion string
 	phones      *phoneCache
 	maxBody     int64
+	observers   []Observer
 }
 
 type service struct{ c *Client }

@@ -34,6 +34,12 @@ var (
 	ErrInvalidInput = errors.New("probonus: invalid input")
 	// ErrResponseTooLarge matches a response body longer than the client's cap.
 	ErrResponseTooLarge = errors.New("probonus: response body too large")
+	// ErrOutcomeUnknown matches the error of a write (a POST) that may have been applied without a
+	// definitive answer: the request was written and then the connection broke, the answer's body
+	// broke off or timed out, the caller's context ended, or the server answered 5xx. Such a write is
+	// never resent; look before writing again (RefillOnce does). The cause stays reachable with
+	// errors.Is and errors.As.
+	ErrOutcomeUnknown = errors.New("probonus: outcome unknown: the server may have applied the request")
 )
 
 const (

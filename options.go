@@ -36,8 +36,14 @@ func WithBaseURL(rawURL string) Option {
 // WithAPIKey authenticates every request with a permanent API token in X-API-Key.
 func WithAPIKey(key string) Option {
 	return func(c *Client) error {
-		if strings.TrimSpace(key) == "" {
+		// A key read from a file or an environment file ends in a newline: trim it. A control
+		// character inside cannot be sent in a header; refuse it here, not at the first request.
+		key = strings.TrimSpace(key)
+		if key == "" {
 			return errors.New("probonus: WithAPIKey: empty key")
+		}
+		if strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return errors.New("probonus: WithAPIKey: the key holds a control character")
 		}
 		return c.setAuth(apiKeyAuth{key: newSecret(key)})
 	}
@@ -184,6 +190,18 @@ func WithMaxResponseSize(n int64) Option {
 			return errors.New("probonus: WithMaxResponseSize: must be positive")
 		}
 		c.maxBody = n
+		return nil
+	}
+}
+
+// WithObserver adds an Observer of calls, attempts, logins and refreshes (see Observer). Several
+// may be given; they are called in the order given. Without any, the request path does no extra work.
+func WithObserver(o Observer) Option {
+	return func(c *Client) error {
+		if o == nil {
+			return errors.New("probonus: WithObserver: nil observer")
+		}
+		c.observers = append(c.observers, o)
 		return nil
 	}
 }

@@ -95,6 +95,9 @@ type Refill struct {
 type RefillResult struct {
 	TransactionID int64  `json:"transactionId"`
 	Balance       Amount `json:"balance"` // after the refill
+	// AlreadyApplied is set by RefillOnce when it found the credit in the account's history and
+	// sent nothing. It is not on the wire.
+	AlreadyApplied bool `json:"-"`
 }
 
 // AccountUpdate changes an account; nil fields are left unchanged.
