@@ -131,6 +131,7 @@ type Server struct {
 	apiKey        string
 	login         string
 	password      string
+	demo          bool
 
 	chaosRate float64
 	chaos     []Fault
@@ -165,6 +166,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		opt(s)
 	}
 	s.st = newState(s.loc)
+	if s.demo {
+		SeedDemo(s)
+	}
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
 	if t != nil {
 		t.Cleanup(s.Close)

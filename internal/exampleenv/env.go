@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/probonus-go/probonus"
 	"github.com/probonus-go/probonus/probonustest"
@@ -23,8 +22,8 @@ const (
 
 // Demo data of the embedded server.
 const (
-	ReturningPhone = "+7 916 111-22-33" // a guest with a visit and bonuses
-	NewPhone       = "+7 (999) 123-45-67"
+	ReturningPhone = probonustest.DemoPhone // a guest with a visit and bonuses
+	NewPhone       = probonustest.DemoNewPhone
 )
 
 // Env is where an example runs.
@@ -92,20 +91,5 @@ func Setup(o Options) (*Env, func(), error) {
 	return &Env{Client: c, Write: o.Write}, func() {}, nil
 }
 
-// Seed gives an embedded server a returning guest with a visit: a check with dishes, bonuses paid
-// and earned, and a deferred accrual.
-func Seed(srv *probonustest.Server) {
-	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: ReturningPhone, FirstName: "Пётр", LastName: "Смирнов",
-		Balance: "300", BurnDate: time.Now().AddDate(0, 1, 0).Format(time.DateOnly), CreatedAt: time.Now().AddDate(0, 0, -30)})
-	srv.AddCheck(probonustest.Check{AccountID: id, Number: 1207, Datetime: time.Now().Add(-26 * time.Hour),
-		RestaurantCode: 12, RestaurantName: "Пекарня на Невском", CashDesk: 3, BonusPaid: "200", BonusAccrued: "42.35",
-		Dishes: []probonustest.Dish{
-			{Code: 1024, Name: "Круассан с миндалём", Quantity: "2", Price: "245", DiscountSum: "24.50"},
-			{Code: 2048, Name: "Капучино", Quantity: "1", Price: "290", DiscountSum: "14.50"},
-			{Code: 3001, Name: "Суп дня, полпорции", Quantity: "0.5", Price: "534"},
-		}})
-	srv.AddCheck(probonustest.Check{AccountID: id, Number: 1311, Datetime: time.Now().Add(-2 * time.Hour),
-		RestaurantCode: 12, RestaurantName: "Пекарня на Невском", CashDesk: 1, BonusAccrued: "15.00",
-		AccrueOn: time.Now().AddDate(0, 0, 14).Format(time.DateOnly),
-		Dishes:   []probonustest.Dish{{Code: 2048, Name: "Капучино", Quantity: "1", Price: "300"}}})
-}
+// Seed gives an embedded server the demo data of probonustest.SeedDemo.
+func Seed(srv *probonustest.Server) { probonustest.SeedDemo(srv) }
