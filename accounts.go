@@ -79,7 +79,7 @@ func (s *AccountsService) Transactions(ctx context.Context, accountID int64, fro
 		qDateFrom:  {formatWireTime(from, s.c.loc)},
 		qDateTo:    {formatWireTime(to, s.c.loc)},
 	}
-	return s.transactions(ctx, q)
+	return s.transactions(ctx, epTransactions, q)
 }
 
 // LastTransactions returns an account's n most recent transactions, newest first; n is 1..1000.
@@ -91,11 +91,11 @@ func (s *AccountsService) LastTransactions(ctx context.Context, accountID int64,
 		return nil, &InputError{Field: "n", Reason: "must be between 1 and 1000"}
 	}
 	q := url.Values{qAccountID: {strconv.FormatInt(accountID, 10)}, qCount: {strconv.Itoa(n)}}
-	return s.transactions(ctx, q)
+	return s.transactions(ctx, epLastTransactions, q)
 }
 
-func (s *AccountsService) transactions(ctx context.Context, q url.Values) ([]Transaction, error) {
-	txs, err := fetch[[]Transaction](ctx, s.c, &call{endpoint: epTransactions, query: q})
+func (s *AccountsService) transactions(ctx context.Context, ep endpoint, q url.Values) ([]Transaction, error) {
+	txs, err := fetch[[]Transaction](ctx, s.c, &call{endpoint: ep, query: q})
 	if err != nil {
 		return nil, err
 	}

@@ -283,7 +283,7 @@ func TestFailedLoginIsATypedAuthErrorWithoutSecrets(t *testing.T) {
 	assert.Zero(t, mt.GetCallCountInfo()["GET "+mockURL("/api/v0/x")], "nothing is sent without a token")
 	logins, _ := ts.counts()
 	assert.Equal(t, 1, logins, "a refused login is not retried by the request it was for")
-	assert.Equal(t, "probonus: GET /api/v0/x: login failed: POST /api/v0/auth/login: 400 Bad Request: Неверный логин или пароль", err.Error())
+	assert.Equal(t, "probonus: GET /pb/api/v0/x: login failed: POST /pb/api/v0/auth/login: 400 Bad Request: Неверный логин или пароль", err.Error())
 }
 
 func TestEchoedPasswordIsRedacted(t *testing.T) {

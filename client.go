@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,21 +28,22 @@ const (
 	DefaultMaxResponseSize = 32 << 20
 )
 
-// endpoint is one operation's method and path. Every path the SDK calls stands in this table, so a
-// difference found on a real server is a one-line change.
-type endpoint struct{ method, path string }
+// endpoint is one operation's name (as observers see it), method and path. Every path the SDK calls
+// stands in this table, so a difference found on a real server is a one-line change.
+type endpoint struct{ op, method, path string }
 
 var (
-	epLogin             = endpoint{http.MethodPost, "/api/v0/auth/login"}
-	epRefreshToken      = endpoint{http.MethodPost, "/api/v0/auth/refresh_token"}
-	epAccountGroupsList = endpoint{http.MethodGet, "/api/v0/account_groups/list"}
-	epInsertByTemplate  = endpoint{http.MethodPost, "/api/v0/accounts/insert_by_template"}
-	epFindByPhone       = endpoint{http.MethodGet, "/api/v0/accounts/find_by_phone"}
-	epRefill            = endpoint{http.MethodPost, "/api/v0/accounts/refill"}
-	epTransactions      = endpoint{http.MethodGet, "/api/v0/accounts/transactions"}
-	epUpdate            = endpoint{http.MethodPost, "/api/v0/accounts/update"}
-	epBalanceExtended   = endpoint{http.MethodGet, "/api/v0/accounts/get_balance_extended"}
-	epCheckGetByID      = endpoint{http.MethodGet, "/api/v0/checks/get_by_id"}
+	epLogin             = endpoint{"Auth.Login", http.MethodPost, "/api/v0/auth/login"}
+	epRefreshToken      = endpoint{"Auth.Refresh", http.MethodPost, "/api/v0/auth/refresh_token"}
+	epAccountGroupsList = endpoint{"AccountGroups.List", http.MethodGet, "/api/v0/account_groups/list"}
+	epInsertByTemplate  = endpoint{"Accounts.InsertByTemplate", http.MethodPost, "/api/v0/accounts/insert_by_template"}
+	epFindByPhone       = endpoint{"Accounts.FindByPhone", http.MethodGet, "/api/v0/accounts/find_by_phone"}
+	epRefill            = endpoint{"Accounts.Refill", http.MethodPost, "/api/v0/accounts/refill"}
+	epTransactions      = endpoint{"Accounts.Transactions", http.MethodGet, "/api/v0/accounts/transactions"}
+	epLastTransactions  = endpoint{"Accounts.LastTransactions", http.MethodGet, "/api/v0/accounts/transactions"}
+	epUpdate            = endpoint{"Accounts.Update", http.MethodPost, "/api/v0/accounts/update"}
+	epBalanceExtended   = endpoint{"Accounts.BalanceExtended", http.MethodGet, "/api/v0/accounts/get_balance_extended"}
+	epCheckGetByID      = endpoint{"Checks.GetByID", http.MethodGet, "/api/v0/checks/get_by_id"}
 )
 
 // The query parameters of the endpoints above (inferred from the seed and the admin UI).
@@ -72,7 +75,6 @@ type Client struct {
 	timeout     time.Duration
 	retry       RetryPolicy
 	limiter     Limiter // nil: unlimited
-	logger      *slog.Logger
 	userAgent   string
 	loc         *time.Location
 	phoneRegion string
@@ -119,7 +121,6 @@ func New(opts ...Option) (*Client, error) {
 		hc:          &http.Client{},
 		timeout:     DefaultTimeout,
 		retry:       defaultRetryPolicy,
-		logger:      slog.New(slog.DiscardHandler),
 		userAgent:   "probonus-go/" + Version,
 		loc:         defaultLocation,
 		phoneRegion: "RU",
@@ -180,13 +181,27 @@ func hostPort(u *url.URL) string {
 	return strings.ToLower(u.Hostname()) + ":" + port
 }
 
-// checkRedirect strips credentials from a redirect to another origin: Go forwards custom headers
-// such as X-API-Key on redirects, and Authorization to subdomains.
+// checkRedirect keeps a redirect from carrying anything secret to another origin. Go forwards
+// custom headers (X-API-Key, an Authenticator's own, an observer's traceparent) on redirects, and
+// re-sends the body on 307 and 308: a login's password, say. So a redirect to another origin gets
+// only the headers the client itself sets, and one that would carry a body is refused, as is any
+// redirect of a login or refresh to another origin.
 func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if !c.sameOrigin(req.URL) {
-			req.Header.Del("X-API-Key")
-			req.Header.Del("Authorization")
+			if req.Context().Value(noAuthKey{}) != nil {
+				return &redirectError{to: req.URL, why: "a login or refresh is never redirected to another origin"}
+			}
+			if req.Body != nil && req.Body != http.NoBody {
+				return &redirectError{to: req.URL, why: "the request body is never re-sent to another origin"}
+			}
+			clean := make(http.Header, 2)
+			for _, k := range []string{"Accept", "User-Agent"} {
+				if v := req.Header.Values(k); len(v) > 0 {
+					clean[k] = v
+				}
+			}
+			req.Header = clean
 		}
 		if next != nil {
 			return next(req, via)
@@ -198,18 +213,42 @@ func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) 
 	}
 }
 
+// redirectError is a redirect the client refused to follow. The server answered with a redirect,
+// not by acting on the request, so the outcome is certain: nothing was applied.
+type redirectError struct {
+	to  *url.URL
+	why string
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("refused a redirect to %s://%s: %s", e.to.Scheme, e.to.Host, e.why)
+}
+
+// noAuthKey marks the context of a login or refresh request, for checkRedirect.
+type noAuthKey struct{}
+
 // call is one logical request: what to send, before any attempt.
 type call struct {
 	endpoint
 	query  url.Values
 	in     any
-	noAuth bool // login and refresh carry no credentials
+	noAuth bool // login and refresh carry their credentials in the body, and no header
+}
+
+// idempotent reports whether the call may be sent again after an uncertain attempt. Login and
+// refresh change no state a retry could double.
+func (cl *call) idempotent() bool {
+	switch cl.method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return cl.noAuth
 }
 
 // Do sends one request through the client's request path (limiter, authentication, per-attempt
 // timeout, retries, error parsing) and decodes a JSON response into out. path is relative to the
-// base URL, e.g. "/api/v0/accounts/find_by_phone"; in (when not nil) is sent as JSON; out may be
-// nil. Use it for endpoints the SDK does not type.
+// base URL, e.g. "/api/v0/accounts/find_by_phone"; in (when not nil) is sent as JSON; out is nil
+// (the body is discarded) or a non-nil pointer. Use it for endpoints the SDK does not type.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	path, err := checkPath(path)
 	if err != nil {
@@ -219,7 +258,12 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if method == "" {
 		return &InputError{Field: "method", Reason: "empty"}
 	}
-	return c.send(ctx, &call{endpoint: endpoint{method, path}, query: query, in: in}, out)
+	if out != nil {
+		if v := reflect.ValueOf(out); v.Kind() != reflect.Pointer || v.IsNil() {
+			return &InputError{Field: "out", Reason: fmt.Sprintf("must be nil or a non-nil pointer, not %T", out)}
+		}
+	}
+	return c.send(ctx, &call{endpoint: endpoint{"Do", method, path}, query: query, in: in}, out)
 }
 
 // fetch sends cl and decodes the response into a new T: the body of every typed method.
@@ -261,86 +305,129 @@ func checkPath(path string) (string, error) {
 type attemptResult struct {
 	status    int
 	err       error
-	connected bool // a connection to the server may have been made, so the request may have been sent
+	written   bool // the request may have reached the server: it was (or may have been) written
 	apiErr    *APIError
 	req       *http.Request
 	final     bool // it failed before sending, in a way another attempt would repeat
+	requestID string
 }
 
 // send is the one request path: build → limit → authenticate → send → decide retry → decode.
-func (c *Client) send(ctx context.Context, cl *call, out any) error {
+func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 	if ctx == nil {
 		return &InputError{Field: "ctx", Reason: "nil context"}
 	}
+	fullPath := c.baseURL.Path + cl.path // what errors show: the path the server saw
 	var body []byte
 	if cl.in != nil {
-		var err error
 		if body, err = json.Marshal(cl.in); err != nil {
-			return fmt.Errorf("probonus: %s %s: encoding the request: %w", cl.method, cl.path, err)
+			return fmt.Errorf("probonus: %s %s: encoding the request: %w", cl.method, fullPath, err)
 		}
 	}
 	u := *c.baseURL
 	u.Path += cl.path
 	u.RawQuery = cl.query.Encode()
-	replayed := false
+	var obs *Call
+	if len(c.observers) > 0 {
+		obs = c.newCall(cl)
+		for _, o := range c.observers {
+			ctx = o.CallStart(ctx, obs)
+		}
+		defer func() { c.endCall(ctx, obs, err) }()
+	}
+	if cl.noAuth {
+		ctx = context.WithValue(ctx, noAuthKey{}, true)
+	}
+	idempotent := cl.idempotent()
+	replayed, replaying, retried := false, false, false
 	for attempt := 1; ; attempt++ {
 		if err := c.wait(ctx); err != nil {
-			return fmt.Errorf("probonus: %s %s: waiting for the rate limiter: %w", cl.method, cl.path, err)
+			return fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, err)
 		}
-		start := time.Now()
-		res := c.attempt(ctx, cl, &u, body, out)
+		var at *Attempt
+		actx := ctx
+		if obs != nil {
+			obs.Attempts++
+			at = &Attempt{Call: obs, Number: obs.Attempts, Replay: replaying, Retry: retried && !replaying,
+				Header: http.Header{}, Start: time.Now()}
+			for _, o := range c.observers {
+				actx = o.AttemptStart(actx, at)
+			}
+		}
+		res := c.attempt(actx, cl, &u, fullPath, body, out, at, idempotent)
+		replaying = false
+		d := shouldRetry(idempotent, res.status, res.err, res.written, ctx.Err() != nil)
+		if res.final {
+			d = decision{}
+		}
+		replay := !replayed && !res.final && c.mayReplay(cl, res)
+		if d.retry && attempt >= c.retry.MaxAttempts && !replay {
+			d.retry, d.reason = false, d.reason+": no attempts left"
+		}
+		var wait time.Duration
+		if d.retry && !replay {
+			wait = c.backoff(attempt, res.apiErr)
+			if res.apiErr != nil && res.apiErr.RetryAfter > c.retry.MaxRetryAfter {
+				// Retrying sooner than the server asked helps no one: the caller decides.
+				d.retry, d.reason = false, fmt.Sprintf("the server asks to wait %v, more than MaxRetryAfter", res.apiErr.RetryAfter)
+			} else if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+				d.retry, d.reason = false, d.reason+": the deadline ends before the next attempt"
+			}
+		}
+		if at != nil {
+			switch {
+			case replay:
+				at.RetryReason = "credentials rejected: replaying once with new ones"
+			case d.retry:
+				at.RetryReason = d.reason
+			}
+			c.endAttempt(actx, at, res)
+		}
 		if res.final {
 			return res.err
 		}
-		retry, reason := shouldRetry(cl.method, res.status, res.err, res.connected, ctx.Err() != nil)
-		if !replayed && c.mayReplay(cl, res) {
+		if replay {
 			// A rejected token is refreshed and the request replayed once; the replay is not a retry.
-			replayed = true
-			c.logAttempt(ctx, cl, res.status, start, attempt, "credentials rejected: replaying once")
+			replayed, replaying = true, true
 			attempt--
 			continue
 		}
-		if retry && attempt >= c.retry.MaxAttempts {
-			retry, reason = false, reason+": no attempts left"
-		}
-		c.logAttempt(ctx, cl, res.status, start, attempt, reason)
-		if !retry {
-			if res.status == 0 && res.err != nil && reason != "" && ctx.Err() == nil {
-				return fmt.Errorf("%w (%s)", res.err, reason) // say why a transport error was not retried
+		if !d.retry {
+			switch {
+			case res.err == nil:
+				return nil
+			case d.unknown:
+				return &outcomeError{err: c.withContext(ctx, res.err)}
 			}
 			return res.err
 		}
-		wait := c.backoff(attempt, res.apiErr)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return res.err // the deadline ends before the wait: the last error says more than a timeout
-		}
+		retried = true
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("probonus: %s %s: waiting to retry after %v: %w", cl.method, cl.path, res.err, ctx.Err())
+			return fmt.Errorf("probonus: %s %s: waiting to retry after %w: %w", cl.method, fullPath, res.err, ctx.Err())
 		}
 	}
+}
+
+// withContext makes the caller's context error reachable from err when the context ended.
+func (c *Client) withContext(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w: %w", err, cerr)
+	}
+	return err
 }
 
 // mayReplay reports whether the server rejected the credentials of an authenticated request and
 // the Authenticator can get fresh ones. The body is held in memory, so it can always be re-sent.
 func (c *Client) mayReplay(cl *call, res attemptResult) bool {
-	if cl.noAuth || res.apiErr == nil || !res.apiErr.credentialsRejected() {
+	if cl.noAuth || res.apiErr == nil || !res.apiErr.credentialsRejected() || c.auth == nil {
 		return false
 	}
 	inv, ok := c.auth.(Invalidator)
 	return ok && inv.Invalidate(res.req)
-}
-
-func (c *Client) logAttempt(ctx context.Context, cl *call, status int, start time.Time, attempt int, reason string) {
-	if !c.logger.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	c.logger.LogAttrs(ctx, slog.LevelDebug, "probonus request",
-		slog.String("method", cl.method), slog.String("path", cl.path), slog.Int("status", status),
-		slog.Duration("duration", time.Since(start)), slog.Int("attempt", attempt), slog.String("retry", reason))
 }
 
 // wait waits on the limiter, if there is one; an unlimited client takes no lock. A limiter's own
@@ -353,52 +440,100 @@ func (c *Client) wait(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return err
+		return fmt.Errorf("waiting for the rate limiter: %w", err)
 	}
 	return nil
 }
 
+// wireTrace learns from net/http whether a request reached the wire.
+type wireTrace struct {
+	gotConn, wrote atomic.Bool
+	trace          httptrace.ClientTrace
+}
+
+func newWireTrace() *wireTrace {
+	w := &wireTrace{}
+	w.trace.GotConn = func(httptrace.GotConnInfo) { w.gotConn.Store(true) }
+	w.trace.WroteRequest = func(httptrace.WroteRequestInfo) { w.wrote.Store(true) }
+	return w
+}
+
+// mayBeWritten reports whether a request that failed with err may have reached the server. Go's own
+// transport reports, through httptrace, when it has a connection and when it wrote the request:
+// without a connection nothing was written (a refused dial, a proxy's CONNECT or a TLS handshake
+// that failed, a header value net/http refused). A connection without a finished write counts as
+// written: a cancelled request may still be on its way. Another transport (a test double, a
+// wrapper that does not pass the trace on) is trusted only for a dial error.
+func (c *Client) mayBeWritten(w *wireTrace, err error) bool {
+	if w.gotConn.Load() || w.wrote.Load() {
+		return true
+	}
+	switch c.hc.Transport.(type) {
+	case nil, *http.Transport:
+		return false
+	}
+	return !neverConnected(err)
+}
+
 // attempt sends the request once and decodes the response, all within the per-attempt timeout.
-func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, body []byte, out any) attemptResult {
+func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath string, body []byte, out any, at *Attempt, idempotent bool) attemptResult {
 	var res attemptResult
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	var wt *wireTrace
+	if !idempotent {
+		// Only a write needs to know whether it was sent: reads are resent either way.
+		wt = newWireTrace()
+		actx = httptrace.WithClientTrace(actx, &wt.trace)
+	}
 	var rdr io.Reader
 	if body != nil {
 		rdr = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(actx, cl.method, u.String(), rdr)
 	if err != nil {
-		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, cl.path, err)
+		res.err, res.final = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, err), true
 		return res
 	}
 	res.req = req
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	req.Header["Accept"] = []string{"application/json"}
+	req.Header["User-Agent"] = []string{c.userAgent}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Type"] = []string{"application/json"}
+	}
+	if at != nil {
+		for k, v := range at.Header {
+			req.Header[k] = v
+		}
 	}
 	if !cl.noAuth && c.auth != nil && c.sameOrigin(req.URL) {
 		if err := c.auth.Authenticate(ctx, req); err != nil {
 			// nothing was sent; the login or refresh behind it already had its own retries
-			res.err, res.final = fmt.Errorf("probonus: %s %s: %w", cl.method, cl.path, err), true
+			res.err, res.final = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, err), true
 			return res
 		}
 	}
 	resp, err := c.hc.Do(req)
-	if err != nil {
-		res.connected = !neverConnected(err)
-		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, cl.path, unwrapURLError(err))
+	var redirect *redirectError
+	if errors.As(err, &redirect) {
+		res.err, res.final = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, redirect), true
 		return res
 	}
+	if err != nil {
+		res.written = idempotent || c.mayBeWritten(wt, err)
+		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, unwrapURLError(err))
+		return res
+	}
+	res.written = true
 	defer drainAndClose(resp.Body)
 	res.status = resp.StatusCode
+	res.requestID = resp.Header.Get("X-Request-Id")
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		res.apiErr = parseError(resp, cl.method, cl.path)
+		res.apiErr = parseError(resp, cl.method, fullPath)
 		res.err = res.apiErr
 		return res
 	}
-	if err, transport := c.decode(resp, cl, out); err != nil {
+	if err, transport := c.decode(resp, cl, fullPath, out); err != nil {
 		res.err = err
 		if transport {
 			res.status = 0 // the body broke off: a connection error, not a bad body
@@ -414,8 +549,7 @@ func drainAndClose(body io.ReadCloser) {
 }
 
 // neverConnected reports whether a transport error happened while dialling: no connection was
-// made, so the server cannot have seen the request. Every later failure (TLS, writing, reading)
-// counts as "maybe seen".
+// made, so the server cannot have seen the request.
 func neverConnected(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
@@ -430,32 +564,31 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// decode streams a success body into out through the size cap; an empty body is fine for a nil out.
-// transport is true when reading failed (the connection broke or the attempt timed out) rather
-// than the body being bad.
-func (c *Client) decode(resp *http.Response, cl *call, out any) (err error, transport bool) {
+// decode streams a success body into out through the size cap. An empty body (a 204, say) leaves
+// out unchanged; with a nil out any body is read and discarded. transport is true when reading
+// failed (the connection broke or the attempt timed out) rather than the body being bad.
+func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any) (err error, transport bool) {
 	capped := &cappedReader{r: resp.Body, left: c.maxBody}
-	dec := json.NewDecoder(capped)
-	dec.UseNumber() // an any in out keeps money exact
-	target := out
-	if target == nil {
-		target = &json.RawMessage{}
-	}
-	err = dec.Decode(target)
-	switch {
-	case err == nil:
-		if out != nil {
+	if out == nil {
+		_, err = io.Copy(io.Discard, capped)
+	} else {
+		dec := json.NewDecoder(capped)
+		dec.UseNumber() // an any in out keeps money exact
+		if err = dec.Decode(out); err == nil {
 			localize(out, c.loc)
 		}
+	}
+	switch {
+	case err == nil:
 		return nil, false
 	case capped.exceeded:
-		return fmt.Errorf("probonus: %s %s: %w (limit %d bytes)", cl.method, cl.path, ErrResponseTooLarge, c.maxBody), false
+		return fmt.Errorf("probonus: %s %s: %w (limit %d bytes)", cl.method, fullPath, ErrResponseTooLarge, c.maxBody), false
 	case capped.err != nil:
-		return fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, cl.path, capped.err), true
-	case errors.Is(err, io.EOF) && capped.read == 0 && out == nil:
-		return nil, false
+		return fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, fullPath, capped.err), true
+	case errors.Is(err, io.EOF) && len(bytes.TrimSpace(capped.sample())) == 0 && capped.read <= int64(len(capped.head)):
+		return nil, false // an empty body: nothing to decode
 	}
-	return &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: cl.path, Sample: string(capped.sample()), Err: err}, false
+	return &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: string(capped.sample()), Err: err}, false
 }
 
 // cappedReader fails once more than left bytes have been read, remembers a read error, and keeps
@@ -501,36 +634,44 @@ func (r *cappedReader) note(err error) error {
 	return err
 }
 
-// shouldRetry is the one retry decision. A GET is retried on connection errors and on 429, 502,
-// 503 and 504. A POST is retried only when the server certainly did not act on it: the connection
-// was never established, or it answered 429. It returns why, for the log.
-func shouldRetry(method string, status int, err error, connected, ctxDone bool) (bool, string) {
-	idempotent := method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
-	switch {
-	case ctxDone:
-		return false, "context done"
-	case status == 0 && err == nil:
-		return false, ""
-	case status == 0 && !connected:
-		return true, "connection not established"
-	case status == 0 && idempotent:
-		return true, "connection error"
-	case status == 0:
-		return false, "not resent: the server may have acted on it"
-	case status == http.StatusTooManyRequests:
-		return true, "rate limited (429)"
-	case idempotent && (status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout):
-		return true, fmt.Sprintf("server unavailable (%d)", status)
-	}
-	return false, ""
+// decision is what the retry rules say about one attempt.
+type decision struct {
+	retry   bool   // send again
+	unknown bool   // a write that may have been applied without a definitive answer: ErrOutcomeUnknown
+	reason  string // why, for observers and the log
 }
 
-// backoff is the wait before retry number attempt: the server's Retry-After (capped) when it gave
-// one, else exponential backoff with jitter.
+// shouldRetry is the one retry decision. An idempotent request (GET, and login and refresh) is
+// retried on connection errors and on 429, 502, 503 and 504. A write is resent only when the
+// server certainly did not act on it: it was never written, or the server answered 429. A write
+// that was written and then got no definitive answer (the connection broke, the body broke off,
+// the time ran out, or a 5xx came) is never resent and its outcome is unknown.
+func shouldRetry(idempotent bool, status int, err error, written, ctxDone bool) decision {
+	switch {
+	case err == nil:
+		return decision{}
+	case !idempotent && written && (status == 0 || status >= 500):
+		return decision{unknown: true, reason: "not resent: the server may have applied it"}
+	case ctxDone:
+		return decision{reason: "context done"}
+	case status == 0 && idempotent:
+		return decision{retry: true, reason: "connection error"}
+	case status == 0:
+		return decision{retry: true, reason: "not sent: nothing reached the server"}
+	case status == http.StatusTooManyRequests:
+		return decision{retry: true, reason: "rate limited (429)"}
+	case idempotent && (status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout):
+		return decision{retry: true, reason: fmt.Sprintf("server unavailable (%d)", status)}
+	}
+	return decision{}
+}
+
+// backoff is the wait before retry number attempt: the server's Retry-After when it gave one, else
+// exponential backoff with jitter.
 func (c *Client) backoff(attempt int, apiErr *APIError) time.Duration {
 	p := c.retry
 	if apiErr != nil && apiErr.RetryAfter > 0 {
-		return min(apiErr.RetryAfter, p.MaxRetryAfter)
+		return apiErr.RetryAfter
 	}
 	d := p.MinBackoff << min(attempt-1, 20)
 	if d <= 0 || d > p.MaxBackoff {

@@ -263,37 +263,56 @@ func (f authFunc) Authenticate(ctx context.Context, req *http.Request) error { r
 func TestShouldRetry(t *testing.T) {
 	t.Parallel()
 	connErr := errors.New("connection reset")
+	api := errors.New("api")
 	type row struct {
-		method    string
-		status    int
-		err       error
-		connected bool
-		ctxDone   bool
-		want      bool
-		reason    string
+		idempotent, written, ctxDone bool
+		status                       int
+		err                          error
+		want                         decision
 	}
 	var rows []row
-	for _, m := range []string{http.MethodGet, http.MethodPost} {
-		get := m == http.MethodGet
-		for _, st := range []int{200, 204, 400, 401, 403, 404, 405, 409, 422, 500, 501} {
-			rows = append(rows, row{m, st, errors.New("api"), true, false, false, ""})
+	for _, idem := range []bool{true, false} {
+		for _, st := range []int{400, 401, 403, 404, 405, 409, 422} {
+			rows = append(rows, row{idem, true, false, st, api, decision{}})
+		}
+		unknown := decision{unknown: true, reason: "not resent: the server may have applied it"}
+		for _, st := range []int{500, 501, 502, 503, 504} {
+			want := unknown
+			if idem {
+				want = decision{}
+				if st >= 502 {
+					want = decision{retry: true, reason: fmt.Sprintf("server unavailable (%d)", st)}
+				}
+			}
+			rows = append(rows, row{idem, true, false, st, api, want})
 		}
 		rows = append(rows,
-			row{m, 429, errors.New("api"), true, false, true, "rate limited (429)"},
-			row{m, 502, errors.New("api"), true, false, get, map[bool]string{true: "server unavailable (502)"}[get]},
-			row{m, 503, errors.New("api"), true, false, get, map[bool]string{true: "server unavailable (503)"}[get]},
-			row{m, 504, errors.New("api"), true, false, get, map[bool]string{true: "server unavailable (504)"}[get]},
-			row{m, 0, connErr, false, false, true, "connection not established"},
-			row{m, 0, connErr, true, false, get, map[bool]string{true: "connection error", false: "not resent: the server may have acted on it"}[get]},
-			row{m, 0, context.Canceled, true, true, false, "context done"},
-			row{m, 503, errors.New("api"), true, true, false, "context done"},
-			row{m, 0, nil, false, false, false, ""},
+			row{idem, true, false, 200, nil, decision{}},
+			row{idem, true, false, 429, api, decision{retry: true, reason: "rate limited (429)"}},
+			row{idem, true, true, 429, api, decision{reason: "context done"}},
+			row{idem, false, false, 0, nil, decision{}},
 		)
+		if idem {
+			rows = append(rows,
+				row{idem, true, false, 0, connErr, decision{retry: true, reason: "connection error"}},
+				row{idem, false, false, 0, connErr, decision{retry: true, reason: "connection error"}},
+				row{idem, true, true, 0, context.Canceled, decision{reason: "context done"}},
+				row{idem, true, true, 503, api, decision{reason: "context done"}},
+			)
+		} else {
+			rows = append(rows,
+				row{idem, true, false, 0, connErr, unknown},
+				row{idem, false, false, 0, connErr, decision{retry: true, reason: "not sent: nothing reached the server"}},
+				// the caller's context ended after the request was written: still uncertain
+				row{idem, true, true, 0, context.Canceled, unknown},
+				row{idem, true, true, 503, api, unknown},
+				row{idem, false, true, 0, context.Canceled, decision{reason: "context done"}},
+			)
+		}
 	}
 	for _, r := range rows {
-		got, reason := shouldRetry(r.method, r.status, r.err, r.connected, r.ctxDone)
-		assert.Equal(t, r.want, got, "%s %d err=%v connected=%v ctxDone=%v", r.method, r.status, r.err, r.connected, r.ctxDone)
-		assert.Equal(t, r.reason, reason, "%s %d", r.method, r.status)
+		got := shouldRetry(r.idempotent, r.status, r.err, r.written, r.ctxDone)
+		assert.Equal(t, r.want, got, "idempotent=%v %d err=%v written=%v ctxDone=%v", r.idempotent, r.status, r.err, r.written, r.ctxDone)
 	}
 }
 
@@ -301,8 +320,9 @@ func TestShouldRetry(t *testing.T) {
 func TestRetriesOverEveryErrorShape(t *testing.T) {
 	t.Parallel()
 	retried := map[string]map[string]bool{
-		http.MethodGet:  {"429_detail": true, "429_error": true, "502_html": true, "503_html": true, "504_json": true},
-		http.MethodPost: {"429_detail": true, "429_error": true},
+		// 429_detail asks for 2s, more than fastRetry's MaxRetryAfter: returned at once, for the caller to decide
+		http.MethodGet:  {"429_error": true, "502_html": true, "503_html": true, "504_json": true},
+		http.MethodPost: {"429_error": true},
 	}
 	for _, name := range errorFixtures {
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
@@ -355,7 +375,7 @@ func TestPostIsNeverResentWhenTheServerMayHaveActed(t *testing.T) {
 	}
 	for name, resp := range map[string]httpmock.Responder{
 		"refused before connect": failBeforeConnect,
-		"429":                    serveFixture(t, "errors/429_detail.http"),
+		"429":                    serveFixture(t, "errors/429_error.http"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -382,7 +402,7 @@ func TestRetryAfter(t *testing.T) {
 
 	c := &Client{retry: RetryPolicy{MinBackoff: time.Second, MaxBackoff: 8 * time.Second, MaxRetryAfter: 10 * time.Second}}
 	assert.Equal(t, 4*time.Second, c.backoff(1, &APIError{RetryAfter: 4 * time.Second}), "Retry-After is honoured")
-	assert.Equal(t, 10*time.Second, c.backoff(1, &APIError{RetryAfter: time.Hour}), "and capped")
+	assert.Equal(t, time.Hour, c.backoff(1, &APIError{RetryAfter: time.Hour}), "send decides what a long one means")
 	for attempt, max := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 4: 8 * time.Second, 10: 8 * time.Second, 70: 8 * time.Second} {
 		for range 20 {
 			d := c.backoff(attempt, nil)
@@ -401,7 +421,7 @@ func TestRetryAfterIsWaited(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, mt := setup(t, WithRetry(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxRetryAfter: 300 * time.Millisecond}))
+			c, mt := setup(t, WithRetry(RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxRetryAfter: 3 * time.Second}))
 			var times []time.Time
 			mt.RegisterResponder(http.MethodGet, mockURL("/api/v0/x"), func(req *http.Request) (*http.Response, error) {
 				times = append(times, time.Now())
@@ -412,8 +432,38 @@ func TestRetryAfterIsWaited(t *testing.T) {
 			err := c.Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, nil)
 			require.ErrorIs(t, err, ErrRateLimited)
 			require.Len(t, times, 2)
-			// capped at MaxRetryAfter (300ms), far above the 1ms backoff it replaces
-			assert.GreaterOrEqual(t, times[1].Sub(times[0]), 250*time.Millisecond)
+			// the server's wait (about a second), far above the 1ms backoff it replaces
+			assert.GreaterOrEqual(t, times[1].Sub(times[0]), 900*time.Millisecond)
+		})
+	}
+}
+
+// TestRetryAfterAboveTheCapIsReturned: a server that asks for a longer wait than MaxRetryAfter is
+// not retried early; the caller gets the error with RetryAfter set, however the wait is written.
+func TestRetryAfterAboveTheCapIsReturned(t *testing.T) {
+	t.Parallel()
+	for name, tt := range map[string]struct {
+		header  string
+		atLeast time.Duration
+	}{
+		"an hour in seconds":   {"3600", time.Hour},
+		"beyond 1e6 seconds":   {"10000000", 1e6 * time.Second},
+		"absurdly far seconds": {"1e300", 1e6 * time.Second},
+		"a far HTTP date":      {time.Now().Add(48 * time.Hour).UTC().Format(http.TimeFormat), 47 * time.Hour},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := setup(t)
+			mt.RegisterResponder(http.MethodGet, mockURL("/api/v0/x"), func(req *http.Request) (*http.Response, error) {
+				r := httpmock.NewStringResponse(429, `{"detail":"Too Many Requests"}`)
+				r.Header.Set("Retry-After", tt.header)
+				return r, nil
+			})
+			err := c.Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, nil)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.GreaterOrEqual(t, apiErr.RetryAfter, tt.atLeast)
+			assert.Equal(t, 1, mt.GetTotalCallCount(), "not retried before the server's time")
 		})
 	}
 }
@@ -503,7 +553,7 @@ func TestDecodeError(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, 200, de.StatusCode)
 	assert.Equal(t, "<html>maintenance</html>", de.Sample)
-	assert.Contains(t, err.Error(), "GET /api/v0/account_groups/list: decoding 200 response")
+	assert.Contains(t, err.Error(), "GET /pb/api/v0/account_groups/list: decoding 200 response", "the full path, prefix included")
 	assert.Equal(t, 1, mt.GetTotalCallCount(), "a bad body is not retried")
 }
 
@@ -553,10 +603,15 @@ func TestLoggerLinePerAttempt(t *testing.T) {
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	require.Len(t, lines, 2)
-	assert.Contains(t, lines[0], "method=GET path=/api/v0/accounts/find_by_phone status=503")
-	assert.Contains(t, lines[0], `attempt=1 retry="server unavailable (503)"`)
+	assert.Contains(t, lines[0], "level=WARN", "a retry is a warning")
+	assert.Contains(t, lines[0], "op=Accounts.FindByPhone method=GET path=/api/v0/accounts/find_by_phone status=503")
+	assert.Contains(t, lines[0], `attempt=1 error="probonus: GET /pb/api/v0/accounts/find_by_phone: 503 Service Unavailable`)
+	assert.Contains(t, lines[0], `retry="server unavailable (503)"`)
+	assert.Contains(t, lines[1], "level=DEBUG")
 	assert.Contains(t, lines[1], "status=200")
 	assert.Contains(t, lines[1], "attempt=2")
+	assert.NotContains(t, lines[1], "retry=", "no empty retry attribute")
+	assert.NotContains(t, lines[1], "error=")
 	assert.NotContains(t, buf.String(), "79991234567", "no query (it holds the phone) in the log")
 	assert.NotContains(t, buf.String(), testAPIKey)
 }

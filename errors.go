@@ -218,6 +218,10 @@ func compactJSON(raw []byte) string {
 	return b.String()
 }
 
+// maxRetryAfterSeconds bounds a Retry-After (about 31 years) so it fits a time.Duration; a long
+// one, in seconds or as a date, is kept as long, and the client does not retry before it.
+const maxRetryAfterSeconds = 1e9
+
 // parseRetryAfter reads Retry-After in seconds or as an HTTP date; zero when absent or unreadable.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
@@ -225,14 +229,14 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs > 1e6 {
+		if secs <= 0 || secs != secs {
 			return 0
 		}
-		return time.Duration(secs * float64(time.Second))
+		return time.Duration(min(secs, maxRetryAfterSeconds) * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d
+			return min(d, maxRetryAfterSeconds*time.Second)
 		}
 	}
 	return 0
@@ -303,3 +307,15 @@ func requireID(field string, id int64) error {
 	}
 	return nil
 }
+
+// outcomeError is a write that may have been applied without a definitive answer. It matches
+// ErrOutcomeUnknown and unwraps to its cause.
+type outcomeError struct{ err error }
+
+func (e *outcomeError) Error() string {
+	return e.err.Error() + " (outcome unknown: the server may have applied it; not resent)"
+}
+
+func (e *outcomeError) Unwrap() error { return e.err }
+
+func (e *outcomeError) Is(target error) bool { return target == ErrOutcomeUnknown }

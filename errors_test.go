@@ -84,10 +84,10 @@ func TestEveryErrorShapeDecodes(t *testing.T) {
 			assert.Equal(t, tt.retryAfter, apiErr.RetryAfter > 0)
 			assert.Equal(t, tt.requestID, apiErr.RequestID)
 			assert.Equal(t, http.MethodGet, apiErr.Method)
-			assert.Equal(t, "/api/v0/x", apiErr.Path)
+			assert.Equal(t, "/pb/api/v0/x", apiErr.Path, "the path the server saw, the base URL's prefix included")
 			assert.NotEmpty(t, apiErr.Body)
 			assert.Contains(t, err.Error(), tt.message)
-			assert.True(t, strings.HasPrefix(err.Error(), "probonus: GET /api/v0/x: "), err.Error())
+			assert.True(t, strings.HasPrefix(err.Error(), "probonus: GET /pb/api/v0/x: "), err.Error())
 		})
 	}
 }

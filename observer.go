@@ -2,7 +2,10 @@ package probonus
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -60,4 +63,76 @@ type Attempt struct {
 	Duration    time.Duration // from sending to the end of the body (or the failure)
 	Err         error         // the attempt's error; nil on success
 	RetryReason string        // why another attempt follows ("rate limited (429)", ...); "" when none does
+	RequestID   string        // the response's X-Request-Id, when it had one
+}
+
+// newCall describes cl for the observers.
+func (c *Client) newCall(cl *call) *Call {
+	port, _ := strconv.Atoi(c.baseURL.Port())
+	if port == 0 {
+		port = map[string]int{"http": 80, "https": 443}[c.baseURL.Scheme]
+	}
+	return &Call{Operation: cl.op, Method: cl.method, Path: cl.path, Host: c.baseURL.Hostname(), Port: port, Start: time.Now()}
+}
+
+func (c *Client) endCall(ctx context.Context, obs *Call, err error) {
+	obs.Duration = time.Since(obs.Start)
+	obs.Err = err
+	obs.OutcomeUnknown = errors.Is(err, ErrOutcomeUnknown)
+	for _, o := range c.observers {
+		o.CallEnd(ctx, obs)
+	}
+}
+
+func (c *Client) endAttempt(ctx context.Context, at *Attempt, res attemptResult) {
+	at.Duration = time.Since(at.Start)
+	at.StatusCode = res.status
+	at.Err = res.err
+	at.RequestID = res.requestID
+	for _, o := range c.observers {
+		o.AttemptEnd(ctx, at)
+	}
+}
+
+// logObserver is WithLogger: the client's log lines, written as an Observer like any other.
+type logObserver struct{ l *slog.Logger }
+
+func (o logObserver) CallStart(ctx context.Context, _ *Call) context.Context       { return ctx }
+func (o logObserver) AttemptStart(ctx context.Context, _ *Attempt) context.Context { return ctx }
+
+func (o logObserver) AttemptEnd(ctx context.Context, a *Attempt) {
+	level := slog.LevelDebug
+	if a.RetryReason != "" {
+		level = slog.LevelWarn
+	}
+	if !o.l.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 10)
+	attrs = append(attrs, slog.String("op", a.Call.Operation), slog.String("method", a.Call.Method),
+		slog.String("path", a.Call.Path), slog.Int("status", a.StatusCode),
+		slog.Duration("duration", a.Duration), slog.Int("attempt", a.Number))
+	if a.Replay {
+		attrs = append(attrs, slog.Bool("replay", true))
+	}
+	if a.Err != nil {
+		attrs = append(attrs, slog.String("error", a.Err.Error()))
+	}
+	if a.RequestID != "" {
+		attrs = append(attrs, slog.String("request_id", a.RequestID))
+	}
+	if a.RetryReason != "" {
+		attrs = append(attrs, slog.String("retry", a.RetryReason))
+	}
+	o.l.LogAttrs(ctx, level, "probonus request", attrs...)
+}
+
+func (o logObserver) CallEnd(ctx context.Context, c *Call) {
+	if c.Err == nil || !o.l.Enabled(ctx, slog.LevelWarn) {
+		return
+	}
+	o.l.LogAttrs(ctx, slog.LevelWarn, "probonus call failed",
+		slog.String("op", c.Operation), slog.String("method", c.Method), slog.String("path", c.Path),
+		slog.Int("attempts", c.Attempts), slog.Duration("duration", c.Duration),
+		slog.Bool("outcome_unknown", c.OutcomeUnknown), slog.String("error", c.Err.Error()))
 }

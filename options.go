@@ -135,14 +135,16 @@ func WithLimiter(l Limiter) Option {
 	}
 }
 
-// WithLogger logs one debug line per attempt (method, path, status, duration, attempt, retry
-// reason); never a header value, a body or a query. Default: silent.
+// WithLogger logs through l: one line per attempt at Debug (method, path, status, duration,
+// attempt, and the retry reason, error and request id when there are any), a retry and a failed
+// call at Warn. Never a header value, a body or a query. It is one Observer among those given to
+// WithObserver, called in the order the options are given. Default: silent.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *Client) error {
 		if l == nil {
 			return errors.New("probonus: WithLogger: nil logger")
 		}
-		c.logger = l
+		c.observers = append(c.observers, logObserver{l})
 		return nil
 	}
 }

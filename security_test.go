@@ -23,51 +23,93 @@ import (
 	"github.com/probonus-go/probonus/probonustest"
 )
 
-// TestRedirectsNeverCarryCredentials follows 302 and 307 redirects to another host with both auth
-// modes: the other host sees neither X-API-Key nor Authorization.
+// vaultAuth is a user's own Authenticator with its own header.
+type vaultAuth struct{}
+
+func (vaultAuth) Authenticate(_ context.Context, req *http.Request) error {
+	req.Header.Set("X-Vault-Token", "vault-secret-7781")
+	return nil
+}
+
+// TestRedirectsNeverCarryCredentials redirects every kind of request to another host: a GET (302)
+// arrives there with none of the credential headers, the SDK's or an Authenticator's own; a POST
+// (307, which would re-send the body) and a login (whose body is the password) are refused and
+// the other host receives nothing at all.
 func TestRedirectsNeverCarryCredentials(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
-	var leaked []string
+	var seen []string // everything the other host received: method, path, headers, body
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
-		leaked = append(leaked, r.Header.Get("X-API-Key")+r.Header.Get("Authorization"))
+		seen = append(seen, fmt.Sprintf("%s %s %v %s", r.Method, r.URL.Path, r.Header, body))
 		mu.Unlock()
 		_, _ = io.WriteString(w, `{}`)
 	}))
 	defer other.Close()
 	srv := probonustest.NewServer(t)
 	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/v0/auth/login" { // log in against the real server
-			req, _ := http.NewRequest("POST", srv.URL()+r.URL.Path, r.Body)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			require.NoError(t, err)
-			defer resp.Body.Close()
-			w.WriteHeader(resp.StatusCode)
-			_, _ = io.Copy(w, resp.Body)
-			return
-		}
 		code := http.StatusFound
 		if r.Method == http.MethodPost {
-			code = http.StatusTemporaryRedirect
+			code = http.StatusTemporaryRedirect // Go re-sends the body on 307
 		}
-		http.Redirect(w, r, other.URL+"/steal", code)
+		http.Redirect(w, r, other.URL+r.URL.Path, code)
 	}))
 	defer redirector.Close()
+	login, password := srv.Login()
 
-	for mode, auth := range map[string]probonus.Option{"api key": probonus.WithAPIKey(srv.APIKey()), "login": probonus.WithLogin(srv.Login())} {
+	for mode, auth := range map[string]probonus.Option{
+		"api key": probonus.WithAPIKey(srv.APIKey()),
+		"login":   probonus.WithLogin(login, password),
+		"vault":   probonus.WithAuth(vaultAuth{}),
+	} {
 		c, err := probonus.New(probonus.WithBaseURL(redirector.URL), auth, probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}))
 		require.NoError(t, err)
-		require.NoError(t, c.Do(context.Background(), "GET", "/api/v0/account_groups/list", nil, nil, nil), mode)
-		require.NoError(t, c.Do(context.Background(), "POST", "/api/v0/accounts/refill", nil, map[string]any{"accountId": 1}, nil), mode)
+		err = c.Do(context.Background(), "GET", "/api/v0/account_groups/list", nil, nil, nil)
+		err2 := c.Do(context.Background(), "POST", "/api/v0/accounts/refill", nil, map[string]any{"accountId": 1}, nil)
+		if mode == "login" {
+			// the login itself is redirected: refused, so neither call gets further
+			require.ErrorIs(t, err, probonus.ErrUnauthorized, mode)
+			assert.Contains(t, err.Error(), "refused a redirect")
+			require.ErrorIs(t, err2, probonus.ErrUnauthorized, mode)
+			continue
+		}
+		require.NoError(t, err, mode)
+		require.Error(t, err2, mode)
+		assert.Contains(t, err2.Error(), "refused a redirect to http://127.0.0.1:")
+		assert.NotErrorIs(t, err2, probonus.ErrOutcomeUnknown, "a redirect is a definitive answer: nothing was applied")
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	require.Len(t, leaked, 4)
-	for _, l := range leaked {
-		assert.Empty(t, l, "a credential crossed to another host")
+	require.Len(t, seen, 2, "only the two GETs reach the other host: %q", seen)
+	for _, s := range seen {
+		assert.True(t, strings.HasPrefix(s, "GET /api/v0/account_groups/list"), s)
+		for _, secret := range []string{srv.APIKey(), password, "vault-secret-7781", "Bearer", "X-Api-Key", "X-Vault-Token", "Authorization"} {
+			assert.NotContains(t, s, secret, "a credential crossed to another host")
+		}
 	}
+}
+
+// TestDowngradeIsAnotherOrigin: https to http on the same host and port is another origin.
+func TestDowngradeIsAnotherOrigin(t *testing.T) {
+	t.Parallel()
+	var got http.Header
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		_, _ = io.WriteString(w, `[]`)
+	}))
+	defer plain.Close()
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// the same host, by scheme http: a downgrade
+		http.Redirect(w, r, "http://"+strings.TrimPrefix(plain.URL, "http://")+r.URL.Path, http.StatusFound)
+	}))
+	defer tlsSrv.Close()
+	c, err := probonus.New(probonus.WithBaseURL(tlsSrv.URL), probonus.WithAPIKey("downgrade-key-1"), probonus.WithHTTPClient(tlsSrv.Client()))
+	require.NoError(t, err)
+	_, err = c.AccountGroups.List(context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.Empty(t, got.Get("X-API-Key"))
 }
 
 // TestNoSecretAnywhere runs calls that succeed and fail in both auth modes, with every log level on,
