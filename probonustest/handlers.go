@@ -15,22 +15,37 @@ import (
 
 type handler func(s *Server, w http.ResponseWriter, r *http.Request, body map[string]json.RawMessage)
 
+// The paths of the routes the server answers, without its base path: what Inject, FailNext and
+// Count take, and what Request.Path holds.
+const (
+	PathLogin             = "/api/v0/auth/login"                    // POST
+	PathRefreshToken      = "/api/v0/auth/refresh_token"            // POST
+	PathAccountGroupsList = "/api/v0/account_groups/list"           // GET
+	PathInsertByTemplate  = "/api/v0/accounts/insert_by_template"   // POST
+	PathFindByPhone       = "/api/v0/accounts/find_by_phone"        // GET
+	PathRefill            = "/api/v0/accounts/refill"               // POST
+	PathTransactions      = "/api/v0/accounts/transactions"         // GET
+	PathUpdate            = "/api/v0/accounts/update"               // POST
+	PathBalanceExtended   = "/api/v0/accounts/get_balance_extended" // GET
+	PathCheckByID         = "/api/v0/checks/get_by_id"              // GET
+)
+
 // routes is every endpoint the server answers: method and path of the wire model.
 var routes = map[string]map[string]handler{
-	"/api/v0/auth/login":                    {http.MethodPost: (*Server).handleLogin},
-	"/api/v0/auth/refresh_token":            {http.MethodPost: (*Server).handleRefresh},
-	"/api/v0/account_groups/list":           {http.MethodGet: (*Server).handleGroups},
-	"/api/v0/accounts/insert_by_template":   {http.MethodPost: (*Server).handleInsert},
-	"/api/v0/accounts/find_by_phone":        {http.MethodGet: (*Server).handleFind},
-	"/api/v0/accounts/refill":               {http.MethodPost: (*Server).handleRefill},
-	"/api/v0/accounts/transactions":         {http.MethodGet: (*Server).handleTransactions},
-	"/api/v0/accounts/update":               {http.MethodPost: (*Server).handleUpdate},
-	"/api/v0/accounts/get_balance_extended": {http.MethodGet: (*Server).handleBalance},
-	"/api/v0/checks/get_by_id":              {http.MethodGet: (*Server).handleCheck},
+	PathLogin:             {http.MethodPost: (*Server).handleLogin},
+	PathRefreshToken:      {http.MethodPost: (*Server).handleRefresh},
+	PathAccountGroupsList: {http.MethodGet: (*Server).handleGroups},
+	PathInsertByTemplate:  {http.MethodPost: (*Server).handleInsert},
+	PathFindByPhone:       {http.MethodGet: (*Server).handleFind},
+	PathRefill:            {http.MethodPost: (*Server).handleRefill},
+	PathTransactions:      {http.MethodGet: (*Server).handleTransactions},
+	PathUpdate:            {http.MethodPost: (*Server).handleUpdate},
+	PathBalanceExtended:   {http.MethodGet: (*Server).handleBalance},
+	PathCheckByID:         {http.MethodGet: (*Server).handleCheck},
 }
 
 // public paths need no credentials.
-var public = map[string]bool{"/api/v0/auth/login": true, "/api/v0/auth/refresh_token": true}
+var public = map[string]bool{PathLogin: true, PathRefreshToken: true}
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body []byte) {
 	methods, ok := routes[path]

@@ -66,8 +66,14 @@ func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = 
 func WithLocation(loc *time.Location) Option { return func(s *Server) { s.loc = loc } }
 
 // WithBasePath mounts the API under a prefix, as a reverse proxy might: URL() includes it.
+// "" and "/" mount it at the root, as without the option.
 func WithBasePath(p string) Option {
-	return func(s *Server) { s.basePath = "/" + strings.Trim(p, "/") }
+	return func(s *Server) {
+		s.basePath = ""
+		if p = strings.Trim(p, "/"); p != "" {
+			s.basePath = "/" + p
+		}
+	}
 }
 
 // WithExtraField adds a field to every object of a kind the server writes ("account", "group",
@@ -240,8 +246,9 @@ func (s *Server) now() time.Time { return time.Now().In(s.loc) }
 
 // serve records the request, applies latency and faults, checks credentials and routes.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	path := strings.TrimPrefix(r.URL.Path, s.basePath)
-	if s.basePath != "" && path == r.URL.Path {
+	// the prefix ends at a segment boundary: under /pb, /pbx/api/v0/... is not found
+	path, under := strings.CutPrefix(r.URL.Path, s.basePath)
+	if !under || !strings.HasPrefix(path, "/") {
 		s.writeJSON(w, http.StatusNotFound, map[string]any{"detail": "Not Found"})
 		return
 	}

@@ -237,3 +237,28 @@ func TestLatencyAndLocation(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
 	assert.Equal(t, "2026-11-26T21:31:12", c["datetime"], "wall-clock time in the server's location, no offset")
 }
+
+func TestBasePath(t *testing.T) {
+	t.Parallel()
+	for _, base := range []string{"", "/", "//"} {
+		srv := probonustest.NewServer(t, probonustest.WithBasePath(base))
+		assert.NotRegexp(t, `/$`, srv.URL(), "base %q", base)
+		resp, _, list := call(t, srv, "GET", probonustest.PathAccountGroupsList, "", nil)
+		assert.Equal(t, 200, resp.StatusCode, "base %q", base)
+		assert.Len(t, list, 2, "base %q", base)
+	}
+	for _, base := range []string{"pb", "/pb/", "/pb"} {
+		srv := probonustest.NewServer(t, probonustest.WithBasePath(base))
+		assert.Regexp(t, `^http://[^/]+/pb$`, srv.URL(), "base %q", base)
+		resp, _, _ := call(t, srv, "GET", probonustest.PathAccountGroupsList, "", nil)
+		assert.Equal(t, 200, resp.StatusCode, "base %q", base)
+	}
+	srv := probonustest.NewServer(t, probonustest.WithBasePath("/pb"))
+	req, err := http.NewRequest("GET", strings.TrimSuffix(srv.URL(), "/pb")+"/pbx"+probonustest.PathAccountGroupsList, nil)
+	require.NoError(t, err)
+	req.Header.Set("X-API-Key", srv.APIKey())
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, 404, resp.StatusCode, "a prefix ends at a segment boundary")
+}
