@@ -1,0 +1,340 @@
+package probonus_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus"
+)
+
+// wireServer is a raw TCP server: it reads each request whole, counts it, and then does exactly
+// what the test says at the byte level, as a real server or network may (close mid-answer, stall,
+// answer 500 after acting). Nothing in net/http smooths its behaviour.
+type wireServer struct {
+	ln      net.Listener
+	seen    atomic.Int32 // requests read whole
+	applied atomic.Int32 // requests the "server" acted on
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	conns   []net.Conn
+}
+
+// serveFunc answers request number n (1-based) on conn, calling apply when the server acts on it;
+// it returns whether to keep the connection for another request.
+type serveFunc func(conn net.Conn, n int32, apply func()) (keep bool)
+
+func newWireServer(t *testing.T, serve serveFunc) *wireServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &wireServer{ln: ln}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.conns = append(s.conns, conn)
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					if _, err := io.Copy(io.Discard, req.Body); err != nil {
+						return
+					}
+					n := s.seen.Add(1)
+					if !serve(conn, n, func() { s.applied.Add(1) }) {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		s.mu.Lock()
+		for _, c := range s.conns {
+			_ = c.Close()
+		}
+		s.mu.Unlock()
+		s.wg.Wait()
+	})
+	return s
+}
+
+func (s *wireServer) URL() string { return "http://" + s.ln.Addr().String() }
+
+// okBody decodes as every write's result: a RefillResult, an Account, or anything for Do.
+const okBody = `{"id":1042,"transactionId":88017,"balance":"100.00","phone":"79991234567"}`
+
+func answer(conn net.Conn, status int, contentType, body string) {
+	_, _ = fmt.Fprintf(conn, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s",
+		status, http.StatusText(status), contentType, len(body), body)
+}
+
+// stall blocks until the client closes the connection or the test ends (which closes it).
+func stall(conn net.Conn) { _, _ = io.Copy(io.Discard, conn) }
+
+// write is one write operation of the SDK.
+type write struct {
+	name string
+	call func(ctx context.Context, c *probonus.Client) error
+}
+
+var writes = []write{
+	{"Refill", func(ctx context.Context, c *probonus.Client) error {
+		_, err := c.Accounts.Refill(ctx, probonus.Refill{AccountID: 1042, Amount: probonus.MustAmount("100")})
+		return err
+	}},
+	{"InsertByTemplate", func(ctx context.Context, c *probonus.Client) error {
+		_, err := c.Accounts.InsertByTemplate(ctx, probonus.NewAccount{GroupID: 3, Phone: "+7 999 123-45-67"})
+		return err
+	}},
+	{"Update", func(ctx context.Context, c *probonus.Client) error {
+		_, err := c.Accounts.Update(ctx, probonus.AccountUpdate{AccountID: 1042, FirstName: probonus.Ptr("Анна")})
+		return err
+	}},
+	{"Do POST", func(ctx context.Context, c *probonus.Client) error {
+		var out map[string]any
+		return c.Do(ctx, http.MethodPost, "/api/v0/accounts/refill", nil, map[string]any{"accountId": 1042, "amount": 100}, &out)
+	}},
+}
+
+// TestWritesAtEveryFailurePoint breaks every write at every point a network or server can, at the
+// byte level, and counts what the server saw and applied. A write is resent only when it certainly
+// was not applied; when the outcome is unknown the error says so with ErrOutcomeUnknown, and its
+// cause stays reachable.
+func TestWritesAtEveryFailurePoint(t *testing.T) {
+	t.Parallel()
+	type want struct {
+		seen, applied int32
+		unknown       bool
+		is            []error // reachable with errors.Is as well
+		ok            bool
+	}
+	tests := []struct {
+		name     string
+		serve    serveFunc
+		base     func(s *wireServer) string // default: the wire server
+		options  []probonus.Option
+		deadline time.Duration // the caller's own deadline, when set
+		want     want
+	}{
+		{
+			name: "before dial: a header net/http refuses",
+			serve: func(conn net.Conn, n int32, apply func()) bool {
+				apply()
+				answer(conn, 200, "application/json", okBody)
+				return true
+			},
+			options: []probonus.Option{probonus.WithAuth(headerAuth{"X-Vault-Token", "tok\nen"})},
+			want:    want{seen: 0, applied: 0},
+		},
+		{
+			name:  "dial refused",
+			serve: func(conn net.Conn, n int32, apply func()) bool { apply(); return false },
+			base:  func(*wireServer) string { return closedPortURL(t) },
+			want:  want{seen: 0, applied: 0},
+		},
+		{
+			name:  "TLS handshake fails",
+			serve: func(conn net.Conn, n int32, apply func()) bool { apply(); return false },
+			base:  func(s *wireServer) string { return strings.Replace(s.URL(), "http://", "https://", 1) },
+			want:  want{seen: 0, applied: 0},
+		},
+		{
+			name:  "after the write, before any answer",
+			serve: func(conn net.Conn, n int32, apply func()) bool { apply(); return false },
+			want:  want{seen: 1, applied: 1, unknown: true},
+		},
+		{
+			name: "200 header, then the body breaks off",
+			serve: func(conn net.Conn, n int32, apply func()) bool {
+				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"transactionId\": 88017,")
+				apply()
+				return false
+			},
+			want: want{seen: 1, applied: 1, unknown: true, is: []error{io.ErrUnexpectedEOF}},
+		},
+		{
+			name: "200 header, then the body stalls past the attempt timeout",
+			serve: func(conn net.Conn, n int32, apply func()) bool {
+				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"transactionId\": 88017,")
+				apply()
+				stall(conn)
+				return false
+			},
+			want: want{seen: 1, applied: 1, unknown: true},
+		},
+		{
+			name: "500 after applying",
+			serve: func(conn net.Conn, n int32, apply func()) bool {
+				apply()
+				answer(conn, 500, "text/plain", "Internal Server Error")
+				return true
+			},
+			want: want{seen: 1, applied: 1, unknown: true, is: []error{probonus.ErrServer}},
+		},
+		{
+			name: "a proxy's 504 while the server acts",
+			serve: func(conn net.Conn, n int32, apply func()) bool {
+				apply()
+				answer(conn, 504, "text/html", "<html><title>504 Gateway Time-out</title></html>")
+				return true
+			},
+			want: want{seen: 1, applied: 1, unknown: true, is: []error{probonus.ErrServer}},
+		},
+		{
+			name:     "the caller's deadline ends mid-flight",
+			serve:    func(conn net.Conn, n int32, apply func()) bool { apply(); stall(conn); return false },
+			options:  []probonus.Option{probonus.WithTimeout(time.Minute)}, // the caller's deadline comes first
+			deadline: 300 * time.Millisecond,
+			want:     want{seen: 1, applied: 1, unknown: true, is: []error{context.DeadlineExceeded}},
+		},
+		{
+			name: "429, then applied once",
+			serve: func(conn net.Conn, n int32, apply func()) bool {
+				if n == 1 {
+					answer(conn, 429, "application/json", `{"detail":"Too Many Requests"}`)
+					return true
+				}
+				apply()
+				answer(conn, 200, "application/json", okBody)
+				return true
+			},
+			want: want{seen: 2, applied: 1, ok: true},
+		},
+		{
+			name: "400: a definitive refusal",
+			serve: func(conn net.Conn, n int32, apply func()) bool {
+				answer(conn, 400, "application/json", `{"detail":"Аккаунт уже существует"}`)
+				return true
+			},
+			want: want{seen: 1, applied: 0, is: []error{probonus.ErrBadRequest}},
+		},
+	}
+	for _, w := range writes {
+		for _, tt := range tests {
+			t.Run(w.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				srv := newWireServer(t, tt.serve)
+				base := srv.URL()
+				if tt.base != nil {
+					base = tt.base(srv)
+				}
+				opts := append([]probonus.Option{probonus.WithBaseURL(base), probonus.WithTimeout(400 * time.Millisecond),
+					probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond})}, tt.options...)
+				if len(tt.options) == 0 {
+					opts = append(opts, probonus.WithAPIKey("wire-test-key"))
+				}
+				c, err := probonus.New(opts...)
+				require.NoError(t, err)
+				ctx := context.Background()
+				if tt.deadline > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+					defer cancel()
+				}
+				err = w.call(ctx, c)
+				if tt.want.ok {
+					require.NoError(t, err)
+				} else {
+					require.Error(t, err)
+				}
+				assert.Equal(t, tt.want.unknown, errors.Is(err, probonus.ErrOutcomeUnknown), "ErrOutcomeUnknown: %v", err)
+				for _, target := range tt.want.is {
+					assert.ErrorIs(t, err, target)
+				}
+				assert.Equal(t, tt.want.seen, srv.seen.Load(), "requests the server read")
+				assert.Equal(t, tt.want.applied, srv.applied.Load(), "requests the server applied")
+				if tt.want.unknown {
+					assert.Contains(t, err.Error(), "outcome unknown")
+				}
+			})
+		}
+	}
+}
+
+// headerAuth sets one header, whatever its value.
+type headerAuth struct{ name, value string }
+
+func (a headerAuth) Authenticate(_ context.Context, req *http.Request) error {
+	req.Header[a.name] = []string{a.value}
+	return nil
+}
+
+// closedPortURL is an address where nothing listens.
+func closedPortURL(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return "http://" + addr
+}
+
+// TestProxyConnectFailureIsNotSent: a proxy refusing CONNECT means nothing reached the server, so
+// a write is safe to resend and is not "outcome unknown".
+func TestProxyConnectFailureIsNotSent(t *testing.T) {
+	t.Parallel()
+	var connects atomic.Int32
+	proxy := newWireServer(t, func(conn net.Conn, n int32, apply func()) bool {
+		connects.Add(1)
+		answer(conn, 403, "text/plain", "Forbidden")
+		return false
+	})
+	hc := &http.Client{Transport: &http.Transport{Proxy: func(*http.Request) (*url.URL, error) { return url.Parse(proxy.URL()) }}}
+	c, err := probonus.New(probonus.WithBaseURL("https://probonus.invalid"), probonus.WithAPIKey("proxy-test-key"), probonus.WithHTTPClient(hc),
+		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}))
+	require.NoError(t, err)
+	_, err = c.Accounts.Refill(context.Background(), probonus.Refill{AccountID: 1, Amount: probonus.MustAmount("1")})
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, probonus.ErrOutcomeUnknown, "%v", err)
+	assert.Equal(t, int32(2), connects.Load(), "nothing was written, so the refill was tried again")
+}
+
+// TestDoChecksOutBeforeSending: a POST is not applied only for the caller to learn that out was
+// unusable.
+func TestDoChecksOutBeforeSending(t *testing.T) {
+	t.Parallel()
+	srv := newWireServer(t, func(conn net.Conn, n int32, apply func()) bool {
+		apply()
+		answer(conn, 200, "application/json", okBody)
+		return true
+	})
+	c, err := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey("wire-test-key"))
+	require.NoError(t, err)
+	var nilMap *map[string]any
+	for name, out := range map[string]any{"a map value": map[string]any{}, "a struct value": probonus.RefillResult{}, "a nil pointer": nilMap} {
+		err := c.Do(context.Background(), http.MethodPost, "/api/v0/accounts/refill", nil, map[string]any{"accountId": 1}, out)
+		var input *probonus.InputError
+		require.ErrorAs(t, err, &input, name)
+		assert.Equal(t, "out", input.Field)
+	}
+	assert.Zero(t, srv.seen.Load(), "nothing was sent")
+	require.NoError(t, c.Do(context.Background(), http.MethodPost, "/api/v0/accounts/refill", nil, map[string]any{"accountId": 1}, nil), "a nil out discards the body")
+	assert.Equal(t, int32(1), srv.applied.Load())
+}
