@@ -14,23 +14,23 @@ import (
 func TestDemoDataIsAReturningGuestWithVisits(t *testing.T) {
 	t.Parallel()
 	srv := probonustest.NewServer(t, probonustest.WithDemoData())
-	resp, acc, _ := call(t, srv, "GET", "/api/v0/accounts/find_by_phone?phone=79161112233", "", nil)
+	resp, acc, _ := call(t, srv, "GET", probonustest.PathFindByPhone+"?phone=79161112233", "", nil)
 	require.Equal(t, 200, resp.StatusCode)
 	assert.Equal(t, "Пётр", acc["firstName"])
 	assert.Equal(t, "142.35", acc["balance"], "300 seeded, 200 paid, 42.35 earned")
 
 	id := acc["id"].(json.Number).String()
-	_, bal, _ := call(t, srv, "GET", "/api/v0/accounts/get_balance_extended?accountId="+id, "", nil)
+	_, bal, _ := call(t, srv, "GET", probonustest.PathBalanceExtended+"?accountId="+id, "", nil)
 	assert.Equal(t, "15.00", bal["bonusAwaitingIssue"], "the second visit's accrual is deferred")
 
-	_, _, txs := call(t, srv, "GET", "/api/v0/accounts/transactions?count=10&accountId="+id, "", nil)
+	_, _, txs := call(t, srv, "GET", probonustest.PathTransactions+"?count=10&accountId="+id, "", nil)
 	require.NotEmpty(t, txs)
 	newest := txs[0].(map[string]any)
-	_, check, _ := call(t, srv, "GET", "/api/v0/checks/get_by_id?checkId="+newest["checkId"].(json.Number).String(), "", nil)
+	_, check, _ := call(t, srv, "GET", probonustest.PathCheckByID+"?checkId="+newest["checkId"].(json.Number).String(), "", nil)
 	assert.Equal(t, json.Number("1207"), check["number"])
 	assert.Len(t, check["dishes"], 3)
 
-	resp, _, _ = call(t, srv, "GET", "/api/v0/accounts/find_by_phone?phone=79991234567", "", nil)
+	resp, _, _ = call(t, srv, "GET", probonustest.PathFindByPhone+"?phone=79991234567", "", nil)
 	assert.Equal(t, 404, resp.StatusCode, "DemoNewPhone is not signed up")
 }
 
@@ -40,7 +40,7 @@ func TestSeedDemoReturnsWhatItAdded(t *testing.T) {
 	d := probonustest.SeedDemo(srv)
 	assert.Equal(t, "142.35", srv.Balance(d.AccountID))
 	require.Len(t, d.CheckIDs, 2)
-	resp, check, _ := call(t, srv, "GET", fmt.Sprintf("/api/v0/checks/get_by_id?checkId=%d", d.CheckIDs[1]), "", nil)
+	resp, check, _ := call(t, srv, "GET", fmt.Sprintf(probonustest.PathCheckByID+"?checkId=%d", d.CheckIDs[1]), "", nil)
 	require.Equal(t, 200, resp.StatusCode)
 	assert.Equal(t, json.Number("1311"), check["number"])
 }

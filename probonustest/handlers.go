@@ -348,6 +348,7 @@ func (s *Server) handleRefill(w http.ResponseWriter, r *http.Request, body map[s
 		burn = s.st.burnDate(s.st.group(a.GroupID), now)
 	}
 	tx := s.st.credit(a, "refill", amount, reason, burn, now)
+	tx.byRefill = true
 	s.writeJSON(w, http.StatusOK, s.object("refill", map[string]any{"transactionId": tx.id, "balance": s.money(a.balance())}))
 }
 

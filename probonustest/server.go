@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -113,8 +114,17 @@ type Request struct {
 	Fault  *Fault // the fault injected into it; nil when it was served normally
 }
 
-// Fault is a failure injected into a request. With neither Status nor Reset it only delays the
-// real answer (a slow server).
+// Fault is a failure injected into a request. With neither Status, Reset, BreakBody nor StallBody
+// it only delays the real answer (a slow server).
+//
+// The failures a client must survive, and how to make each:
+//
+//	Fault{Status: 503, Body: "<html>…</html>"}        refused before acting: nothing applied
+//	Fault{AfterApply: true, Status: 500}              applied, then a 500 (the handler committed, then failed)
+//	Fault{AfterApply: true, Reset: true}              applied, then the connection drops before any answer
+//	Fault{AfterApply: true, Delay: time.Minute}       applied, the answer comes after the client gave up
+//	Fault{AfterApply: true, BreakBody: true}          applied, the real 200 and Content-Length, half the body, then the connection drops
+//	Fault{AfterApply: true, StallBody: true}          applied, the real 200 and half the body, then nothing until the client gives up
 type Fault struct {
 	Status     int           // answer with this status instead (ignored when Reset)
 	Body       string        // the body; JSON when it starts with { or [, HTML when with <, else plain text
@@ -122,6 +132,14 @@ type Fault struct {
 	Reset      bool          // drop the connection without an answer
 	AfterApply bool          // carry out the request first, then delay and fail: the server acted, the answer is lost
 	Delay      time.Duration // wait this long before answering
+
+	// BreakBody sends the answer's status and headers with its full Content-Length, then the first
+	// half of its body, then drops the connection. The answer is the fault's Status and Body when
+	// Status is set; otherwise the real one, so the request is carried out (as with AfterApply).
+	BreakBody bool
+	// StallBody is BreakBody that, instead of dropping the connection at once, waits for the client
+	// to give up (or the server to close) first: a body that stalls mid-way.
+	StallBody bool
 }
 
 // Server is an in-memory ProBonus server on a local port. It is safe for concurrent use.
@@ -138,6 +156,9 @@ type Server struct {
 	login         string
 	password      string
 	demo          bool
+	t             testing.TB    // nil when the caller closes the server
+	done          chan struct{} // closed by Close: ends stalled answers
+	closeOnce     sync.Once
 
 	chaosRate float64
 	chaos     []Fault
@@ -167,6 +188,8 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		faults:        map[string][]Fault{},
 		tokens:        map[string]time.Time{},
 		refresh:       map[string]bool{},
+		t:             t,
+		done:          make(chan struct{}),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -194,8 +217,12 @@ func (s *Server) Login() (login, password string) { return s.login, s.password }
 // Flavor is the server's FastAPI flavour.
 func (s *Server) Flavor() Flavor { return s.flavor }
 
-// Close shuts the server down. It is safe to call more than once.
-func (s *Server) Close() { s.ts.Close() }
+// Close shuts the server down, ending any stalled answer first (httptest waits for every request
+// in flight). It is safe to call more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.done) })
+	s.ts.Close()
+}
 
 // Client returns an *http.Client for the server (the httptest one).
 func (s *Server) Client() *http.Client { return s.ts.Client() }
@@ -228,17 +255,63 @@ func (s *Server) AuthCounts() (logins, refreshes int) {
 }
 
 // FailNext makes the next request for method and path answer status with body (and a Retry-After
-// of retryAfter when positive) instead of being served. Calls queue up.
+// of retryAfter when positive) instead of being served. Calls queue up. A method and path the
+// server has no route for are refused as Inject refuses them.
 func (s *Server) FailNext(method, path string, status int, body string, retryAfter time.Duration) {
+	if s.t != nil {
+		s.t.Helper()
+	}
 	s.Inject(method, path, Fault{Status: status, Body: body, RetryAfter: retryAfter})
 }
 
-// Inject queues a fault for the next request for method and path.
+// Inject queues a fault for the next request for method and path (one of the Path… constants,
+// without the base path). A fault for a route the server does not have would never fire, so the
+// test could pass without testing anything: Inject reports it at once, with t.Errorf for a server
+// made with a t, and with a panic otherwise, and queues nothing.
 func (s *Server) Inject(method, path string, f Fault) {
+	if problem := s.routeProblem(method, path); problem != "" {
+		msg := fmt.Sprintf("probonustest: Inject(%q, %q): %s", method, path, problem)
+		if s.t == nil {
+			panic(msg)
+		}
+		s.t.Helper()
+		s.t.Errorf("%s", msg)
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := method + " " + path
 	s.faults[k] = append(s.faults[k], f)
+}
+
+// routeProblem says why no request would ever match method and path; "" when one would.
+func (s *Server) routeProblem(method, path string) string {
+	if methods, ok := routes[path]; ok {
+		for m := range methods { // one method per route
+			switch {
+			case m == method:
+				return ""
+			case strings.EqualFold(m, method):
+				return fmt.Sprintf("the method is %q: methods are upper case", m)
+			default:
+				return fmt.Sprintf("the route is %s %s, not %s", m, path, method)
+			}
+		}
+	}
+	for _, hint := range []struct {
+		cond     bool
+		fix, why string
+	}{
+		{strings.Contains(path, "?"), strings.Split(path, "?")[0], "a path has no query"},
+		{s.basePath != "" && strings.HasPrefix(path, s.basePath+"/"), strings.TrimPrefix(path, s.basePath), "give the path without the base path"},
+		{true, "/api/v0/" + strings.TrimLeft(path, "/"), "paths start with /api/v0"},
+		{true, strings.TrimSuffix(path, "/"), "a trailing slash is only redirected"},
+	} {
+		if hint.cond && hint.fix != path && routes[hint.fix] != nil {
+			return fmt.Sprintf("no such route: %s, did you mean %q (probonustest.Path…)?", hint.why, hint.fix)
+		}
+	}
+	return "no such route: use one of the probonustest.Path… constants"
 }
 
 // now is the server's wall-clock time.
@@ -284,18 +357,48 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !sleep(r, fault.Delay) {
 		return
 	}
+	answer := applied
 	switch {
-	case fault.Reset || fault.Status != 0:
-		s.fail(w, *fault)
-	case applied != nil: // a slow answer after the work was done
-		for k, v := range applied.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(applied.Code)
-		_, _ = w.Write(applied.Body.Bytes())
-	default:
+	case fault.Reset:
+		s.reset(w)
+		return
+	case fault.Status != 0:
+		answer = httptest.NewRecorder()
+		s.fail(answer, *fault)
+	case answer == nil && !fault.BreakBody && !fault.StallBody: // only slow
 		s.route(w, r, path, body)
+		return
+	case answer == nil: // a broken real answer: the work is done
+		answer = httptest.NewRecorder()
+		s.route(answer, r, path, body)
 	}
+	s.replay(w, r, answer, *fault)
+}
+
+// replay sends a recorded answer, whole or broken off half-way as the fault says.
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, answer *httptest.ResponseRecorder, f Fault) {
+	for k, v := range answer.Header() {
+		w.Header()[k] = v
+	}
+	body := answer.Body.Bytes()
+	if !f.BreakBody && !f.StallBody {
+		w.WriteHeader(answer.Code)
+		_, _ = w.Write(body)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(answer.Code)
+	_, _ = w.Write(body[:len(body)/2])
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	if f.StallBody {
+		select {
+		case <-r.Context().Done(): // the client gave up and closed the connection
+		case <-s.done:
+		}
+	}
+	s.reset(w)
 }
 
 func sleep(r *http.Request, d time.Duration) bool {
@@ -312,16 +415,19 @@ func sleep(r *http.Request, d time.Duration) bool {
 	}
 }
 
-func (s *Server) fail(w http.ResponseWriter, f Fault) {
-	if f.Reset {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return
-			}
+// reset drops the connection, after what was written so far has been flushed.
+func (s *Server) reset(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
 		}
-		panic(http.ErrAbortHandler)
 	}
+	panic(http.ErrAbortHandler)
+}
+
+// fail writes a fault's own answer.
+func (s *Server) fail(w http.ResponseWriter, f Fault) {
 	if f.RetryAfter > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(int((f.RetryAfter+time.Second-1)/time.Second)))
 	}

@@ -175,6 +175,7 @@ type transaction struct {
 	cashDesk       int
 	identType      string
 	ident          string
+	byRefill       bool // applied by POST PathRefill, not a welcome bonus or a check
 }
 
 type check struct {
@@ -433,4 +434,47 @@ func normalizePhone(p string) string {
 		d = "7" + d[1:]
 	}
 	return d
+}
+
+// Transaction is one entry of an account's history, as the server applied it.
+type Transaction struct {
+	ID          int64
+	AccountID   int64
+	Datetime    time.Time // in the server's location (WithLocation)
+	Type        string    // "refill" (a refill or a template's welcome bonus), "check_payment", "check_accrual"
+	Sum         string    // signed, with two decimals: "50.00", "-200.00"
+	Reason      string
+	CheckID     int64 // zero unless the transaction belongs to a check
+	CheckNumber int
+}
+
+func (t *transaction) export(loc *time.Location) Transaction {
+	return Transaction{ID: t.id, AccountID: t.accountID, Datetime: t.at.In(loc), Type: t.typ, Sum: t.sum.decimal().StringFixed(2),
+		Reason: t.reason, CheckID: t.checkID, CheckNumber: t.checkNumber}
+}
+
+// Transactions returns an account's transactions in the order they happened, oldest first (the
+// wire's last-N answer is newest first); nil when there are none or there is no such account.
+func (s *Server) Transactions(accountID int64) []Transaction {
+	return s.history(accountID, func(*transaction) bool { return true })
+}
+
+// Refills returns the credits applied through POST PathRefill to an account, oldest first: what a
+// test counts to prove a credit was applied exactly once, whatever answer the client saw. A
+// template's welcome bonus and a seeded starting balance are not among them.
+func (s *Server) Refills(accountID int64) []Transaction {
+	return s.history(accountID, func(t *transaction) bool { return t.byRefill })
+}
+
+func (s *Server) history(accountID int64, keep func(*transaction) bool) []Transaction {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	txs := s.st.transactions(accountID)
+	var out []Transaction
+	for i := len(txs) - 1; i >= 0; i-- {
+		if keep(txs[i]) {
+			out = append(out, txs[i].export(s.loc))
+		}
+	}
+	return out
 }
