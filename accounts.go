@@ -2,8 +2,12 @@ package probonus
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -47,17 +51,158 @@ func (s *AccountsService) FindByPhone(ctx context.Context, phone string) (*Accou
 
 // Refill credits bonuses to an account, e.g. for an activity in your app. It is never sent twice
 // unless the server certainly did not act on the first attempt (see the package doc on retries).
+// When the answer is lost after the request was written, the error matches ErrOutcomeUnknown: the
+// credit may or may not have been applied. RefillOnce resolves that case by itself.
 func (s *AccountsService) Refill(ctx context.Context, r Refill) (*RefillResult, error) {
-	if err := requireID("Refill.AccountID", r.AccountID); err != nil {
+	if err := checkRefill(r); err != nil {
 		return nil, err
 	}
+	return fetch[RefillResult](ctx, s.c, &call{endpoint: epRefill, in: r})
+}
+
+func checkRefill(r Refill) error {
+	if err := requireID("Refill.AccountID", r.AccountID); err != nil {
+		return err
+	}
 	if r.Amount.Sign() <= 0 {
-		return nil, &InputError{Field: "Refill.Amount", Reason: "must be positive"}
+		return &InputError{Field: "Refill.Amount", Reason: "must be positive"}
 	}
 	if _, whole := r.Amount.Minor(); !whole {
-		return nil, &InputError{Field: "Refill.Amount", Reason: "has a fraction of a kopeck"}
+		return &InputError{Field: "Refill.Amount", Reason: "has a fraction of a kopeck"}
 	}
-	return fetch[RefillResult](ctx, s.c, &call{endpoint: epRefill, in: r})
+	return nil
+}
+
+// RefillOnce credits bonuses exactly once per (AccountID, Reason, Amount), however often it is
+// called: the Reason ("Отзыв о заказе 1234", say) is the idempotency key the caller already has, so
+// it is required. A job that crashes and runs again, goroutines racing on the same key, and an
+// answer lost on the way all end with one credit.
+//
+// Before sending, it looks in the account's transactions of the lookback window (WithRefillLookback,
+// default 30 days) for a credit with the same reason and amount; when there is one it sends nothing
+// and returns it with AlreadyApplied set, TransactionID from the history and Balance read fresh.
+// When a send ends with ErrOutcomeUnknown, it waits a settle time (WithRefillSettle, default the
+// per-attempt timeout, shortened to leave time before the context's deadline), looks again, and
+// sends again only when the credit is still absent: at most RetryPolicy.MaxAttempts sends in all.
+// Calls with the same key on one Client run one at a time.
+//
+// One risk remains, and no client can remove it without server support: a request held up inside
+// a proxy or the server for longer than the settle time, and applied after the look that did not
+// find it, is applied twice. Make the settle time longer than any delay your network can hold a
+// request. Two processes racing on the same key are not serialised either; give each key one owner.
+func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (*RefillResult, error) {
+	if err := checkRefill(r); err != nil {
+		return nil, err
+	}
+	if r.Reason == nil || strings.TrimSpace(*r.Reason) == "" {
+		return nil, &InputError{Field: "Refill.Reason", Reason: "is required by RefillOnce: it is the idempotency key"}
+	}
+	if ctx == nil {
+		return nil, &InputError{Field: "ctx", Reason: "nil context"}
+	}
+	unlock, err := s.c.refills.lock(ctx, fmt.Sprintf("%d\x00%s\x00%s", r.AccountID, *r.Reason, r.Amount.Decimal().String()))
+	if err != nil {
+		return nil, fmt.Errorf("probonus: RefillOnce: waiting for another RefillOnce with the same key: %w", err)
+	}
+	defer unlock()
+	since := time.Now().Add(-s.c.refillLookback)
+	found, err := s.findRefill(ctx, r, since)
+	if err != nil || found != nil {
+		if found != nil {
+			found.AlreadyApplied = true
+		}
+		return found, err
+	}
+	var uncertain error
+	for range s.c.retry.MaxAttempts {
+		res, err := s.Refill(ctx, r)
+		if !errors.Is(err, ErrOutcomeUnknown) {
+			return res, err
+		}
+		uncertain = err
+		if err := s.settle(ctx); err != nil {
+			return nil, fmt.Errorf("%w; then, waiting to look in the history: %w", uncertain, err)
+		}
+		found, err := s.findRefill(ctx, r, since)
+		if err != nil {
+			return nil, fmt.Errorf("%w; then, looking in the history: %w", uncertain, err)
+		}
+		if found != nil {
+			return found, nil // this call's credit, found where the lost answer would have said
+		}
+	}
+	return nil, fmt.Errorf("%w; the credit was not in the history after %d sends", uncertain, s.c.retry.MaxAttempts)
+}
+
+// settle waits for an uncertain refill to show in the history, leaving time for the look itself.
+func (s *AccountsService) settle(ctx context.Context) error {
+	d := s.c.refillSettle
+	if d == 0 {
+		d = s.c.timeout
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl)/2)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// findRefill looks for a credit of r in the account's history since since; nil when there is none.
+// The window ends a day ahead, so a server clock ahead of this one hides nothing.
+func (s *AccountsService) findRefill(ctx context.Context, r Refill, since time.Time) (*RefillResult, error) {
+	txs, err := s.Transactions(ctx, r.AccountID, since, time.Now().Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	for _, tx := range txs {
+		if tx.Reason == *r.Reason && tx.Sum.Equal(r.Amount) && (tx.Type == TransactionRefill || tx.Type == "") {
+			bal, err := s.BalanceExtended(ctx, r.AccountID)
+			if err != nil {
+				return nil, err
+			}
+			return &RefillResult{TransactionID: tx.ID, Balance: bal.BonusBalance}, nil
+		}
+	}
+	return nil, nil
+}
+
+// keyLocks serialises work per key; a waiter gives up with its own context.
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]chan struct{} // closed when the key's holder is done
+}
+
+func (k *keyLocks) lock(ctx context.Context, key string) (unlock func(), err error) {
+	for {
+		k.mu.Lock()
+		busy, ok := k.m[key]
+		if !ok {
+			if k.m == nil {
+				k.m = map[string]chan struct{}{}
+			}
+			done := make(chan struct{})
+			k.m[key] = done
+			k.mu.Unlock()
+			return func() {
+				k.mu.Lock()
+				delete(k.m, key)
+				k.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		k.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // Transactions returns an account's transactions between from and to, both included. The times

@@ -26,6 +26,7 @@ const (
 	DefaultTimeout         = 30 * time.Second // per attempt
 	DefaultMaxAttempts     = 3
 	DefaultMaxResponseSize = 32 << 20
+	DefaultRefillLookback  = 30 * 24 * time.Hour // how far back RefillOnce looks for a credit
 )
 
 // endpoint is one operation's name (as observers see it), method and path. Every path the SDK calls
@@ -81,6 +82,10 @@ type Client struct {
 	phones      *phoneCache
 	maxBody     int64
 	observers   []Observer
+
+	refills        *keyLocks     // RefillOnce: one call per key at a time
+	refillLookback time.Duration // RefillOnce: how far back it looks for a credit
+	refillSettle   time.Duration // RefillOnce: the wait before looking again; 0: the attempt timeout
 }
 
 type service struct{ c *Client }
@@ -126,6 +131,9 @@ func New(opts ...Option) (*Client, error) {
 		phoneRegion: "RU",
 		phones:      &phoneCache{},
 		maxBody:     DefaultMaxResponseSize,
+
+		refills:        &keyLocks{},
+		refillLookback: DefaultRefillLookback,
 	}
 	for _, opt := range opts {
 		if opt == nil {

@@ -207,3 +207,28 @@ func WithObserver(o Observer) Option {
 		return nil
 	}
 }
+
+// WithRefillLookback sets how far back RefillOnce looks in an account's history for a credit with
+// the same reason and amount. Default 30 days: a key used again after that credits again.
+func WithRefillLookback(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("probonus: WithRefillLookback: %v is not positive", d)
+		}
+		c.refillLookback = d
+		return nil
+	}
+}
+
+// WithRefillSettle sets how long RefillOnce waits, after a send whose outcome is unknown, before
+// it looks in the history again. Default: the per-attempt timeout (WithTimeout). Make it longer
+// than any delay your network can hold a request (see RefillOnce).
+func WithRefillSettle(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("probonus: WithRefillSettle: %v is not positive", d)
+		}
+		c.refillSettle = d
+		return nil
+	}
+}
