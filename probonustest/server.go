@@ -9,7 +9,13 @@
 // maps, not from the SDK's types, so a test that passes against it proves a client reads the wire.
 //
 //	srv := probonustest.NewServer(t)
+//	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "+7 999 123-45-67", Balance: "100"})
 //	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()))
+//	// ... run the code under test, then read what the server applied:
+//	// srv.Balance(id), srv.Refills(id), srv.Transactions(id), srv.Checks(id), srv.Requests()
+//
+// Inject makes a request fail in each way a network can (see Fault); the Path… constants name the
+// routes. WithDemoData seeds a returning guest for demos.
 //
 // A new server holds the two groups of the vendor's test database: 1 "Все гости" and
 // 3 "Самостоятельно зарегистрировавшиеся", a template group with a 500-bonus welcome.

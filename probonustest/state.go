@@ -31,18 +31,18 @@ type Level struct {
 
 // Account seeds a guest's account.
 type Account struct {
-	ID          int64 // zero: the next free id
-	GroupID     int64 // required
-	Phone       string
+	ID          int64  // zero: the next free id
+	GroupID     int64  // required
+	Phone       string // any usual form, "+7 (999) 123-45-67" or "89991234567"; 10 to 15 digits; empty: none
 	FirstName   string
 	LastName    string
 	MiddleName  string
 	Email       string
 	Gender      string    // "male" or "female"
 	BirthDate   string    // "YYYY-MM-DD"
-	Balance     string    // a starting balance, e.g. "150.50"
+	Balance     string    // a starting balance, e.g. "150.50": carried over from before the history, so no transaction
 	BurnDate    string    // when the starting balance burns ("YYYY-MM-DD"); empty: never
-	CreatedAt   time.Time // when the account was created and the starting balance credited; zero: now
+	CreatedAt   time.Time // when the account was created; zero: now
 	Blocked     bool
 	Tags        []string
 	Coupons     []Coupon
@@ -98,11 +98,11 @@ func parseMoney(s string) (money, error) {
 	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
-		return 0, fmt.Errorf("probonustest: %q is not an amount", s)
+		return 0, fmt.Errorf("%q is not an amount", s)
 	}
 	k := d.Shift(2)
 	if !k.IsInteger() {
-		return 0, fmt.Errorf("probonustest: %q has a fraction of a kopeck", s)
+		return 0, fmt.Errorf("%q has a fraction of a kopeck", s)
 	}
 	return money(k.IntPart()), nil
 }
@@ -110,7 +110,7 @@ func parseMoney(s string) (money, error) {
 func mustMoney(s string) money {
 	m, err := parseMoney(s)
 	if err != nil {
-		panic(err)
+		panic("probonustest: " + err.Error())
 	}
 	return m
 }
@@ -248,6 +248,9 @@ func (st *state) burnDate(g *Group, now time.Time) string {
 }
 
 func (st *state) addAccount(a Account, now time.Time) (*account, error) {
+	if problem := phoneProblem(a.Phone); problem != "" {
+		return nil, fmt.Errorf("phone %q %s", a.Phone, problem)
+	}
 	a.Phone = normalizePhone(a.Phone)
 	g := st.group(a.GroupID)
 	if g == nil {
@@ -263,7 +266,7 @@ func (st *state) addAccount(a Account, now time.Time) (*account, error) {
 	}
 	balance, err := parseMoney(a.Balance)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("balance: %w", err)
 	}
 	if !a.CreatedAt.IsZero() {
 		now = a.CreatedAt
@@ -275,7 +278,8 @@ func (st *state) addAccount(a Account, now time.Time) (*account, error) {
 		st.byPhone[a.Phone] = acc.ID
 	}
 	if balance != 0 {
-		st.credit(acc, "refill", balance, "Начальный баланс", a.BurnDate, now)
+		// a lot without a transaction: a test counting refills counts only what it did
+		acc.lots = append(acc.lots, lot{left: balance, burn: a.BurnDate})
 	}
 	return acc, nil
 }
@@ -308,11 +312,11 @@ func (st *state) addCheck(c Check, now time.Time) (*check, error) {
 		}
 		price, err := parseMoney(d.Price)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("dish %q: price: %w", d.Name, err)
 		}
 		disc, err := parseMoney(d.DiscountSum)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("dish %q: discount: %w", d.Name, err)
 		}
 		sum := money(qty.Mul(price.decimal()).Shift(2).Round(0).IntPart())
 		ch.dishes = append(ch.dishes, dishLine{Dish: d, qty: qty, price: price, sum: sum, discountSum: disc})
@@ -321,10 +325,10 @@ func (st *state) addCheck(c Check, now time.Time) (*check, error) {
 	}
 	var err error
 	if ch.bonusPaid, err = parseMoney(c.BonusPaid); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bonus paid: %w", err)
 	}
 	if ch.bonusAccrued, err = parseMoney(c.BonusAccrued); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bonus accrued: %w", err)
 	}
 	ch.ID = st.id("check", c.ID)
 	st.checks[ch.ID] = ch
@@ -374,7 +378,8 @@ func (s *Server) AddGroup(g Group) int64 {
 	return s.st.addGroup(g)
 }
 
-// AddAccount seeds an account and returns its id. It panics on a missing group or a taken phone.
+// AddAccount seeds an account and returns its id. It panics on a missing group, an invalid or
+// taken phone, or a malformed balance: seeding is the test's own code, so a mistake there stops it.
 func (s *Server) AddAccount(a Account) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -419,6 +424,23 @@ func (s *Server) TransactionCount(accountID int64, typ string) int {
 		}
 	}
 	return n
+}
+
+// phoneProblem says why p is not a phone number AddAccount takes; "" when it is one.
+func phoneProblem(p string) string {
+	digits := 0
+	for _, r := range p {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case !strings.ContainsRune("+-() .", r):
+			return fmt.Sprintf("has %q: a phone holds digits and + - ( ) . and spaces only", r)
+		}
+	}
+	if p != "" && (digits < 10 || digits > 15) {
+		return fmt.Sprintf("has %d digits, not 10 to 15 (e.g. \"+7 999 123-45-67\")", digits)
+	}
+	return ""
 }
 
 // normalizePhone keeps the digits, turning a leading 8 of an 11-digit number into 7.
@@ -476,5 +498,28 @@ func (s *Server) history(accountID int64, keep func(*transaction) bool) []Transa
 			out = append(out, txs[i].export(s.loc))
 		}
 	}
+	return out
+}
+
+// Checks returns an account's checks in the order they happened, oldest first, with their ID and
+// Datetime filled in; nil when there are none or there is no such account.
+func (s *Server) Checks(accountID int64) []Check {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Check
+	for _, c := range s.st.checks {
+		if c.AccountID == accountID {
+			cp := c.Check
+			cp.Datetime = cp.Datetime.In(s.loc)
+			cp.Dishes = append([]Dish(nil), cp.Dishes...)
+			out = append(out, cp)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Datetime.Equal(out[j].Datetime) {
+			return out[i].Datetime.Before(out[j].Datetime)
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out
 }
