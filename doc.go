@@ -58,14 +58,27 @@
 //
 // # Retries and rate limits
 //
-// One rule decides retries. A GET is retried on connection errors, timeouts, 429, 502, 503 and
-// 504. A POST (a refill, a sign-up, an update) is retried only when the server certainly did not
-// act on it: the connection was never established, or the server answered 429. A POST whose answer
-// was lost is never resent: the error says so, and the caller should look at the balance or the
-// last transactions before crediting again. Retry-After (seconds or an HTTP date) is honoured up to
-// RetryPolicy.MaxRetryAfter; otherwise the wait doubles from MinBackoff with jitter. Every wait ends
-// with the context, and a wait that would outlast the context's deadline is not started. WithRetry
-// sets the policy (RetryPolicy{MaxAttempts: 1} turns retries off); WithTimeout bounds each attempt.
+// One rule decides retries. A GET (and a login or token refresh) is retried on connection errors,
+// timeouts, 429, 502, 503 and 504. A POST (a refill, a sign-up, an update) is resent only when the
+// server certainly did not act on it: nothing was written (a refused connection, a failed TLS
+// handshake or proxy CONNECT), or the server answered 429. A POST that was written and got no
+// definitive answer (the connection broke, a 2xx body broke off or stalled, the caller's context
+// ended, a 5xx came) is never resent, and its error matches ErrOutcomeUnknown, with the cause still
+// reachable:
+//
+//	res, err := client.Accounts.Refill(ctx, refill)
+//	if errors.Is(err, probonus.ErrOutcomeUnknown) {
+//		// maybe applied: look at the last transactions before crediting again
+//	}
+//
+// AccountsService.RefillOnce does that looking itself: it credits exactly once per account,
+// reason and amount, and documents the one risk it cannot remove.
+//
+// Retry-After (seconds or an HTTP date) is honoured up to RetryPolicy.MaxRetryAfter; a longer one
+// is not retried early but returned (APIError.RetryAfter) for the caller to decide. Otherwise the
+// wait doubles from MinBackoff with jitter. Every wait ends with the context, and a wait that would
+// outlast the context's deadline is not started. WithRetry sets the policy
+// (RetryPolicy{MaxAttempts: 1} turns retries off); WithTimeout bounds each attempt.
 //
 // WithRateLimit paces the client with a token bucket (golang.org/x/time/rate); WithLimiter takes any
 // Limiter, such as one shared by a fleet of processes. The limiter is waited on before every
