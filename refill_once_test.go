@@ -37,8 +37,8 @@ func review(id int64, order int, amount string) probonus.Refill {
 func TestRefillOnceLostAnswerIsAppliedOnce(t *testing.T) {
 	t.Parallel()
 	for name, fault := range map[string]probonustest.Fault{
-		"applied, then the connection reset":     {AfterApply: true, Reset: true},
-		"applied, then 500":                      {AfterApply: true, Status: 500, Body: "Internal Server Error"},
+		"applied, then the connection reset":      {AfterApply: true, Reset: true},
+		"applied, then 500":                       {AfterApply: true, Status: 500, Body: "Internal Server Error"},
 		"applied, answer slower than the timeout": {AfterApply: true, Delay: time.Second},
 	} {
 		t.Run(name, func(t *testing.T) {
