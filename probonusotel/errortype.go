@@ -3,7 +3,6 @@ package probonusotel
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"reflect"
 	"strconv"
@@ -28,7 +27,8 @@ var sentinels = []struct {
 // ErrorType is the error.type this package records for err: the status code of an *APIError
 // ("503"), "probonus.AuthError" for a failed login or refresh, the name of a well-known sentinel
 // ("context.DeadlineExceeded", "probonus.ErrResponseTooLarge"), else the Go type of the first
-// error in the chain that is not a plain wrapper ("*net.OpError", "*probonus.DecodeError").
+// error in the chain whose type is exported ("*net.OpError", "*probonus.DecodeError"), looking
+// through wrappers such as fmt.Errorf's.
 // It never reads err's message, which may hold personal data. It returns "" for nil.
 func ErrorType(err error) string {
 	if err == nil {
@@ -54,61 +54,44 @@ func ErrorType(err error) string {
 	return reflect.TypeOf(err).String()
 }
 
-// unwrapPlain looks through wrappers that only add text (fmt.Errorf's, errors.Join's) to the error
-// that says what happened. Of several wrapped errors it takes the first that is not one of the
-// SDK's sentinels, as those only classify the others.
+// unwrapPlain looks through wrappers whose type a user cannot name (fmt.Errorf's, errors.Join's,
+// the SDK's own unexported ones) to the error that says what happened. Of several wrapped errors it
+// takes the first that is not one of the SDK's sentinels, as those only classify the others.
 func unwrapPlain(err error) error {
-	for {
+	for !exported(err) {
+		var next error
 		switch w := err.(type) {
 		case interface{ Unwrap() []error }:
-			if !plainWrapper(err) {
-				return err
-			}
 			errs := w.Unwrap()
-			var next error
 			for _, e := range errs {
 				if e != nil && !isSDKSentinel(e) {
 					next = e
 					break
 				}
 			}
-			if next == nil {
-				for _, e := range errs {
-					if e != nil {
-						next = e
-						break
-					}
-				}
+			if next == nil && len(errs) > 0 {
+				next = errs[0]
 			}
-			if next == nil {
-				return err
-			}
-			err = next
 		case interface{ Unwrap() error }:
-			if !plainWrapper(err) {
-				return err
-			}
-			next := w.Unwrap()
-			if next == nil {
-				return err
-			}
-			err = next
-		default:
+			next = w.Unwrap()
+		}
+		if next == nil {
 			return err
 		}
+		err = next
 	}
+	return err
 }
 
-var (
-	fmtWrapType   = reflect.TypeOf(fmt.Errorf("%w", errors.New("a")))
-	fmtWrapsType  = reflect.TypeOf(fmt.Errorf("%w %w", errors.New("a"), errors.New("b")))
-	errorJoinType = reflect.TypeOf(errors.Join(errors.New("a"), errors.New("b")))
-)
-
-// plainWrapper reports whether err's type only wraps with text.
-func plainWrapper(err error) bool {
+// exported reports whether err's type (or the type it points to) is exported: its name means
+// something to a reader of the package's documentation.
+func exported(err error) bool {
 	t := reflect.TypeOf(err)
-	return t == fmtWrapType || t == fmtWrapsType || t == errorJoinType
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	name := t.Name()
+	return name != "" && name[0] >= 'A' && name[0] <= 'Z'
 }
 
 func isSDKSentinel(err error) bool {

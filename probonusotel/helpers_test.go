@@ -210,17 +210,27 @@ func (h *harness) everyRecordedString(t *testing.T) []string {
 // case, and phones also by their digits alone).
 func (h *harness) assertNothingLeaks(t *testing.T, secrets ...string) {
 	t.Helper()
+	type needle struct{ orig, lower, digits string }
+	var needles []needle
+	seen := map[string]bool{}
+	for _, s := range secrets {
+		require.NotEmpty(t, s)
+		if !seen[s] {
+			seen[s] = true
+			needles = append(needles, needle{s, strings.ToLower(s), onlyDigits(s)})
+		}
+	}
 	recorded := h.everyRecordedString(t)
 	require.NotEmpty(t, recorded)
 	for _, rec := range recorded {
 		lower := strings.ToLower(rec)
 		digits := onlyDigits(rec)
-		for _, s := range secrets {
-			if strings.Contains(lower, strings.ToLower(s)) {
-				t.Errorf("%q is recorded in %q", s, rec)
+		for _, n := range needles {
+			if strings.Contains(lower, n.lower) {
+				t.Errorf("%q is recorded in %q", n.orig, rec)
 			}
-			if d := onlyDigits(s); len(d) >= 7 && strings.Contains(digits, d) {
-				t.Errorf("the digits of %q are recorded in %q", s, rec)
+			if len(n.digits) >= 7 && strings.Contains(digits, n.digits) {
+				t.Errorf("the digits of %q are recorded in %q", n.orig, rec)
 			}
 		}
 	}

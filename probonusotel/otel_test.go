@@ -349,7 +349,8 @@ func TestErrorType(t *testing.T) {
 		{&probonus.DecodeError{StatusCode: 200, Sample: "+79991234567"}, "*probonus.DecodeError"},
 		{fmt.Errorf("wrapped: %w", typedErr{}), "probonusotel_test.typedErr"},
 		{errors.Join(probonus.ErrServer, typedErr{}), "probonusotel_test.typedErr"},
-		{phoneErr, "*errors.errorString"},
+		{errors.New("no account +79991234567"), "*errors.errorString"},
+		{fmt.Errorf("probonus: POST /x: %w", &net.OpError{Op: "write"}), "*net.OpError"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, probonusotel.ErrorType(tt.err), "%v", tt.err)
