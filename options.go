@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -231,4 +232,60 @@ func WithRefillSettle(d time.Duration) Option {
 		c.refillSettle = d
 		return nil
 	}
+}
+
+// FromEnv returns the options that connect to the server the environment names, read through
+// getenv (os.Getenv when nil; a map lookup in a test): PROBONUS_BASE_URL, and either
+// PROBONUS_API_KEY or both PROBONUS_LOGIN and PROBONUS_PASSWORD. There is no precedence between
+// the two ways to authenticate: setting both is an error rather than a silent choice, as is a login
+// without its password. A variable set to spaces only counts as unset. Each error names the
+// variable and never a credential; options given after these to New may add to them (a timeout, a
+// logger), not replace the credentials.
+//
+//	opts, err := probonus.FromEnv(os.Getenv)
+//	if err != nil { ... }
+//	client, err := probonus.New(append(opts, probonus.WithTimeout(10*time.Second))...)
+func FromEnv(getenv func(string) string) ([]Option, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	get := func(name string) string {
+		if v := getenv(name); strings.TrimSpace(v) != "" {
+			return v
+		}
+		return ""
+	}
+	base, key, login, password := get("PROBONUS_BASE_URL"), get("PROBONUS_API_KEY"), get("PROBONUS_LOGIN"), get("PROBONUS_PASSWORD")
+	var opts []Option
+	var err error
+	switch {
+	case base == "":
+		err = errors.New("PROBONUS_BASE_URL is not set (e.g. http://127.0.0.1:11030)")
+	case key != "" && (login != "" || password != ""):
+		err = errors.New("both PROBONUS_API_KEY and PROBONUS_LOGIN/PROBONUS_PASSWORD are set: unset one of them")
+	case key != "":
+		opts = []Option{WithBaseURL(base), WithAPIKey(key)}
+	case login != "" && password == "":
+		err = errors.New("PROBONUS_LOGIN is set but PROBONUS_PASSWORD is not")
+	case login == "" && password != "":
+		err = errors.New("PROBONUS_PASSWORD is set but PROBONUS_LOGIN is not")
+	case login != "":
+		opts = []Option{WithBaseURL(base), WithLogin(login, password)}
+	default:
+		err = errors.New("set PROBONUS_API_KEY, or PROBONUS_LOGIN and PROBONUS_PASSWORD")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("probonus: FromEnv: %w", err)
+	}
+	// Check the values now, so the error names the variable rather than the option.
+	names := []string{"PROBONUS_BASE_URL", "PROBONUS_API_KEY"}
+	if key == "" {
+		names[1] = "PROBONUS_LOGIN and PROBONUS_PASSWORD"
+	}
+	for i, opt := range opts {
+		if err := opt(&Client{}); err != nil {
+			return nil, fmt.Errorf("probonus: FromEnv: %s: %s", names[i], strings.TrimPrefix(err.Error(), "probonus: "))
+		}
+	}
+	return opts, nil
 }
