@@ -1,0 +1,312 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/probonus-go/probonus"
+)
+
+// Exit codes, documented in the usage text and the README.
+const (
+	exitOK             = 0
+	exitFailed         = 1 // an API or network error
+	exitUsage          = 2 // bad arguments or configuration, or a write not confirmed
+	exitOutcomeUnknown = 3 // a write that may have been applied
+	exitNotFound       = 4
+)
+
+// app is one invocation: its streams and environment. Tests build one to simulate a terminal.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	terminal       bool   // stdin is a terminal, so a write may ask for confirmation
+	salt           []byte // for the doctor's scrubbed report; nil: random
+}
+
+// run is main without the process: tests call it in-process.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, terminal: isTerminal(stdin)}
+	return a.run(args)
+}
+
+// isTerminal reports whether r is a character device (a terminal), with the standard library only.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// command is one subcommand. setup registers its own flags and returns what runs it.
+type command struct {
+	name    string
+	args    string // the positional arguments, for the usage line
+	summary string
+	nargs   int // how many positional arguments it takes
+	setup   func(fs *flag.FlagSet) runner
+}
+
+// runner runs a command with its positional arguments.
+type runner func(ctx context.Context, s *session, args []string) error
+
+// commands is every subcommand, in the order "probonus help" lists them.
+var commands = []*command{
+	{name: "groups", summary: "account groups; marks those with a template", setup: groupsCommand},
+	{name: "find", args: "PHONE", nargs: 1, summary: "a guest by phone in any common form: profile, balance, level, coupons", setup: findCommand},
+	{name: "balance", args: "ACCOUNT", nargs: 1, summary: "balance with what arrives when and what burns when", setup: balanceCommand},
+	{name: "history", args: "ACCOUNT [--last N] [--from DATE --to DATE]", nargs: 1, summary: "transactions, newest first", setup: historyCommand},
+	{name: "check", args: "CHECK", nargs: 1, summary: "a check down to dishes", setup: checkCommand},
+	{name: "signup", args: "PHONE --group ID [--first-name ...]", nargs: 1, summary: "create a guest from a group's template (asks first)", setup: signupCommand},
+	{name: "refill", args: "ACCOUNT AMOUNT --reason TEXT [--once]", nargs: 2, summary: "credit bonuses (asks first)", setup: refillCommand},
+	{name: "update", args: "ACCOUNT --email ... --first-name ...", nargs: 1, summary: "change some of a guest's fields (asks first)", setup: updateCommand},
+	{name: "doctor", summary: "check an installation end to end: address, TLS, auth, groups, with --phone the data model", setup: doctorCommand},
+}
+
+func findCmd(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (a *app) run(args []string) int {
+	var cfg config
+	global := flag.NewFlagSet("probonus", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	cfg.register(global)
+	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			a.usage(a.stdout)
+			return exitOK
+		}
+		return a.fail("", usageErrorf("%v (see probonus help)", err))
+	}
+	rest := global.Args()
+	if len(rest) == 0 {
+		a.usage(a.stderr)
+		return exitUsage
+	}
+	name := rest[0]
+	if name == "help" {
+		if len(rest) > 1 && findCmd(rest[1]) != nil {
+			a.commandUsage(a.stdout, findCmd(rest[1]))
+			return exitOK
+		}
+		a.usage(a.stdout)
+		return exitOK
+	}
+	cmd := findCmd(name)
+	if cmd == nil {
+		return a.fail("", usageErrorf("unknown command %q (see probonus help)", name))
+	}
+	fs := flag.NewFlagSet("probonus "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfg.register(fs)
+	exec := cmd.setup(fs)
+	pos, err := parseInterspersed(fs, rest[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		a.commandUsage(a.stdout, cmd)
+		return exitOK
+	}
+	if err != nil {
+		return a.fail(cmd.name, usageErrorf("%v (see probonus help %s)", err, cmd.name))
+	}
+	if len(pos) != cmd.nargs {
+		want := "no arguments"
+		if cmd.nargs > 0 {
+			want = cmd.args
+		}
+		return a.fail(cmd.name, usageErrorf("want %s, got %d argument(s) (see probonus help %s)", want, len(pos), cmd.name))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	s, err := a.open(cmd.name, cfg)
+	if err != nil {
+		return a.fail(cmd.name, err)
+	}
+	defer s.close()
+	return a.fail(cmd.name, exec(ctx, s, pos))
+}
+
+// parseInterspersed parses flags wherever they stand among the positional arguments, so
+// "probonus find +79161112233 --json" works as well as "probonus --json find +79161112233".
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil // after "--" everything is an argument
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// usageError is bad arguments or configuration: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// hinted adds what to do to an error, keeping it reachable for the exit code.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() + "; " + h.hint }
+func (h *hinted) Unwrap() error { return h.err }
+
+func withHint(err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &hinted{err: err, hint: hint}
+}
+
+// silentFailure ends a command whose output already said what failed (doctor's verdict).
+type silentFailure struct{ code int }
+
+func (e *silentFailure) Error() string { return "" }
+
+// exitCode maps an error to the documented exit codes.
+func exitCode(err error) int {
+	var usage *usageError
+	var silent *silentFailure
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &silent):
+		return silent.code
+	case errors.As(err, &usage):
+		return exitUsage
+	case errors.Is(err, probonus.ErrOutcomeUnknown):
+		return exitOutcomeUnknown
+	case errors.Is(err, probonus.ErrInvalidInput):
+		return exitUsage
+	case errors.Is(err, probonus.ErrNotFound):
+		return exitNotFound
+	}
+	return exitFailed
+}
+
+// fail prints err on stderr in one line and returns its exit code.
+func (a *app) fail(cmd string, err error) int {
+	code := exitCode(err)
+	if err == nil || err.Error() == "" {
+		return code
+	}
+	err = withGeneralHint(err)
+	msg := strings.TrimPrefix(err.Error(), "probonus: ")
+	msg = strings.Join(strings.Fields(msg), " ") // one line, whatever the server sent
+	prefix := "probonus"
+	if cmd != "" {
+		prefix += " " + cmd
+	}
+	fmt.Fprintf(a.stderr, "%s: %s\n", prefix, msg)
+	return code
+}
+
+// withGeneralHint says what to do about the failures any command can meet, unless the command
+// already said it.
+func withGeneralHint(err error) error {
+	var h *hinted
+	if errors.As(err, &h) {
+		return err
+	}
+	var usage *usageError
+	switch {
+	case errors.As(err, &usage):
+		return err
+	case errors.Is(err, probonus.ErrUnauthorized):
+		return withHint(err, "check PROBONUS_API_KEY, or PROBONUS_LOGIN and PROBONUS_PASSWORD (probonus doctor tells more)")
+	case errors.Is(err, probonus.ErrForbidden):
+		return withHint(err, "the API user lacks a right for this; give it in the admin UI")
+	case errors.Is(err, context.Canceled):
+		return withHint(err, "interrupted")
+	case errors.Is(err, context.DeadlineExceeded):
+		return withHint(err, "the server did not answer in time; raise --timeout, or run probonus doctor")
+	case errors.Is(err, probonus.ErrServer):
+		return withHint(err, "the server failed; try again later, or look at its log")
+	case errors.Is(err, probonus.ErrRateLimited):
+		return withHint(err, "the server is rate limiting; wait a minute")
+	}
+	var api *probonus.APIError
+	var dec *probonus.DecodeError
+	switch {
+	case errors.As(err, &dec):
+		return withHint(err, "the server's answer differs from the SDK's model: run probonus doctor --phone PHONE --report FILE and send us the file")
+	case errors.As(err, &api):
+		return err
+	case errors.Is(err, probonus.ErrInvalidInput), errors.Is(err, probonus.ErrNotFound):
+		return err
+	}
+	return withHint(err, "is the server up and PROBONUS_BASE_URL right? probonus doctor checks")
+}
+
+func (a *app) usage(w io.Writer) {
+	fmt.Fprint(w, `probonus: a command-line tool for ProBonus, built on the Go SDK.
+
+Usage: probonus [flags] COMMAND [arguments] [flags]
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `  help      help on a command: probonus help COMMAND
+
+Configuration (flags override the environment):
+  PROBONUS_BASE_URL   --base-url   the server, e.g. http://127.0.0.1:11030 (without /api/v0)
+  PROBONUS_API_KEY    --api-key    an API user's permanent token (X-API-Key)
+  PROBONUS_LOGIN      --login      or a login and password (bearer tokens, refreshed)
+  PROBONUS_PASSWORD   --password
+Prefer the environment for secrets: other users of the machine can read a process's flags.
+
+Flags of every command:
+`)
+	fs := flag.NewFlagSet("probonus", flag.ContinueOnError)
+	var cfg config
+	cfg.register(fs)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprint(w, `
+Exit codes: 0 ok, 1 API or network error, 2 usage (or a write not confirmed),
+3 outcome unknown (a write that may have been applied: look before writing again), 4 not found.
+`)
+}
+
+func (a *app) commandUsage(w io.Writer, c *command) {
+	fmt.Fprintf(w, "Usage: probonus %s %s\n\n%s.\n", c.name, c.args, c.summary)
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	c.setup(fs)
+	var n int
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n > 0 {
+		fmt.Fprintln(w, "\nFlags:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+	fmt.Fprintln(w, "\nThe flags of every command (--json, --demo, --base-url, ...) are listed by probonus help.")
+}

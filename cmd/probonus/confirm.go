@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+)
+
+// confirm says on stderr what a write will do and where, then asks on a terminal. --yes skips
+// the question; with no terminal and no --yes the write is refused, so a script cannot change data
+// by accident.
+func (s *session) confirm(what string) error {
+	where := redactURL(s.cfg.baseURL)
+	if s.server != nil {
+		where = "the --demo server (its data vanishes on exit)"
+	}
+	fmt.Fprintf(s.stderr, "About to %s on %s.\n", what, where)
+	if s.cfg.yes {
+		return nil
+	}
+	if !s.terminal {
+		return usageErrorf("not done: stdin is not a terminal to confirm on; pass --yes to do it without asking")
+	}
+	fmt.Fprint(s.stderr, "Go ahead? [y/N] ")
+	line, _ := bufio.NewReader(s.stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes", "д", "да":
+		return nil
+	}
+	return usageErrorf("not done: not confirmed")
+}
+
+// optString is a flag whose absence differs from an empty value: an optional request field.
+type optString struct{ p **string }
+
+func (f optString) String() string { return "" }
+
+func (f optString) Set(v string) error { *f.p = &v; return nil }
+
+// value is what the flag was set to, for a confirmation; String hides it from the flag package's
+// own printing of defaults.
+func (f optString) value() string {
+	if *f.p == nil {
+		return ""
+	}
+	return **f.p
+}

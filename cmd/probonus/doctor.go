@@ -1,0 +1,619 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/probonustest"
+)
+
+// Statuses of a doctor's finding.
+const (
+	statusOK   = "ok"
+	statusWarn = "warn"
+	statusFail = "FAIL"
+)
+
+// finding is one line of the doctor's output.
+type finding struct {
+	Name    string   `json:"name"`
+	Status  string   `json:"status"` // ok, warn or FAIL
+	Summary string   `json:"summary"`
+	Details []string `json:"details,omitempty"`
+}
+
+// doctor checks one installation, step by step, and only reads.
+type doctor struct {
+	s        *session
+	phone    string // normalised; "" without --phone
+	base     *url.URL
+	findings []finding
+	rec      *recorder
+	hc       *http.Client     // through rec: every SDK client of the doctor uses it
+	reader   *probonus.Client // authenticated, for the reads after the auth checks
+	groups   []probonus.AccountGroup
+	read     []any // what the guest's reads decoded into, for the money check
+	probe    string
+}
+
+func doctorCommand(fs *flag.FlagSet) runner {
+	phone := fs.String("phone", "", "a guest's phone: read their account, balance, transactions and a check, and compare every answer with the SDK's model (with --demo: the demo guest)")
+	report := fs.String("report", "", "write a report to send us to this file, with phones, names, emails, birth dates, tokens and cards replaced by fakes")
+	return func(ctx context.Context, s *session, _ []string) error {
+		d := &doctor{s: s}
+		if *phone == "" && s.server != nil {
+			*phone = probonustest.DemoPhone
+		}
+		if *phone != "" {
+			p, err := probonus.NormalizePhone(*phone)
+			if err != nil {
+				return usageErrorf("--phone: %s", strings.TrimPrefix(err.Error(), "probonus: "))
+			}
+			d.phone = p
+		}
+		base := http.DefaultTransport.(*http.Transport).Clone()
+		defer base.CloseIdleConnections()
+		d.rec = &recorder{next: base}
+		d.hc = &http.Client{Transport: d.rec}
+		d.run(ctx, base)
+		return d.finish(*report)
+	}
+}
+
+func (d *doctor) add(status, name, summary string, details ...string) {
+	d.findings = append(d.findings, finding{Name: name, Status: status, Summary: summary, Details: details})
+}
+
+// run makes the checks in order; a check that leaves nothing to build on ends the run.
+func (d *doctor) run(ctx context.Context, base *http.Transport) {
+	steps := []func(context.Context) bool{
+		d.checkBaseURL,
+		d.checkAddress,
+		d.checkTLS,
+		func(ctx context.Context) bool { return d.checkServer(ctx, base) },
+		d.checkAuth,
+		d.checkGroups,
+		d.checkGuest,
+	}
+	for _, step := range steps {
+		if !step(ctx) {
+			break
+		}
+	}
+	d.checkContract()
+	d.checkMoney()
+}
+
+// checkBaseURL reports a base URL ending in /api/v0 as a mistake, before anything is sent, and
+// goes on with the URL it should be.
+func (d *doctor) checkBaseURL(context.Context) bool {
+	raw := d.s.cfg.baseURL
+	problem, fixed := baseURLProblem(raw)
+	if problem != "" && fixed == "" {
+		d.add(statusFail, "base URL", problem)
+		return false
+	}
+	if fixed != "" {
+		d.add(statusFail, "base URL", problem, "the checks below use "+fixed)
+		raw = fixed
+	}
+	u, _ := url.Parse(strings.TrimRight(raw, "/"))
+	d.base = u
+	if problem == "" {
+		summary := u.Redacted()
+		if p := strings.TrimRight(u.Path, "/"); p != "" {
+			summary += " (the API under " + p + "/api/v0, behind a proxy)"
+		}
+		d.add(statusOK, "base URL", summary)
+	}
+	return true
+}
+
+// checkAddress resolves the host, and says where it is: this machine, a private network, the internet.
+func (d *doctor) checkAddress(ctx context.Context) bool {
+	host := d.base.Hostname()
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		found, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if err != nil {
+			d.add(statusFail, "address", fmt.Sprintf("cannot resolve %s: %v", host, unwrapDNS(err)), "is the host name right, and does this machine's DNS know it?")
+			return false
+		}
+		addrs = found
+	}
+	names := make([]string, len(addrs))
+	for i, a := range addrs {
+		names[i] = a.Unmap().String()
+	}
+	where := placeOf(addrs)
+	summary := strings.Join(names, ", ") + " (" + where + ")"
+	if host != names[0] {
+		summary = host + " is " + summary
+	}
+	d.add(statusOK, "address", summary)
+	return true
+}
+
+func unwrapDNS(err error) error {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return errors.New(dns.Err)
+	}
+	return err
+}
+
+// placeOf says where addresses are: every one on this machine, every one private, or else public.
+func placeOf(addrs []netip.Addr) string {
+	local, private := true, true
+	for _, a := range addrs {
+		a = a.Unmap()
+		local = local && a.IsLoopback()
+		private = private && (a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast())
+	}
+	switch {
+	case local:
+		return "this machine"
+	case private:
+		return "a private network"
+	}
+	return "the internet"
+}
+
+// checkTLS shakes hands with an https server and reads its certificate; for http it says whether
+// the plain text crosses a network.
+func (d *doctor) checkTLS(ctx context.Context) bool {
+	if d.base.Scheme == "http" {
+		where := d.findings[len(d.findings)-1].Summary
+		switch {
+		case strings.HasSuffix(where, "(this machine)"):
+			d.add(statusOK, "TLS", "not used: plain http on this machine")
+		case strings.HasSuffix(where, "(a private network)"):
+			d.add(statusOK, "TLS", "not used: plain http on a private network; use https if others share it")
+		default:
+			d.add(statusWarn, "TLS", "not used: the API key and guests' data cross the internet unencrypted", "put https in front of the server, and use an https base URL")
+		}
+		return true
+	}
+	port := d.base.Port()
+	if port == "" {
+		port = "443"
+	}
+	dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: d.s.cfg.timeout}, Config: &tls.Config{ServerName: d.base.Hostname()}}
+	conn, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(d.base.Hostname(), port))
+	if err != nil {
+		var unknown x509.UnknownAuthorityError
+		var host x509.HostnameError
+		var invalid x509.CertificateInvalidError
+		switch {
+		case errors.As(err, &unknown):
+			d.add(statusFail, "TLS", "the server's certificate is not trusted on this machine: "+err.Error(),
+				"the SDK refuses it too: install the issuing CA here, or give the SDK an http.Client that trusts it (WithHTTPClient)")
+		case errors.As(err, &host):
+			d.add(statusFail, "TLS", "the certificate is for other names: "+err.Error(), "use the host name the certificate names in the base URL")
+		case errors.As(err, &invalid):
+			d.add(statusFail, "TLS", "the certificate is not valid: "+err.Error(), "renew it on the server")
+		default:
+			d.add(statusFail, "TLS", "no TLS handshake: "+err.Error(), "is the port right, and does it speak https?")
+		}
+		return false
+	}
+	defer conn.Close()
+	st := conn.(*tls.Conn).ConnectionState()
+	cert := st.PeerCertificates[0]
+	left := time.Until(cert.NotAfter)
+	summary := fmt.Sprintf("%s, certificate for %s from %s, valid until %s", tls.VersionName(st.Version),
+		certName(cert), cert.Issuer.CommonName, cert.NotAfter.Format(time.DateOnly))
+	if left < 14*24*time.Hour {
+		d.add(statusWarn, "TLS", summary, fmt.Sprintf("the certificate expires in %d days: renew it", int(left.Hours()/24)))
+		return true
+	}
+	d.add(statusOK, "TLS", summary)
+	return true
+}
+
+func certName(c *x509.Certificate) string {
+	if len(c.DNSNames) > 0 {
+		return c.DNSNames[0]
+	}
+	return c.Subject.CommonName
+}
+
+// probePath is what the doctor asks for without credentials: an API route every installation has.
+const probePath = "/api/v0/account_groups/list"
+
+// rttSamples is how many unauthenticated requests measure the round trip.
+const rttSamples = 3
+
+// checkServer asks for the groups without credentials: a ProBonus API answers that it wants
+// them, and how it does tells the FastAPI generation. It measures the round trip on the way.
+func (d *doctor) checkServer(ctx context.Context, base http.RoundTripper) bool {
+	hc := &http.Client{Transport: base, Timeout: d.s.cfg.timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	target := d.base.String() + probePath
+	var best time.Duration
+	var resp *http.Response
+	var body []byte
+	for i := range rttSamples {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+		if err != nil {
+			d.add(statusFail, "server", err.Error())
+			return false
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", "probonus-cli/"+probonus.Version)
+		start := time.Now()
+		r, err := hc.Do(req)
+		if err != nil {
+			d.add(statusFail, "server", "no answer: "+unwrapURL(err).Error(),
+				"is the server running, the port right (a local install listens on 11030), no firewall between?")
+			return false
+		}
+		b, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		_ = r.Body.Close()
+		if took := time.Since(start); i == 0 || took < best {
+			best = took
+		}
+		resp, body = r, b
+	}
+	rtt := fmt.Sprintf("round trip %s (best of %d)", roundDuration(best), rttSamples)
+	detail := errorDetail(body)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		d.probe = "401"
+		d.add(statusOK, "server", "a ProBonus API: asks for credentials with 401 (FastAPI 0.122 or newer), "+rtt)
+	case resp.StatusCode == http.StatusForbidden && strings.EqualFold(detail, "Not authenticated"):
+		d.probe = "403"
+		d.add(statusOK, "server", "a ProBonus API: asks for credentials with 403 (FastAPI 0.121 or older), "+rtt)
+	case resp.StatusCode == http.StatusOK:
+		d.add(statusWarn, "server", "answers "+probePath+" without credentials, "+rtt,
+			"anyone who can reach it can read guests' data: require an API key or a login")
+	case resp.StatusCode == http.StatusNotFound:
+		hint := "if a reverse proxy serves the API under a prefix, add it to the base URL: https://host/prefix"
+		if p := strings.TrimRight(d.base.Path, "/"); p != "" {
+			hint = "is the path " + p + " right? A local install answers at http://127.0.0.1:11030, without a path"
+		}
+		d.add(statusFail, "server", fmt.Sprintf("no ProBonus API here: GET %s%s is 404 %s", d.base.Path, probePath, detail), hint)
+		return false
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		d.add(statusFail, "server", fmt.Sprintf("redirects (%d) to %s", resp.StatusCode, redactURL(resp.Header.Get("Location"))),
+			"use the address it redirects to as the base URL: the SDK does not send credentials along a redirect to another origin")
+		return false
+	case resp.StatusCode >= 500:
+		d.add(statusFail, "server", fmt.Sprintf("fails: %d %s", resp.StatusCode, detail),
+			"a proxy in front answers while ProBonus behind it is down, or ProBonus fails: look at its log")
+		return false
+	default:
+		d.add(statusWarn, "server", fmt.Sprintf("answers %d %s without credentials, which no ProBonus version does; %s", resp.StatusCode, detail, rtt))
+	}
+	return true
+}
+
+// errorDetail reads FastAPI's detail, or the start of a non-JSON body.
+func errorDetail(body []byte) string {
+	var v struct {
+		Detail any `json:"detail"`
+	}
+	if json.Unmarshal(body, &v) == nil {
+		if s, ok := v.Detail.(string); ok {
+			return s
+		}
+	}
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
+}
+
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+// sdkOptions are the options of the doctor's SDK clients: through the recorder, one attempt (a
+// retry would hide what the server does), the configuration's location and log.
+func (d *doctor) sdkOptions(auth probonus.Option) []probonus.Option {
+	opts := append(d.s.clientOptions(d.base.String()), probonus.WithHTTPClient(d.hc),
+		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}))
+	if auth != nil {
+		opts = append(opts, auth)
+	}
+	return opts
+}
+
+// checkAuth tries the API key, and the login followed by a token refresh; either may be configured.
+func (d *doctor) checkAuth(ctx context.Context) bool {
+	cfg := d.s.cfg
+	if cfg.apiKey == "" && cfg.login == "" {
+		d.add(statusFail, "auth", "no credentials",
+			"set "+envAPIKey+" to an API user's token (made in the admin UI), or "+envLogin+" and "+envPassword)
+		return false
+	}
+	if cfg.apiKey != "" {
+		c, err := probonus.New(d.sdkOptions(probonus.WithAPIKey(cfg.apiKey))...)
+		if err != nil {
+			d.add(statusFail, "API key", sdkText(err))
+		} else if groups, err := c.AccountGroups.List(ctx); err != nil {
+			d.authFailed("API key", err, "make a token for an API user in the admin UI and set "+envAPIKey)
+		} else {
+			d.add(statusOK, "API key", "accepted")
+			d.reader, d.groups = c, groups
+		}
+	}
+	if cfg.login != "" {
+		d.checkLogin(ctx)
+	}
+	return d.reader != nil
+}
+
+func (d *doctor) authFailed(name string, err error, hint string) {
+	if errors.Is(err, probonus.ErrUnauthorized) {
+		d.add(statusFail, name, "refused: "+sdkText(err), hint)
+		return
+	}
+	d.add(statusFail, name, sdkText(err))
+}
+
+// sdkText is an SDK error without its "probonus: " prefixes.
+func sdkText(err error) string { return strings.ReplaceAll(err.Error(), "probonus: ", "") }
+
+// tokenReply is a login or refresh answer in either spelling; tokens stay in memory only.
+type tokenReply struct {
+	Access       string      `json:"accessToken"`
+	AccessSnake  string      `json:"access_token"`
+	Refresh      string      `json:"refreshToken"`
+	RefreshSnake string      `json:"refresh_token"`
+	ExpiresIn    json.Number `json:"expiresIn"`
+	ExpiresSnake json.Number `json:"expires_in"`
+}
+
+func (t tokenReply) access() string  { return cmp(t.Access, t.AccessSnake) }
+func (t tokenReply) refresh() string { return cmp(t.Refresh, t.RefreshSnake) }
+
+// lifetime is the token's lifetime from expiresIn or the JWT's exp claim; zero when unknown.
+func (t tokenReply) lifetime() time.Duration {
+	if s, err := strconv.ParseFloat(string(cmp(t.ExpiresIn, t.ExpiresSnake)), 64); err == nil && s > 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	parts := strings.Split(t.access(), ".")
+	if len(parts) != 3 {
+		return 0
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return 0
+	}
+	var claims struct {
+		Exp float64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.Exp == 0 {
+		return 0
+	}
+	return time.Until(time.UnixMilli(int64(claims.Exp * 1000)))
+}
+
+func cmp[T ~string](a, b T) T {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func describeLifetime(d time.Duration) string {
+	if d <= 0 {
+		return "lifetime not told (no expiresIn, not a JWT): the SDK renews it when the server refuses it"
+	}
+	return "valid for " + d.Round(time.Minute).String()
+}
+
+// bearer sends a token the doctor obtained itself, to prove the token works.
+type bearer struct{ token func() string }
+
+func (b bearer) Authenticate(_ context.Context, req *http.Request) error {
+	req.Header.Set("Authorization", "Bearer "+b.token())
+	return nil
+}
+
+// checkLogin logs in and refreshes by hand, so each step is seen on its own, and proves each
+// token on a read; then it leaves reading to the SDK's own login when there is no API key.
+func (d *doctor) checkLogin(ctx context.Context) {
+	cfg := d.s.cfg
+	anon, err := probonus.New(d.sdkOptions(nil)...)
+	if err != nil {
+		d.add(statusFail, "login", sdkText(err))
+		return
+	}
+	var tok tokenReply
+	err = anon.Do(ctx, http.MethodPost, "/api/v0/auth/login", nil, map[string]string{"login": cfg.login, "password": cfg.password}, &tok)
+	switch {
+	case errors.Is(err, probonus.ErrNotFound):
+		d.add(statusFail, "login", "the server has no /api/v0/auth/login: "+sdkText(err), "use an API key ("+envAPIKey+")")
+		return
+	case err != nil:
+		d.authFailed("login", err, "check "+envLogin+" and "+envPassword+": an API user's, made in the admin UI")
+		return
+	case tok.access() == "":
+		d.add(statusFail, "login", "answered without an access token (accessToken or access_token)", "send us the report (--report)")
+		return
+	}
+	if err := d.proveToken(ctx, tok.access()); err != nil {
+		d.add(statusFail, "login", "a token the server then refuses: "+sdkText(err))
+		return
+	}
+	summary := "accepted: " + describeLifetime(tok.lifetime())
+	if tok.refresh() == "" {
+		d.add(statusOK, "login", summary+"; no refresh token, so the SDK logs in again when it expires")
+	} else {
+		d.add(statusOK, "login", summary+", with a refresh token")
+		var fresh tokenReply
+		err := anon.Do(ctx, http.MethodPost, "/api/v0/auth/refresh_token", nil, map[string]string{"refreshToken": tok.refresh()}, &fresh)
+		switch {
+		case err != nil:
+			d.add(statusWarn, "refresh", "refused: "+sdkText(err), "the SDK then logs in again, which works, at the cost of a login per token lifetime")
+		case fresh.access() == "":
+			d.add(statusWarn, "refresh", "answered without an access token", "the SDK then logs in again")
+		default:
+			if err := d.proveToken(ctx, fresh.access()); err != nil {
+				d.add(statusFail, "refresh", "a token the server then refuses: "+sdkText(err))
+			} else {
+				d.add(statusOK, "refresh", "a new access token, "+describeLifetime(fresh.lifetime()))
+			}
+		}
+	}
+	if d.reader == nil {
+		c, err := probonus.New(d.sdkOptions(probonus.WithLogin(cfg.login, cfg.password))...)
+		if err != nil {
+			d.add(statusFail, "login", sdkText(err))
+			return
+		}
+		if d.groups, err = c.AccountGroups.List(ctx); err != nil {
+			d.add(statusFail, "login", "the SDK's own login failed: "+sdkText(err))
+			return
+		}
+		d.reader = c
+	}
+}
+
+func (d *doctor) proveToken(ctx context.Context, token string) error {
+	c, err := probonus.New(d.sdkOptions(probonus.WithAuth(bearer{token: func() string { return token }}))...)
+	if err != nil {
+		return err
+	}
+	_, err = c.AccountGroups.List(ctx)
+	return err
+}
+
+// checkGroups says which groups can receive sign-ups.
+func (d *doctor) checkGroups(context.Context) bool {
+	var with []string
+	for _, g := range d.groups {
+		if g.HaveTemplate {
+			with = append(with, fmt.Sprintf("%d %q", g.ID, g.Name))
+		}
+	}
+	n := fmt.Sprintf("%d groups", len(d.groups))
+	switch len(with) {
+	case 0:
+		d.add(statusWarn, "groups", n+", none with a template: signup cannot create guests",
+			"tick \"Шаблон для API\" on a group in the admin UI")
+	case 1:
+		d.add(statusOK, "groups", n+"; signup creates guests in "+with[0]+", the one with a template")
+	default:
+		d.add(statusOK, "groups", n+"; "+fmt.Sprint(len(with))+" with a template: "+strings.Join(with, ", "))
+	}
+	return true
+}
+
+// checkGuest reads one guest's data the way the SDK's users do, for the contract and money checks.
+func (d *doctor) checkGuest(ctx context.Context) bool {
+	if d.phone == "" {
+		return false
+	}
+	c := d.reader
+	acc, err := c.Accounts.FindByPhone(ctx, d.phone)
+	if errors.Is(err, probonus.ErrNotFound) {
+		d.add(statusWarn, "guest", "no guest with phone "+d.phone, "pass --phone with an existing guest's number to compare their data with the model")
+		return false
+	}
+	if err != nil {
+		d.add(statusFail, "guest", "find_by_phone: "+sdkText(err))
+		return false
+	}
+	d.read = append(d.read, acc)
+	var problems []string
+	last, err := c.Accounts.LastTransactions(ctx, acc.ID, 50)
+	if err != nil {
+		problems = append(problems, "last transactions: "+sdkText(err))
+	}
+	d.read = append(d.read, last)
+	now := time.Now().In(d.s.loc)
+	period, err := c.Accounts.Transactions(ctx, acc.ID, now.AddDate(0, 0, -90), now)
+	if err != nil {
+		problems = append(problems, "transactions of 90 days: "+sdkText(err))
+	}
+	d.read = append(d.read, period)
+	bal, err := c.Accounts.BalanceExtended(ctx, acc.ID)
+	if err != nil {
+		problems = append(problems, "balance: "+sdkText(err))
+	} else {
+		d.read = append(d.read, bal)
+	}
+	checkNote := "no check among them"
+	for _, tx := range append(last, period...) {
+		if tx.CheckID == 0 {
+			continue
+		}
+		ch, err := c.Checks.GetByID(ctx, tx.CheckID)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("check %d: %s", tx.CheckID, sdkText(err)))
+		} else {
+			d.read = append(d.read, ch)
+			checkNote = fmt.Sprintf("check %d with %d dishes", ch.ID, len(ch.Dishes))
+		}
+		break
+	}
+	summary := fmt.Sprintf("%s is account %d: %d transactions (%d in the last 90 days), %s", d.phone, acc.ID, len(last), len(period), checkNote)
+	if bal != nil {
+		summary += ", balance " + money(bal.BonusBalance)
+	}
+	if len(problems) > 0 {
+		d.add(statusFail, "guest", summary, problems...)
+		return true
+	}
+	d.add(statusOK, "guest", summary)
+	return true
+}
+
+// outcome counts the findings by status.
+func (d *doctor) outcome() (fails, warns int) {
+	for _, f := range d.findings {
+		switch f.Status {
+		case statusFail:
+			fails++
+		case statusWarn:
+			warns++
+		}
+	}
+	return fails, warns
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/internal/contract"
+)
+
+// exchange is one answer the doctor kept, for the contract check and the report.
+type exchange struct {
+	Method, Path, Query string // Path from /api/v0 on, without the base URL's own path
+	Status              int
+	Body                []byte
+}
+
+// recorder keeps every GET answer, and refuses anything that could change data: the doctor only
+// reads. Logins and refreshes pass, and their answers (tokens) are never kept.
+type recorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	got  []exchange
+}
+
+// maxKept bounds what is kept of one answer.
+const maxKept = 32 << 20
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	auth := strings.Contains(req.URL.Path, "/api/v0/auth/")
+	if req.Method != http.MethodGet && !auth {
+		return nil, fmt.Errorf("doctor only reads: refusing to send %s %s", req.Method, req.URL.Path)
+	}
+	resp, err := r.next.RoundTrip(req)
+	if err != nil || auth {
+		return resp, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxKept))
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	path := req.URL.Path
+	if i := strings.Index(path, "/api/v0/"); i >= 0 {
+		path = path[i:]
+	}
+	r.mu.Lock()
+	r.got = append(r.got, exchange{Method: req.Method, Path: path, Query: req.URL.RawQuery, Status: resp.StatusCode, Body: body})
+	r.mu.Unlock()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// answers returns the kept answers, each request once (the groups are read by every auth check).
+func (r *recorder) answers() []exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[string]bool{}
+	var out []exchange
+	for _, e := range r.got {
+		k := e.Path + "?" + e.Query
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// modelOf returns a pointer to a new value of the type the SDK decodes a path's answer into.
+func modelOf(path string) any {
+	switch path {
+	case "/api/v0/account_groups/list":
+		return &[]probonus.AccountGroup{}
+	case "/api/v0/accounts/find_by_phone":
+		return &probonus.Account{}
+	case "/api/v0/accounts/transactions":
+		return &[]probonus.Transaction{}
+	case "/api/v0/accounts/get_balance_extended":
+		return &probonus.BalanceExtended{}
+	case "/api/v0/checks/get_by_id":
+		return &probonus.Check{}
+	}
+	return nil
+}
+
+// checkContract compares every successful answer with the SDK's model (internal/contract): fields
+// the server sends that the model lacks, modelled fields that never came, values the SDK cannot read.
+func (d *doctor) checkContract() {
+	k := contract.NewChecker()
+	for _, e := range d.rec.answers() {
+		if e.Status == http.StatusOK {
+			if v := modelOf(e.Path); v != nil {
+				k.Check(e.Body, v)
+			}
+		}
+	}
+	r := k.Report()
+	if r.Responses == 0 {
+		return
+	}
+	scope := ""
+	if d.read == nil {
+		scope = " (only the groups: add --phone with a guest's number to compare their data too)"
+	}
+	if r.Empty() {
+		d.add(statusOK, "contract", fmt.Sprintf("%d answers compared with the SDK's model: no difference%s", r.Responses, scope))
+		return
+	}
+	var details []string
+	if len(r.Unknown) > 0 {
+		details = append(details, "sent, not in the model (the SDK ignores them): "+strings.Join(r.Unknown, ", "))
+	}
+	if len(r.Missing) > 0 {
+		missing := make([]string, len(r.Missing))
+		for i, m := range r.Missing {
+			missing[i] = m + renameGuess(m, r.Unknown)
+		}
+		details = append(details, "in the model, never sent (the SDK leaves them empty): "+strings.Join(missing, ", "))
+	}
+	for _, m := range r.Mismatches {
+		details = append(details, "unreadable: "+m)
+	}
+	n := len(r.Unknown) + len(r.Missing) + len(r.Mismatches)
+	status := statusWarn
+	if len(r.Mismatches) > 0 {
+		status = statusFail
+	}
+	d.add(status, "contract", fmt.Sprintf("%d answers compared with the SDK's model: %d difference%s%s", r.Responses, n, plural(n), scope), details...)
+}
+
+// renameGuess names the field a missing one was perhaps renamed to: the only unknown field of the
+// same type.
+func renameGuess(missing string, unknown []string) string {
+	typ, _, _ := strings.Cut(missing, ".")
+	var same []string
+	for _, u := range unknown {
+		if t, name, _ := strings.Cut(u, "."); t == typ {
+			same = append(same, name)
+		}
+	}
+	if len(same) == 1 {
+		return " (renamed " + same[0] + "?)"
+	}
+	return ""
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// moneyValue is one amount the guest's reads decoded, named like the contract's fields.
+type moneyValue struct {
+	name string
+	v    probonus.Amount
+}
+
+var amountType = reflect.TypeFor[probonus.Amount]()
+
+// collectMoney finds the money amounts in v: every Amount field but percentages and quantities.
+func collectMoney(v reflect.Value, out *[]moneyValue) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			collectMoney(v.Elem(), out)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			collectMoney(v.Index(i), out)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if f.Type == amountType {
+				if strings.Contains(f.Name, "Percent") || f.Name == "Quantity" {
+					continue
+				}
+				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				*out = append(*out, moneyValue{t.Name() + "." + name, v.Field(i).Interface().(probonus.Amount)})
+				continue
+			}
+			collectMoney(v.Field(i), out)
+		}
+	}
+}
+
+// Kopecks are suspected when at least minMoneyValues non-zero amounts are all whole numbers of at
+// least kopeckFloor: rubles earned as a percentage almost always bring kopecks with them.
+const (
+	minMoneyValues = 3
+	kopeckFloor    = 100
+)
+
+// checkMoney looks for money sent in kopecks rather than rubles: the SDK would read 30000 kopecks
+// as 30000.00 rubles, a hundred times too much.
+func (d *doctor) checkMoney() {
+	if d.read == nil {
+		return
+	}
+	var all []moneyValue
+	for _, v := range d.read {
+		collectMoney(reflect.ValueOf(v), &all)
+	}
+	var nonzero []moneyValue
+	fractional := 0
+	smallest := probonus.Amount{}
+	for _, m := range all {
+		if m.v.IsZero() {
+			continue
+		}
+		abs := m.v
+		if abs.Sign() < 0 {
+			abs = abs.Neg()
+		}
+		if len(nonzero) == 0 || abs.Cmp(smallest) < 0 {
+			smallest = abs
+		}
+		nonzero = append(nonzero, m)
+		if !abs.Decimal().IsInteger() {
+			fractional++
+		}
+	}
+	switch {
+	case len(nonzero) < minMoneyValues:
+		d.add(statusOK, "money", fmt.Sprintf("%d non-zero amounts: too few to tell rubles from kopecks", len(nonzero)))
+	case fractional > 0:
+		d.add(statusOK, "money", fmt.Sprintf("%d non-zero amounts, %d with kopecks: in rubles, as the SDK reads them", len(nonzero), fractional))
+	case smallest.Cmp(probonus.AmountFromMinor(kopeckFloor*100)) >= 0:
+		examples := make([]string, 0, 3)
+		for _, m := range nonzero[:min(3, len(nonzero))] {
+			examples = append(examples, m.name+" "+number(m.v))
+		}
+		d.add(statusWarn, "money", fmt.Sprintf("all %d non-zero amounts are whole numbers of %d or more: are they kopecks?", len(nonzero), kopeckFloor),
+			"e.g. "+strings.Join(examples, ", "),
+			"the SDK reads them as rubles: "+number(nonzero[0].v)+" becomes "+money(nonzero[0].v)+" rubles; if the admin UI shows a hundred times less, send us the report")
+	default:
+		d.add(statusOK, "money", fmt.Sprintf("%d non-zero amounts, all whole, some under %d: rubles", len(nonzero), kopeckFloor))
+	}
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/internal/scrub"
+)
+
+// issuesURL is where a report goes.
+const issuesURL = "https://github.com/probonus-go/probonus/issues"
+
+// doctorOutput is what --json prints.
+type doctorOutput struct {
+	SDKVersion string    `json:"sdkVersion"`
+	BaseURL    string    `json:"baseUrl"`
+	Checks     []finding `json:"checks"`
+	Verdict    string    `json:"verdict"`
+	OK         bool      `json:"ok"` // no check failed
+	Report     string    `json:"report,omitempty"`
+}
+
+// finish prints the findings and the verdict, writes the report, and sets the exit code: 1 when
+// a check failed. Warnings leave it 0.
+func (d *doctor) finish(reportPath string) error {
+	fails, _ := d.outcome()
+	verdict := d.verdict(reportPath)
+	text := d.render(verdict)
+	if reportPath != "" {
+		if err := os.WriteFile(reportPath, d.report(text), 0o600); err != nil {
+			return fmt.Errorf("writing the report: %w", err)
+		}
+	}
+	if d.s.cfg.json {
+		out := doctorOutput{SDKVersion: probonus.Version, BaseURL: redactURL(d.s.cfg.baseURL), Checks: d.findings,
+			Verdict: strings.Join(verdict, " "), OK: fails == 0, Report: reportPath}
+		if err := printJSON(d.s.stdout, out); err != nil {
+			return err
+		}
+	} else if _, err := io.WriteString(d.s.stdout, text); err != nil {
+		return err
+	}
+	if fails > 0 {
+		return &silentFailure{code: exitFailed}
+	}
+	return nil
+}
+
+// verdict is the closing lines: what the checks add up to, and what to send when something differs.
+func (d *doctor) verdict(reportPath string) []string {
+	fails, warns := d.outcome()
+	var v []string
+	switch {
+	case fails > 0:
+		v = append(v, fmt.Sprintf("Verdict: %d problem%s to fix (FAIL above)%s.", fails, plural(fails), andWarnings(warns)))
+	case warns > 0:
+		v = append(v, fmt.Sprintf("Verdict: works, with %d warning%s above.", warns, plural(warns)))
+	case d.read != nil:
+		v = append(v, "Verdict: ready. The SDK reads everything this installation sent.")
+	default:
+		v = append(v, "Verdict: ready as far as checked. Add --phone with a guest's number to compare their data with the SDK's model.")
+	}
+	differs := false
+	for _, f := range d.findings {
+		differs = differs || (f.Name == "contract" || f.Name == "money") && f.Status != statusOK
+	}
+	switch {
+	case reportPath != "":
+		v = append(v, "Report written to "+reportPath+": phones, names, emails, birth dates, tokens and cards are fakes in it, the host withheld. Attach it to an issue at "+issuesURL+".")
+	case differs:
+		phone := d.phone
+		if phone == "" {
+			phone = "PHONE"
+		}
+		v = append(v, "The server differs from the SDK's model: run probonus doctor --phone "+phone+" --report doctor-report.md and attach the file to an issue at "+issuesURL+" (it holds no phone, name, email or token).")
+	case fails > 0 || warns > 0:
+		v = append(v, "If a check seems wrong, run it again with --report doctor-report.md and attach the file to an issue at "+issuesURL+".")
+	}
+	return v
+}
+
+func andWarnings(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" and %d warning%s", n, plural(n))
+}
+
+// render lays the findings out: status, name, summary, and details under the summary.
+func (d *doctor) render(verdict []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "probonus doctor %s: %s\n\n", probonus.Version, redactURL(d.s.cfg.baseURL))
+	width := 0
+	for _, f := range d.findings {
+		width = max(width, utf8.RuneCountInString(f.Name))
+	}
+	indent := strings.Repeat(" ", 4+2+width+2)
+	for _, f := range d.findings {
+		fmt.Fprintf(&b, "%-4s  %s%s  %s\n", f.Status, f.Name, strings.Repeat(" ", width-utf8.RuneCountInString(f.Name)), f.Summary)
+		for _, det := range f.Details {
+			fmt.Fprintf(&b, "%s%s\n", indent, det)
+		}
+	}
+	b.WriteString("\n")
+	for _, line := range verdict {
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+// report is the file to send us: the doctor's output and every answer it read, with personal and
+// secret data replaced by consistent fakes (internal/scrub) and the host withheld.
+func (d *doctor) report(text string) []byte {
+	salt := d.s.salt
+	if salt == nil {
+		salt = make([]byte, 16)
+		_, _ = rand.Read(salt)
+	}
+	s := scrub.New(salt)
+	if d.phone != "" {
+		s.JSON([]byte(`{"phone":"` + d.phone + `"}`)) // learnt even when no answer holds it
+	}
+	var answers strings.Builder
+	for _, e := range d.rec.answers() {
+		body := s.JSON(e.Body)
+		fmt.Fprintf(&answers, "\n### %s %s — %d\n\n```json\n%s```\n", e.Method, e.Path, e.Status, strings.TrimRight(string(body), "\n")+"\n")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# probonus doctor report\n\nprobonus-go %s, %s %s/%s, %s\n\n```text\n%s```\n",
+		probonus.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, time.Now().Format(time.DateOnly), d.withholdHost(s.Text(text)))
+	if answers.Len() > 0 {
+		b.WriteString("\n## The answers the doctor read, scrubbed\n")
+		b.WriteString(d.withholdHost(s.Text(answers.String())))
+	}
+	return []byte(b.String())
+}
+
+// withholdHost replaces the server's host name and public addresses: they locate an installation
+// and the SDK's maintainers do not need them. Addresses on this machine stay.
+func (d *doctor) withholdHost(text string) string {
+	if d.base == nil {
+		return text
+	}
+	host := d.base.Hostname()
+	if a, err := netip.ParseAddr(host); (err == nil && a.IsLoopback()) || host == "localhost" {
+		return text
+	}
+	text = strings.ReplaceAll(text, host, "<host>")
+	for _, f := range d.findings {
+		if f.Name != "address" {
+			continue
+		}
+		for _, field := range strings.FieldsFunc(f.Summary, func(r rune) bool { return r == ' ' || r == ',' || r == '(' || r == ')' }) {
+			if a, err := netip.ParseAddr(field); err == nil && !a.IsLoopback() {
+				text = strings.ReplaceAll(text, field, "<address>")
+			}
+		}
+	}
+	return text
+}

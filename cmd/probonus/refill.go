@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/probonus-go/probonus"
+)
+
+// refillOutput is a RefillResult as --json prints it: AlreadyApplied is not on the wire, so the
+// SDK's type does not encode it.
+type refillOutput struct {
+	probonus.RefillResult
+	AlreadyApplied bool `json:"alreadyApplied"`
+}
+
+func refillCommand(fs *flag.FlagSet) runner {
+	reason := fs.String("reason", "", "why, shown in the guest's history; required")
+	once := fs.Bool("once", false, "credit only if the last 30 days of history hold no credit of this amount and reason: safe to run again (the SDK's RefillOnce)")
+	burn := fs.String("burn-date", "", "when these bonuses burn, YYYY-MM-DD (default: the group's rule)")
+	return func(ctx context.Context, s *session, args []string) error {
+		accountID, err := parseID("ACCOUNT", args[0])
+		if err != nil {
+			return err
+		}
+		amount, err := probonus.ParseAmount(args[1])
+		if err != nil || amount.Sign() <= 0 {
+			return usageErrorf("AMOUNT must be a positive number such as 50 or 12.50, got %q", args[1])
+		}
+		if _, whole := amount.Minor(); !whole {
+			return usageErrorf("AMOUNT %q has a fraction of a kopeck", args[1])
+		}
+		if *reason == "" {
+			return usageErrorf("--reason is required: it is shown in the guest's history (and --once finds the credit by it)")
+		}
+		r := probonus.Refill{AccountID: accountID, Amount: amount, Reason: reason}
+		if *burn != "" {
+			d, err := parseDateFlag("--burn-date", *burn)
+			if err != nil {
+				return err
+			}
+			r.BurnDate = &d
+		}
+		c, err := s.connect()
+		if err != nil {
+			return err
+		}
+		// Reading the balance first shows the person confirming what changes, and stops at a
+		// wrong account before anything is written.
+		before, err := c.Accounts.BalanceExtended(ctx, accountID)
+		if err != nil {
+			return accountErr(err, accountID)
+		}
+		what := fmt.Sprintf("credit %s to account %d (balance %s) with reason %q", money(amount), accountID, money(before.BonusBalance), *reason)
+		if *once {
+			what += ", unless its history has this credit already"
+		}
+		if err := s.confirm(what); err != nil {
+			return err
+		}
+		var res *probonus.RefillResult
+		if *once {
+			res, err = c.Accounts.RefillOnce(ctx, r)
+		} else {
+			res, err = c.Accounts.Refill(ctx, r)
+		}
+		if errors.Is(err, probonus.ErrOutcomeUnknown) {
+			if *once {
+				return withHint(err, "run the same command again: --once looks in the history before it credits")
+			}
+			return withHint(err, fmt.Sprintf("the credit may have been applied: look with probonus history %d --last 5 before crediting again, or repeat with --once, which looks first", accountID))
+		}
+		if err != nil {
+			return accountErr(err, accountID)
+		}
+		if s.cfg.json {
+			return printJSON(s.stdout, refillOutput{RefillResult: *res, AlreadyApplied: res.AlreadyApplied})
+		}
+		if res.AlreadyApplied {
+			_, err = fmt.Fprintf(s.stdout, "Already credited: transaction %d has this credit, nothing was sent. Balance %s.\n", res.TransactionID, money(res.Balance))
+			return err
+		}
+		_, err = fmt.Fprintf(s.stdout, "Credited %s to account %d: transaction %d, balance %s.\n", money(amount), accountID, res.TransactionID, money(res.Balance))
+		return err
+	}
+}

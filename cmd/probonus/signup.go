@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/probonus-go/probonus"
+)
+
+func signupCommand(fs *flag.FlagSet) runner {
+	group := fs.Int64("group", 0, "the group to create the guest in: one with a template (see probonus groups); required")
+	var first, last, middle, email, gender, birth, card *string
+	fs.Var(optString{&first}, "first-name", "first name")
+	fs.Var(optString{&last}, "last-name", "last name")
+	fs.Var(optString{&middle}, "middle-name", "middle name (patronymic)")
+	fs.Var(optString{&email}, "email", "email")
+	fs.Var(optString{&gender}, "gender", "male or female")
+	fs.Var(optString{&birth}, "birth-date", "birth date, YYYY-MM-DD")
+	fs.Var(optString{&card}, "card", "a loyalty card number to attach")
+	return func(ctx context.Context, s *session, args []string) error {
+		if *group <= 0 {
+			return usageErrorf("--group is required: the id of a group with a template (probonus groups lists them)")
+		}
+		n := probonus.NewAccount{GroupID: *group, FirstName: first, LastName: last, MiddleName: middle, Email: email}
+		if gender != nil {
+			g, err := parseGender(*gender)
+			if err != nil {
+				return err
+			}
+			n.Gender = &g
+		}
+		if birth != nil {
+			d, err := parseDateFlag("--birth-date", *birth)
+			if err != nil {
+				return err
+			}
+			n.BirthDate = &d
+		}
+		if card != nil {
+			n.Identifiers = []probonus.Identifier{{Type: probonus.IdentifierCard, Value: *card}}
+		}
+		c, err := s.connect()
+		if err != nil {
+			return err
+		}
+		if n.Phone, err = c.NormalizePhone(args[0]); err != nil {
+			return err
+		}
+		what := fmt.Sprintf("create a guest with phone %s in group %d", n.Phone, n.GroupID)
+		if name := join(" ", deref(first), deref(middle), deref(last)); name != "" {
+			what += " named " + name
+		}
+		if err := s.confirm(what); err != nil {
+			return err
+		}
+		acc, err := c.Accounts.InsertByTemplate(ctx, n)
+		if errors.Is(err, probonus.ErrBadRequest) {
+			return withHint(err, "a guest with this phone may exist already: probonus find "+n.Phone)
+		}
+		if errors.Is(err, probonus.ErrOutcomeUnknown) {
+			return withHint(err, "the guest may have been created: probonus find "+n.Phone+" tells")
+		}
+		if err != nil {
+			return err
+		}
+		if s.cfg.json {
+			return printJSON(s.stdout, acc)
+		}
+		fmt.Fprintf(s.stdout, "Created account %d.\n\n", acc.ID)
+		return printAccount(s.stdout, acc)
+	}
+}
+
+func parseGender(v string) (probonus.Gender, error) {
+	switch g := probonus.Gender(strings.ToLower(strings.TrimSpace(v))); g {
+	case probonus.GenderMale, probonus.GenderFemale:
+		return g, nil
+	}
+	return "", usageErrorf("--gender %q: want male or female", v)
+}
+
+func parseDateFlag(name, v string) (probonus.Date, error) {
+	d, err := probonus.ParseDate(v)
+	if err != nil {
+		return probonus.Date{}, usageErrorf("%s %q: want YYYY-MM-DD", name, v)
+	}
+	return d, nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
