@@ -1,14 +1,19 @@
 package probonus
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
 )
 
 // Authenticator adds credentials to a request. The client calls it before every attempt, and only
@@ -173,14 +178,23 @@ func (a *loginAuth) fetch(ctx context.Context, old *token) (*token, error) {
 			return tok, nil
 		}
 		if ctx.Err() != nil {
-			return nil, &AuthError{Op: "refresh", Err: err}
+			return nil, newAuthError("refresh", err)
 		}
 	}
 	tok, err := a.request(ctx, epLogin, map[string]string{"login": a.login, "password": a.password()}, a.password())
 	if err != nil {
-		return nil, &AuthError{Op: "login", Err: err}
+		return nil, newAuthError("login", err)
 	}
 	return tok, nil
+}
+
+func newAuthError(op string, err error) *AuthError {
+	e := &AuthError{Op: op, Err: err}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		e.StatusCode = apiErr.StatusCode
+	}
+	return e
 }
 
 // tokenResponse accepts the camelCase and snake_case spellings of a login or refresh response.
@@ -211,41 +225,51 @@ func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret s
 	if r := firstNonEmpty(resp.RefreshToken, resp.RefreshTokenSnake); r != "" {
 		t.refresh = newSecret(r)
 	}
+	// The lifetime is measured on this machine's clock, from when the answer arrived: the server's
+	// clock may be hours off. expiresIn says it directly; else a JWT's exp minus its iat (both on the
+	// server's clock, so their difference is not skewed); exp alone is never compared with the local
+	// clock.
+	received := a.now()
+	lifetime := time.Duration(0)
 	if secs, err := firstNonEmpty(resp.ExpiresIn, resp.ExpiresInSnake).Float64(); err == nil && secs > 0 {
-		t.expiry = sent.Add(time.Duration(secs * float64(time.Second)))
+		lifetime = time.Duration(min(secs, maxTokenLifetime.Seconds()) * float64(time.Second))
+	} else if d, ok := jwtLifetime(access); ok {
+		lifetime = d
 	}
-	if exp, ok := jwtExpiry(access); ok && (t.expiry.IsZero() || exp.Before(t.expiry)) {
-		t.expiry = exp
-	}
-	if !t.expiry.IsZero() {
-		t.refreshAt = t.expiry.Add(-earlyRefresh(t.expiry.Sub(sent)))
+	if lifetime > 0 {
+		t.expiry = received.Add(lifetime)
+		t.refreshAt = t.expiry.Add(-earlyRefresh(lifetime))
 	}
 	return t, nil
 }
 
-// jwtExpiry reads the exp claim of a JWT without verifying it: the server verifies, the client
-// only needs to know when to refresh.
-func jwtExpiry(tok string) (time.Time, bool) {
+// maxTokenLifetime bounds a lifetime read from a response, so it fits a time.Duration.
+const maxTokenLifetime = 100 * 365 * 24 * time.Hour
+
+// jwtLifetime reads a JWT's lifetime, exp minus iat, without verifying it: the server verifies;
+// the client only needs to know when to refresh.
+func jwtLifetime(tok string) (time.Duration, bool) {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
-		return time.Time{}, false
+		return 0, false
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
 	if err != nil {
-		return time.Time{}, false
+		return 0, false
 	}
 	var claims struct {
 		Exp json.Number `json:"exp"`
+		Iat json.Number `json:"iat"`
 	}
 	if json.Unmarshal(payload, &claims) != nil {
-		return time.Time{}, false
+		return 0, false
 	}
-	exp, err := claims.Exp.Float64()
-	if err != nil || exp <= 0 {
-		return time.Time{}, false
+	exp, err1 := claims.Exp.Float64()
+	iat, err2 := claims.Iat.Float64()
+	if err1 != nil || err2 != nil || exp <= iat {
+		return 0, false
 	}
-	sec := int64(exp)
-	return time.Unix(sec, int64((exp-float64(sec))*1e9)), true
+	return time.Duration(min(exp-iat, maxTokenLifetime.Seconds()) * float64(time.Second)), true
 }
 
 // redactError removes a secret that a server echoed back (Pydantic v2 puts the refused input
@@ -256,19 +280,74 @@ func redactError(err error, secret string) error {
 		return err
 	}
 	const mask = "[redacted]"
-	apiErr.Body = strings.ReplaceAll(apiErr.Body, secret, mask)
-	apiErr.Detail = strings.ReplaceAll(apiErr.Detail, secret, mask)
+	forms := secretForms(secret)
+	redact := func(s string) string {
+		for _, f := range forms {
+			s = strings.ReplaceAll(s, f, mask)
+		}
+		return s
+	}
+	apiErr.Body = redact(apiErr.Body)
+	apiErr.Detail = redact(apiErr.Detail)
 	for i := range apiErr.Validation {
 		if apiErr.Validation[i].Input != nil {
 			apiErr.Validation[i].Input = mask
 		}
+		apiErr.Validation[i].Msg = redact(apiErr.Validation[i].Msg)
 		for k, v := range apiErr.Validation[i].Ctx {
-			if s, ok := v.(string); ok && strings.Contains(s, secret) {
+			if s, ok := v.(string); ok && redact(s) != s {
 				apiErr.Validation[i].Ctx[k] = mask
 			}
 		}
 	}
 	return err
+}
+
+// secretForms is every way a server may echo a secret back: as sent, JSON-escaped (by Go's
+// encoder, which also escapes <, > and &, and by Python's, which escapes every non-ASCII rune),
+// URL-encoded (a form or query), and the body of a JSON string.
+func secretForms(secret string) []string {
+	forms := []string{secret}
+	add := func(f string) {
+		if f != "" && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	if b, err := json.Marshal(secret); err == nil {
+		add(string(b[1 : len(b)-1]))
+	}
+	var plain bytes.Buffer // Go's encoder without HTML escaping, and Python's with ensure_ascii=False
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(secret) == nil {
+		b := bytes.TrimSpace(plain.Bytes())
+		add(string(b[1 : len(b)-1]))
+	}
+	short := map[rune]string{'\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`}
+	var ascii strings.Builder // Python's json.dumps: ASCII only
+	for _, r := range secret {
+		switch {
+		case short[r] != "":
+			ascii.WriteString(short[r])
+		case r == '"' || r == '\\':
+			ascii.WriteString(`\` + string(r))
+		case r < 0x20 || r >= 0x7f:
+			if r > 0xffff {
+				r1, r2 := utf16.EncodeRune(r)
+				fmt.Fprintf(&ascii, `\u%04x\u%04x`, r1, r2)
+			} else {
+				fmt.Fprintf(&ascii, `\u%04x`, r)
+			}
+		default:
+			ascii.WriteRune(r)
+		}
+	}
+	add(ascii.String())
+	add(url.QueryEscape(secret))
+	add(url.PathEscape(secret))
+	// longest first, so a form that contains another is replaced whole
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return forms
 }
 
 func firstNonEmpty[T ~string](a, b T) T {

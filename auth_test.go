@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -276,7 +277,11 @@ func TestFailedLoginIsATypedAuthErrorWithoutSecrets(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "login", ae.Op)
 	assert.ErrorIs(t, err, ErrUnauthorized)
-	assert.ErrorIs(t, err, ErrBadRequest)
+	// "bad request" and "not found" mean "already exists" and "no such guest" to a caller: a failed
+	// login matches neither; its status is a field
+	assert.NotErrorIs(t, err, ErrBadRequest)
+	assert.NotErrorIs(t, err, ErrNotFound)
+	assert.Equal(t, http.StatusBadRequest, ae.StatusCode)
 	assert.Contains(t, err.Error(), "login failed")
 	assert.NotContains(t, err.Error(), testPassword)
 	assert.NotContains(t, logs.String(), testPassword)
@@ -295,11 +300,42 @@ func TestEchoedPasswordIsRedacted(t *testing.T) {
 			"input": testPassword, "ctx": map[string]any{"min_length": 16, "got": testPassword}}}})
 	})
 	err := c.Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, nil)
+	var ae *AuthError
+	require.ErrorAs(t, err, &ae)
 	var apiErr *APIError
-	require.ErrorAs(t, err, &apiErr)
+	require.ErrorAs(t, ae.Err, &apiErr)
 	assert.NotContains(t, apiErr.Body, testPassword)
 	assert.NotContains(t, fmt.Sprintf("%+v", apiErr.Validation), testPassword)
 	assert.NotContains(t, fmt.Sprintf("%+v %#v", err, apiErr), testPassword)
+}
+
+// TestEchoedPasswordIsRedactedInEveryForm: a password with characters JSON escapes comes back
+// escaped (by Go's encoder, or by Python's, which escapes all non-ASCII) or URL-encoded; every
+// form is removed.
+func TestEchoedPasswordIsRedactedInEveryForm(t *testing.T) {
+	t.Parallel()
+	password := "pa\"ss\\wörd\t<&>💳 end"
+	pyEscaped := `pa\"ss\\w\u00f6rd\t<&>\ud83d\udcb3 end`
+	goEscaped, _ := json.Marshal(password)
+	mt := httpmock.NewMockTransport()
+	c, err := New(WithBaseURL(testBase), WithLogin(testLogin, password), WithRetry(RetryPolicy{MaxAttempts: 1}))
+	require.NoError(t, err)
+	c.hc.Transport = mt
+	mt.RegisterResponder(http.MethodPost, mockURL("/api/v0/auth/login"), func(*http.Request) (*http.Response, error) {
+		body := `{"detail":"bad password \"` + pyEscaped + `\" (go: ` + string(goEscaped[1:len(goEscaped)-1]) +
+			`) form: ` + url.QueryEscape(password) + ` path: ` + url.PathEscape(password) + `"}`
+		return httpmock.NewStringResponse(400, body), nil
+	})
+	err = c.Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, nil)
+	var ae *AuthError
+	require.ErrorAs(t, err, &ae)
+	var apiErr *APIError
+	require.ErrorAs(t, ae.Err, &apiErr)
+	everything := apiErr.Body + apiErr.Detail + err.Error() + fmt.Sprintf("%+v %#v", err, apiErr)
+	for _, form := range []string{password, pyEscaped, string(goEscaped[1 : len(goEscaped)-1]), url.QueryEscape(password), url.PathEscape(password), "wörd", `w\u00f6rd`} {
+		assert.NotContains(t, everything, form)
+	}
+	assert.Contains(t, apiErr.Detail, "[redacted]")
 }
 
 func TestWaitersGiveUpWithTheirOwnContext(t *testing.T) {
@@ -354,30 +390,56 @@ func TestTokenResponseVariants(t *testing.T) {
 	}
 }
 
-func TestJWTExpiry(t *testing.T) {
+func TestJWTLifetime(t *testing.T) {
 	t.Parallel()
 	enc := func(payload string) string {
 		return "eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".c2ln"
 	}
-	exp, ok := jwtExpiry(enc(`{"exp":1800000000}`))
+	d, ok := jwtLifetime(enc(`{"iat":1800000000,"exp":1800003600}`))
 	require.True(t, ok)
-	assert.Equal(t, int64(1800000000), exp.Unix())
-	exp, ok = jwtExpiry(enc(`{"exp":1800000000.5}`))
+	assert.Equal(t, time.Hour, d)
+	d, ok = jwtLifetime(enc(`{"iat":1800000000,"exp":1800000090.5}`))
 	require.True(t, ok)
-	assert.Equal(t, 500*time.Millisecond, time.Duration(exp.Nanosecond()))
-	for _, bad := range []string{"opaque", enc(`{"sub":"x"}`), enc(`{"exp":"soon"}`), enc(`not json`), "a.!!!.c", enc(`{"exp":-1}`)} {
-		_, ok := jwtExpiry(bad)
+	assert.Equal(t, 90500*time.Millisecond, d)
+	for _, bad := range []string{"opaque", enc(`{"sub":"x"}`), enc(`{"exp":1800000000}`), enc(`{"exp":"soon","iat":1}`),
+		enc(`not json`), "a.!!!.c", enc(`{"exp":1,"iat":2}`)} {
+		_, ok := jwtLifetime(bad)
 		assert.False(t, ok, bad)
 	}
-	// the JWT's exp wins over a longer expiresIn
-	c, mt := loginClient(t)
-	soon := time.Now().Add(90 * time.Second).Unix()
-	mt.RegisterResponder(http.MethodPost, mockURL("/api/v0/auth/login"), func(*http.Request) (*http.Response, error) {
-		return httpmock.NewJsonResponse(200, map[string]any{"accessToken": enc(fmt.Sprintf(`{"exp":%d}`, soon)), "expiresIn": 3600})
-	})
-	tok, err := c.auth.(*loginAuth).token(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, soon, tok.expiry.Unix())
+}
+
+// TestClockSkewDoesNotRefreshEveryRequest: with this machine's clock 90 minutes ahead of the
+// server's and 1-hour tokens, one login serves every request. Before, the JWT's exp (server clock)
+// was compared with the local clock: 4 renewals in 5 requests.
+func TestClockSkewDoesNotRefreshEveryRequest(t *testing.T) {
+	t.Parallel()
+	enc := func(payload string) string {
+		return "eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".c2ln"
+	}
+	for name, withExpiresIn := range map[string]bool{"expiresIn and a JWT": true, "a JWT alone": false} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := loginClient(t)
+			c.auth.(*loginAuth).now = func() time.Time { return time.Now().Add(90 * time.Minute) }
+			var logins atomic.Int32
+			mt.RegisterResponder(http.MethodPost, mockURL("/api/v0/auth/login"), func(*http.Request) (*http.Response, error) {
+				n := logins.Add(1)
+				server := time.Now().Unix() // the server's clock
+				resp := map[string]any{"accessToken": enc(fmt.Sprintf(`{"iat":%d,"exp":%d,"n":%d}`, server, server+3600, n)), "refreshToken": "r"}
+				if withExpiresIn {
+					resp["expiresIn"] = 3600
+				}
+				return httpmock.NewJsonResponse(200, resp)
+			})
+			mt.RegisterResponder(http.MethodPost, mockURL("/api/v0/auth/refresh_token"), httpmock.NewStringResponder(500, "no"))
+			mt.RegisterResponder(http.MethodGet, mockURL("/api/v0/x"), httpmock.NewStringResponder(200, `{}`))
+			for range 5 {
+				require.NoError(t, c.Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, nil))
+			}
+			assert.Equal(t, int32(1), logins.Load())
+			assert.Zero(t, mt.GetCallCountInfo()["POST "+mockURL("/api/v0/auth/refresh_token")], "no refresh")
+		})
+	}
 }
 
 func TestEarlyRefreshWindow(t *testing.T) {

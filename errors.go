@@ -282,10 +282,14 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// AuthError is a failed login or token refresh. It matches ErrUnauthorized and unwraps to its cause.
+// AuthError is a failed login or token refresh. It matches ErrUnauthorized and nothing else of the
+// status sentinels: a login refused with 400 or 404 (a wrong path prefix, say) is not "already
+// exists" or "no such guest". The login's status is StatusCode; a transport or context error stays
+// reachable with errors.Is.
 type AuthError struct {
-	Op  string // "login" or "refresh"
-	Err error  // the cause, usually an *APIError with secrets removed
+	Op         string // "login" or "refresh"
+	StatusCode int    // the login's or refresh's HTTP status; 0 when no answer came
+	Err        error  // the cause, an *APIError with secrets removed when the server answered
 }
 
 // Error reads as "login failed: POST /api/v0/auth/login: 401 Unauthorized: ..."; the client prefixes
@@ -294,8 +298,15 @@ func (e *AuthError) Error() string {
 	return e.Op + " failed: " + strings.TrimPrefix(e.Err.Error(), "probonus: ")
 }
 
-// Unwrap returns the cause.
-func (e *AuthError) Unwrap() error { return e.Err }
+// Unwrap returns the cause when it is not an answer from the server (a transport or context
+// error), so that a refused login matches ErrUnauthorized only. Read Err for the *APIError.
+func (e *AuthError) Unwrap() error {
+	var apiErr *APIError
+	if errors.As(e.Err, &apiErr) {
+		return nil
+	}
+	return e.Err
+}
 
 // Is makes errors.Is(err, ErrUnauthorized) true.
 func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }

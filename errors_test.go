@@ -3,6 +3,7 @@ package probonus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -164,7 +165,9 @@ func TestInputAndAuthErrors(t *testing.T) {
 	cause := &APIError{StatusCode: 400, Method: "POST", Path: "/api/v0/auth/login", Detail: "bad"}
 	ae := &AuthError{Op: "login", Err: cause}
 	assert.ErrorIs(t, ae, ErrUnauthorized)
-	assert.ErrorIs(t, ae, ErrBadRequest, "the cause stays reachable")
+	assert.NotErrorIs(t, ae, ErrBadRequest, "a refused login is not a refused request")
+	timeout := &AuthError{Op: "login", Err: fmt.Errorf("probonus: POST /api/v0/auth/login: %w", context.DeadlineExceeded)}
+	assert.ErrorIs(t, timeout, context.DeadlineExceeded, "a transport or context cause stays reachable")
 	assert.Equal(t, "login failed: POST /api/v0/auth/login: 400 Bad Request: bad", ae.Error())
 
 	de := &DecodeError{StatusCode: 200, Method: "GET", Path: "/p", Sample: "<", Err: errors.New("boom")}
