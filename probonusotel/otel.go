@@ -194,36 +194,42 @@ func (o *Observer) CallStart(ctx context.Context, c *probonus.Call) context.Cont
 // CallEnd ends the call's span and records the call's metrics.
 func (o *Observer) CallEnd(ctx context.Context, c *probonus.Call) {
 	uncertain := c.OutcomeUnknown || errors.Is(c.Err, probonus.ErrOutcomeUnknown)
-	attrs := []attribute.KeyValue{
-		OperationKey.String(c.Operation),
-		semconv.ServerAddress(c.Host),
-		semconv.ServerPort(c.Port),
-	}
 	var errType string
 	if c.Err != nil {
 		errType = ErrorType(c.Err)
-		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
 	}
-	o.operationDuration.Record(ctx, c.Duration.Seconds(), metric.WithAttributes(attrs...))
-	if uncertain {
-		o.outcomeUnknown.Add(ctx, 1, metric.WithAttributes(attrs[:3]...))
-	}
-	if c.Operation == opLogin || c.Operation == opRefresh {
-		o.tokenRefreshes.Add(ctx, 1, metric.WithAttributes(attrs...))
+	isAuth := c.Operation == opLogin || c.Operation == opRefresh
+	if o.operationDuration.Enabled(ctx) || (uncertain && o.outcomeUnknown.Enabled(ctx)) ||
+		(isAuth && o.tokenRefreshes.Enabled(ctx)) {
+		attrs := make([]attribute.KeyValue, 3, 4)
+		attrs[0], attrs[1], attrs[2] = OperationKey.String(c.Operation), semconv.ServerAddress(c.Host), semconv.ServerPort(c.Port)
+		if uncertain {
+			o.outcomeUnknown.Add(ctx, 1, metric.WithAttributes(attrs...))
+		}
+		if errType != "" {
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		}
+		set := metric.WithAttributeSet(attribute.NewSet(attrs...))
+		o.operationDuration.Record(ctx, c.Duration.Seconds(), set)
+		if isAuth {
+			o.tokenRefreshes.Add(ctx, 1, set)
+		}
 	}
 
 	st, _ := ctx.Value(ctxKey{o: o}).(*callState)
 	if st == nil {
 		return // not a context this Observer's CallStart returned
 	}
-	st.span.SetAttributes(AttemptsKey.Int(c.Attempts))
-	if uncertain {
-		st.span.SetAttributes(OutcomeUnknownKey.Bool(true))
-	}
-	if errType != "" {
-		st.span.SetAttributes(semconv.ErrorTypeKey.String(errType))
-		// The description is the type, not Err's text: that may hold a guest's phone or name.
-		st.span.SetStatus(codes.Error, errType)
+	if st.span.IsRecording() {
+		st.span.SetAttributes(AttemptsKey.Int(c.Attempts))
+		if uncertain {
+			st.span.SetAttributes(OutcomeUnknownKey.Bool(true))
+		}
+		if errType != "" {
+			st.span.SetAttributes(semconv.ErrorTypeKey.String(errType))
+			// The description is the type, not Err's text: that may hold a guest's phone or name.
+			st.span.SetStatus(codes.Error, errType)
+		}
 	}
 	st.span.End()
 }
@@ -286,21 +292,23 @@ func (o *Observer) AttemptEnd(ctx context.Context, a *probonus.Attempt) {
 	if c == nil {
 		c = &probonus.Call{}
 	}
-	attrs := make([]attribute.KeyValue, 0, 8)
-	attrs = append(attrs,
-		methodAttr(c.Method),
-		semconv.ServerAddress(c.Host),
-		semconv.ServerPort(c.Port),
-		semconv.URLTemplate(c.Path),
-	)
-	if a.StatusCode != 0 {
-		attrs = append(attrs, semconv.HTTPResponseStatusCode(a.StatusCode))
-	}
 	errType := attemptErrorType(a)
-	if errType != "" {
-		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+	if o.attemptDuration.Enabled(ctx) {
+		attrs := make([]attribute.KeyValue, 0, 6)
+		attrs = append(attrs,
+			methodAttr(c.Method),
+			semconv.ServerAddress(c.Host),
+			semconv.ServerPort(c.Port),
+			semconv.URLTemplate(c.Path),
+		)
+		if a.StatusCode != 0 {
+			attrs = append(attrs, semconv.HTTPResponseStatusCode(a.StatusCode))
+		}
+		if errType != "" {
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		}
+		o.attemptDuration.Inst().Record(ctx, a.Duration.Seconds(), metric.WithAttributes(attrs...))
 	}
-	o.attemptDuration.Inst().Record(ctx, a.Duration.Seconds(), metric.WithAttributes(attrs...))
 
 	if st, _ := ctx.Value(ctxKey{o: o}).(*callState); st != nil {
 		st.mu.Lock()
@@ -311,15 +319,17 @@ func (o *Observer) AttemptEnd(ctx context.Context, a *probonus.Attempt) {
 	if span == nil {
 		return // not a context this Observer's AttemptStart returned
 	}
-	if a.StatusCode != 0 {
-		span.SetAttributes(semconv.HTTPResponseStatusCode(a.StatusCode))
-	}
-	if a.RetryReason != "" {
-		span.SetAttributes(RetryReasonKey.String(a.RetryReason))
-	}
-	if errType != "" {
-		span.SetAttributes(semconv.ErrorTypeKey.String(errType))
-		span.SetStatus(codes.Error, errType)
+	if span.IsRecording() {
+		if a.StatusCode != 0 {
+			span.SetAttributes(semconv.HTTPResponseStatusCode(a.StatusCode))
+		}
+		if a.RetryReason != "" {
+			span.SetAttributes(RetryReasonKey.String(a.RetryReason))
+		}
+		if errType != "" {
+			span.SetAttributes(semconv.ErrorTypeKey.String(errType))
+			span.SetStatus(codes.Error, errType)
+		}
 	}
 	span.End()
 }

@@ -16,11 +16,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/goleak"
 )
 
@@ -354,5 +356,39 @@ func TestErrorType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, probonusotel.ErrorType(tt.err), "%v", tt.err)
+	}
+}
+
+// BenchmarkObservedCall is the observer's own cost for a call of one attempt on the real SDK
+// (spans sampled and dropped, metrics aggregated), against a no-op provider.
+func BenchmarkObservedCall(b *testing.B) {
+	reader := sdkmetric.NewManualReader()
+	providers := map[string][]probonusotel.Option{
+		"sdk": {
+			probonusotel.WithTracerProvider(sdktrace.NewTracerProvider()),
+			probonusotel.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))),
+			probonusotel.WithPropagator(propagation.TraceContext{}),
+		},
+		"noop": {
+			probonusotel.WithTracerProvider(tracenoop.NewTracerProvider()),
+			probonusotel.WithMeterProvider(metricnoop.NewMeterProvider()),
+			probonusotel.WithPropagator(propagation.TraceContext{}),
+		},
+	}
+	for _, name := range []string{"noop", "sdk"} {
+		b.Run(name, func(b *testing.B) {
+			obs := probonusotel.New(providers[name]...)
+			b.ReportAllocs()
+			for b.Loop() {
+				c := listCall()
+				ctx := obs.CallStart(context.Background(), c)
+				a := &probonus.Attempt{Call: c, Number: 1, Header: http.Header{}}
+				actx := obs.AttemptStart(ctx, a)
+				a.StatusCode, a.Duration = 200, time.Millisecond
+				obs.AttemptEnd(actx, a)
+				c.Attempts, c.Duration = 1, time.Millisecond
+				obs.CallEnd(ctx, c)
+			}
+		})
 	}
 }
