@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/probonus-go/probonus"
-	"github.com/probonus-go/probonus/internal/exampleenv"
 	"github.com/probonus-go/probonus/probonustest"
 )
 
@@ -40,34 +39,62 @@ func run(args []string, getenv func(string) string, w io.Writer) int {
 			}
 			return a
 		}}))
-	env, closeEnv, err := exampleenv.Setup(exampleenv.Options{
-		PreferLogin: true, Getenv: getenv, Out: out,
-		Server: []probonustest.Option{probonustest.WithTokenLifetime(2 * time.Second)},
-		Client: []probonus.Option{probonus.WithLogger(logger)},
-	})
+	c, srv, err := connect(getenv, out, probonus.WithLogger(logger))
 	if err != nil {
 		fmt.Fprintln(out, "error:", err)
 		return 1
 	}
-	defer closeEnv()
+	if srv != nil {
+		defer srv.Close()
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *duration+time.Minute)
 	defer cancel()
 	for end := time.Now().Add(*duration); time.Now().Before(end); time.Sleep(*every) {
-		groups, err := env.Client.AccountGroups.List(ctx)
+		groups, err := c.AccountGroups.List(ctx)
 		if err != nil {
 			fmt.Fprintln(out, "error:", err)
 			return 1
 		}
 		fmt.Fprintf(out, "listed %d account groups\n", len(groups))
 	}
-	if env.Embedded != nil {
-		logins, refreshes := env.Embedded.AuthCounts()
+	if srv != nil {
+		logins, refreshes := srv.AuthCounts()
 		fmt.Fprintf(out, "the server saw %d login and %d token refreshes\n", logins, refreshes)
 	}
 	return 0
 }
 
+// connect makes a client that logs in with PROBONUS_LOGIN and PROBONUS_PASSWORD at
+// PROBONUS_BASE_URL (see probonus.FromEnv; PROBONUS_API_KEY is ignored here, since this example
+// shows the login). Without PROBONUS_BASE_URL it starts an embedded probonustest server whose
+// tokens live 2 seconds, and returns it too, for the caller to close; srv is nil for a real server.
+func connect(getenv func(string) string, out io.Writer, extra ...probonus.Option) (c *probonus.Client, srv *probonustest.Server, err error) {
+	if getenv("PROBONUS_BASE_URL") == "" {
+		srv = probonustest.NewServer(nil, probonustest.WithTokenLifetime(2*time.Second))
+		fmt.Fprintf(out, "# PROBONUS_BASE_URL is not set: using an embedded probonustest server at %s\n", srv.URL())
+		c, err = probonus.New(append([]probonus.Option{probonus.WithBaseURL(srv.URL()), probonus.WithLogin(srv.Login())}, extra...)...)
+		if err != nil {
+			srv.Close()
+			return nil, nil, err
+		}
+		return c, srv, nil
+	}
+	opts, err := probonus.FromEnv(func(name string) string {
+		if name == "PROBONUS_API_KEY" {
+			return ""
+		}
+		return getenv(name)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(out, "# using %s\n", getenv("PROBONUS_BASE_URL"))
+	c, err = probonus.New(append(opts, extra...)...)
+	return c, nil, err
+}
+
+// lockedWriter serialises writes from the calls and the background token refresh.
 type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer

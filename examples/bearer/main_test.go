@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus/probonustest"
 )
 
 func TestBearerRefreshesInTheLog(t *testing.T) {
@@ -26,4 +28,33 @@ func TestBearerRefreshesInTheLog(t *testing.T) {
 	assert.NotContains(t, log, "probonustest-password")
 	assert.NotContains(t, log, "probonustest-refresh-")
 	assert.NotContains(t, log, "eyJ", "no token in the log")
+}
+
+// TestBearerAgainstAServerLogsInEvenWithAKeySet points the example at a server through the
+// environment, as a user would point it at theirs: the login is used, the key ignored.
+func TestBearerAgainstAServerLogsInEvenWithAKeySet(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t)
+	login, password := srv.Login()
+	env := map[string]string{"PROBONUS_BASE_URL": srv.URL(), "PROBONUS_API_KEY": srv.APIKey(),
+		"PROBONUS_LOGIN": login, "PROBONUS_PASSWORD": password}
+	var buf bytes.Buffer
+	out := &lockedWriter{w: &buf}
+	code := run([]string{"-for", "1ms"}, func(k string) string { return env[k] }, out)
+	out.mu.Lock()
+	log := buf.String()
+	out.mu.Unlock()
+	require.Equal(t, 0, code, log)
+	assert.Contains(t, log, "# using "+srv.URL())
+	assert.Contains(t, log, "listed 2 account groups")
+	logins, _ := srv.AuthCounts()
+	assert.Equal(t, 1, logins)
+	for _, r := range srv.Requests() {
+		assert.Empty(t, r.Header.Get("X-API-Key"), "%s %s", r.Method, r.Path)
+	}
+
+	delete(env, "PROBONUS_PASSWORD")
+	buf.Reset()
+	assert.Equal(t, 1, run(nil, func(k string) string { return env[k] }, out))
+	assert.Contains(t, buf.String(), "PROBONUS_LOGIN is set but PROBONUS_PASSWORD is not")
 }

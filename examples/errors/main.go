@@ -1,6 +1,7 @@
 // Command errors shows how each kind of failure looks and how to branch on it with errors.Is and
 // errors.As: bad input caught before sending, not found, a duplicate, the server's validation,
-// rejected credentials, server errors after retries, a timeout, and a refill whose answer was lost.
+// rejected credentials, server errors after retries, a timeout, and a refill whose answer was lost
+// (errors.Is(err, probonus.ErrOutcomeUnknown)).
 //
 //	go run ./examples/errors         # an embedded server, with injected faults
 //	PROBONUS_BASE_URL=... PROBONUS_API_KEY=... go run ./examples/errors   # the read-only cases
@@ -16,7 +17,6 @@ import (
 	"time"
 
 	"github.com/probonus-go/probonus"
-	"github.com/probonus-go/probonus/internal/exampleenv"
 	"github.com/probonus-go/probonus/probonustest"
 )
 
@@ -25,29 +25,37 @@ func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stdout)) }
 func run(args []string, getenv func(string) string, out io.Writer) int {
 	fs := flag.NewFlagSet("errors", flag.ContinueOnError)
 	fs.SetOutput(out)
-	write := fs.Bool("write", false, "also run the cases that send writes to a real server")
+	writeFlag := fs.Bool("write", false, "also run the cases that send writes to a real server")
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	env, closeEnv, err := exampleenv.Setup(exampleenv.Options{Write: *write, Getenv: getenv, Out: out,
-		Client: []probonus.Option{probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 3, MinBackoff: 50 * time.Millisecond})}})
+	c, srv, err := connect(getenv, out,
+		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 3, MinBackoff: 50 * time.Millisecond}))
 	if err != nil {
 		fmt.Fprintln(out, "error:", err)
 		return 1
 	}
-	defer closeEnv()
+	write := *writeFlag
+	if srv != nil {
+		defer srv.Close()
+		write = true // demo data may always change
+	}
 	ctx := context.Background()
-	c, srv := env.Client, env.Embedded
 
 	say := func(title string, err error) {
 		fmt.Fprintf(out, "\n== %s\n   err: %v\n", title, err)
 		var input *probonus.InputError
 		var api *probonus.APIError
+		if errors.As(err, &input) {
+			fmt.Fprintf(out, "   → errors.As(*InputError): field %q, %s; nothing was sent\n", input.Field, input.Reason)
+			return
+		}
+		if errors.Is(err, probonus.ErrOutcomeUnknown) {
+			fmt.Fprintln(out, "   → errors.Is(ErrOutcomeUnknown): the server may have applied it, so it was not resent")
+		}
 		switch {
 		case err == nil:
 			fmt.Fprintln(out, "   → no error")
-		case errors.As(err, &input):
-			fmt.Fprintf(out, "   → errors.As(*InputError): field %q, %s; nothing was sent\n", input.Field, input.Reason)
 		case errors.Is(err, context.DeadlineExceeded):
 			fmt.Fprintln(out, "   → errors.Is(context.DeadlineExceeded): the call ran out of time")
 		case errors.As(err, &api):
@@ -63,7 +71,7 @@ func run(args []string, getenv func(string) string, out io.Writer) int {
 				}
 			}
 		default:
-			fmt.Fprintln(out, "   → a transport error: the server may or may not have acted")
+			fmt.Fprintln(out, "   → a transport error")
 		}
 	}
 
@@ -76,14 +84,18 @@ func run(args []string, getenv func(string) string, out io.Writer) int {
 	_, err = c.Accounts.FindByPhone(ctx, "+7 900 000-00-01")
 	say("a guest that does not exist", err)
 
-	bad, _ := probonus.New(probonus.WithBaseURL(baseURL(env, getenv)), probonus.WithAPIKey("not-the-key"))
+	bad, err := probonus.New(probonus.WithBaseURL(baseURL(srv, getenv)), probonus.WithAPIKey("not-the-key"))
+	if err != nil {
+		fmt.Fprintln(out, "error:", err)
+		return 1
+	}
 	_, err = bad.AccountGroups.List(ctx)
 	say("a wrong API key", err)
 
-	if env.Write {
-		guest, err := c.Accounts.FindByPhone(ctx, exampleenv.ReturningPhone)
+	if write {
+		guest, err := c.Accounts.FindByPhone(ctx, probonustest.DemoPhone)
 		if err == nil {
-			_, err = c.Accounts.InsertByTemplate(ctx, probonus.NewAccount{GroupID: guest.GroupID, Phone: exampleenv.ReturningPhone})
+			_, err = c.Accounts.InsertByTemplate(ctx, probonus.NewAccount{GroupID: guest.GroupID, Phone: probonustest.DemoPhone})
 		}
 		say("signing up a phone that already has an account", err)
 
@@ -96,39 +108,71 @@ func run(args []string, getenv func(string) string, out io.Writer) int {
 
 	// The rest needs faults only the embedded server can inject.
 	for range 3 {
-		srv.FailNext("GET", "/api/v0/account_groups/list", 503, "<html><title>503 Service Unavailable</title></html>", 0)
+		srv.FailNext("GET", probonustest.PathAccountGroupsList, 503, "<html><title>503 Service Unavailable</title></html>", 0)
 	}
 	_, err = c.AccountGroups.List(ctx)
 	say("a proxy answering 503 three times (a GET is retried, then gives up)", err)
 
-	srv.FailNext("GET", "/api/v0/account_groups/list", 429, `{"error":"Rate limit exceeded: 5 per 1 minute"}`, time.Second)
+	srv.FailNext("GET", probonustest.PathAccountGroupsList, 429, `{"error":"Rate limit exceeded: 5 per 1 minute"}`, time.Second)
 	groups, err := c.AccountGroups.List(ctx)
 	say(fmt.Sprintf("a 429 with Retry-After: 1, then success (%d groups)", len(groups)), err)
 
-	srv.Inject("GET", "/api/v0/account_groups/list", probonustest.Fault{Delay: 2 * time.Second})
+	srv.Inject("GET", probonustest.PathAccountGroupsList, probonustest.Fault{Delay: 2 * time.Second})
 	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	_, err = c.AccountGroups.List(tctx)
 	cancel()
 	say("a slow server and a 200ms deadline", err)
 
-	guest, err := c.Accounts.FindByPhone(ctx, exampleenv.ReturningPhone)
+	guest, err := c.Accounts.FindByPhone(ctx, probonustest.DemoPhone)
 	if err != nil {
 		say("finding the demo guest", err)
 		return 1
 	}
-	before := srv.TransactionCount(guest.ID, "refill")
-	srv.Inject("POST", "/api/v0/accounts/refill", probonustest.Fault{AfterApply: true, Reset: true})
-	_, err = c.Accounts.Refill(ctx, probonus.Refill{AccountID: guest.ID, Amount: probonus.MustAmount("25")})
-	say("a refill whose answer was lost (applied, then the connection dropped)", err)
-	fmt.Fprintf(out, "   → sent once, applied once: the guest's refills went from %d to %d, balance %s;\n"+
-		"     look at the balance or the last transactions before crediting again\n",
-		before, srv.TransactionCount(guest.ID, "refill"), srv.Balance(guest.ID))
+	for _, lost := range []struct {
+		title string
+		fault probonustest.Fault
+	}{
+		{"a refill whose answer was lost (applied, then the connection dropped)", probonustest.Fault{AfterApply: true, Reset: true}},
+		{"a refill whose 200 answer broke off half-way", probonustest.Fault{AfterApply: true, BreakBody: true}},
+		{"a refill answered 500 after it was applied", probonustest.Fault{AfterApply: true, Status: 500, Body: "Internal Server Error"}},
+	} {
+		before, sentBefore := len(srv.Refills(guest.ID)), srv.Count("POST", probonustest.PathRefill)
+		srv.Inject("POST", probonustest.PathRefill, lost.fault)
+		_, err = c.Accounts.Refill(ctx, probonus.Refill{AccountID: guest.ID, Amount: probonus.MustAmount("25")})
+		say(lost.title, err)
+		fmt.Fprintf(out, "   → requests sent: %d; the guest's refills went from %d to %d: look at the last transactions\n"+
+			"     before crediting again, or use RefillOnce, which does\n",
+			srv.Count("POST", probonustest.PathRefill)-sentBefore, before, len(srv.Refills(guest.ID)))
+	}
 	return 0
 }
 
-func baseURL(env *exampleenv.Env, getenv func(string) string) string {
-	if env.Embedded != nil {
-		return env.Embedded.URL()
+// connect makes a client for the server the environment names (see probonus.FromEnv), with extra
+// options. Without PROBONUS_BASE_URL it starts an embedded probonustest server with demo data
+// instead, and returns it too, for the caller to close; srv is nil for a real server.
+func connect(getenv func(string) string, out io.Writer, extra ...probonus.Option) (c *probonus.Client, srv *probonustest.Server, err error) {
+	if getenv("PROBONUS_BASE_URL") == "" {
+		srv = probonustest.NewServer(nil, probonustest.WithDemoData())
+		fmt.Fprintf(out, "# PROBONUS_BASE_URL is not set: using an embedded probonustest server at %s with demo data\n", srv.URL())
+		c, err = probonus.New(append([]probonus.Option{probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey())}, extra...)...)
+		if err != nil {
+			srv.Close()
+			return nil, nil, err
+		}
+		return c, srv, nil
 	}
-	return getenv(exampleenv.EnvBaseURL)
+	opts, err := probonus.FromEnv(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(out, "# using %s\n", getenv("PROBONUS_BASE_URL"))
+	c, err = probonus.New(append(opts, extra...)...)
+	return c, nil, err
+}
+
+func baseURL(srv *probonustest.Server, getenv func(string) string) string {
+	if srv != nil {
+		return srv.URL()
+	}
+	return getenv("PROBONUS_BASE_URL")
 }

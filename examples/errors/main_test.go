@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus/probonustest"
 )
 
 func TestErrorsExample(t *testing.T) {
@@ -23,9 +26,30 @@ func TestErrorsExample(t *testing.T) {
 		"errors.Is(probonus: server error)",
 		"a 429 with Retry-After: 1, then success (2 groups)\n   err: <nil>",
 		"errors.Is(context.DeadlineExceeded)",
-		"(not resent: the server may have acted on it)",
-		"refills went from 1 to 2",
+		"== a refill whose answer was lost (applied, then the connection dropped)\n",
+		"== a refill whose 200 answer broke off half-way\n",
+		"== a refill answered 500 after it was applied\n",
+		"requests sent: 1; the guest's refills went from 0 to 1",
+		"requests sent: 1; the guest's refills went from 1 to 2",
+		"requests sent: 1; the guest's refills went from 2 to 3",
 	} {
 		assert.Contains(t, out.String(), line)
+	}
+	assert.Equal(t, 3, strings.Count(out.String(), "→ errors.Is(ErrOutcomeUnknown)"), "each lost refill, and nothing else")
+}
+
+// TestErrorsAgainstAServerChangesNothingWithoutWrite points the example at a server through the
+// environment, as a user would point it at theirs: only the read-only cases run.
+func TestErrorsAgainstAServerChangesNothingWithoutWrite(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t, probonustest.WithDemoData())
+	env := map[string]string{"PROBONUS_BASE_URL": srv.URL(), "PROBONUS_API_KEY": srv.APIKey()}
+	var out bytes.Buffer
+	require.Equal(t, 0, run(nil, func(k string) string { return env[k] }, &out), out.String())
+	assert.Contains(t, out.String(), "# using "+srv.URL())
+	assert.Contains(t, out.String(), "errors.Is(probonus: unauthorized)")
+	assert.NotContains(t, out.String(), "signing up")
+	for _, r := range srv.Requests() {
+		assert.Equal(t, "GET", r.Method, "%s %s", r.Method, r.Path)
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/probonus-go/probonus"
-	"github.com/probonus-go/probonus/internal/exampleenv"
+	"github.com/probonus-go/probonus/probonustest"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stdout)) }
@@ -25,30 +25,58 @@ func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stdout)) }
 func run(args []string, getenv func(string) string, out io.Writer) int {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(out)
-	write := fs.Bool("write", false, "allow changes (sign-up, refill) on a real server")
-	phone := fs.String("phone", exampleenv.NewPhone, "the guest who signs up in your app")
-	returning := fs.String("returning", exampleenv.ReturningPhone, "a guest with visits, whose check is shown")
+	writeFlag := fs.Bool("write", false, "allow changes (sign-up, refill) on a real server")
+	phone := fs.String("phone", probonustest.DemoNewPhone, "the guest who signs up in your app")
+	returning := fs.String("returning", probonustest.DemoPhone, "a guest with visits, whose check is shown")
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	env, closeEnv, err := exampleenv.Setup(exampleenv.Options{Write: *write, Getenv: getenv, Out: out})
+	c, srv, err := connect(getenv, out)
 	if err != nil {
 		fmt.Fprintln(out, "error:", err)
 		return 1
 	}
-	defer closeEnv()
+	write := *writeFlag
+	if srv != nil {
+		defer srv.Close()
+		write = true // demo data may always change
+	} else if write {
+		fmt.Fprintf(out, "# using %s, writing\n", getenv("PROBONUS_BASE_URL"))
+	} else {
+		fmt.Fprintf(out, "# using %s, read-only (pass -write to let it change data)\n", getenv("PROBONUS_BASE_URL"))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := quickstart(ctx, env, *phone, *returning, out); err != nil {
+	if err := quickstart(ctx, c, write, *phone, *returning, out); err != nil {
 		fmt.Fprintln(out, "error:", err)
 		return 1
 	}
 	return 0
 }
 
-func quickstart(ctx context.Context, env *exampleenv.Env, phone, returning string, out io.Writer) error {
-	c := env.Client
+// connect makes a client for the server the environment names (see probonus.FromEnv). Without
+// PROBONUS_BASE_URL it starts an embedded probonustest server with demo data instead, and returns
+// it too, for the caller to close; srv is nil for a real server.
+func connect(getenv func(string) string, out io.Writer) (c *probonus.Client, srv *probonustest.Server, err error) {
+	if getenv("PROBONUS_BASE_URL") == "" {
+		srv = probonustest.NewServer(nil, probonustest.WithDemoData())
+		fmt.Fprintf(out, "# PROBONUS_BASE_URL is not set: using an embedded probonustest server at %s with demo data\n", srv.URL())
+		c, err = probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()), probonus.WithUserAgent("quickstart-example"))
+		if err != nil {
+			srv.Close()
+			return nil, nil, err
+		}
+		return c, srv, nil
+	}
+	opts, err := probonus.FromEnv(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err = probonus.New(append(opts, probonus.WithUserAgent("quickstart-example"))...)
+	return c, nil, err
+}
 
+func quickstart(ctx context.Context, c *probonus.Client, write bool, phone, returning string, out io.Writer) error {
 	// 1. The group new guests go to: one with a template for the API.
 	groups, err := c.AccountGroups.List(ctx)
 	if err != nil {
@@ -69,7 +97,7 @@ func quickstart(ctx context.Context, env *exampleenv.Env, phone, returning strin
 	// 2. Find the guest by phone; sign them up from the template when absent.
 	acc, err := c.Accounts.FindByPhone(ctx, phone)
 	switch {
-	case errors.Is(err, probonus.ErrNotFound) && env.Write:
+	case errors.Is(err, probonus.ErrNotFound) && write:
 		acc, err = c.Accounts.InsertByTemplate(ctx, probonus.NewAccount{
 			GroupID: group.ID, Phone: phone, FirstName: probonus.Ptr("Анна"), LastName: probonus.Ptr("Иванова"),
 			Gender: probonus.Ptr(probonus.GenderFemale),
@@ -88,7 +116,7 @@ func quickstart(ctx context.Context, env *exampleenv.Env, phone, returning strin
 
 	if acc != nil {
 		// 3. Credit bonuses for an activity in your app. Never sent twice unless certainly not applied.
-		if env.Write {
+		if write {
 			res, err := c.Accounts.Refill(ctx, probonus.Refill{AccountID: acc.ID, Amount: probonus.MustAmount("50"),
 				Reason: probonus.Ptr("Отзыв в приложении")})
 			if err != nil {

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/probonus-go/probonus/internal/exampleenv"
 	"github.com/probonus-go/probonus/probonustest"
 )
 
@@ -35,9 +38,8 @@ func TestQuickstartEmbedded(t *testing.T) {
 // environment, as a user would point it at theirs.
 func TestQuickstartAgainstAServerChangesNothingWithoutWrite(t *testing.T) {
 	t.Parallel()
-	srv := probonustest.NewServer(t)
-	exampleenv.Seed(srv)
-	env := map[string]string{exampleenv.EnvBaseURL: srv.URL(), exampleenv.EnvAPIKey: srv.APIKey()}
+	srv := probonustest.NewServer(t, probonustest.WithDemoData())
+	env := map[string]string{"PROBONUS_BASE_URL": srv.URL(), "PROBONUS_API_KEY": srv.APIKey()}
 	var out bytes.Buffer
 	require.Equal(t, 0, run(nil, func(k string) string { return env[k] }, &out), out.String())
 	assert.Contains(t, out.String(), "read-only (pass -write to let it change data)")
@@ -49,13 +51,35 @@ func TestQuickstartAgainstAServerChangesNothingWithoutWrite(t *testing.T) {
 	out.Reset()
 	require.Equal(t, 0, run([]string{"-write"}, func(k string) string { return env[k] }, &out), out.String())
 	assert.Contains(t, out.String(), "created account")
-	assert.Equal(t, 1, srv.Count("POST", "/api/v0/accounts/refill"))
+	assert.Equal(t, 1, srv.Count("POST", probonustest.PathRefill))
 }
 
 func TestQuickstartNeedsCredentialsForARealServer(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	code := run(nil, func(k string) string { return map[string]string{exampleenv.EnvBaseURL: "http://127.0.0.1:1"}[k] }, &out)
+	code := run(nil, func(k string) string { return map[string]string{"PROBONUS_BASE_URL": "http://127.0.0.1:1"}[k] }, &out)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out.String(), "set PROBONUS_API_KEY")
+	assert.Empty(t, strings.TrimPrefix(out.String(), "error: probonus: FromEnv: set PROBONUS_API_KEY, or PROBONUS_LOGIN and PROBONUS_PASSWORD\n"),
+		"nothing else is said before the error")
+}
+
+// TestExamplesImportOnlyPublicPackages keeps every example copyable into a user's module: an
+// internal package of this module cannot be imported from another.
+func TestExamplesImportOnlyPublicPackages(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("../*/*.go")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 6, "three examples, each with its test")
+	for _, name := range files {
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
+		require.NoError(t, err)
+		for _, imp := range f.Imports {
+			path := strings.Trim(imp.Path.Value, `"`)
+			assert.NotContains(t, path, "/internal", "%s imports %s", name, path)
+			if strings.HasPrefix(path, "github.com/probonus-go/probonus") {
+				assert.Contains(t, []string{"github.com/probonus-go/probonus", "github.com/probonus-go/probonus/probonustest"}, path, name)
+			}
+		}
+	}
 }
