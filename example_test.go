@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/probonus-go/probonus"
@@ -53,6 +55,136 @@ func ExampleNew_login() {
 	logins, _ := srv.AuthCounts()
 	fmt.Println("logins:", logins) // one login serves every request while the token lives
 	// Output: logins: 1
+}
+
+// FromEnv reads the server and the credentials from the environment: os.Getenv in a program, a
+// map in a test.
+func ExampleFromEnv() {
+	env := map[string]string{"PROBONUS_BASE_URL": "http://127.0.0.1:11030"}
+	_, err := probonus.FromEnv(func(name string) string { return env[name] })
+	fmt.Println(err)
+
+	env["PROBONUS_API_KEY"] = "key-from-the-admin-ui"
+	opts, err := probonus.FromEnv(func(name string) string { return env[name] })
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := probonus.New(append(opts, probonus.WithTimeout(10*time.Second))...)
+	fmt.Println(client, err)
+	// Output:
+	// probonus: FromEnv: set PROBONUS_API_KEY, or PROBONUS_LOGIN and PROBONUS_PASSWORD
+	// probonus.Client{baseURL: http://127.0.0.1:11030, auth: api key} <nil>
+}
+
+// Branching on an error: bad input is an *InputError and nothing was sent; an answer from the
+// server is an *APIError, whose kind the sentinels name (ErrNotFound, ErrBadRequest, ...); a write
+// that may have been applied matches ErrOutcomeUnknown and must not simply be sent again.
+func Example_errors() {
+	srv := probonustest.NewServer(nil)
+	defer srv.Close()
+	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
+	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()))
+	ctx := context.Background()
+
+	explain := func(err error) string {
+		var input *probonus.InputError
+		var api *probonus.APIError
+		switch {
+		case err == nil:
+			return "ok"
+		case errors.As(err, &input):
+			return fmt.Sprintf("bad input in %s, nothing sent", input.Field)
+		case errors.Is(err, probonus.ErrOutcomeUnknown):
+			return "may have been applied: look at the history before sending it again"
+		case errors.Is(err, probonus.ErrNotFound) && errors.As(err, &api):
+			return fmt.Sprintf("no such guest (%d %q)", api.StatusCode, api.Detail)
+		case errors.As(err, &api):
+			return fmt.Sprintf("refused: %d", api.StatusCode)
+		default:
+			return "no answer: " + err.Error()
+		}
+	}
+
+	_, err := client.Accounts.FindByPhone(ctx, "12345")
+	fmt.Println(explain(err))
+	fmt.Println("requests so far:", len(srv.Requests()))
+
+	_, err = client.Accounts.FindByPhone(ctx, "+7 900 000-00-01")
+	fmt.Println(explain(err))
+
+	srv.Inject("POST", probonustest.PathRefill, probonustest.Fault{AfterApply: true, Status: 500, Body: "Internal Server Error"})
+	_, err = client.Accounts.Refill(ctx, probonus.Refill{AccountID: id, Amount: probonus.MustAmount("50")})
+	fmt.Println(explain(err))
+	fmt.Println("applied:", len(srv.Refills(id)))
+	// Output:
+	// bad input in phone, nothing sent
+	// requests so far: 0
+	// no such guest (404 "Счёт не найден")
+	// may have been applied: look at the history before sending it again
+	// applied: 1
+}
+
+// A log line per HTTP attempt: Debug for an attempt that ends the call, Warn for one that is
+// retried. This example keeps a few attributes so its output stays the same from run to run; a
+// real line also has the operation, the duration, and the error, request id and retry reason
+// when there are any. Never a header value, a body or a query.
+func ExampleWithLogger() {
+	srv := probonustest.NewServer(nil)
+	defer srv.Close()
+	keep := map[string]bool{slog.LevelKey: true, slog.MessageKey: true, "method": true, "path": true, "status": true, "attempt": true}
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if !keep[a.Key] {
+				return slog.Attr{} // the time and duration differ on every run
+			}
+			return a
+		},
+	}))
+	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()), probonus.WithLogger(logger),
+		probonus.WithRetry(probonus.RetryPolicy{MinBackoff: time.Millisecond}))
+
+	srv.FailNext("GET", probonustest.PathAccountGroupsList, 503, "<html>503 Service Unavailable</html>", 0)
+	if _, err := client.AccountGroups.List(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// level=WARN msg="probonus request" method=GET path=/api/v0/account_groups/list status=503 attempt=1
+	// level=DEBUG msg="probonus request" method=GET path=/api/v0/account_groups/list status=200 attempt=2
+}
+
+// A read is retried on a connection error, 429, 502, 503 and 504, with growing backoff; a write
+// only when it certainly was not applied (429, or never sent).
+func ExampleWithRetry() {
+	srv := probonustest.NewServer(nil)
+	defer srv.Close()
+	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
+	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()),
+		probonus.WithRetry(probonus.RetryPolicy{
+			MaxAttempts:   4,                     // the first attempt included
+			MinBackoff:    10 * time.Millisecond, // doubled per retry, with jitter
+			MaxBackoff:    time.Second,
+			MaxRetryAfter: 5 * time.Second, // a longer Retry-After ends the call with the error
+		}))
+	ctx := context.Background()
+
+	for range 3 {
+		srv.FailNext("GET", probonustest.PathAccountGroupsList, 503, "<html>503</html>", 0)
+	}
+	groups, err := client.AccountGroups.List(ctx)
+	fmt.Println(len(groups), "groups after", srv.Count("GET", probonustest.PathAccountGroupsList), "requests", err)
+
+	srv.FailNext("POST", probonustest.PathRefill, 429, `{"detail":"Too Many Requests"}`, 0)
+	_, err = client.Accounts.Refill(ctx, probonus.Refill{AccountID: id, Amount: probonus.MustAmount("50")})
+	fmt.Println("refill after", srv.Count("POST", probonustest.PathRefill), "requests, applied", len(srv.Refills(id)), err)
+
+	srv.FailNext("POST", probonustest.PathRefill, 503, "<html>503</html>", 0)
+	_, err = client.Accounts.Refill(ctx, probonus.Refill{AccountID: id, Amount: probonus.MustAmount("50")})
+	fmt.Println("a 503 to a refill is not resent:", errors.Is(err, probonus.ErrOutcomeUnknown), srv.Count("POST", probonustest.PathRefill)-2)
+	// Output:
+	// 2 groups after 4 requests <nil>
+	// refill after 2 requests, applied 1 <nil>
+	// a 503 to a refill is not resent: true 1
 }
 
 func ExampleAccountGroupsService_List() {
