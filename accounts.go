@@ -20,7 +20,8 @@ const MaxLastTransactions = 1000
 // InsertByTemplate creates a guest's account in a group with a template (AccountGroup.HaveTemplate);
 // the template gives the level, welcome bonuses and burn rules. The phone is normalised first. A
 // phone that already has an account is refused by the server with ErrBadRequest.
-func (s *AccountsService) InsertByTemplate(ctx context.Context, a NewAccount) (*Account, error) {
+func (s *AccountsService) InsertByTemplate(ctx context.Context, a NewAccount) (_ *Account, err error) {
+	defer inOp(&err, "Accounts.InsertByTemplate")
 	if err := requireID("NewAccount.GroupID", a.GroupID); err != nil {
 		return nil, err
 	}
@@ -41,7 +42,8 @@ func (s *AccountsService) InsertByTemplate(ctx context.Context, a NewAccount) (*
 }
 
 // FindByPhone finds a guest by phone number, in any common form. ErrNotFound when there is none.
-func (s *AccountsService) FindByPhone(ctx context.Context, phone string) (*Account, error) {
+func (s *AccountsService) FindByPhone(ctx context.Context, phone string) (_ *Account, err error) {
+	defer inOp(&err, "Accounts.FindByPhone")
 	p, err := s.c.normalizePhone(phone, "phone")
 	if err != nil {
 		return nil, err
@@ -53,7 +55,8 @@ func (s *AccountsService) FindByPhone(ctx context.Context, phone string) (*Accou
 // unless the server certainly did not act on the first attempt (see the package doc on retries).
 // When the answer is lost after the request was written, the error matches ErrOutcomeUnknown: the
 // credit may or may not have been applied. RefillOnce resolves that case by itself.
-func (s *AccountsService) Refill(ctx context.Context, r Refill) (*RefillResult, error) {
+func (s *AccountsService) Refill(ctx context.Context, r Refill) (_ *RefillResult, err error) {
+	defer inOp(&err, "Accounts.Refill")
 	if err := checkRefill(r); err != nil {
 		return nil, err
 	}
@@ -90,7 +93,8 @@ func checkRefill(r Refill) error {
 // a proxy or the server for longer than the settle time, and applied after the look that did not
 // find it, is applied twice. Make the settle time longer than any delay your network can hold a
 // request. Two processes racing on the same key are not serialised either; give each key one owner.
-func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (*RefillResult, error) {
+func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillResult, err error) {
+	defer inOp(&err, "Accounts.RefillOnce")
 	if err := checkRefill(r); err != nil {
 		return nil, err
 	}
@@ -207,7 +211,8 @@ func (k *keyLocks) lock(ctx context.Context, key string) (unlock func(), err err
 
 // Transactions returns an account's transactions between from and to, both included. The times
 // are sent as wall-clock time in the client's location.
-func (s *AccountsService) Transactions(ctx context.Context, accountID int64, from, to time.Time) ([]Transaction, error) {
+func (s *AccountsService) Transactions(ctx context.Context, accountID int64, from, to time.Time) (_ []Transaction, err error) {
+	defer inOp(&err, "Accounts.Transactions")
 	if err := requireID("accountID", accountID); err != nil {
 		return nil, err
 	}
@@ -228,7 +233,8 @@ func (s *AccountsService) Transactions(ctx context.Context, accountID int64, fro
 }
 
 // LastTransactions returns an account's n most recent transactions, newest first; n is 1..1000.
-func (s *AccountsService) LastTransactions(ctx context.Context, accountID int64, n int) ([]Transaction, error) {
+func (s *AccountsService) LastTransactions(ctx context.Context, accountID int64, n int) (_ []Transaction, err error) {
+	defer inOp(&err, "Accounts.LastTransactions")
 	if err := requireID("accountID", accountID); err != nil {
 		return nil, err
 	}
@@ -248,7 +254,8 @@ func (s *AccountsService) transactions(ctx context.Context, ep endpoint, q url.V
 }
 
 // Update changes the fields of an account that are set (non-nil) in u and returns the account.
-func (s *AccountsService) Update(ctx context.Context, u AccountUpdate) (*Account, error) {
+func (s *AccountsService) Update(ctx context.Context, u AccountUpdate) (_ *Account, err error) {
+	defer inOp(&err, "Accounts.Update")
 	if err := requireID("AccountUpdate.AccountID", u.AccountID); err != nil {
 		return nil, err
 	}
@@ -275,7 +282,8 @@ func (s *AccountsService) Update(ctx context.Context, u AccountUpdate) (*Account
 
 // BalanceExtended returns an account's bonus balance with its schedule: deferred accruals and
 // when they arrive, what burns when, and the part that never burns.
-func (s *AccountsService) BalanceExtended(ctx context.Context, accountID int64) (*BalanceExtended, error) {
+func (s *AccountsService) BalanceExtended(ctx context.Context, accountID int64) (_ *BalanceExtended, err error) {
+	defer inOp(&err, "Accounts.BalanceExtended")
 	if err := requireID("accountID", accountID); err != nil {
 		return nil, err
 	}

@@ -61,7 +61,9 @@ var (
 	defaultLocation      = time.FixedZone("MSK", 3*60*60)
 	defaultRetryPolicy   = RetryPolicy{MaxAttempts: DefaultMaxAttempts, MinBackoff: 250 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
 	errNoBaseURL         = errors.New("probonus: WithBaseURL is required")
-	errTwoAuthenticators = errors.New("probonus: more than one of WithAPIKey, WithLogin and WithAuth")
+	errTwoAuthenticators = errors.New("probonus: more than one of WithAPIKey, WithLogin, WithAuth and WithoutAuth")
+	errNoAuth            = errors.New("probonus: no credentials: pass WithAPIKey, WithLogin or WithAuth " +
+		"(or WithoutAuth, for a server that needs none)")
 )
 
 // Client talks to one ProBonus server. It is safe for concurrent use; make one and share it.
@@ -82,6 +84,7 @@ type Client struct {
 	phones      *phoneCache
 	maxBody     int64
 	observers   []Observer
+	withoutAuth bool // WithoutAuth: no credentials, on purpose
 
 	refills        *keyLocks     // RefillOnce: one call per key at a time
 	refillLookback time.Duration // RefillOnce: how far back it looks for a credit
@@ -145,6 +148,9 @@ func New(opts ...Option) (*Client, error) {
 	}
 	if c.baseURL == nil {
 		return nil, errNoBaseURL
+	}
+	if c.auth == nil && !c.withoutAuth {
+		return nil, errNoAuth
 	}
 	c.hc.CheckRedirect = c.checkRedirect(c.hc.CheckRedirect)
 	c.Accounts = &AccountsService{c}
@@ -257,8 +263,9 @@ func (cl *call) idempotent() bool {
 // timeout, retries, error parsing) and decodes a JSON response into out. path is relative to the
 // base URL, e.g. "/api/v0/accounts/find_by_phone"; in (when not nil) is sent as JSON; out is nil
 // (the body is discarded) or a non-nil pointer. Use it for endpoints the SDK does not type.
-func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) error {
-	path, err := checkPath(path)
+func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) (err error) {
+	defer inOp(&err, "Do")
+	path, err = checkPath(path)
 	if err != nil {
 		return err
 	}

@@ -93,6 +93,11 @@ func TestNewValidatesOptions(t *testing.T) {
 		want string
 	}{
 		{"no base URL", nil, "WithBaseURL is required"},
+		{"no credentials", []Option{WithBaseURL(testBase)}, "no credentials: pass WithAPIKey, WithLogin or WithAuth (or WithoutAuth"},
+		{"credentials and WithoutAuth", []Option{WithBaseURL(testBase), WithAPIKey("k"), WithoutAuth()}, "more than one"},
+		{"WithoutAuth and credentials", []Option{WithBaseURL(testBase), WithoutAuth(), WithLogin("u", "p")}, "more than one"},
+		{"base URL ending in /api/v0", []Option{WithBaseURL("http://127.0.0.1:11030/api/v0/")}, `ends in /api/v0; give the server's root`},
+		{"base URL ending in /api", []Option{WithBaseURL("https://bonus.example/proxy/API")}, `ends in /API; give the server's root`},
 		{"empty base URL", []Option{WithBaseURL("")}, "not an http(s) URL"},
 		{"unparsable base URL", []Option{WithBaseURL("http://[::1")}, "not an http(s) URL"},
 		{"base URL without scheme", []Option{WithBaseURL("127.0.0.1:11030")}, "not an http(s) URL"},
@@ -113,6 +118,8 @@ func TestNewValidatesOptions(t *testing.T) {
 		{"nil location", []Option{WithBaseURL(testBase), WithLocation(nil)}, "nil location"},
 		{"unknown region", []Option{WithBaseURL(testBase), WithPhoneRegion("XX")}, "unknown region"},
 		{"zero body cap", []Option{WithBaseURL(testBase), WithMaxResponseSize(0)}, "must be positive"},
+		{"key with a control character", []Option{WithBaseURL(testBase), WithAPIKey("ab\x00cd")}, "control character"},
+		{"key with a newline inside", []Option{WithBaseURL(testBase), WithAPIKey("ab\ncd")}, "control character"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,7 +135,7 @@ func TestNewValidatesOptions(t *testing.T) {
 func TestNewDefaultsAndCopies(t *testing.T) {
 	t.Parallel()
 	hc := &http.Client{Timeout: 7 * time.Second}
-	c, err := New(WithBaseURL("https://probonus.example:6896/"), WithHTTPClient(hc), WithUserAgent("shop/1.2"), WithPhoneRegion("kz"))
+	c, err := New(WithBaseURL("https://probonus.example:6896/"), WithoutAuth(), WithHTTPClient(hc), WithUserAgent("shop/1.2"), WithPhoneRegion("kz"))
 	require.NoError(t, err)
 	assert.Nil(t, hc.CheckRedirect, "the caller's client is never changed")
 	assert.NotSame(t, hc, c.hc)
@@ -142,7 +149,7 @@ func TestNewDefaultsAndCopies(t *testing.T) {
 	assert.NotNil(t, c.AccountGroups)
 	assert.NotNil(t, c.Checks)
 
-	off, err := New(WithBaseURL(testBase), WithRetry(RetryPolicy{MaxAttempts: 1}))
+	off, err := New(WithBaseURL(testBase), WithoutAuth(), WithRetry(RetryPolicy{MaxAttempts: 1}))
 	require.NoError(t, err)
 	assert.Equal(t, 1, off.retry.MaxAttempts)
 	assert.Equal(t, defaultRetryPolicy.MaxBackoff, off.retry.MaxBackoff, "zero fields take defaults")

@@ -102,13 +102,25 @@ func (e *APIError) Error() string {
 			}
 			b.WriteString(v.Msg)
 		}
-	case e.Detail != "":
+	case e.Detail != "" && !repeatsStatus(e.StatusCode, e.Detail):
 		b.WriteString(": " + e.Detail)
 	}
 	if e.RequestID != "" {
 		b.WriteString(" (request id " + e.RequestID + ")")
 	}
 	return b.String()
+}
+
+// repeatsStatus reports whether a detail only repeats the status line: "Not Found" for a 404, or a
+// proxy page's title such as "503 Service Temporarily Unavailable" for a 503.
+func repeatsStatus(code int, detail string) bool {
+	d := strings.TrimSpace(detail)
+	if rest, ok := strings.CutPrefix(d, strconv.Itoa(code)); ok {
+		if rest == "" || rest[0] == ' ' && len(d) <= 48 {
+			return true
+		}
+	}
+	return strings.EqualFold(d, http.StatusText(code))
 }
 
 // Is reports whether the error matches one of the status sentinels.
@@ -254,12 +266,25 @@ func truncateUTF8(s string, n int) string {
 
 // InputError is bad input caught before any request was sent. It matches ErrInvalidInput.
 type InputError struct {
+	Op     string // the method it was given to, e.g. "Accounts.FindByPhone"; empty outside one
 	Field  string // the Go field or parameter name, e.g. "Refill.Amount" or "phone"
 	Reason string // what is wrong with it
 }
 
-// Error reads as "probonus: invalid Refill.Amount: must be positive".
-func (e *InputError) Error() string { return "probonus: invalid " + e.Field + ": " + e.Reason }
+// Error reads as "probonus: Accounts.Refill: invalid Refill.Amount: must be positive".
+func (e *InputError) Error() string {
+	if e.Op == "" {
+		return "probonus: invalid " + e.Field + ": " + e.Reason
+	}
+	return "probonus: " + e.Op + ": invalid " + e.Field + ": " + e.Reason
+}
+
+// inOp names the method an *InputError in *err was given to; every public method defers it.
+func inOp(err *error, op string) {
+	if ie, ok := (*err).(*InputError); ok && ie.Op == "" {
+		ie.Op = op
+	}
+}
 
 // Is makes errors.Is(err, ErrInvalidInput) true.
 func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }

@@ -45,7 +45,7 @@ func TestEveryErrorShapeDecodes(t *testing.T) {
 		"403_forbidden":                {[]error{ErrForbidden}, "Недостаточно прав для операции", nil, false, "", "403 Forbidden"},
 		"403_not_authenticated":        {[]error{ErrUnauthorized}, "Not authenticated", nil, false, "", "Not authenticated"},
 		"404_account_not_found":        {[]error{ErrNotFound}, "Счёт не найден", nil, false, "", "404 Not Found"},
-		"404_unknown_route":            {[]error{ErrNotFound}, "Not Found", nil, false, "", "404 Not Found: Not Found"},
+		"404_unknown_route":            {[]error{ErrNotFound}, "Not Found", nil, false, "", "404 Not Found"},
 		"405_method_not_allowed":       {nil, "Method Not Allowed", nil, false, "", "405 Method Not Allowed"},
 		"422_expired_signature":        {[]error{ErrValidation, ErrUnauthorized}, "Signature has expired", nil, false, "", "Signature has expired"},
 		"422_pydantic_v1": {[]error{ErrValidation}, "", []string{"body.amount: value is not a valid decimal", "body.identifiers.0.value: field required"}, false, "",
@@ -55,7 +55,7 @@ func TestEveryErrorShapeDecodes(t *testing.T) {
 		"429_detail": {[]error{ErrRateLimited}, "Too Many Requests", nil, true, "", "429 Too Many Requests"},
 		"429_error":  {[]error{ErrRateLimited}, "Rate limit exceeded: 5 per 1 minute", nil, false, "req-7f3a", "(request id req-7f3a)"},
 		"500_plain":  {[]error{ErrServer}, "Internal Server Error", nil, false, "", "500 Internal Server Error"},
-		"502_html":   {[]error{ErrServer}, "502 Bad Gateway", nil, false, "", "502 Bad Gateway: 502 Bad Gateway"},
+		"502_html":   {[]error{ErrServer}, "502 Bad Gateway", nil, false, "", "502 Bad Gateway"},
 		"503_html":   {[]error{ErrServer}, "503 Service Temporarily Unavailable", nil, false, "", "503 Service Unavailable"},
 		"504_json":   {[]error{ErrServer}, "Gateway Timeout", nil, false, "", "504 Gateway Timeout"},
 	}

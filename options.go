@@ -29,6 +29,11 @@ func WithBaseURL(rawURL string) Option {
 		}
 		u.Path = strings.TrimRight(u.Path, "/")
 		u.RawPath = ""
+		if p := strings.ToLower(u.Path); strings.HasSuffix(p, "/api/v0") || strings.HasSuffix(p, "/api") {
+			// Every call would be a 404 that reads as "no such guest": say so now.
+			return fmt.Errorf("probonus: WithBaseURL: %q ends in %s; give the server's root (e.g. http://127.0.0.1:11030, "+
+				"or a proxy's prefix): the SDK adds /api/v0 itself", rawURL, u.Path[strings.LastIndex(p, "/api"):])
+		}
 		c.baseURL = u
 		return nil
 	}
@@ -71,8 +76,21 @@ func WithAuth(a Authenticator) Option {
 	}
 }
 
+// WithoutAuth sends no credentials, for a server that needs none (a test server, or one behind a
+// proxy that authenticates). New refuses a client with no credentials unless this is given, since
+// every call to a real ProBonus would fail with 401.
+func WithoutAuth() Option {
+	return func(c *Client) error {
+		if c.auth != nil {
+			return errTwoAuthenticators
+		}
+		c.withoutAuth = true
+		return nil
+	}
+}
+
 func (c *Client) setAuth(a Authenticator) error {
-	if c.auth != nil {
+	if c.auth != nil || c.withoutAuth {
 		return errTwoAuthenticators
 	}
 	c.auth = a

@@ -194,7 +194,7 @@ func TestNormalizePhone(t *testing.T) {
 		require.ErrorAs(t, err, &ie, bad)
 		assert.Equal(t, "phone", ie.Field)
 	}
-	kz, err := New(WithBaseURL(testBase), WithPhoneRegion("KZ"))
+	kz, err := New(WithBaseURL(testBase), WithoutAuth(), WithPhoneRegion("KZ"))
 	require.NoError(t, err)
 	got, err = kz.NormalizePhone("8 701 123 45 67")
 	require.NoError(t, err)
