@@ -528,6 +528,9 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 			return res
 		}
 	}
+	if at != nil {
+		at.Start = time.Now() // the attempt's duration is the request's, not the wait for a token
+	}
 	resp, err := c.hc.Do(req)
 	var redirect *redirectError
 	if errors.As(err, &redirect) {

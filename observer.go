@@ -38,6 +38,8 @@ type Call struct {
 	Operation string    // e.g. "Accounts.Refill", "AccountGroups.List", "Auth.Login", "Do"
 	Method    string    // HTTP method
 	Path      string    // path template below the base URL, never a query
+	BasePath  string    // the base URL's own path (a proxy's prefix), "" for none: the server sees BasePath+Path
+	Scheme    string    // the base URL's scheme, "http" or "https"
 	Host      string    // the base URL's host name
 	Port      int       // the base URL's port (80 or 443 when it names none)
 	Start     time.Time // when the call began
@@ -72,7 +74,8 @@ func (c *Client) newCall(cl *call) *Call {
 	if port == 0 {
 		port = map[string]int{"http": 80, "https": 443}[c.baseURL.Scheme]
 	}
-	return &Call{Operation: cl.op, Method: cl.method, Path: cl.path, Host: c.baseURL.Hostname(), Port: port, Start: time.Now()}
+	return &Call{Operation: cl.op, Method: cl.method, Path: cl.path, BasePath: c.baseURL.Path, Scheme: c.baseURL.Scheme,
+		Host: c.baseURL.Hostname(), Port: port, Start: time.Now()}
 }
 
 func (c *Client) endCall(ctx context.Context, obs *Call, err error) {

@@ -1,0 +1,155 @@
+package probonus_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/probonustest"
+)
+
+// recorder is an Observer that writes one line per event, and adds a header to every attempt.
+type recorder struct {
+	name  string
+	mu    *sync.Mutex
+	lines *[]string
+}
+
+type depthKey struct{ name string }
+
+func (r recorder) add(ctx context.Context, format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	depth, _ := ctx.Value(depthKey{r.name}).(int)
+	*r.lines = append(*r.lines, r.name+": "+strings.Repeat("  ", depth)+fmt.Sprintf(format, args...))
+}
+
+func (r recorder) CallStart(ctx context.Context, c *probonus.Call) context.Context {
+	r.add(ctx, "call %s %s %s", c.Operation, c.Method, c.Path)
+	depth, _ := ctx.Value(depthKey{r.name}).(int)
+	return context.WithValue(ctx, depthKey{r.name}, depth+1)
+}
+
+func (r recorder) CallEnd(ctx context.Context, c *probonus.Call) {
+	r.add(ctx, "end %s attempts=%d err=%v unknown=%v", c.Operation, c.Attempts, c.Err != nil, c.OutcomeUnknown)
+}
+
+func (r recorder) AttemptStart(ctx context.Context, a *probonus.Attempt) context.Context {
+	r.add(ctx, "attempt %d replay=%v retry=%v", a.Number, a.Replay, a.Retry)
+	a.Header.Set("Traceparent", "00-"+r.name)
+	depth, _ := ctx.Value(depthKey{r.name}).(int)
+	return context.WithValue(ctx, depthKey{r.name}, depth+1)
+}
+
+func (r recorder) AttemptEnd(ctx context.Context, a *probonus.Attempt) {
+	r.add(ctx, "attempt %d status=%d reason=%q", a.Number, a.StatusCode, a.RetryReason)
+}
+
+func TestObserverSeesCallsAttemptsAndLogins(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t, probonustest.WithBasePath("/bonus"))
+	var mu sync.Mutex
+	var lines []string
+	login, password := srv.Login()
+	c, err := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithLogin(login, password),
+		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}),
+		probonus.WithObserver(recorder{"a", &mu, &lines}), probonus.WithObserver(recorder{"b", &mu, &lines}))
+	require.NoError(t, err)
+	srv.FailNext("GET", probonustest.PathFindByPhone, 503, "<html>503</html>", 0)
+	_, err = c.Accounts.FindByPhone(context.Background(), "+7 916 111-22-33")
+	require.ErrorIs(t, err, probonus.ErrNotFound)
+
+	mu.Lock()
+	got := strings.Join(lines, "\n")
+	mu.Unlock()
+	want := strings.Join([]string{
+		`a: call Accounts.FindByPhone GET /api/v0/accounts/find_by_phone`,
+		`b: call Accounts.FindByPhone GET /api/v0/accounts/find_by_phone`,
+		`a:   attempt 1 replay=false retry=false`,
+		`b:   attempt 1 replay=false retry=false`,
+		// the login is a call of its own, inside the attempt that needed the token
+		`a:     call Auth.Login POST /api/v0/auth/login`,
+		`b:     call Auth.Login POST /api/v0/auth/login`,
+		`a:       attempt 1 replay=false retry=false`,
+		`b:       attempt 1 replay=false retry=false`,
+		`a:         attempt 1 status=200 reason=""`,
+		`b:         attempt 1 status=200 reason=""`,
+		`a:       end Auth.Login attempts=1 err=false unknown=false`,
+		`b:       end Auth.Login attempts=1 err=false unknown=false`,
+		`a:     attempt 1 status=503 reason="server unavailable (503)"`,
+		`b:     attempt 1 status=503 reason="server unavailable (503)"`,
+		`a:   attempt 2 replay=false retry=true`,
+		`b:   attempt 2 replay=false retry=true`,
+		`a:     attempt 2 status=404 reason=""`,
+		`b:     attempt 2 status=404 reason=""`,
+		`a:   end Accounts.FindByPhone attempts=2 err=true unknown=false`,
+		`b:   end Accounts.FindByPhone attempts=2 err=true unknown=false`,
+	}, "\n")
+	assert.Equal(t, want, got)
+
+	// the observers' header reached the server; the phone never reached an observer
+	for _, r := range srv.Requests() {
+		if r.Path == probonustest.PathFindByPhone {
+			assert.Equal(t, "00-b", r.Header.Get("Traceparent"), "observers run in order; the last one's value stands")
+		}
+	}
+	assert.NotContains(t, got, "79161112233")
+}
+
+func TestObserverSeesAnUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t)
+	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
+	var mu sync.Mutex
+	var lines []string
+	c, err := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()),
+		probonus.WithObserver(recorder{"o", &mu, &lines}))
+	require.NoError(t, err)
+	srv.Inject("POST", probonustest.PathRefill, probonustest.Fault{AfterApply: true, Status: 500, Body: "Internal Server Error"})
+	_, err = c.Accounts.Refill(context.Background(), probonus.Refill{AccountID: id, Amount: probonus.MustAmount("5")})
+	require.ErrorIs(t, err, probonus.ErrOutcomeUnknown)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{
+		`o: call Accounts.Refill POST /api/v0/accounts/refill`,
+		`o:   attempt 1 replay=false retry=false`,
+		`o:     attempt 1 status=500 reason=""`,
+		`o:   end Accounts.Refill attempts=1 err=true unknown=true`,
+	}, lines)
+}
+
+// TestObserverHeadersStayHome: a header an observer adds (a traceparent) never follows a
+// redirect to another origin.
+func TestObserverHeadersStayHome(t *testing.T) {
+	t.Parallel()
+	var got http.Header
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		_, _ = io.WriteString(w, `[]`)
+	}))
+	defer other.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusFound)
+	}))
+	defer redirector.Close()
+	var mu sync.Mutex
+	var lines []string
+	c, err := probonus.New(probonus.WithBaseURL(redirector.URL), probonus.WithAPIKey("observer-key"),
+		probonus.WithObserver(recorder{"o", &mu, &lines}))
+	require.NoError(t, err)
+	_, err = c.AccountGroups.List(context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.Empty(t, got.Get("Traceparent"))
+	assert.Empty(t, got.Get("X-API-Key"))
+}
