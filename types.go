@@ -6,11 +6,18 @@ import (
 	"unicode/utf8"
 )
 
-// The JSON names below follow ../shared/api/wire-model.md. Names marked inferred there live only
-// in these struct tags, so a difference found on a real server is a one-line change.
+// ProBonus publishes its API only as a Swagger page inside each installation. Of the JSON names
+// below, those called "seen" appear in public material about the API (the vendor's integration
+// guide and public tools that call it); those called "inferred" come from the admin UI's labels,
+// the vendor's Telegram bot templates and FastAPI conventions, and may differ on a real server.
+// Each name lives only in its struct tag, so a difference found on a real server is a one-line
+// change; Client.Do reaches anything these types miss.
 
 // AccountGroup is a group of accounts; only groups with a template (HaveTemplate) can receive
 // accounts created by InsertByTemplate.
+//
+// JSON names: haveTemplate and id are seen (the integration guide writes haveTemplate=true, id=3);
+// name and parentId are inferred.
 type AccountGroup struct {
 	ID           int64  `json:"id"`                 // group id: NewAccount.GroupID
 	Name         string `json:"name,omitempty"`     // display name
@@ -19,6 +26,11 @@ type AccountGroup struct {
 }
 
 // NewAccount is a guest to create in a template group.
+//
+// JSON names: accountId is seen (the integration guide names the group the account is created in
+// so), as is a JSON body. phone, firstName, lastName, middleName, gender, birthDate, email and
+// identifiers are inferred (the guide asks for the profile, the phone, and optionally an email and
+// identifiers, without naming fields), as are the gender values and the date form "YYYY-MM-DD".
 type NewAccount struct {
 	GroupID     int64        `json:"accountId"` // the group to create the account in (the API names it accountId)
 	Phone       string       `json:"phone"`     // any common form; sent normalised, e.g. 79991234567
@@ -32,6 +44,9 @@ type NewAccount struct {
 }
 
 // Account is a guest's account: profile, balance, level, coupons.
+//
+// JSON names: all inferred, from the admin UI's labels; spentSumDay is also a variable of the
+// vendor's Telegram bot templates, and level.name is the bot's discountLevelName.
 type Account struct {
 	ID                     int64        `json:"id"`
 	GroupID                int64        `json:"groupId,omitempty"`
@@ -60,6 +75,8 @@ type Account struct {
 }
 
 // Level is an account's loyalty level.
+//
+// JSON names: all inferred (id, name, discountPercent, bonusPercent).
 type Level struct {
 	ID              int64  `json:"id"`
 	Name            string `json:"name,omitempty"`
@@ -68,6 +85,8 @@ type Level struct {
 }
 
 // Coupon is a coupon on an account.
+//
+// JSON names: all inferred (id, name, dishCode, discountCode, quantity, validUntil).
 type Coupon struct {
 	ID           int64  `json:"id"`
 	Name         string `json:"name,omitempty"`
@@ -78,12 +97,16 @@ type Coupon struct {
 }
 
 // Identifier is a card, phone or other identifier of a guest.
+//
+// JSON names: all inferred (type, value), as are the type values.
 type Identifier struct {
 	Type  IdentifierType `json:"type"`
 	Value string         `json:"value"`
 }
 
 // Refill credits bonuses to an account.
+//
+// JSON names: all inferred (accountId by analogy with the sign-up body, amount, reason, burnDate).
 type Refill struct {
 	AccountID int64   `json:"accountId"`
 	Amount    Amount  `json:"amount"`             // positive, at most two decimals
@@ -92,6 +115,8 @@ type Refill struct {
 }
 
 // RefillResult is the outcome of a refill.
+//
+// JSON names: all inferred (transactionId, balance).
 type RefillResult struct {
 	TransactionID int64  `json:"transactionId"`
 	Balance       Amount `json:"balance"` // after the refill
@@ -101,6 +126,9 @@ type RefillResult struct {
 }
 
 // AccountUpdate changes an account; nil fields are left unchanged.
+//
+// JSON names: all inferred: accountId by analogy with the sign-up body, the profile fields by
+// analogy with Account, discountCode, bonusTypeCode and bonusLifetimeDays from the admin UI.
 type AccountUpdate struct {
 	AccountID         int64   `json:"accountId"`
 	Phone             *string `json:"phone,omitempty"` // sent normalised
@@ -120,6 +148,9 @@ type AccountUpdate struct {
 }
 
 // Transaction is one movement on an account. Sum is signed: debits are negative.
+//
+// JSON names: all inferred. sum is also a variable of the vendor's Telegram bot templates, which
+// write check_number in snake case; the camelCase checkNumber here follows the API's other names.
 type Transaction struct {
 	ID             int64           `json:"id"`
 	Datetime       Time            `json:"datetime,omitzero"`
@@ -136,6 +167,8 @@ type Transaction struct {
 }
 
 // Check is a guest's check, down to dishes.
+//
+// JSON names: all inferred (from the admin UI's check view).
 type Check struct {
 	ID             int64  `json:"id"`
 	Number         Code   `json:"number,omitempty"`
@@ -152,6 +185,8 @@ type Check struct {
 }
 
 // Dish is one line of a check.
+//
+// JSON names: all inferred (code, name, quantity, price, sum, discountSum).
 type Dish struct {
 	Code        Code   `json:"code,omitempty"`
 	Name        string `json:"name,omitempty"`
@@ -162,6 +197,10 @@ type Dish struct {
 }
 
 // BalanceExtended is a balance with its schedule: what is still to be credited, what burns when.
+//
+// JSON names: all inferred. bonusBalance and bonusAwaitingIssue are variables of the vendor's
+// Telegram bot templates, as is sumLateIssue, which lateIssues[].sum stands for; accountId,
+// burnings and neverBurns follow the admin UI's labels.
 type BalanceExtended struct {
 	AccountID          int64     `json:"accountId,omitempty"`
 	BonusBalance       Amount    `json:"bonusBalance"`
@@ -172,6 +211,8 @@ type BalanceExtended struct {
 }
 
 // Tranche is a sum due on a date: a deferred accrual or a burning.
+//
+// JSON names: inferred; sum and date are variables of the vendor's Telegram bot templates.
 type Tranche struct {
 	Sum  Amount `json:"sum"`
 	Date Date   `json:"date"`
@@ -180,7 +221,7 @@ type Tranche struct {
 // Gender of a guest. Values the SDK does not know decode and round-trip unchanged.
 type Gender string
 
-// Genders the API uses.
+// Genders the API uses: inferred values.
 const (
 	GenderMale   Gender = "male"
 	GenderFemale Gender = "female"
@@ -189,7 +230,7 @@ const (
 // TransactionType says what moved the balance. Values the SDK does not know decode unchanged.
 type TransactionType string
 
-// Transaction types the API uses.
+// Transaction types the API uses: inferred values; unknown ones are kept.
 const (
 	TransactionCheckAccrual    TransactionType = "check_accrual"    // bonuses earned on a check
 	TransactionCheckPayment    TransactionType = "check_payment"    // bonuses spent on a check
@@ -202,7 +243,7 @@ const (
 // IdentifierType is the kind of an Identifier. Values the SDK does not know decode unchanged.
 type IdentifierType string
 
-// Identifier types the API uses.
+// Identifier types the API uses: inferred values.
 const (
 	IdentifierCard  IdentifierType = "card"
 	IdentifierPhone IdentifierType = "phone"
