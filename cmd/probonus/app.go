@@ -218,7 +218,7 @@ func (a *app) fail(cmd string, err error) int {
 		return code
 	}
 	err = withGeneralHint(err)
-	msg := strings.TrimPrefix(err.Error(), "probonus: ")
+	msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "probonus: "), ": probonus: ", ": ")
 	msg = strings.Join(strings.Fields(msg), " ") // one line, whatever the server sent
 	prefix := "probonus"
 	if cmd != "" {

@@ -14,7 +14,7 @@ func (s *session) confirm(what string) error {
 	if s.server != nil {
 		where = "the --demo server (its data vanishes on exit)"
 	}
-	fmt.Fprintf(s.stderr, "About to %s on %s.\n", what, where)
+	fmt.Fprintf(s.stderr, "On %s, about to %s.\n", where, what)
 	if s.cfg.yes {
 		return nil
 	}

@@ -344,12 +344,8 @@ func roundDuration(d time.Duration) time.Duration {
 // sdkOptions are the options of the doctor's SDK clients: through the recorder, one attempt (a
 // retry would hide what the server does), the configuration's location and log.
 func (d *doctor) sdkOptions(auth probonus.Option) []probonus.Option {
-	opts := append(d.s.clientOptions(d.base.String()), probonus.WithHTTPClient(d.hc),
-		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}))
-	if auth != nil {
-		opts = append(opts, auth)
-	}
-	return opts
+	return append(d.s.clientOptions(d.base.String()), probonus.WithHTTPClient(d.hc),
+		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}), auth)
 }
 
 // checkAuth tries the API key, and the login followed by a token refresh; either may be configured.
@@ -359,6 +355,10 @@ func (d *doctor) checkAuth(ctx context.Context) bool {
 		d.add(statusFail, "auth", "no credentials",
 			"set "+envAPIKey+" to an API user's token (made in the admin UI), or "+envLogin+" and "+envPassword)
 		return false
+	}
+	if cfg.apiKey != "" && cfg.login != "" && d.s.server == nil {
+		d.add(statusFail, "config", "both an API key and a login are set: the other commands refuse that, as the SDK's FromEnv does; unset one",
+			"the doctor checks both below")
 	}
 	if cfg.apiKey != "" {
 		c, err := probonus.New(d.sdkOptions(probonus.WithAPIKey(cfg.apiKey))...)
@@ -385,8 +385,16 @@ func (d *doctor) authFailed(name string, err error, hint string) {
 	d.add(statusFail, name, sdkText(err))
 }
 
-// sdkText is an SDK error without its "probonus: " prefixes.
-func sdkText(err error) string { return strings.ReplaceAll(err.Error(), "probonus: ", "") }
+// sdkText is an SDK error without its "probonus: " prefixes. An answer the SDK cannot decode is
+// told by the decoder's error alone: the body's start it also carries may hold personal data, and
+// the contract check says what was unreadable.
+func sdkText(err error) string {
+	var dec *probonus.DecodeError
+	if errors.As(err, &dec) {
+		return fmt.Sprintf("%s %s: the SDK cannot read the answer: %s", dec.Method, dec.Path, sdkText(dec.Err))
+	}
+	return strings.ReplaceAll(err.Error(), "probonus: ", "")
+}
 
 // tokenReply is a login or refresh answer in either spelling; tokens stay in memory only.
 type tokenReply struct {
@@ -434,7 +442,18 @@ func describeLifetime(d time.Duration) string {
 	if d <= 0 {
 		return "lifetime not told (no expiresIn, not a JWT): the SDK renews it when the server refuses it"
 	}
-	return "valid for " + d.Round(time.Minute).String()
+	d = d.Round(time.Minute)
+	if d < time.Minute {
+		return "valid for less than a minute"
+	}
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case h == 0:
+		return fmt.Sprintf("valid for %dm", m)
+	case m == 0:
+		return fmt.Sprintf("valid for %dh", h)
+	}
+	return fmt.Sprintf("valid for %dh%dm", h, m)
 }
 
 // bearer sends a token the doctor obtained itself, to prove the token works.
@@ -449,7 +468,7 @@ func (b bearer) Authenticate(_ context.Context, req *http.Request) error {
 // token on a read; then it leaves reading to the SDK's own login when there is no API key.
 func (d *doctor) checkLogin(ctx context.Context) {
 	cfg := d.s.cfg
-	anon, err := probonus.New(d.sdkOptions(nil)...)
+	anon, err := probonus.New(d.sdkOptions(probonus.WithoutAuth())...) // login and refresh carry no credentials
 	if err != nil {
 		d.add(statusFail, "login", sdkText(err))
 		return
@@ -577,9 +596,10 @@ func (d *doctor) checkGuest(ctx context.Context) bool {
 		ch, err := c.Checks.GetByID(ctx, tx.CheckID)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("check %d: %s", tx.CheckID, sdkText(err)))
+			checkNote = fmt.Sprintf("check %d unreadable", tx.CheckID)
 		} else {
 			d.read = append(d.read, ch)
-			checkNote = fmt.Sprintf("check %d with %d dishes", ch.ID, len(ch.Dishes))
+			checkNote = fmt.Sprintf("check %d with %d dish%s", ch.ID, len(ch.Dishes), map[bool]string{true: "es"}[len(ch.Dishes) != 1])
 		}
 		break
 	}

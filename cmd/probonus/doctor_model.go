@@ -109,7 +109,7 @@ func (d *doctor) checkContract() {
 		scope = " (only the groups: add --phone with a guest's number to compare their data too)"
 	}
 	if r.Empty() {
-		d.add(statusOK, "contract", fmt.Sprintf("%d answers compared with the SDK's model: no difference%s", r.Responses, scope))
+		d.add(statusOK, "contract", fmt.Sprintf("%d answer%s compared with the SDK's model: no difference%s", r.Responses, plural(r.Responses), scope))
 		return
 	}
 	var details []string
@@ -131,7 +131,7 @@ func (d *doctor) checkContract() {
 	if len(r.Mismatches) > 0 {
 		status = statusFail
 	}
-	d.add(status, "contract", fmt.Sprintf("%d answers compared with the SDK's model: %d difference%s%s", r.Responses, n, plural(n), scope), details...)
+	d.add(status, "contract", fmt.Sprintf("%d answer%s compared with the SDK's model: %d difference%s%s", r.Responses, plural(r.Responses), n, plural(n), scope), details...)
 }
 
 // renameGuess names the field a missing one was perhaps renamed to: the only unknown field of the

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"runtime"
 	"strings"
+	"reflect"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/probonus-go/probonus"
@@ -130,7 +134,7 @@ func (d *doctor) report(text string) []byte {
 	}
 	var answers strings.Builder
 	for _, e := range d.rec.answers() {
-		body := s.JSON(e.Body)
+		body := s.JSON(maskUnknown(e.Body))
 		fmt.Fprintf(&answers, "\n### %s %s — %d\n\n```json\n%s```\n", e.Method, e.Path, e.Status, strings.TrimRight(string(body), "\n")+"\n")
 	}
 	var b strings.Builder
@@ -165,4 +169,80 @@ func (d *doctor) withholdHost(text string) string {
 		}
 	}
 	return text
+}
+
+// modelFields is every JSON field name of the SDK's response types. The scrubber knows the
+// personal ones among them; a field outside the model may hold anything, so the report keeps only
+// its shape.
+var modelFields = func() map[string]bool {
+	names := map[string]bool{}
+	seen := map[reflect.Type]bool{}
+	unmarshaler := reflect.TypeFor[json.Unmarshaler]()
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] || reflect.PointerTo(t).Implements(unmarshaler) {
+			return
+		}
+		seen[t] = true
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.IsExported() && name != "-" && name != "" {
+				names[name] = true
+				walk(f.Type)
+			}
+		}
+	}
+	for _, path := range []string{"/api/v0/account_groups/list", "/api/v0/accounts/find_by_phone",
+		"/api/v0/accounts/transactions", "/api/v0/accounts/get_balance_extended", "/api/v0/checks/get_by_id"} {
+		walk(reflect.TypeOf(modelOf(path)))
+	}
+	return names
+}()
+
+// maskUnknown replaces the text in fields outside the model with its shape: letters become x or
+// X, digits 0, so "Иван" reads "Xxxx" and "15.02.2024" reads "00.00.0000".
+func maskUnknown(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return body
+	}
+	out, err := json.Marshal(maskWalk(v, false))
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+func maskWalk(v any, unknown bool) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			x[k] = maskWalk(val, unknown || !modelFields[k])
+		}
+	case []any:
+		for i := range x {
+			x[i] = maskWalk(x[i], unknown)
+		}
+	case string:
+		if unknown {
+			return strings.Map(func(r rune) rune {
+				switch {
+				case unicode.IsUpper(r):
+					return 'X'
+				case unicode.IsLetter(r):
+					return 'x'
+				case unicode.IsDigit(r):
+					return '0'
+				}
+				return r
+			}, x)
+		}
+	}
+	return v
 }
