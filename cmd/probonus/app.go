@@ -132,7 +132,7 @@ func (a *app) run(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	s, err := a.open(cmd.name, cfg)
+	s, err := a.open(cfg)
 	if err != nil {
 		return a.fail(cmd.name, err)
 	}

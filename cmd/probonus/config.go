@@ -115,7 +115,7 @@ type session struct {
 var moscow = time.FixedZone("MSK", 3*60*60)
 
 // open resolves the configuration: flags over the environment, or the demo server.
-func (a *app) open(cmd string, flags config) (*session, error) {
+func (a *app) open(flags config) (*session, error) {
 	s := &session{app: a, cfg: flags, loc: moscow}
 	if flags.tz != "" {
 		loc, err := time.LoadLocation(flags.tz)
