@@ -74,7 +74,7 @@ func assertEveryRequestTraced(t *testing.T, h *harness, reqs []probonustest.Requ
 		require.True(t, sc.IsValid(), "%s %s arrived without a traceparent", r.Method, r.Path)
 		span, ok := byID[sc.SpanID()]
 		require.True(t, ok, "%s %s: its traceparent names no ended span", r.Method, r.Path)
-		assert.Equal(t, r.Method+" "+r.Path, span.Name())
+		assert.Equal(t, r.Method+" /bonus"+r.Path, span.Name(), "probonustest reports paths below its base path")
 		call, ok := byID[span.Parent().SpanID()]
 		require.True(t, ok, "the attempt span %s has an ended parent", span.Name())
 		assert.True(t, strings.HasPrefix(call.Name(), "probonus "), "the attempt %s hangs under %s", span.Name(), call.Name())
@@ -99,7 +99,7 @@ func TestIntegrationRetry(t *testing.T) {
 	assert.Equal(t, int64(2), ca["probonus.attempts"])
 	assert.Equal(t, "127.0.0.1", ca["server.address"])
 
-	attempts := h.ended("GET /api/v0/account_groups/list")
+	attempts := h.ended("GET /bonus/api/v0/account_groups/list")
 	require.Len(t, attempts, 2)
 	first, second := attrs(attempts[0].Attributes()), attrs(attempts[1].Attributes())
 	assert.Equal(t, int64(503), first["http.response.status_code"])
@@ -112,7 +112,7 @@ func TestIntegrationRetry(t *testing.T) {
 	assert.NotContains(t, second, "error.type")
 	for _, a := range attempts {
 		assert.Equal(t, call.SpanContext().SpanID(), a.Parent().SpanID())
-		assert.Equal(t, "/api/v0/account_groups/list", attrs(a.Attributes())["url.template"])
+		assert.Equal(t, "/bonus/api/v0/account_groups/list", attrs(a.Attributes())["url.template"], "the path the server saw, the base path included")
 	}
 	assertEveryRequestTraced(t, h, srv.Requests())
 
@@ -246,7 +246,7 @@ func TestIntegrationUncertainRefill(t *testing.T) {
 	assert.Equal(t, "500", ca["error.type"])
 	assert.Equal(t, int64(1), ca["probonus.attempts"], "an uncertain write is not resent")
 	assert.Equal(t, codes.Error, call.Status().Code)
-	attempt := h.one(t, "POST /api/v0/accounts/refill")
+	attempt := h.one(t, "POST /bonus/api/v0/accounts/refill")
 	assert.Equal(t, int64(500), attrs(attempt.Attributes())["http.response.status_code"])
 	assert.NotContains(t, attrs(h.one(t, "probonus Accounts.InsertByTemplate").Attributes()), "probonus.outcome_unknown")
 
@@ -283,7 +283,7 @@ func TestIntegrationCrossOriginRedirect(t *testing.T) {
 	require.Len(t, atRedirector, 1)
 	sent := traceparentOf(atRedirector[0])
 	require.True(t, sent.IsValid(), "the base URL's origin gets the traceparent")
-	attempt := h.one(t, "GET /api/v0/account_groups/list")
+	attempt := h.one(t, "GET /bonus/api/v0/account_groups/list")
 	assert.Equal(t, attempt.SpanContext().SpanID(), sent.SpanID())
 
 	reqs := srv.Requests()

@@ -186,7 +186,8 @@ func (o *Observer) CallStart(ctx context.Context, c *probonus.Call) context.Cont
 			methodAttr(c.Method),
 			semconv.ServerAddress(c.Host),
 			semconv.ServerPort(c.Port),
-			semconv.URLTemplate(c.Path),
+			semconv.URLTemplate(c.BasePath+c.Path),
+			semconv.URLScheme(c.Scheme),
 		))
 	return context.WithValue(ctx, ctxKey{o: o}, &callState{span: span})
 }
@@ -246,7 +247,7 @@ func (o *Observer) AttemptStart(ctx context.Context, a *probonus.Attempt) contex
 		methodAttr(c.Method),
 		semconv.ServerAddress(c.Host),
 		semconv.ServerPort(c.Port),
-		semconv.URLTemplate(c.Path),
+		semconv.URLTemplate(c.BasePath+c.Path),
 	)
 	if c.Method != "" && !knownMethod(c.Method) {
 		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(c.Method))
@@ -262,7 +263,7 @@ func (o *Observer) AttemptStart(ctx context.Context, a *probonus.Attempt) contex
 	if a.Replay {
 		attrs = append(attrs, ReplayKey.Bool(true))
 	}
-	ctx, span := o.tracer.Start(ctx, spanName(c.Method, c.Path),
+	ctx, span := o.tracer.Start(ctx, spanName(c.Method, c.BasePath+c.Path),
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 
 	if a.Retry {
@@ -299,7 +300,7 @@ func (o *Observer) AttemptEnd(ctx context.Context, a *probonus.Attempt) {
 			methodAttr(c.Method),
 			semconv.ServerAddress(c.Host),
 			semconv.ServerPort(c.Port),
-			semconv.URLTemplate(c.Path),
+			semconv.URLTemplate(c.BasePath+c.Path),
 		)
 		if a.StatusCode != 0 {
 			attrs = append(attrs, semconv.HTTPResponseStatusCode(a.StatusCode))
