@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,7 +29,8 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	terminal       bool   // stdin is a terminal, so a write may ask for confirmation
-	salt           []byte // for the doctor's scrubbed report; nil: random
+	salt           []byte         // for the doctor's scrubbed report; nil: random
+	roots          *x509.CertPool // the CAs the doctor trusts; nil: the system's
 }
 
 // run is main without the process: tests call it in-process.

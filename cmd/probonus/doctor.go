@@ -67,6 +67,9 @@ func doctorCommand(fs *flag.FlagSet) runner {
 			d.phone = p
 		}
 		base := http.DefaultTransport.(*http.Transport).Clone()
+		if s.roots != nil {
+			base.TLSClientConfig = &tls.Config{RootCAs: s.roots}
+		}
 		defer base.CloseIdleConnections()
 		d.rec = &recorder{next: base}
 		d.hc = &http.Client{Transport: d.rec}
@@ -195,7 +198,7 @@ func (d *doctor) checkTLS(ctx context.Context) bool {
 	if port == "" {
 		port = "443"
 	}
-	dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: d.s.cfg.timeout}, Config: &tls.Config{ServerName: d.base.Hostname()}}
+	dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: d.s.cfg.timeout}, Config: &tls.Config{ServerName: d.base.Hostname(), RootCAs: d.s.roots}}
 	conn, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(d.base.Hostname(), port))
 	if err != nil {
 		var unknown x509.UnknownAuthorityError
@@ -204,7 +207,7 @@ func (d *doctor) checkTLS(ctx context.Context) bool {
 		switch {
 		case errors.As(err, &unknown):
 			d.add(statusFail, "TLS", "the server's certificate is not trusted on this machine: "+err.Error(),
-				"the SDK refuses it too: install the issuing CA here, or give the SDK an http.Client that trusts it (WithHTTPClient)")
+				"the SDK refuses it too: install the issuing CA on this machine (on Linux, SSL_CERT_FILE=ca.pem also works), or give the SDK an http.Client that trusts it (WithHTTPClient)")
 		case errors.As(err, &host):
 			d.add(statusFail, "TLS", "the certificate is for other names: "+err.Error(), "use the host name the certificate names in the base URL")
 		case errors.As(err, &invalid):

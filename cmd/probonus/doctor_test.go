@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -132,12 +140,14 @@ func TestDoctorReport(t *testing.T) {
 // TestDoctorTLS: a certificate this machine does not trust is reported, as the SDK would refuse it.
 func TestDoctorTLS(t *testing.T) {
 	t.Parallel()
-	ts := httptest.NewTLSServer(http.NotFoundHandler())
+	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point
+	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	r := runCLI(t, map[string]string{envBaseURL: ts.URL, envAPIKey: "k"}, "doctor")
 	assert.Equal(t, exitFailed, r.code)
 	assert.Contains(t, r.stdout, "FAIL  TLS       the server's certificate is not trusted on this machine")
-	assert.Contains(t, r.stdout, "install the issuing CA here")
+	assert.Contains(t, r.stdout, "install the issuing CA on this machine")
 	assert.Contains(t, r.stdout, "Verdict: 1 problem to fix (FAIL above).")
 }
 
@@ -165,4 +175,57 @@ func TestDoctorJSONIsValid(t *testing.T) {
 		assert.Equal(t, statusOK, c.Status, c.Name+": "+c.Summary)
 	}
 	assert.Equal(t, []string{"base URL", "address", "TLS", "server", "login", "refresh", "groups", "guest", "contract", "money"}, names)
+}
+
+// TestDoctorOverHTTPS: behind a TLS proxy the doctor reports the handshake and the certificate,
+// and checks the rest through it.
+func TestDoctorOverHTTPS(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, probonustest.Modern)
+	target, err := url.Parse(srv.URL())
+	require.NoError(t, err)
+	ts := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
+	t.Cleanup(ts.Close)
+	var stdout, stderr bytes.Buffer
+	a := &app{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, roots: ts.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs,
+		getenv: func(k string) string { return map[string]string{envBaseURL: ts.URL, envAPIKey: srv.APIKey()}[k] }}
+	code := a.run([]string{"doctor", "--phone", guestPhone})
+	assert.Equal(t, exitOK, code, stdout.String())
+	assert.Regexp(t, `ok    TLS       TLS 1\.3, certificate for example\.com from \S*, valid until \d{4}-\d\d-\d\d\n`, stdout.String())
+	assert.Contains(t, stdout.String(), "ok    contract  6 answers compared with the SDK's model: no difference")
+}
+
+func TestTokenLifetime(t *testing.T) {
+	t.Parallel()
+	jwt := func(claims string) string {
+		enc := base64.RawURLEncoding.EncodeToString
+		return enc([]byte(`{"alg":"HS256"}`)) + "." + enc([]byte(claims)) + ".sig"
+	}
+	exp := time.Now().Add(90 * time.Minute).Unix()
+	for _, tc := range []struct {
+		name string
+		tok  tokenReply
+		want string
+	}{
+		{"expiresIn", tokenReply{Access: "opaque", ExpiresIn: "900"}, "valid for 15m"},
+		{"expires_in", tokenReply{AccessSnake: "opaque", ExpiresSnake: "7200"}, "valid for 2h"},
+		{"a JWT's exp", tokenReply{Access: jwt(fmt.Sprintf(`{"exp":%d}`, exp))}, "valid for 1h30m"},
+		{"a JWT without exp", tokenReply{Access: jwt(`{"sub":"api-user"}`)}, "lifetime not told"},
+		{"opaque, no expiresIn", tokenReply{Access: "opaque"}, "lifetime not told"},
+	} {
+		assert.Contains(t, describeLifetime(tc.tok.lifetime()), tc.want, tc.name)
+	}
+}
+
+// TestReportWithholdsTheHost: a remote host and its public addresses stay out of the report.
+func TestReportWithholdsTheHost(t *testing.T) {
+	t.Parallel()
+	u, err := url.Parse("https://bonus.cafe.example:6896")
+	require.NoError(t, err)
+	d := &doctor{base: u, findings: []finding{{Name: "address", Summary: "bonus.cafe.example is 203.0.113.7, 2001:db8::7 (the internet)"}}}
+	got := d.withholdHost("probonus doctor 0.1.0: https://bonus.cafe.example:6896\nok address bonus.cafe.example is 203.0.113.7, 2001:db8::7 (the internet)\n")
+	assert.Equal(t, "probonus doctor 0.1.0: https://<host>:6896\nok address <host> is <address>, <address> (the internet)\n", got)
+	local, err := url.Parse("http://127.0.0.1:11030")
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:11030", (&doctor{base: local}).withholdHost("http://127.0.0.1:11030"), "this machine's address says nothing")
 }
