@@ -28,7 +28,7 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	terminal       bool   // stdin is a terminal, so a write may ask for confirmation
+	terminal       bool           // stdin is a terminal, so a write may ask for confirmation
 	salt           []byte         // for the doctor's scrubbed report; nil: random
 	roots          *x509.CertPool // the CAs the doctor trusts; nil: the system's
 }
