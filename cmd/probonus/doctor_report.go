@@ -85,8 +85,6 @@ func (d *doctor) verdict(reportPath string) []string {
 			phone = "PHONE"
 		}
 		v = append(v, "The server differs from the SDK's model: run probonus doctor --phone "+phone+" --report doctor-report.md and attach the file to an issue at "+issuesURL+" (it holds no phone, name, email or token).")
-	case fails > 0 || warns > 0:
-		v = append(v, "If a check seems wrong, run it again with --report doctor-report.md and attach the file to an issue at "+issuesURL+".")
 	}
 	return v
 }
