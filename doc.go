@@ -7,7 +7,7 @@
 // Make one Client and share it; it is safe for concurrent use.
 //
 //	client, err := probonus.New(
-//		probonus.WithBaseURL("http://127.0.0.1:11030"), // a local install; hosted ones differ
+//		probonus.WithBaseURL("http://127.0.0.1:11030"), // the server's root; the SDK adds /api/v0
 //		probonus.WithAPIKey(os.Getenv("PROBONUS_API_KEY")),
 //	)
 //	if err != nil {
@@ -20,20 +20,26 @@
 //
 // The services follow the vendor's integration guide: AccountGroups.List, Accounts.InsertByTemplate,
 // Accounts.FindByPhone, Accounts.Refill, Accounts.Transactions, Accounts.LastTransactions,
-// Accounts.Update, Accounts.BalanceExtended and Checks.GetByID.
+// Accounts.Update, Accounts.BalanceExtended and Checks.GetByID; Accounts.RefillOnce credits
+// exactly once per account, reason and amount. FromEnv reads the server and credentials from
+// PROBONUS_BASE_URL, PROBONUS_API_KEY or PROBONUS_LOGIN and PROBONUS_PASSWORD.
 //
 // # Authentication
 //
 // ProBonus accepts a permanent API token (WithAPIKey, sent as X-API-Key) or a login and password
-// (WithLogin). With WithLogin the client logs in on the first request, reads the token's lifetime
-// (expiresIn, or the JWT's exp claim), refreshes it shortly before it expires and whenever the
+// (WithLogin); New refuses a client with neither unless WithoutAuth says so. With WithLogin the
+// client logs in on the first request, reads the token's lifetime on its own clock (expiresIn, or
+// the JWT's exp minus its iat, so a skewed server clock does no harm), refreshes it shortly before
+// it expires and whenever the
 // server rejects it (a 401, or a 403 / 422 saying the credentials are invalid), replays the
 // rejected request once, and logs in again when a refresh fails. However many goroutines need a
 // new token at once, one request goes out; each waits only as long as its own context allows.
 // Anything else (a token from a vault) plugs in through WithAuth and the Authenticator interface.
 //
-// Credentials are sent only to the base URL's scheme, host and port, and are stripped from a
-// redirect to anywhere else. Keys, passwords and tokens appear in no error, log line or String().
+// Credentials are sent only to the base URL's scheme, host and port. A redirect to anywhere else
+// carries none (an Authenticator's own headers included), a login is never redirected there, and a
+// redirect that would re-send a body there is refused. Keys, passwords and tokens appear in no
+// error, log line or String(). A failed login is an *AuthError matching ErrUnauthorized only.
 //
 // # Errors
 //
@@ -104,9 +110,18 @@
 //	// ... run your code, then assert on srv.Balance(id), srv.Requests(), ...
 //
 // It speaks both FastAPI flavours, both authentication modes (with short-lived tokens for refresh
-// tests), and injects faults (FailNext, Inject). To mock at the HTTP level instead, give the client
+// tests), and injects faults (FailNext, Inject with a Fault: a reset, a 500 after applying, a 2xx
+// whose body breaks off or stalls); srv.Refills(id) and srv.Transactions(id) show what it applied,
+// and its Path constants name the routes. To mock at the HTTP level instead, give the client
 // an *http.Client whose Transport is an httpmock.MockTransport (github.com/jarcoal/httpmock), through
 // WithHTTPClient.
+//
+// # Observing
+//
+// WithObserver takes an Observer that sees each call, each attempt (retries and replays marked),
+// and each login and refresh, with path templates only: never a credential, a body or a query
+// value. WithLogger is one such observer. The module github.com/probonus-go/probonus/probonusotel
+// turns it into OpenTelemetry spans and metrics.
 //
 // # Calling other endpoints
 //
