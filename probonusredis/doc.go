@@ -22,16 +22,24 @@
 //
 // Wait takes one slot. When none is free it sleeps for the retry-after Redis returns and asks
 // again; it returns as soon as its context ends, while asking or while sleeping. In any window of
-// one period the fleet sends at most Limit.Rate requests plus Limit.Burst.
+// one period the fleet sends at most Limit.Rate requests plus Limit.Burst. Waiting calls form no
+// queue: whichever asks first after a slot frees takes it.
 //
 // # When Redis is unreachable
 //
-// By default Wait falls back to a local token bucket (golang.org/x/time/rate) holding a share of
-// the budget (WithFallback, DefaultFallbackShare unless set), and logs one warning when the outage
-// starts and one line when Redis answers again, never one per call. With WithFailOnOutage it
-// returns an error that matches ErrLimiterUnavailable and wraps Redis's own error instead, so the
-// call is not sent at all. While Redis is down, at most one call per probe interval
-// (WithProbeInterval) tries it again; the others fall back or fail at once, without waiting for a
-// connection that will not come. How long that one try may take is the Redis client's own
-// DialTimeout and ReadTimeout.
+// A Redis call that fails, or takes longer than the Redis timeout (WithRedisTimeout,
+// DefaultRedisTimeout), starts an outage. By default Wait then falls back to a local token bucket
+// (golang.org/x/time/rate) holding a share of the budget (WithFallback, DefaultFallbackShare), and
+// logs one warning when the outage starts and one line when Redis answers again, never one per
+// call. With WithFailOnOutage it returns an error matching ErrLimiterUnavailable instead, so the
+// request is not sent at all.
+//
+// During an outage one call per probe interval (WithProbeInterval) asks Redis again, even one
+// already waiting on the fallback; the others fall back or fail at once rather than wait for a
+// connection that will not come. When Redis answers, calls still waiting on the fallback move back
+// to the shared bucket, so a fleet does not send its fallback share on top of the shared budget.
+// Redis restarted empty starts a fresh bucket: the one-period window around the recovery may hold
+// the fallback's last requests and a full burst besides.
+//
+// go-redis logs failed dials through its own logger (redis.SetLogger), apart from this package's.
 package probonusredis

@@ -16,7 +16,8 @@ import (
 )
 
 // ErrLimiterUnavailable is matched (errors.Is) by the error Wait returns under WithFailOnOutage
-// while Redis cannot be reached; the same error wraps Redis's own.
+// while Redis cannot be reached. The same error wraps Redis's own, or says that Redis did not
+// answer within the Redis timeout (WithRedisTimeout).
 var ErrLimiterUnavailable = errors.New("probonusredis: shared rate limiter unavailable")
 
 // ErrInvalidConfig is matched by the error of a Limiter that NewLimiter was given bad arguments
@@ -50,8 +51,8 @@ func WithFallback(share float64) Option {
 }
 
 // WithFailOnOutage makes Wait fail while Redis is unreachable, with an error that matches
-// ErrLimiterUnavailable and wraps Redis's own, rather than fall back: no request goes out
-// unpaced. Choose it when sending too much is worse than sending nothing.
+// ErrLimiterUnavailable, rather than fall back: no request goes out unpaced. Choose it when
+// sending too much is worse than sending nothing.
 func WithFailOnOutage() Option {
 	return func(l *Limiter) { l.fail = true }
 }
@@ -69,8 +70,8 @@ func WithRedisTimeout(d time.Duration) Option {
 }
 
 // WithProbeInterval sets how often, while Redis is unreachable, one call tries it again (the
-// others fall back or fail without trying); default DefaultProbeInterval. Sharing resumes at most
-// this long after Redis is back.
+// others fall back or fail without trying); default DefaultProbeInterval. Sharing resumes within
+// about this long after Redis is back, whether or not new calls arrive.
 func WithProbeInterval(d time.Duration) Option {
 	return func(l *Limiter) { l.probeEvery = d }
 }
@@ -100,8 +101,8 @@ type Limiter struct {
 
 // NewLimiter returns a Limiter that takes slots for key from a GCRA bucket in rdb, limit.Rate per
 // limit.Period with bursts of limit.Burst (redis_rate.PerSecond(10) is 10 a second, bursts of 10).
-// Use KeyFor(baseURL) as the key unless several installations must share one budget. rdb is used,
-// never closed. Bad arguments (nil rdb, empty key, a limit without a positive rate, period and
+// Use KeyFor(baseURL) as the key unless several installations must share one budget; the bucket
+// is the Redis key "rate:" + key, and expires when idle. rdb is used, never closed. Bad arguments (nil rdb, empty key, a limit without a positive rate, period and
 // burst, an option out of range) do not panic: Err reports them, and every Wait returns them.
 func NewLimiter(rdb redis.UniversalClient, key string, limit redis_rate.Limit, opts ...Option) *Limiter {
 	l := &Limiter{key: key, limit: limit, share: DefaultFallbackShare, probeEvery: DefaultProbeInterval,

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/probonus-go/probonus/probonusredis"
 	"github.com/probonus-go/probonus/probonustest"
 	"github.com/stretchr/testify/assert"
@@ -123,6 +124,34 @@ func TestRedisOutageFailsUnderFailPolicy(t *testing.T) {
 	t.Logf("%d calls failed while Redis was down; log:\n%s", failed, logs.text())
 	assert.Equal(t, 1, logs.count(slog.LevelWarn, "unreachable"), "one warning for the outage, not one per call")
 	assert.Equal(t, 1, logs.count(slog.LevelInfo, "reachable again"))
+}
+
+// TestFallbackWaitersReturnToRedis: a call waiting on the fallback for a slot ten minutes away
+// makes the probe itself and, Redis being back, takes its slot there.
+func TestFallbackWaitersReturnToRedis(t *testing.T) {
+	rs := newRedis(t)
+	rdb := newRDB(t, rs.addr)
+	perMinute := redis_rate.Limit{Rate: 1, Period: time.Minute, Burst: 10} // fallback: 1 per 10 min, burst 1
+	lim := probonusredis.NewLimiter(rdb, "probonus:test:"+t.Name(), perMinute,
+		probonusredis.WithProbeInterval(50*time.Millisecond), probonusredis.WithLogger(slog.New(&logRecords{})))
+	ctx := context.Background()
+	require.NoError(t, lim.Wait(ctx), "from Redis")
+	rs.stop()
+	require.NoError(t, lim.Wait(ctx), "the fallback's one slot")
+
+	done := make(chan error, 1)
+	go func() { done <- lim.Wait(ctx) }()
+	time.Sleep(100 * time.Millisecond) // let it queue on the fallback
+	require.NoError(t, rs.start())
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second): // far below the ten minutes the fallback would take
+		t.Fatal("a call waiting on the fallback did not return once Redis was back")
+	}
+	n, err := rdb.DBSize(ctx).Result()
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n, "the slot came from the restarted Redis's bucket")
 }
 
 // TestUnreachableRedisIsTriedOncePerProbe: during an outage only one call per probe interval
