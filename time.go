@@ -3,6 +3,7 @@ package probonus
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"sync"
@@ -204,31 +205,97 @@ func localize(v any, loc *time.Location) {
 }
 
 var (
-	timeType  = reflect.TypeFor[Time]()
-	timeTypes sync.Map // reflect.Type → bool: whether a Time can be reached inside it
+	timeType   = reflect.TypeFor[Time]()
+	timeTypes  sync.Map // reflect.Type → bool: whether a Time can be reached inside it; final answers only
+	timeFields sync.Map // reflect.Type (a struct) → []int: the fields relocate descends into
 )
 
+// hasTime reports whether a Time can be reached inside a value of type t. Only complete answers
+// are published: a concurrent first caller either reads one or computes its own, never a guess
+// made halfway through another goroutine's analysis (issue 10 #5).
 func hasTime(t reflect.Type) bool {
 	if v, ok := timeTypes.Load(t); ok {
 		return v.(bool)
 	}
-	timeTypes.Store(t, false) // a recursive type meets itself as "no" while being looked at
-	found := false
+	a := typeAnalysis{depth: map[reflect.Type]int{}}
+	found, _ := a.visit(t)
+	return found
+}
+
+// typeAnalysis walks a type graph once. A recursive type meets itself while its answer is still
+// open; such an answer is kept local (pending) until the outermost type it depends on is done, as
+// Tarjan's strongly connected components are: every type of a cycle has the same answer.
+type typeAnalysis struct {
+	depth   map[reflect.Type]int // the types on the current path, by depth
+	pending []reflect.Type       // "no" answers that depend on a type still on the path
+}
+
+// visit returns whether t reaches a Time, and the smallest depth of a type on the path that the
+// answer depends on (math.MaxInt: none, the answer is final).
+func (a *typeAnalysis) visit(t reflect.Type) (found bool, low int) {
+	if v, ok := timeTypes.Load(t); ok {
+		return v.(bool), math.MaxInt
+	}
+	if d, open := a.depth[t]; open {
+		return false, d
+	}
+	d := len(a.depth)
+	a.depth[t] = d
+	mark := len(a.pending)
+	low = math.MaxInt
+	child := func(c reflect.Type) bool {
+		f, l := a.visit(c)
+		low = min(low, l)
+		return f
+	}
 	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice, reflect.Array:
-		found = hasTime(t.Elem())
-	case reflect.Map:
-		found = hasTime(t.Elem())
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		found = child(t.Elem())
 	case reflect.Interface:
-		found = true
+		found = true // it may hold a *Time
 	case reflect.Struct:
 		found = t == timeType
 		for i := 0; i < t.NumField() && !found; i++ {
-			found = t.Field(i).IsExported() && hasTime(t.Field(i).Type)
+			if f := t.Field(i); decodedInto(f) {
+				found = child(f.Type)
+			}
 		}
 	}
+	delete(a.depth, t)
+	if !found && low < d {
+		a.pending = append(a.pending, t)
+		return false, low
+	}
+	// Final. The types left pending since t was entered reach t (their answers depend on it or on
+	// a type between), and t reaches them: they share t's answer.
+	for _, p := range a.pending[mark:] {
+		timeTypes.Store(p, found)
+	}
+	a.pending = a.pending[:mark]
 	timeTypes.Store(t, found)
-	return found
+	return found, math.MaxInt
+}
+
+// decodedInto reports whether encoding/json may write into field f: an exported field, or an
+// embedded struct (exported or not) whose exported fields it promotes.
+func decodedInto(f reflect.StructField) bool {
+	return f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct
+}
+
+// fieldsWithTime lists the fields of struct type t through which a Time can be reached, so that
+// relocating a slice of structs looks at each struct's few such fields, not at all of them.
+func fieldsWithTime(t reflect.Type) []int {
+	if v, ok := timeFields.Load(t); ok {
+		return v.([]int)
+	}
+	var idx []int
+	for i := range t.NumField() {
+		if f := t.Field(i); decodedInto(f) && hasTime(f.Type) {
+			idx = append(idx, i)
+		}
+	}
+	timeFields.Store(t, idx) // a pure function of final answers: racing stores agree
+	return idx
 }
 
 func relocate(v reflect.Value, loc *time.Location) {
@@ -249,10 +316,8 @@ func relocate(v reflect.Value, loc *time.Location) {
 			}
 			return
 		}
-		for i := 0; i < v.NumField(); i++ {
-			if f := v.Field(i); f.CanSet() && hasTime(f.Type()) {
-				relocate(f, loc)
-			}
+		for _, i := range fieldsWithTime(v.Type()) {
+			relocate(v.Field(i), loc)
 		}
 	case reflect.Slice, reflect.Array:
 		if !hasTime(v.Type().Elem()) {

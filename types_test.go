@@ -2,9 +2,7 @@ package probonus
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
-	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
@@ -68,108 +66,6 @@ func TestAmountIsExact(t *testing.T) {
 	assert.Panics(t, func() { MustAmount("five") })
 	_, err = ParseAmount("")
 	assert.Error(t, err)
-}
-
-func TestDate(t *testing.T) {
-	t.Parallel()
-	d, err := ParseDate("1990-05-17")
-	require.NoError(t, err)
-	assert.Equal(t, Date{1990, time.May, 17}, d)
-	d, err = ParseDate("2026-12-31T00:00:00")
-	require.NoError(t, err, "a timestamp's date part")
-	assert.Equal(t, Date{2026, time.December, 31}, d)
-	for _, bad := range []string{"17.05.1990", "1990-13-01", "1990-02-30", "", "x"} {
-		_, err := ParseDate(bad)
-		assert.Error(t, err, bad)
-	}
-	var v struct {
-		D Date  `json:"d"`
-		P *Date `json:"p"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(`{"d":"2027-01-31","p":null}`), &v))
-	assert.Equal(t, "2027-01-31", v.D.String())
-	assert.Nil(t, v.P)
-	require.NoError(t, json.Unmarshal([]byte(`{"d":""}`), &v))
-	assert.True(t, v.D.IsZero())
-	assert.Error(t, json.Unmarshal([]byte(`{"d":20270131}`), &v))
-	b, err := json.Marshal(Date{2027, 1, 5})
-	require.NoError(t, err)
-	assert.Equal(t, `"2027-01-05"`, string(b))
-	b, err = json.Marshal(Date{})
-	require.NoError(t, err)
-	assert.Equal(t, `null`, string(b))
-	assert.Equal(t, time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC), Date{2027, 1, 5}.In(time.UTC))
-	assert.True(t, Date{2026, 1, 1}.Before(Date{2026, 1, 2}))
-	assert.Equal(t, Date{2026, 11, 27}, DateOf(time.Date(2026, 11, 27, 23, 0, 0, 0, time.UTC)))
-}
-
-func TestTimeReadsEveryForm(t *testing.T) {
-	t.Parallel()
-	msk := defaultLocation
-	tests := []struct {
-		json     string
-		want     time.Time
-		floating bool
-		encoded  string
-	}{
-		{`"2026-02-16T09:42:00"`, time.Date(2026, 2, 16, 9, 42, 0, 0, msk), true, `"2026-02-16T09:42:00"`},
-		{`"2026-02-16T09:42:00.123"`, time.Date(2026, 2, 16, 9, 42, 0, 123e6, msk), true, `"2026-02-16T09:42:00.123"`},
-		{`"2026-02-16 09:42:00"`, time.Date(2026, 2, 16, 9, 42, 0, 0, msk), true, `"2026-02-16T09:42:00"`},
-		{`"2026-02-16T06:42:00Z"`, time.Date(2026, 2, 16, 6, 42, 0, 0, time.UTC), false, `"2026-02-16T06:42:00Z"`},
-		{`"2026-02-16T06:42:00.5Z"`, time.Date(2026, 2, 16, 6, 42, 0, 5e8, time.UTC), false, `"2026-02-16T06:42:00.5Z"`},
-		{`"2026-02-16T09:42:00+03:00"`, time.Date(2026, 2, 16, 6, 42, 0, 0, time.UTC), false, `"2026-02-16T09:42:00+03:00"`},
-		{`"2026-02-16T09:42:00+0300"`, time.Date(2026, 2, 16, 6, 42, 0, 0, time.UTC), false, `"2026-02-16T09:42:00+03:00"`},
-		{`"2026-02-16T09:42"`, time.Date(2026, 2, 16, 9, 42, 0, 0, msk), true, `"2026-02-16T09:42:00"`},
-		{`"2026-02-16"`, time.Date(2026, 2, 16, 0, 0, 0, 0, msk), true, `"2026-02-16T00:00:00"`},
-	}
-	for _, tt := range tests {
-		var v Time
-		require.NoError(t, json.Unmarshal([]byte(tt.json), &v), tt.json)
-		assert.True(t, tt.want.Equal(v.Time), "%s: got %v", tt.json, v.Time)
-		assert.Equal(t, tt.floating, v.floating, tt.json)
-		b, err := json.Marshal(v)
-		require.NoError(t, err)
-		assert.Equal(t, tt.encoded, string(b))
-	}
-	var v Time
-	require.NoError(t, json.Unmarshal([]byte(`null`), &v))
-	assert.True(t, v.IsZero())
-	b, _ := json.Marshal(v)
-	assert.Equal(t, "null", string(b))
-	for _, bad := range []string{`"yesterday"`, `12`, `"2026-02-30T00:00:00"`, `"16.02.2026 09:42"`} {
-		assert.Error(t, json.Unmarshal([]byte(bad), &v), bad)
-	}
-	_, err := json.Marshal(Time{Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
-	assert.Error(t, err)
-	assert.Equal(t, "2026-02-16T09:42:00", formatWireTime(time.Date(2026, 2, 16, 6, 42, 0, 0, time.UTC), msk))
-}
-
-func TestLocalizeReachesEveryTime(t *testing.T) {
-	t.Parallel()
-	ekb := time.FixedZone("YEKT", 5*3600)
-	type nested struct {
-		T   Time
-		P   *Time
-		S   []Time
-		M   map[string]Time
-		A   [1]Time
-		I   any
-		Own *nested
-	}
-	var v nested
-	raw := `{"T":"2026-01-01T10:00:00","P":"2026-01-01T10:00:00","S":["2026-01-01T10:00:00","2026-01-01T07:00:00Z"],
-		"M":{"k":"2026-01-01T10:00:00"},"A":["2026-01-01T10:00:00"],"Own":{"T":"2026-01-01T10:00:00"}}`
-	require.NoError(t, json.Unmarshal([]byte(raw), &v))
-	v.I = &Time{}
-	require.NoError(t, json.Unmarshal([]byte(`"2026-01-01T10:00:00"`), v.I))
-	localize(&v, ekb)
-	want := time.Date(2026, 1, 1, 10, 0, 0, 0, ekb)
-	for name, got := range map[string]Time{"T": v.T, "P": *v.P, "S0": v.S[0], "M": v.M["k"], "A": v.A[0], "I": *v.I.(*Time), "Own": v.Own.T} {
-		assert.True(t, want.Equal(got.Time), "%s: %v", name, got.Time)
-	}
-	assert.True(t, time.Date(2026, 1, 1, 7, 0, 0, 0, time.UTC).Equal(v.S[1].Time), "a time with an offset is left alone")
-	assert.False(t, hasTime(reflectTypeOf[[]string]()))
-	assert.True(t, hasTime(reflectTypeOf[[]Transaction]()))
 }
 
 func TestNormalizePhone(t *testing.T) {
@@ -246,23 +142,4 @@ func TestPtr(t *testing.T) {
 	b, err := json.Marshal(AccountUpdate{AccountID: 1, IsBlocked: Ptr(false), FirstName: Ptr("")})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"accountId":1,"isBlocked":false,"firstName":""}`, string(b), "false and empty are sent when set")
-}
-
-func reflectTypeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
-
-// TestWallClockFastPathAgreesWithTimeParse: the hand-written reader of the server's form accepts
-// and refuses exactly what time.ParseInLocation does, and reads the same instant.
-func TestWallClockFastPathAgreesWithTimeParse(t *testing.T) {
-	t.Parallel()
-	for _, s := range []string{"2026-02-16T09:42:00", "2024-02-29T23:59:59", "2023-02-29T00:00:00", "2026-04-31T00:00:00",
-		"2026-13-01T00:00:00", "2026-00-10T00:00:00", "2026-01-00T00:00:00", "2026-01-01T24:00:00", "2026-01-01T23:60:00",
-		"2026-01-01T23:59:60", "2000-02-29T12:00:00", "1900-02-29T12:00:00", "0000-01-01T00:00:00", "2026-01-01T1a:00:00",
-		"2026-01-01 00:00:00", "2026-1-01T00:00:000", "+026-01-01T00:00:00"} {
-		want, err := time.ParseInLocation(wireLayout, s, defaultLocation)
-		got, ok := parseWallClock(s, defaultLocation)
-		assert.Equal(t, err == nil, ok, s)
-		if ok {
-			assert.True(t, want.Equal(got), s)
-		}
-	}
 }
