@@ -57,9 +57,10 @@ func WithFailOnOutage() Option {
 	return func(l *Limiter) { l.fail = true }
 }
 
-// WithLogger sets where the start and the end of an outage are logged; default slog.Default().
+// WithLogger sets where the start and the end of an outage are logged; default slog.Default()
+// as it is when the outage starts.
 func WithLogger(log *slog.Logger) Option {
-	return func(l *Limiter) { l.log = log }
+	return func(l *Limiter) { l.log, l.logSet = log, true }
 }
 
 // WithRedisTimeout sets how long one call to Redis may take (dialling and go-redis's retries
@@ -85,7 +86,8 @@ type Limiter struct {
 	fail         bool
 	share        float64
 	local        *rate.Limiter // the fallback; nil under WithFailOnOutage
-	log          *slog.Logger
+	log          *slog.Logger  // nil: slog.Default()
+	logSet       bool
 	probeEvery   time.Duration
 	redisTimeout time.Duration
 	err          error // a configuration error, returned by every Wait
@@ -106,7 +108,7 @@ type Limiter struct {
 // burst, an option out of range) do not panic: Err reports them, and every Wait returns them.
 func NewLimiter(rdb redis.UniversalClient, key string, limit redis_rate.Limit, opts ...Option) *Limiter {
 	l := &Limiter{key: key, limit: limit, share: DefaultFallbackShare, probeEvery: DefaultProbeInterval,
-		redisTimeout: DefaultRedisTimeout, log: slog.Default()}
+		redisTimeout: DefaultRedisTimeout}
 	for _, opt := range opts {
 		opt(l)
 	}
@@ -138,7 +140,7 @@ func (l *Limiter) check(rdb redis.UniversalClient) error {
 		return fmt.Errorf("%w: probe interval %v is not positive", ErrInvalidConfig, l.probeEvery)
 	case l.redisTimeout <= 0:
 		return fmt.Errorf("%w: Redis timeout %v is not positive", ErrInvalidConfig, l.redisTimeout)
-	case l.log == nil:
+	case l.logSet && l.log == nil:
 		return fmt.Errorf("%w: nil logger", ErrInvalidConfig)
 	}
 	return nil
@@ -172,7 +174,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			if ctx.Err() != nil {
 				// The caller gave up; that says nothing about Redis.
 				l.endProbe()
-				cancel(slot)
+				release(slot)
 				return ctx.Err()
 			}
 			l.markDown(err)
@@ -182,7 +184,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		if l.down.Load() {
 			l.markUp()
 		}
-		cancel(slot)
+		release(slot)
 		slot = nil
 		if res.Allowed > 0 {
 			return nil
@@ -194,7 +196,8 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-func cancel(r *rate.Reservation) {
+// release gives back a local slot not used.
+func release(r *rate.Reservation) {
 	if r != nil {
 		r.Cancel()
 	}
@@ -273,11 +276,11 @@ func (l *Limiter) markDown(err error) {
 	l.up = make(chan struct{})
 	l.down.Store(true)
 	if l.fail {
-		l.log.Warn("probonusredis: Redis unreachable; requests fail until it is back",
+		l.logger().Warn("probonusredis: Redis unreachable; requests fail until it is back",
 			"key", l.key, "error", err)
 		return
 	}
-	l.log.Warn("probonusredis: Redis unreachable; pacing this process alone until it is back",
+	l.logger().Warn("probonusredis: Redis unreachable; pacing this process alone until it is back",
 		"key", l.key, "error", err, "fallback_per_second", float64(l.local.Limit()), "fallback_burst", l.local.Burst())
 }
 
@@ -291,8 +294,15 @@ func (l *Limiter) markUp() {
 	l.down.Store(false)
 	l.probing = false
 	close(l.up)
-	l.log.Info("probonusredis: Redis reachable again; the budget is shared again",
+	l.logger().Info("probonusredis: Redis reachable again; the budget is shared again",
 		"key", l.key, "outage", time.Since(l.since).Round(time.Millisecond))
+}
+
+func (l *Limiter) logger() *slog.Logger {
+	if l.log == nil {
+		return slog.Default()
+	}
+	return l.log
 }
 
 // degraded applies the failure policy; tryRedis says the call should ask Redis after all.
