@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/probonus-go/probonus/internal/fixture"
@@ -127,6 +128,12 @@ func FuzzTime(f *testing.F) {
 			var back Time
 			if err := json.Unmarshal(b, &back); err != nil || !back.Equal(v.Time) {
 				t.Fatalf("%s → %s → %v (%v)", data, b, back, err)
+			}
+			// a changed time is written with its offset, however it was read
+			moved := v
+			moved.Time = v.Add(time.Nanosecond)
+			if b, err := json.Marshal(moved); err == nil && !hasOffset(strings.Trim(string(b), `"`)) {
+				t.Fatalf("%s changed, written without an offset: %s", data, b)
 			}
 		}
 	})

@@ -82,10 +82,24 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 // timestamps without an offset, which are the server's wall-clock time and are read in the
 // client's location (WithLocation; default Moscow). It embeds time.Time, so t.Format, t.Before
 // and the rest work on it directly.
+//
+// A Time read without an offset is written back the same way, as the server's wall clock, only
+// while t.Time still holds exactly the value that was read (the same instant in the same
+// location). Any assignment to t.Time that changes it (t.Time = time.Now(), t.Time =
+// t.Time.Add(time.Hour), t.Time.In(time.UTC), ...) makes it an ordinary time, written with its
+// offset: no hidden flag outlives the value it described. A Time built as Time{Time: x} is always
+// written with its offset.
 type Time struct {
 	time.Time
-	floating bool // read without an offset; written back without one
+	// wall is the value read from a timestamp without an offset (zero for any other Time).
+	wall time.Time
 }
+
+// floating reports whether t is still the offset-less server time it was read as.
+func (t Time) floating() bool { return !t.wall.IsZero() && t.Time == t.wall }
+
+// wallClock makes the Time of a timestamp read without an offset.
+func wallClock(v time.Time) Time { return Time{Time: v, wall: v} }
 
 // wireLayout is how the server writes timestamps: local wall-clock time, no offset.
 const wireLayout = "2006-01-02T15:04:05"
@@ -120,11 +134,11 @@ func parseTime(s string, loc *time.Location) (Time, error) {
 	// layouts with an offset only for a string that ends in one.
 	if !hasOffset(s) {
 		if v, ok := parseWallClock(s, loc); ok {
-			return Time{Time: v, floating: true}, nil
+			return wallClock(v), nil
 		}
 		for _, layout := range []string{wireLayout, "2006-01-02T15:04", time.DateOnly} {
 			if v, err := time.ParseInLocation(layout, s, loc); err == nil {
-				return Time{Time: v, floating: true}, nil
+				return wallClock(v), nil
 			}
 		}
 	} else {
@@ -175,7 +189,8 @@ func hasOffset(s string) bool {
 	return len(s) > 16 && strings.ContainsAny(s[16:], "+-")
 }
 
-// MarshalJSON writes the form it was read in: without an offset when the server sent none.
+// MarshalJSON writes the form it was read in: without an offset when the server sent none and
+// t.Time has not been changed since; with its offset otherwise.
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
@@ -183,7 +198,7 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	if t.Year() < 0 || t.Year() > 9999 {
 		return nil, errors.New("probonus: time: year outside 0..9999")
 	}
-	if t.floating {
+	if t.floating() {
 		return []byte(`"` + t.Time.Format(wireLayout+".999999999") + `"`), nil
 	}
 	return []byte(`"` + t.Time.Format(time.RFC3339Nano) + `"`), nil
@@ -308,10 +323,10 @@ func relocate(v reflect.Value, loc *time.Location) {
 		if v.Type() == timeType {
 			if v.CanAddr() {
 				t := v.Addr().Interface().(*Time)
-				if t.floating {
+				if t.floating() {
 					y, mo, d := t.Date()
 					h, mi, s := t.Clock()
-					t.Time = time.Date(y, mo, d, h, mi, s, t.Nanosecond(), loc)
+					*t = wallClock(time.Date(y, mo, d, h, mi, s, t.Nanosecond(), loc))
 				}
 			}
 			return

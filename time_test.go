@@ -187,7 +187,7 @@ func TestTimeReadsEveryForm(t *testing.T) {
 		var v Time
 		require.NoError(t, json.Unmarshal([]byte(tt.json), &v), tt.json)
 		assert.True(t, tt.want.Equal(v.Time), "%s: got %v", tt.json, v.Time)
-		assert.Equal(t, tt.floating, v.floating, tt.json)
+		assert.Equal(t, tt.floating, v.floating(), tt.json)
 		b, err := json.Marshal(v)
 		require.NoError(t, err)
 		assert.Equal(t, tt.encoded, string(b))
@@ -328,4 +328,64 @@ func TestTimeAnalysisOfRecursiveTypes(t *testing.T) {
 	h := hidesTime{at: floating}
 	localize(&h, ekb)
 	assert.Equal(t, floating, h.at, "an unexported field is not the decoder's: left alone")
+}
+
+// TestTimeChangedIsWrittenWithItsOffset: a Time read without an offset is written back without one
+// only while it holds the value read; whatever is assigned to t.Time is written with its offset
+// (issue 10 #12: the old flag outlived the value and wrote the machine's wall clock bare).
+func TestTimeChangedIsWrittenWithItsOffset(t *testing.T) {
+	t.Parallel()
+	ekb := time.FixedZone("YEKT", 5*3600)
+	read := func(t *testing.T, loc *time.Location) Transaction {
+		var tx Transaction
+		require.NoError(t, json.Unmarshal([]byte(`{"id":1,"datetime":"2026-02-16T09:42:00"}`), &tx))
+		localize(&tx, loc)
+		return tx
+	}
+	now := time.Now()
+	tests := []struct {
+		name   string
+		loc    *time.Location
+		change func(*Time)
+		want   string
+	}{
+		{"unchanged", defaultLocation, func(*Time) {}, `"2026-02-16T09:42:00"`},
+		{"unchanged, relocated", ekb, func(*Time) {}, `"2026-02-16T09:42:00"`},
+		{"assigned the same value", defaultLocation, func(v *Time) { v.Time = v.Round(0) }, `"2026-02-16T09:42:00"`},
+		{"assigned now", defaultLocation, func(v *Time) { v.Time = now }, string(mustJSON(t, now))},
+		{"moved an hour", defaultLocation, func(v *Time) { v.Time = v.Add(time.Hour) }, `"2026-02-16T10:42:00+03:00"`},
+		{"moved an hour, relocated", ekb, func(v *Time) { v.Time = v.Add(time.Hour) }, `"2026-02-16T10:42:00+05:00"`},
+		{"same instant in UTC", defaultLocation, func(v *Time) { v.Time = v.UTC() }, `"2026-02-16T06:42:00Z"`},
+		{"same wall clock elsewhere", defaultLocation, func(v *Time) {
+			v.Time = time.Date(2026, 2, 16, 9, 42, 0, 0, ekb)
+		}, `"2026-02-16T09:42:00+05:00"`},
+		{"read as text", defaultLocation, func(v *Time) {
+			require.NoError(t, v.UnmarshalText([]byte("2026-02-16T09:42:00Z")))
+		}, `"2026-02-16T09:42:00Z"`},
+		{"whole value replaced", defaultLocation, func(v *Time) { *v = Time{Time: now} }, string(mustJSON(t, now))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tx := read(t, tt.loc)
+			tt.change(&tx.Datetime)
+			b, err := json.Marshal(tx.Datetime)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, string(b))
+			b, err = json.Marshal(tx)
+			require.NoError(t, err)
+			assert.Contains(t, string(b), `"datetime":`+tt.want, "inside a struct alike")
+			var back Time
+			require.NoError(t, json.Unmarshal([]byte(tt.want), &back))
+			localize(&back, tt.loc)
+			assert.True(t, back.Equal(tx.Datetime.Time), "reads back as the same instant: %v, %v", back, tx.Datetime)
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
 }
