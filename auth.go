@@ -211,8 +211,8 @@ type tokenResponse struct {
 
 func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret string) (*token, error) {
 	var resp tokenResponse
-	sent := a.now()
-	err := a.c.send(ctx, &call{endpoint: ep, in: body, noAuth: true}, &resp)
+	var sent time.Time // when the attempt that succeeded went out
+	err := a.c.send(ctx, &call{endpoint: ep, in: body, noAuth: true, onSend: func() { sent = a.now() }}, &resp)
 	if err != nil {
 		return nil, redactError(err, secret)
 	}
@@ -225,11 +225,12 @@ func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret s
 	if r := firstNonEmpty(resp.RefreshToken, resp.RefreshTokenSnake); r != "" {
 		t.refresh = newSecret(r)
 	}
-	// The lifetime is measured on this machine's clock, from when the answer arrived: the server's
-	// clock may be hours off. expiresIn says it directly; else a JWT's exp minus its iat (both on the
-	// server's clock, so their difference is not skewed); exp alone is never compared with the local
-	// clock.
-	received := a.now()
+	// The lifetime is measured on this machine's clock: the server's clock may be hours off.
+	// expiresIn says it directly; else a JWT's exp minus its iat (both on the server's clock, so
+	// their difference is not skewed); exp alone is never compared with the local clock. It runs
+	// from when the successful attempt was sent, not when its answer arrived: the server issued the
+	// token in between, so the token never outlives the server's idea of it, however slow the
+	// answer (a token used past it is refused, and costs a refresh and a replay).
 	lifetime := time.Duration(0)
 	if secs, err := firstNonEmpty(resp.ExpiresIn, resp.ExpiresInSnake).Float64(); err == nil && secs > 0 {
 		lifetime = time.Duration(min(secs, maxTokenLifetime.Seconds()) * float64(time.Second))
@@ -237,7 +238,7 @@ func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret s
 		lifetime = d
 	}
 	if lifetime > 0 {
-		t.expiry = received.Add(lifetime)
+		t.expiry = sent.Add(lifetime)
 		t.refreshAt = t.expiry.Add(-earlyRefresh(lifetime))
 	}
 	return t, nil

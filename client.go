@@ -247,6 +247,7 @@ type call struct {
 	query  url.Values
 	in     any
 	noAuth bool // login and refresh carry their credentials in the body, and no header
+	onSend func() // called as each attempt is handed to the transport (a token's lifetime starts there)
 }
 
 // idempotent reports whether the call may be sent again after an uncertain attempt. Login and
@@ -530,6 +531,9 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 	}
 	if at != nil {
 		at.Start = time.Now() // the attempt's duration is the request's, not the wait for a token
+	}
+	if cl.onSend != nil {
+		cl.onSend()
 	}
 	resp, err := c.hc.Do(req)
 	var redirect *redirectError
