@@ -2,6 +2,7 @@ package probonus
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -100,11 +101,23 @@ func (a Amount) Decimal() decimal.Decimal { return a.d }
 // String formats with two decimals: "150.50".
 func (a Amount) String() string { return a.d.StringFixed(2) }
 
-// Minor returns the amount in minor units (kopecks), and false when it has a fraction of a kopeck.
-func (a Amount) Minor() (int64, bool) {
-	m := a.d.Shift(2)
-	return m.IntPart(), m.IsInteger()
+// Minor returns the amount in minor units (kopecks) and whether that is exact. ok is false when
+// the amount has a fraction of a kopeck (m is then truncated toward zero) or when it does not
+// fit in an int64, beyond ±92233720368547758.07 (m is then 0). Check ok before using m.
+func (a Amount) Minor() (m int64, ok bool) {
+	kopecks := a.d.Shift(2)
+	whole := kopecks.Truncate(0)
+	if whole.LessThan(minMinor) || whole.GreaterThan(maxMinor) {
+		return 0, false
+	}
+	return whole.IntPart(), whole.Equal(kopecks)
 }
+
+// The range of Minor: what an int64 of kopecks holds.
+var (
+	minMinor = decimal.NewFromInt(math.MinInt64)
+	maxMinor = decimal.NewFromInt(math.MaxInt64)
+)
 
 // Add returns a + b.
 func (a Amount) Add(b Amount) Amount { return Amount{a.d.Add(b.d)} }

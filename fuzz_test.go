@@ -90,7 +90,8 @@ func roundTrip[T any](t *testing.T, data []byte) {
 
 // FuzzAmount decodes arbitrary JSON as an Amount.
 func FuzzAmount(f *testing.F) {
-	for _, s := range []string{`150`, `150.5`, `"150.50"`, `-0.01`, `1e2`, `"1E-5"`, `null`, `""`, `"  1 "`, `1e999999999`, `"0x1"`} {
+	for _, s := range []string{`150`, `150.5`, `"150.50"`, `-0.01`, `1e2`, `"1E-5"`, `null`, `""`, `"  1 "`, `1e999999999`, `"0x1"`,
+		`92233720368547758.07`, `92233720368547758.08`, `"-92233720368547758.08"`, `-92233720368547758.09`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -106,6 +107,12 @@ func FuzzAmount(f *testing.F) {
 		var back Amount
 		if err := json.Unmarshal(b, &back); err != nil || !back.Equal(a) {
 			t.Fatalf("%s → %s → %s (%v)", data, b, back, err)
+		}
+		// Minor is exact when it says so, and says so whenever it can be
+		kopecks := a.Decimal().Shift(2)
+		fits := kopecks.IsInteger() && kopecks.Cmp(minMinor) >= 0 && kopecks.Cmp(maxMinor) <= 0
+		if m, ok := a.Minor(); ok != fits || ok && !AmountFromMinor(m).Equal(a) {
+			t.Fatalf("%s: Minor() = %d, %v", a.Decimal(), m, ok)
 		}
 	})
 }
