@@ -146,27 +146,44 @@ func FuzzTime(f *testing.F) {
 	})
 }
 
-// FuzzNormalizePhone: a normalised number is digits only, and normalises to itself.
+// FuzzNormalizePhone: in every region tried, a normalised number is digits only and normalises to
+// itself, with or without a "+"; a refusal is a typed error that does not repeat the number.
 func FuzzNormalizePhone(f *testing.F) {
-	for _, s := range []string{"+7 (999) 123-45-67", "8 999 123 45 67", "9991234567", "79991234567", "+375 29 123-45-67", "12345", "", "+", "８９９９"} {
+	for _, s := range []string{"+7 (999) 123-45-67", "8 999 123 45 67", "9991234567", "79991234567", "+375 29 123-45-67", "12345", "", "+", "８９９９",
+		"+44 20 7946 0958", "442079460958", "375291234567", "8 029 123 45 67", "+7 701 123 45 67", "77011234567", "+998 90 123 45 67",
+		"998901234567", "+374 91 123456", "37491123456", "9611234567", "+961 1 234567", "+84 95 123 4567", "84951234567",
+		"７９１６１２３４５６７", "＋７ ９１６ １２３-４５-６７", "٧٩١٦١٢٣٤٥٦٧", "810 44 20 7946 0958", "8 (916) 123-45-67 доб. 12"} {
 		f.Add(s)
 	}
+	regions := []string{"RU", "KZ", "BY", "UZ", "AM", "GB", "DE", "US"}
 	f.Fuzz(func(t *testing.T, raw string) {
-		n, err := NormalizePhone(raw)
-		if err != nil {
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.Field != "phone" {
-				t.Fatalf("untyped error %v", err)
+		var given []byte // the digits of raw, which no error may repeat
+		for _, r := range raw {
+			if d, ok := asciiDigit(r); ok {
+				given = append(given, d)
 			}
-			return
 		}
-		// E.164 says at most 15 digits, but libphonenumber knows valid longer ones (German, 16)
-		if n == "" || len(n) > 17 || strings.Trim(n, "0123456789") != "" {
-			t.Fatalf("%q → %q", raw, n)
-		}
-		again, err := NormalizePhone("+" + n)
-		if err != nil || again != n {
-			t.Fatalf("%q → %q → %q (%v)", raw, n, again, err)
+		for _, region := range regions {
+			n, err := normalizePhone(raw, region, "phone")
+			if err != nil {
+				var ie *InputError
+				if !errors.As(err, &ie) || ie.Field != "phone" {
+					t.Fatalf("%s: untyped error %v", region, err)
+				}
+				if len(given) >= 5 && strings.Contains(err.Error(), string(given)) {
+					t.Fatalf("%s: %q repeated in %q", region, given, err)
+				}
+				continue
+			}
+			// E.164 says at most 15 digits, but libphonenumber knows valid longer ones (German, 16)
+			if n == "" || len(n) > 17 || strings.Trim(n, "0123456789") != "" {
+				t.Fatalf("%s: %q → %q", region, raw, n)
+			}
+			for _, again := range []string{n, "+" + n} {
+				if got, err := normalizePhone(again, region, "phone"); err != nil || got != n {
+					t.Fatalf("%s: %q → %q, %q → %q (%v)", region, raw, n, again, got, err)
+				}
+			}
 		}
 	})
 }

@@ -1,11 +1,13 @@
 package probonus
 
 import (
+	"fmt"
 	"net/mail"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -13,7 +15,18 @@ import (
 // NormalizePhone turns a phone number in any common form into the form the API uses: digits with
 // the country code, e.g. "+7 (999) 123-45-67", "8 999 123 45 67" and "9991234567" all become
 // "79991234567". A number without a country code is read as Russian; Client.NormalizePhone uses
-// the client's region (WithPhoneRegion). An invalid number is an *InputError.
+// the client's region (WithPhoneRegion). An invalid number is an *InputError whose reason says
+// what shape was expected, without repeating the number.
+//
+// Digits written without a "+" are read, in this order, as: the API form of a number of the region
+// ("79991234567"); a national number of the region ("8 999 123 45 67", "9991234567"); the API form
+// of another country's number, country code first ("442079460958", "375291234567"). So a 10-digit
+// "9611234567" is a Russian number, never the Lebanese +961 1 234567. The result is always its own
+// normal form: NormalizePhone(NormalizePhone(x)) is NormalizePhone(x), so a phone the server
+// returns can be passed back. A foreign number whose API form would read as a number of the region
+// (the Vietnamese +84 95 123 4567 is "84951234567", which reads as the Moscow 8 495 123-45-67) is
+// refused as ambiguous: sent, it would later be taken for that other number. Full-width and
+// Arabic-Indic digits are read as digits.
 func NormalizePhone(raw string) (string, error) { return normalizePhone(raw, "RU", "phone") }
 
 // NormalizePhone is the package's NormalizePhone with the client's region.
@@ -48,6 +61,10 @@ func (p *phoneCache) remember(phone string) {
 	p.m.Store(phone, struct{}{})
 }
 
+// maxPhoneRunes bounds the input: the longest valid number with spaces, dashes, parentheses and
+// a short extension fits, and a hostile string costs the parser nothing.
+const maxPhoneRunes = 40
+
 // normalizePhone validates and normalises raw, naming field in the error.
 func normalizePhone(raw, region, field string) (string, error) {
 	bad := func(reason string) (string, error) { return "", &InputError{Field: field, Reason: reason} }
@@ -55,41 +72,130 @@ func normalizePhone(raw, region, field string) (string, error) {
 	if raw == "" {
 		return bad("empty phone number")
 	}
-	if len(raw) > 32 {
-		return bad("too long for a phone number")
+	if n := utf8.RuneCountInString(raw); n > maxPhoneRunes {
+		return bad(fmt.Sprintf("too long for a phone number (%d characters given, at most %d)", n, maxPhoneRunes))
 	}
-	if alreadyNormal(raw, region) {
-		return raw, nil
+	n, cc, ok := readPhone(raw, region)
+	if !ok {
+		return bad(shapeReason(raw, region))
 	}
-	num, err := phonenumbers.Parse(raw, region)
-	if err != nil {
-		return bad("not a phone number")
+	if n != raw && !readsBack(n, cc, region) {
+		// The API form has no "+": read back as another number, a later lookup with the phone
+		// the server returns would find another subscriber.
+		return bad(fmt.Sprintf("ambiguous for region %s: the API form of this +%d number (%d digits, no +) "+
+			"also reads as a number of region %s", region, cc, len(n), region))
 	}
-	if !phonenumbers.IsValidNumber(num) {
-		return bad("not a valid phone number")
-	}
-	return strconv.FormatInt(int64(num.GetCountryCode()), 10) + phonenumbers.GetNationalSignificantNumber(num), nil
+	return n, nil
 }
 
-// alreadyNormal is the fast path for the common case, a number already in the API's form with the
-// region's country code ("79991234567" for RU): it skips the parser and only validates. Anything
-// else takes the full path, which gives the same answer for these.
-func alreadyNormal(raw, region string) bool {
+// readPhone applies the reading order NormalizePhone documents and returns the API form and the
+// country code; ok is false when raw is no valid number in any of the readings.
+func readPhone(raw, region string) (n string, cc int32, ok bool) {
+	if cc, national, ok := normalShape(raw, region); ok && validNumber(cc, national) {
+		return raw, cc, true
+	}
+	if num, err := phonenumbers.Parse(raw, region); err == nil && phonenumbers.IsValidNumber(num) {
+		return apiForm(num), num.GetCountryCode(), true
+	}
+	// digits alone, no "+": perhaps the API form of another country's number
+	if digits, ok := plainDigits(raw); ok {
+		if num, err := phonenumbers.Parse("+"+digits, "ZZ"); err == nil && phonenumbers.IsValidNumber(num) {
+			return apiForm(num), num.GetCountryCode(), true
+		}
+	}
+	return "", 0, false
+}
+
+// readsBack reports whether n, the API form of a valid number with country code cc, reads as
+// itself. The region's own numbers in the usual shape take the fast path to the same valid
+// number without validating it again.
+func readsBack(n string, cc int32, region string) bool {
+	if regionCC, _, ok := normalShape(n, region); ok && regionCC == cc {
+		return true
+	}
+	again, _, _ := readPhone(n, region)
+	return again == n
+}
+
+// apiForm writes num as the API does: the country code and the national significant number.
+func apiForm(num *phonenumbers.PhoneNumber) string {
+	return strconv.FormatInt(int64(num.GetCountryCode()), 10) + phonenumbers.GetNationalSignificantNumber(num)
+}
+
+// plainDigits returns the digits of raw when it holds digits and the separators people type
+// between them, and nothing else: no "+", letters or extension.
+func plainDigits(raw string) (string, bool) {
+	var b strings.Builder
+	for _, r := range raw {
+		switch d, ok := asciiDigit(r); {
+		case ok:
+			b.WriteByte(d)
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.' || r == '/' || r == '\u00a0':
+		default:
+			return "", false
+		}
+	}
+	return b.String(), b.Len() > 0
+}
+
+// asciiDigit reads the digits phonenumbers reads: ASCII, full-width and Arabic-Indic.
+func asciiDigit(r rune) (byte, bool) {
+	for _, zero := range [...]rune{'0', '\uff10', '\u0660', '\u06f0'} {
+		if r >= zero && r <= zero+9 {
+			return byte('0' + r - zero), true
+		}
+	}
+	return 0, false
+}
+
+// shapeReason says why raw is no phone number, and what shape the region's numbers have, without
+// repeating raw: a phone number is personal data and error messages end up in logs.
+func shapeReason(raw, region string) string {
+	digits := 0
+	for _, r := range raw {
+		if _, ok := asciiDigit(r); ok {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return "not a phone number: no digits given"
+	}
+	want := "+ and the country code"
+	if ex := phonenumbers.GetExampleNumber(region); ex != nil {
+		prefix := strconv.Itoa(phonenumbers.GetCountryCodeForRegion(region))
+		if ndd := phonenumbers.GetNddPrefixForRegion(region, true); ndd != "" && ndd != prefix {
+			prefix = ndd + " or " + prefix
+		}
+		want = fmt.Sprintf("a national number (usually %d digits), optionally after %s, or %s",
+			len(phonenumbers.GetNationalSignificantNumber(ex)), prefix, want)
+	}
+	return fmt.Sprintf("not a valid phone number for region %s (%d digits given): want %s", region, digits, want)
+}
+
+// normalShape is the fast path for the common case, a number already in the API's form with the
+// region's country code ("79991234567" for RU): digits, the country code, a national number that
+// does not start with 0. It returns the number's parts for validNumber, skipping the parser; the
+// full path gives the same answer for these.
+func normalShape(raw, region string) (cc int32, national uint64, ok bool) {
 	if len(raw) < 8 || len(raw) > 15 {
-		return false
+		return 0, 0, false
 	}
 	for i := 0; i < len(raw); i++ {
 		if raw[i] < '0' || raw[i] > '9' {
-			return false
+			return 0, 0, false
 		}
 	}
-	cc := int32(phonenumbers.GetCountryCodeForRegion(region))
+	cc = int32(phonenumbers.GetCountryCodeForRegion(region))
 	prefix := strconv.Itoa(int(cc))
 	if !strings.HasPrefix(raw, prefix) || raw[len(prefix)] == '0' {
-		return false
+		return 0, 0, false
 	}
 	national, err := strconv.ParseUint(raw[len(prefix):], 10, 64)
-	return err == nil && phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &national})
+	return cc, national, err == nil
+}
+
+func validNumber(cc int32, national uint64) bool {
+	return phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &national})
 }
 
 func knownRegion(region string) bool {

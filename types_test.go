@@ -8,35 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestNormalizePhone(t *testing.T) {
-	t.Parallel()
-	for _, in := range []string{"+7 (999) 123-45-67", "8 999 123 45 67", "9991234567", "79991234567", "+79991234567", "8(999)1234567", " 7 999 123-45-67 "} {
-		got, err := NormalizePhone(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, "79991234567", got, in)
-	}
-	got, err := NormalizePhone("+375 29 123-45-67")
-	require.NoError(t, err, "a foreign number with its country code")
-	assert.Equal(t, "375291234567", got)
-	got, err = NormalizePhone("+3522020")
-	require.NoError(t, err, "found by the fuzzer: a valid seven-digit number (Luxembourg)")
-	assert.Equal(t, "3522020", got)
-	got, err = NormalizePhone("+4921000000000000")
-	require.NoError(t, err, "found by the fuzzer: a valid sixteen-digit German number")
-	assert.Equal(t, "4921000000000000", got)
-	for _, bad := range []string{"", "12345", "+7 (999) 123", "not a phone", "79991234567890123", "+7 000 000 00 00", "+99999999999999999999999999999999999999"} {
-		_, err := NormalizePhone(bad)
-		var ie *InputError
-		require.ErrorAs(t, err, &ie, bad)
-		assert.Equal(t, "phone", ie.Field)
-	}
-	kz, err := New(WithBaseURL(testBase), WithoutAuth(), WithPhoneRegion("KZ"))
-	require.NoError(t, err)
-	got, err = kz.NormalizePhone("8 701 123 45 67")
-	require.NoError(t, err)
-	assert.Equal(t, "77011234567", got)
-}
-
 func TestCode(t *testing.T) {
 	t.Parallel()
 	var v struct {
