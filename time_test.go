@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// freshTypes numbers the struct types TestFirstDecodesRelocateConcurrently builds, so every round
+// freshTypes numbers the struct types TestTimeRelocatedOnConcurrentFirstDecodes builds, so every round
 // (and every -count repetition) decodes a type the analysis has never seen.
 var freshTypes atomic.Int64
 
@@ -38,11 +38,11 @@ func freshTimeHolder() reflect.Type {
 	return reflect.StructOf(fields)
 }
 
-// TestFirstDecodesRelocateConcurrently: many goroutines decode, through Client.Do, a response type
+// TestTimeRelocatedOnConcurrentFirstDecodes: many goroutines decode, through Client.Do, a response type
 // none of them has decoded before, on a client whose location is not the default. Every one of them
 // reads the offset-less timestamp in the client's location (issue 10 #5: the type analysis used to
 // publish a provisional "no Time here" that a concurrent first decode believed).
-func TestFirstDecodesRelocateConcurrently(t *testing.T) {
+func TestTimeRelocatedOnConcurrentFirstDecodes(t *testing.T) {
 	t.Parallel()
 	ekb := time.FixedZone("YEKT", 5*3600)
 	c, mt := setup(t, WithLocation(ekb))
