@@ -1,68 +1,74 @@
 package probonus_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/probonus-go/probonus"
-	"github.com/probonus-go/probonus/internal/fixture"
+	"github.com/probonus-go/probonus/internal/benchserver"
 )
 
 // The benchmarks compare the SDK with what a user would hand-write with net/http and
-// encoding/json, against the same local server, in the same run: each has an /sdk and a /raw
-// half, and `make bench` prints their ratios.
+// encoding/json (floats for money, strings for times), against the same local server, in the
+// same run: each has an /sdk and a /raw half, and `make bench` prints their ratios. `make bench`
+// runs the rounds in separate processes and alternates which half goes first (-bench.rawfirst),
+// so that a slow moment of a shared machine does not always fall on the same half.
 
-// benchServer serves a recorded account and 1000 transactions from memory, so the server costs
-// the same for both halves.
-func benchServer(b *testing.B) (*httptest.Server, *http.Client) {
+var rawFirst = flag.Bool("bench.rawfirst", false, "run each benchmark's raw half before its sdk half")
+
+// benchURLEnv names a server already running (internal/benchserver in another process): `make
+// bench-instr` sets it so that valgrind counts the client's instructions, not the server's.
+const benchURLEnv = "PROBONUS_BENCH_URL"
+
+// benchServer returns the base URL of a server answering from memory (the same for both halves),
+// and a client whose pool keeps a connection per goroutine of BenchmarkParallel32.
+func benchServer(b *testing.B) (string, *http.Client) {
 	b.Helper()
-	acc, err := fixture.Load("testdata/accounts/find_by_phone.http")
-	if err != nil {
-		b.Fatal(err)
-	}
-	txs := make([]map[string]any, 1000)
-	for i := range txs {
-		txs[i] = map[string]any{"id": 90000 - i, "datetime": time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC).Add(-time.Duration(i) * time.Hour).Format("2006-01-02T15:04:05"),
-			"type": "check_accrual", "sum": json.Number(fmt.Sprintf("%d.%02d", i%500, i%100)), "reason": nil, "checkId": 5000 + i,
-			"checkNumber": 1000 + i, "restaurantCode": 12, "restaurantName": "Пекарня на Невском", "cashDesk": 3,
-			"identifierType": "phone", "identifier": "79991234567"}
-	}
-	txBody, err := json.Marshal(txs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/api/v0/accounts/find_by_phone":
-			_, _ = w.Write(acc.Body)
-		case "/api/v0/accounts/transactions":
-			_, _ = w.Write(txBody)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	b.Cleanup(srv.Close)
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 64
 	b.Cleanup(transport.CloseIdleConnections)
-	return srv, &http.Client{Transport: transport}
+	hc := &http.Client{Transport: transport}
+	if base := os.Getenv(benchURLEnv); base != "" {
+		return base, hc
+	}
+	h, err := benchserver.Handler("testdata")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	b.Cleanup(srv.Close)
+	return srv.URL, hc
 }
 
-func benchClient(b *testing.B, srv *httptest.Server, hc *http.Client) *probonus.Client {
-	c, err := probonus.New(probonus.WithBaseURL(srv.URL), probonus.WithAPIKey("bench-key"), probonus.WithHTTPClient(hc))
+func benchClient(b *testing.B, base string, hc *http.Client, opts ...probonus.Option) *probonus.Client {
+	b.Helper()
+	c, err := probonus.New(append([]probonus.Option{probonus.WithBaseURL(base), probonus.WithAPIKey("bench-key"),
+		probonus.WithHTTPClient(hc)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return c
+}
+
+// halves runs two sub-benchmarks in the order -bench.rawfirst asks for: the SDK's and the
+// hand-written baseline's (or, for BenchmarkObserver, without and with an observer).
+func halves(b *testing.B, first string, f1 func(*testing.B), second string, f2 func(*testing.B)) {
+	if *rawFirst {
+		first, f1, second, f2 = second, f2, first, f1
+	}
+	b.Run(first, f1)
+	b.Run(second, f2)
 }
 
 // rawAccount is the struct a user writes by hand: floats for money, strings for times.
@@ -96,16 +102,18 @@ type rawAccount struct {
 		Quantity     int     `json:"quantity"`
 		ValidUntil   *string `json:"validUntil"`
 	} `json:"coupons"`
-	Identifiers []struct {
-		Type  string `json:"type"`
-		Value string `json:"value"`
-	} `json:"identifiers"`
-	Tags                   []string `json:"tags"`
-	SpentSumDay            float64  `json:"spentSumDay"`
-	SpentSumDiscountPeriod float64  `json:"spentSumDiscountPeriod"`
-	Info                   string   `json:"info"`
-	ScreenMessage          string   `json:"screenMessage"`
-	PrintMessage           string   `json:"printMessage"`
+	Identifiers            []rawIdentifier `json:"identifiers"`
+	Tags                   []string        `json:"tags"`
+	SpentSumDay            float64         `json:"spentSumDay"`
+	SpentSumDiscountPeriod float64         `json:"spentSumDiscountPeriod"`
+	Info                   string          `json:"info"`
+	ScreenMessage          string          `json:"screenMessage"`
+	PrintMessage           string          `json:"printMessage"`
+}
+
+type rawIdentifier struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
 }
 
 type rawTransaction struct {
@@ -123,7 +131,30 @@ type rawTransaction struct {
 	Identifier     string  `json:"identifier"`
 }
 
-// rawGet is the hand-written call: build, send with the key, check the status, decode.
+type rawNewAccount struct {
+	AccountID   int64           `json:"accountId"`
+	Phone       string          `json:"phone"`
+	FirstName   string          `json:"firstName,omitempty"`
+	LastName    string          `json:"lastName,omitempty"`
+	Gender      string          `json:"gender,omitempty"`
+	BirthDate   string          `json:"birthDate,omitempty"`
+	Email       string          `json:"email,omitempty"`
+	Identifiers []rawIdentifier `json:"identifiers,omitempty"`
+}
+
+type rawRefill struct {
+	AccountID int64   `json:"accountId"`
+	Amount    float64 `json:"amount"`
+	Reason    string  `json:"reason,omitempty"`
+	BurnDate  string  `json:"burnDate,omitempty"`
+}
+
+type rawRefillResult struct {
+	TransactionID int64   `json:"transactionId"`
+	Balance       float64 `json:"balance"`
+}
+
+// rawGet is the hand-written read: build, send with the key, check the status, decode.
 func rawGet(ctx context.Context, hc *http.Client, base, path string, q url.Values, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path+"?"+q.Encode(), nil)
 	if err != nil {
@@ -131,6 +162,26 @@ func rawGet(ctx context.Context, hc *http.Client, base, path string, q url.Value
 	}
 	req.Header.Set("X-API-Key", "bench-key")
 	req.Header.Set("Accept", "application/json")
+	return rawDo(hc, req, out)
+}
+
+// rawPost is the hand-written write: encode, send with the key and a content type, check, decode.
+func rawPost(ctx context.Context, hc *http.Client, base, path string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-API-Key", "bench-key")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/json")
+	return rawDo(hc, req, out)
+}
+
+func rawDo(hc *http.Client, req *http.Request, out any) error {
 	resp, err := hc.Do(req)
 	if err != nil {
 		return err
@@ -142,47 +193,56 @@ func rawGet(ctx context.Context, hc *http.Client, base, path string, q url.Value
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
-func BenchmarkFindByPhone(b *testing.B) {
-	srv, hc := benchServer(b)
-	ctx := context.Background()
-	b.Run("sdk", func(b *testing.B) {
-		c := benchClient(b, srv, hc)
+func benchFindByPhone(b *testing.B, ctx context.Context, opts ...probonus.Option) {
+	base, hc := benchServer(b)
+	halves(b, "sdk", func(b *testing.B) {
+		c := benchClient(b, base, hc, opts...)
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := c.Accounts.FindByPhone(ctx, "79991234567"); err != nil {
 				b.Fatal(err)
 			}
 		}
-	})
-	b.Run("raw", func(b *testing.B) {
+	}, "raw", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var a rawAccount
-			if err := rawGet(ctx, hc, srv.URL, "/api/v0/accounts/find_by_phone", url.Values{"phone": {"79991234567"}}, &a); err != nil {
+			if err := rawGet(ctx, hc, base, benchserver.FindByPhonePath, url.Values{"phone": {"79991234567"}}, &a); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 }
 
+func BenchmarkFindByPhone(b *testing.B) { benchFindByPhone(b, context.Background()) }
+
+// BenchmarkFindByPhoneDeadline calls with a context that ends before the attempt timeout would,
+// as a request handler's context often does: the SDK then needs no timer of its own. The attempt
+// timeout is an hour so that the context's half hour outlasts any -benchtime.
+func BenchmarkFindByPhoneDeadline(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	benchFindByPhone(b, ctx, probonus.WithTimeout(time.Hour))
+}
+
 func BenchmarkLastTransactions1000(b *testing.B) {
-	srv, hc := benchServer(b)
+	base, hc := benchServer(b)
 	ctx := context.Background()
-	b.Run("sdk", func(b *testing.B) {
-		c := benchClient(b, srv, hc)
+	halves(b, "sdk", func(b *testing.B) {
+		c := benchClient(b, base, hc)
 		b.ReportAllocs()
 		for b.Loop() {
-			txs, err := c.Accounts.LastTransactions(ctx, 1042, 1000)
-			if err != nil || len(txs) != 1000 {
+			txs, err := c.Accounts.LastTransactions(ctx, 1042, benchserver.Transactions)
+			if err != nil || len(txs) != benchserver.Transactions {
 				b.Fatal(err, len(txs))
 			}
 		}
-	})
-	b.Run("raw", func(b *testing.B) {
+	}, "raw", func(b *testing.B) {
 		b.ReportAllocs()
+		q := url.Values{"accountId": {"1042"}, "count": {"1000"}}
 		for b.Loop() {
 			var txs []rawTransaction
-			if err := rawGet(ctx, hc, srv.URL, "/api/v0/accounts/transactions", url.Values{"accountId": {"1042"}, "count": {"1000"}}, &txs); err != nil || len(txs) != 1000 {
+			if err := rawGet(ctx, hc, base, benchserver.TransactionsPath, q, &txs); err != nil || len(txs) != benchserver.Transactions {
 				b.Fatal(err, len(txs))
 			}
 		}
@@ -192,11 +252,11 @@ func BenchmarkLastTransactions1000(b *testing.B) {
 // BenchmarkParallel32 runs 32 goroutines (16 per GOMAXPROCS on the 2-core reference machine)
 // through one Client, and through one raw *http.Client.
 func BenchmarkParallel32(b *testing.B) {
-	srv, hc := benchServer(b)
+	base, hc := benchServer(b)
 	ctx := context.Background()
 	parallelism := max(1, 32/runtime.GOMAXPROCS(0))
-	b.Run("sdk", func(b *testing.B) {
-		c := benchClient(b, srv, hc)
+	halves(b, "sdk", func(b *testing.B) {
+		c := benchClient(b, base, hc)
 		b.ReportAllocs()
 		b.SetParallelism(parallelism)
 		b.RunParallel(func(pb *testing.PB) {
@@ -207,20 +267,102 @@ func BenchmarkParallel32(b *testing.B) {
 				}
 			}
 		})
-	})
-	b.Run("raw", func(b *testing.B) {
+	}, "raw", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetParallelism(parallelism)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				var a rawAccount
-				if err := rawGet(ctx, hc, srv.URL, "/api/v0/accounts/find_by_phone", url.Values{"phone": {"79991234567"}}, &a); err != nil {
+				if err := rawGet(ctx, hc, base, benchserver.FindByPhonePath, url.Values{"phone": {"79991234567"}}, &a); err != nil {
 					b.Error(err)
 					return
 				}
 			}
 		})
 	})
+}
+
+func BenchmarkInsertByTemplate(b *testing.B) {
+	base, hc := benchServer(b)
+	ctx := context.Background()
+	halves(b, "sdk", func(b *testing.B) {
+		c := benchClient(b, base, hc)
+		female := probonus.GenderFemale
+		in := probonus.NewAccount{GroupID: 3, Phone: "79991234567", FirstName: probonus.Ptr("Анна"),
+			LastName: probonus.Ptr("Иванова"), Gender: &female, BirthDate: &probonus.Date{Year: 1990, Month: time.May, Day: 17},
+			Email: probonus.Ptr("anna@example.com"), Identifiers: []probonus.Identifier{{Type: probonus.IdentifierCard, Value: "7001002003"}}}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Accounts.InsertByTemplate(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}, "raw", func(b *testing.B) {
+		in := rawNewAccount{AccountID: 3, Phone: "79991234567", FirstName: "Анна", LastName: "Иванова", Gender: "female",
+			BirthDate: "1990-05-17", Email: "anna@example.com", Identifiers: []rawIdentifier{{"card", "7001002003"}}}
+		b.ReportAllocs()
+		for b.Loop() {
+			var a rawAccount
+			if err := rawPost(ctx, hc, base, benchserver.InsertByTemplatePath, &in, &a); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkRefill(b *testing.B) {
+	base, hc := benchServer(b)
+	ctx := context.Background()
+	halves(b, "sdk", func(b *testing.B) {
+		c := benchClient(b, base, hc)
+		in := probonus.Refill{AccountID: 1042, Amount: probonus.MustAmount("100.5"), Reason: probonus.Ptr("Отзыв в приложении"),
+			BurnDate: &probonus.Date{Year: 2027, Month: time.January, Day: 31}}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Accounts.Refill(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}, "raw", func(b *testing.B) {
+		in := rawRefill{AccountID: 1042, Amount: 100.5, Reason: "Отзыв в приложении", BurnDate: "2027-01-31"}
+		b.ReportAllocs()
+		for b.Loop() {
+			var r rawRefillResult
+			if err := rawPost(ctx, hc, base, benchserver.RefillPath, &in, &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// noopObserver is the cheapest Observer there is: what an observer costs the request path
+// beyond itself.
+type noopObserver struct{}
+
+func (noopObserver) CallStart(ctx context.Context, _ *probonus.Call) context.Context { return ctx }
+func (noopObserver) CallEnd(context.Context, *probonus.Call)                         {}
+func (noopObserver) AttemptStart(ctx context.Context, _ *probonus.Attempt) context.Context {
+	return ctx
+}
+func (noopObserver) AttemptEnd(context.Context, *probonus.Attempt) {}
+
+// BenchmarkObserver is FindByPhone without an observer (the /none half: what every call without
+// WithObserver costs, the same code as BenchmarkFindByPhone/sdk) and with one no-op observer.
+func BenchmarkObserver(b *testing.B) {
+	base, hc := benchServer(b)
+	ctx := context.Background()
+	run := func(opts ...probonus.Option) func(*testing.B) {
+		return func(b *testing.B) {
+			c := benchClient(b, base, hc, opts...)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Accounts.FindByPhone(ctx, "79991234567"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	halves(b, "none", run(), "noop", run(probonus.WithObserver(noopObserver{})))
 }
 
 // BenchmarkNormalizePhone measures phone normalisation alone, for the common already-normal case
