@@ -209,6 +209,15 @@ func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) 
 			if req.Body != nil && req.Body != http.NoBody {
 				return &redirectError{to: req.URL, why: "the request body is never re-sent to another origin"}
 			}
+		}
+		if orig := via[0]; orig.Method != http.MethodGet && orig.Method != http.MethodHead && req.Method != orig.Method {
+			// A 301, 302 or 303 turns a write into a GET of something else, whose answer would read
+			// as the write's result. After a 303 the server has acted ("see the result there");
+			// after a 301 or 302 it has not (a proxy moving the endpoint).
+			return &redirectError{to: req.URL, why: fmt.Sprintf("a %s is never turned into a %s", orig.Method, req.Method),
+				applied: req.Response != nil && req.Response.StatusCode == http.StatusSeeOther}
+		}
+		if !c.sameOrigin(req.URL) {
 			clean := make(http.Header, 2)
 			for _, k := range []string{"Accept", "User-Agent"} {
 				if v := req.Header.Values(k); len(v) > 0 {
@@ -228,10 +237,12 @@ func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) 
 }
 
 // redirectError is a redirect the client refused to follow. The server answered with a redirect,
-// not by acting on the request, so the outcome is certain: nothing was applied.
+// not by acting on the request, so the outcome is certain (nothing was applied), except after a
+// 303, which says the server acted.
 type redirectError struct {
-	to  *url.URL
-	why string
+	to      *url.URL
+	why     string
+	applied bool // a 303: the server acted on the request
 }
 
 func (e *redirectError) Error() string {
@@ -246,8 +257,9 @@ type call struct {
 	endpoint
 	query  url.Values
 	in     any
-	noAuth bool // login and refresh carry their credentials in the body, and no header
+	noAuth bool   // login and refresh carry their credentials in the body, and no header
 	onSend func() // called as each attempt is handed to the transport (a token's lifetime starts there)
+	secret string // a login's password or a refresh token: redacted from errors before anyone sees them
 }
 
 // idempotent reports whether the call may be sent again after an uncertain attempt. Login and
@@ -371,6 +383,9 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 			}
 		}
 		res := c.attempt(actx, cl, &u, fullPath, body, out, at, idempotent)
+		if cl.secret != "" && res.err != nil {
+			res.err = redactError(res.err, cl.secret) // before observers and the log see it
+		}
 		replaying = false
 		d := shouldRetry(idempotent, res.status, res.err, res.written, ctx.Err() != nil)
 		if res.final {
@@ -423,7 +438,7 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("probonus: %s %s: waiting to retry after %w: %w", cl.method, fullPath, res.err, ctx.Err())
+			return fmt.Errorf("%w; then, waiting to retry: %w", res.err, ctx.Err())
 		}
 	}
 }
@@ -463,15 +478,37 @@ func (c *Client) wait(ctx context.Context) error {
 
 // wireTrace learns from net/http whether a request reached the wire.
 type wireTrace struct {
-	gotConn, wrote atomic.Bool
-	trace          httptrace.ClientTrace
+	getConn, gotConn, wrote, answered atomic.Bool
+	trace                             httptrace.ClientTrace
 }
 
 func newWireTrace() *wireTrace {
 	w := &wireTrace{}
+	w.trace.GetConn = func(string) { w.getConn.Store(true) }
 	w.trace.GotConn = func(httptrace.GotConnInfo) { w.gotConn.Store(true) }
 	w.trace.WroteRequest = func(httptrace.WroteRequestInfo) { w.wrote.Store(true) }
+	w.trace.GotFirstResponseByte = func() { w.answered.Store(true) }
 	return w
+}
+
+// errNoResend stops net/http (or a transport wrapped around it) from sending a write again by
+// itself: on HTTP/2 after a stream reset, on HTTP/1 for a request it believes replayable. Both
+// rewind the body through GetBody.
+var errNoResend = errors.New("the request was written and got no answer: not sent again")
+
+// guardBody lets req's body be re-read only while nothing was written without an answer: a
+// redirect (answered) may re-send it, a transport's own retry of a written request may not.
+func (w *wireTrace) guardBody(req *http.Request) {
+	get := req.GetBody
+	if get == nil {
+		return
+	}
+	req.GetBody = func() (io.ReadCloser, error) {
+		if w.wrote.Load() && !w.answered.Load() {
+			return nil, errNoResend
+		}
+		return get()
+	}
 }
 
 // mayBeWritten reports whether a request that failed with err may have reached the server. Go's own
@@ -484,8 +521,14 @@ func (c *Client) mayBeWritten(w *wireTrace, err error) bool {
 	if w.gotConn.Load() || w.wrote.Load() {
 		return true
 	}
-	switch c.hc.Transport.(type) {
-	case nil, *http.Transport:
+	if w.getConn.Load() {
+		return false // the trace reached the transport, which asked for a connection and got none
+	}
+	t := c.hc.Transport
+	if t == nil {
+		t = http.DefaultTransport // which a program may have replaced with a wrapper
+	}
+	if _, ok := t.(*http.Transport); ok {
 		return false
 	}
 	return !neverConnected(err)
@@ -494,8 +537,12 @@ func (c *Client) mayBeWritten(w *wireTrace, err error) bool {
 // attempt sends the request once and decodes the response, all within the per-attempt timeout.
 func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath string, body []byte, out any, at *Attempt, idempotent bool) attemptResult {
 	var res attemptResult
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+	actx := ctx
+	if attemptTimerNeeded(ctx, c.timeout) {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
 	var wt *wireTrace
 	if !idempotent {
 		// Only a write needs to know whether it was sent: reads are resent either way.
@@ -512,6 +559,9 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		return res
 	}
 	res.req = req
+	if wt != nil {
+		wt.guardBody(req)
+	}
 	req.Header["Accept"] = []string{"application/json"}
 	req.Header["User-Agent"] = []string{c.userAgent}
 	if body != nil {
@@ -538,7 +588,8 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 	resp, err := c.hc.Do(req)
 	var redirect *redirectError
 	if errors.As(err, &redirect) {
-		res.err, res.final = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, redirect), true
+		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, redirect)
+		res.final, res.written = !redirect.applied, redirect.applied
 		return res
 	}
 	if err != nil {
@@ -552,6 +603,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 	res.requestID = resp.Header.Get("X-Request-Id")
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		res.apiErr = parseError(resp, cl.method, fullPath)
+		redactCredentials(res.apiErr, req, at)
 		res.err = res.apiErr
 		return res
 	}
@@ -562,6 +614,38 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		}
 	}
 	return res
+}
+
+// attemptTimerNeeded reports whether an attempt needs a timer of its own: not when the caller's
+// context already ends before the attempt timeout would. context.WithTimeout would then only wrap
+// the caller's deadline, at the price of a context, a cancel func and the transport's
+// registration with it: the largest cost of a call.
+func attemptTimerNeeded(ctx context.Context, timeout time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return !ok || time.Until(dl) > timeout
+}
+
+// redactCredentials removes from an error the credentials the request carried (an API key a 401
+// echoes, say): the values of every header other than the client's own and the observers'.
+func redactCredentials(apiErr *APIError, req *http.Request, at *Attempt) {
+	for k, vs := range req.Header {
+		switch k {
+		case "Accept", "User-Agent", "Content-Type":
+			continue
+		}
+		if at != nil && at.Header[k] != nil {
+			continue
+		}
+		for _, v := range vs {
+			if len(v) < 6 {
+				continue
+			}
+			redactError(apiErr, v)
+			if i := strings.LastIndexByte(v, ' '); i > 0 && len(v)-i > 6 {
+				redactError(apiErr, v[i+1:]) // "Bearer <token>": the token alone
+			}
+		}
+	}
 }
 
 // drainAndClose reads a little of what is left of a body, so the connection can be reused, and closes it.
@@ -610,7 +694,11 @@ func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any)
 	case errors.Is(err, io.EOF) && len(bytes.TrimSpace(capped.sample())) == 0 && capped.read <= int64(len(capped.head)):
 		return nil, false // an empty body: nothing to decode
 	}
-	return &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: string(capped.sample()), Err: err}, false
+	sample := string(capped.sample())
+	if cl.noAuth {
+		sample = "" // a login's or refresh's body holds tokens
+	}
+	return &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}, false
 }
 
 // cappedReader fails once more than left bytes have been read, remembers a read error, and keeps
@@ -672,7 +760,8 @@ func shouldRetry(idempotent bool, status int, err error, written, ctxDone bool) 
 	switch {
 	case err == nil:
 		return decision{}
-	case !idempotent && written && (status == 0 || status >= 500):
+	case !idempotent && written && (status == 0 || status >= 500 || status >= 200 && status <= 299):
+		// a 2xx whose body could not be read or decoded: applied, but with what result?
 		return decision{unknown: true, reason: "not resent: the server may have applied it"}
 	case ctxDone:
 		return decision{reason: "context done"}
