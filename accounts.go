@@ -70,8 +70,11 @@ func checkRefill(r Refill) error {
 	if r.Amount.Sign() <= 0 {
 		return &InputError{Field: "Refill.Amount", Reason: "must be positive"}
 	}
-	if _, whole := r.Amount.Minor(); !whole {
-		return &InputError{Field: "Refill.Amount", Reason: "has a fraction of a kopeck"}
+	if _, ok := r.Amount.Minor(); !ok {
+		if !r.Amount.Decimal().Shift(2).IsInteger() {
+			return &InputError{Field: "Refill.Amount", Reason: "has a fraction of a kopeck"}
+		}
+		return &InputError{Field: "Refill.Amount", Reason: "is too large (at most 92233720368547758.07)"}
 	}
 	return nil
 }
@@ -83,10 +86,14 @@ func checkRefill(r Refill) error {
 //
 // Before sending, it looks in the account's transactions of the lookback window (WithRefillLookback,
 // default 30 days) for a credit with the same reason and amount; when there is one it sends nothing
-// and returns it with AlreadyApplied set, TransactionID from the history and Balance read fresh.
+// and returns it with AlreadyApplied set, TransactionID from the history and Balance read fresh
+// (when that read fails, the result comes back with the error: the credit is known, the balance
+// is not). The reason is trimmed of surrounding white space before it is sent or compared.
 // When a send ends with ErrOutcomeUnknown, it waits a settle time (WithRefillSettle, default the
-// per-attempt timeout, shortened to leave time before the context's deadline), looks again, and
-// sends again only when the credit is still absent: at most RetryPolicy.MaxAttempts sends in all.
+// per-attempt timeout), looks again, and sends again only when the credit is still absent: at
+// most RetryPolicy.MaxAttempts sends in all. When the context's deadline leaves less than the
+// settle time, it looks early but does not send again: it returns ErrOutcomeUnknown, and a later
+// RefillOnce looks first.
 // Calls with the same key on one Client run one at a time.
 //
 // One risk remains, and no client can remove it without server support: a request held up inside
@@ -104,9 +111,13 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 	if ctx == nil {
 		return nil, &InputError{Field: "ctx", Reason: "nil context"}
 	}
-	unlock, err := s.c.refills.lock(ctx, fmt.Sprintf("%d\x00%s\x00%s", r.AccountID, *r.Reason, r.Amount.Decimal().String()))
+	// A reason read from a file ends in a newline, and a server may store it trimmed: the key is
+	// the trimmed reason, sent and compared as such.
+	reason := strings.TrimSpace(*r.Reason)
+	r.Reason = &reason
+	unlock, err := s.c.refills.lock(ctx, fmt.Sprintf("%d\x00%s\x00%s", r.AccountID, reason, r.Amount.Decimal().String()))
 	if err != nil {
-		return nil, fmt.Errorf("probonus: RefillOnce: waiting for another RefillOnce with the same key: %w", err)
+		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: waiting for another RefillOnce with the same key: %w", err)
 	}
 	defer unlock()
 	since := time.Now().Add(-s.c.refillLookback)
@@ -118,59 +129,76 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 		return found, err
 	}
 	var uncertain error
-	for range s.c.retry.MaxAttempts {
+	for sends := 1; ; sends++ {
 		res, err := s.Refill(ctx, r)
 		if !errors.Is(err, ErrOutcomeUnknown) {
 			return res, err
 		}
 		uncertain = err
-		if err := s.settle(ctx); err != nil {
-			return nil, fmt.Errorf("%w; then, waiting to look in the history: %w", uncertain, err)
+		full, err := s.settle(ctx)
+		if err != nil {
+			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; then, waiting to look in the history: %w", errors.Unwrap(uncertain), err)}
 		}
 		found, err := s.findRefill(ctx, r, since)
-		if err != nil {
-			return nil, fmt.Errorf("%w; then, looking in the history: %w", uncertain, err)
-		}
 		if found != nil {
-			return found, nil // this call's credit, found where the lost answer would have said
+			return found, err // this call's credit, found where the lost answer would have said
+		}
+		if err != nil {
+			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; then, looking in the history: %w", errors.Unwrap(uncertain), err)}
+		}
+		switch {
+		case !full:
+			// The deadline left less than the settle time: a resend now could double a credit
+			// still on its way. A later RefillOnce looks first.
+			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; not in the history yet, and the deadline "+
+				"leaves less than the settle time to be sure: not sent again (call RefillOnce again later: it looks first)", errors.Unwrap(uncertain))}
+		case sends >= s.c.retry.MaxAttempts:
+			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: sent %d times without a definitive answer, "+
+				"and the credit is not in the history; the last: %w", sends, errors.Unwrap(uncertain))}
 		}
 	}
-	return nil, fmt.Errorf("%w; the credit was not in the history after %d sends", uncertain, s.c.retry.MaxAttempts)
 }
 
-// settle waits for an uncertain refill to show in the history, leaving time for the look itself.
-func (s *AccountsService) settle(ctx context.Context) error {
+// settle waits for an uncertain refill to show in the history, leaving half the time before the
+// context's deadline for the look itself. full is false when the deadline cut the wait short.
+func (s *AccountsService) settle(ctx context.Context) (full bool, err error) {
 	d := s.c.refillSettle
 	if d == 0 {
 		d = s.c.timeout
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		d = min(d, time.Until(dl)/2)
+	full = true
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl)/2 < d {
+		d, full = time.Until(dl)/2, false
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return nil
+		return full, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 }
 
 // findRefill looks for a credit of r in the account's history since since; nil when there is none.
-// The window ends a day ahead, so a server clock ahead of this one hides nothing.
+// The window ends a day ahead, so a server clock ahead of this one hides nothing. When the credit
+// is found but the balance cannot be read, the credit comes back with the error: its outcome is
+// known, only the balance is not.
 func (s *AccountsService) findRefill(ctx context.Context, r Refill, since time.Time) (*RefillResult, error) {
 	txs, err := s.Transactions(ctx, r.AccountID, since, time.Now().Add(24*time.Hour))
 	if err != nil {
 		return nil, err
 	}
 	for _, tx := range txs {
-		if tx.Reason == *r.Reason && tx.Sum.Equal(r.Amount) && (tx.Type == TransactionRefill || tx.Type == "") {
+		if strings.TrimSpace(tx.Reason) == *r.Reason && tx.Sum.Equal(r.Amount) && (tx.Type == TransactionRefill || tx.Type == "") {
+			res := &RefillResult{TransactionID: tx.ID}
 			bal, err := s.BalanceExtended(ctx, r.AccountID)
 			if err != nil {
-				return nil, err
+				return res, fmt.Errorf("probonus: Accounts.RefillOnce: the credit is applied (transaction %d), "+
+					"but reading the balance failed: %w", tx.ID, err)
 			}
-			return &RefillResult{TransactionID: tx.ID, Balance: bal.BonusBalance}, nil
+			res.Balance = bal.BonusBalance
+			return res, nil
 		}
 	}
 	return nil, nil

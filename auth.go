@@ -212,13 +212,13 @@ type tokenResponse struct {
 func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret string) (*token, error) {
 	var resp tokenResponse
 	var sent time.Time // when the attempt that succeeded went out
-	err := a.c.send(ctx, &call{endpoint: ep, in: body, noAuth: true, onSend: func() { sent = a.now() }}, &resp)
+	err := a.c.send(ctx, &call{endpoint: ep, in: body, noAuth: true, secret: secret, onSend: func() { sent = a.now() }}, &resp)
 	if err != nil {
 		return nil, redactError(err, secret)
 	}
 	access := firstNonEmpty(resp.AccessToken, resp.AccessTokenSnake)
 	if access == "" {
-		return nil, &DecodeError{StatusCode: http.StatusOK, Method: ep.method, Path: ep.path,
+		return nil, &DecodeError{StatusCode: http.StatusOK, Method: ep.method, Path: a.c.baseURL.Path + ep.path,
 			Err: errors.New("no accessToken in the response")}
 	}
 	t := &token{access: newSecret(access), obtained: sent}
@@ -291,8 +291,10 @@ func redactError(err error, secret string) error {
 	apiErr.Body = redact(apiErr.Body)
 	apiErr.Detail = redact(apiErr.Detail)
 	for i := range apiErr.Validation {
-		if apiErr.Validation[i].Input != nil {
-			apiErr.Validation[i].Input = mask
+		if in := apiErr.Validation[i].Input; in != nil {
+			if b, err := json.Marshal(in); err != nil || redact(string(b)) != string(b) || redact(fmt.Sprint(in)) != fmt.Sprint(in) {
+				apiErr.Validation[i].Input = mask
+			}
 		}
 		apiErr.Validation[i].Msg = redact(apiErr.Validation[i].Msg)
 		for k, v := range apiErr.Validation[i].Ctx {

@@ -478,8 +478,8 @@ func (c *Client) wait(ctx context.Context) error {
 
 // wireTrace learns from net/http whether a request reached the wire.
 type wireTrace struct {
-	getConn, gotConn, wrote, answered atomic.Bool
-	trace                             httptrace.ClientTrace
+	getConn, gotConn, wrote atomic.Bool
+	trace                   httptrace.ClientTrace
 }
 
 func newWireTrace() *wireTrace {
@@ -487,28 +487,7 @@ func newWireTrace() *wireTrace {
 	w.trace.GetConn = func(string) { w.getConn.Store(true) }
 	w.trace.GotConn = func(httptrace.GotConnInfo) { w.gotConn.Store(true) }
 	w.trace.WroteRequest = func(httptrace.WroteRequestInfo) { w.wrote.Store(true) }
-	w.trace.GotFirstResponseByte = func() { w.answered.Store(true) }
 	return w
-}
-
-// errNoResend stops net/http (or a transport wrapped around it) from sending a write again by
-// itself: on HTTP/2 after a stream reset, on HTTP/1 for a request it believes replayable. Both
-// rewind the body through GetBody.
-var errNoResend = errors.New("the request was written and got no answer: not sent again")
-
-// guardBody lets req's body be re-read only while nothing was written without an answer: a
-// redirect (answered) may re-send it, a transport's own retry of a written request may not.
-func (w *wireTrace) guardBody(req *http.Request) {
-	get := req.GetBody
-	if get == nil {
-		return
-	}
-	req.GetBody = func() (io.ReadCloser, error) {
-		if w.wrote.Load() && !w.answered.Load() {
-			return nil, errNoResend
-		}
-		return get()
-	}
 }
 
 // mayBeWritten reports whether a request that failed with err may have reached the server. Go's own
@@ -559,8 +538,13 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		return res
 	}
 	res.req = req
-	if wt != nil {
-		wt.guardBody(req)
+	if !idempotent {
+		// Without GetBody nothing below the SDK can send a write twice: not net/http's HTTP/2
+		// transport after a stream reset, nor its HTTP/1 replay of a request it thinks safe
+		// (one with an Idempotency-Key header), nor a retrying RoundTripper a user wrapped around
+		// it; and a 307 or 308 comes back as an answer instead of being followed. Only send
+		// decides whether a write goes out again.
+		req.GetBody = nil
 	}
 	req.Header["Accept"] = []string{"application/json"}
 	req.Header["User-Agent"] = []string{c.userAgent}
@@ -603,6 +587,10 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 	res.requestID = resp.Header.Get("X-Request-Id")
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		res.apiErr = parseError(resp, cl.method, fullPath)
+		if loc, err := resp.Location(); err == nil && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+			loc.RawQuery, loc.User = "", nil
+			res.apiErr.Detail = "a write follows no redirect; the server sent it to " + loc.String()
+		}
 		redactCredentials(res.apiErr, req, at)
 		res.err = res.apiErr
 		return res

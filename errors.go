@@ -300,6 +300,9 @@ type DecodeError struct {
 
 // Error reads as "probonus: GET /api/v0/...: decoding 200 response: <cause> (body starts: ...)".
 func (e *DecodeError) Error() string {
+	if e.Sample == "" {
+		return fmt.Sprintf("probonus: %s %s: decoding %d response: %v", e.Method, e.Path, e.StatusCode, e.Err)
+	}
 	return fmt.Sprintf("probonus: %s %s: decoding %d response: %v (body starts: %q)",
 		e.Method, e.Path, e.StatusCode, e.Err, e.Sample)
 }
@@ -307,10 +310,12 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// AuthError is a failed login or token refresh. It matches ErrUnauthorized and nothing else of the
-// status sentinels: a login refused with 400 or 404 (a wrong path prefix, say) is not "already
-// exists" or "no such guest". The login's status is StatusCode; a transport or context error stays
-// reachable with errors.Is.
+// AuthError is a failed login or token refresh. When the server refused it (a 4xx) it matches
+// ErrUnauthorized and nothing else of the status sentinels: a login refused with 400 or 404 (a
+// wrong path prefix, say) is not "already exists" or "no such guest"; StatusCode keeps the status.
+// When the server could not be reached or failed (a transport error, a timeout, a 5xx), it is not
+// ErrUnauthorized, which would blame the credentials for an outage: the cause is reachable with
+// errors.Is (ErrServer, context.DeadlineExceeded, ...).
 type AuthError struct {
 	Op         string // "login" or "refresh"
 	StatusCode int    // the login's or refresh's HTTP status; 0 when no answer came
@@ -323,18 +328,30 @@ func (e *AuthError) Error() string {
 	return e.Op + " failed: " + strings.TrimPrefix(e.Err.Error(), "probonus: ")
 }
 
-// Unwrap returns the cause when it is not an answer from the server (a transport or context
-// error), so that a refused login matches ErrUnauthorized only. Read Err for the *APIError.
+// Unwrap returns the cause unless the server refused the credentials (then read Err for the
+// *APIError), so that a refused login matches ErrUnauthorized only.
 func (e *AuthError) Unwrap() error {
 	var apiErr *APIError
-	if errors.As(e.Err, &apiErr) {
+	if errors.As(e.Err, &apiErr) && e.refused() {
 		return nil
 	}
 	return e.Err
 }
 
-// Is makes errors.Is(err, ErrUnauthorized) true.
-func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
+// refused reports whether the server answered the login or refresh with a refusal (a 4xx other
+// than 429, a 2xx without a token, a redirect elsewhere), rather than failing to answer.
+func (e *AuthError) refused() bool {
+	var apiErr *APIError
+	if errors.As(e.Err, &apiErr) {
+		return apiErr.StatusCode >= 400 && apiErr.StatusCode <= 499 && apiErr.StatusCode != http.StatusTooManyRequests
+	}
+	var decodeErr *DecodeError
+	var redirectErr *redirectError
+	return errors.As(e.Err, &decodeErr) || errors.As(e.Err, &redirectErr)
+}
+
+// Is makes errors.Is(err, ErrUnauthorized) true when the server refused the credentials.
+func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized && e.refused() }
 
 // requireID refuses a zero or negative id.
 func requireID(field string, id int64) error {
@@ -349,7 +366,7 @@ func requireID(field string, id int64) error {
 type outcomeError struct{ err error }
 
 func (e *outcomeError) Error() string {
-	return e.err.Error() + " (outcome unknown: the server may have applied it; not resent)"
+	return e.err.Error() + " (outcome unknown: the server may have applied it)"
 }
 
 func (e *outcomeError) Unwrap() error { return e.err }

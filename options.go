@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ func WithBaseURL(rawURL string) Option {
 	return func(c *Client) error {
 		u, err := url.Parse(strings.TrimSpace(rawURL))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("probonus: WithBaseURL: %q is not an http(s) URL with a host", rawURL)
+			return fmt.Errorf("probonus: WithBaseURL: %q is not an http(s) URL with a host", redactURL(rawURL))
 		}
 		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			return errors.New("probonus: WithBaseURL: the URL must not carry user info, a query or a fragment")
@@ -32,12 +33,22 @@ func WithBaseURL(rawURL string) Option {
 		if p := strings.ToLower(u.Path); strings.HasSuffix(p, "/api/v0") || strings.HasSuffix(p, "/api") {
 			// Every call would be a 404 that reads as "no such guest": say so now.
 			return fmt.Errorf("probonus: WithBaseURL: %q ends in %s; give the server's root (e.g. http://127.0.0.1:11030, "+
-				"or a proxy's prefix): the SDK adds /api/v0 itself", rawURL, u.Path[strings.LastIndex(p, "/api"):])
+				"or a proxy's prefix): the SDK adds /api/v0 itself", redactURL(rawURL), u.Path[strings.LastIndex(p, "/api"):])
 		}
 		c.baseURL = u
 		return nil
 	}
 }
+
+// redactURL hides a password in a URL written into an error, even one that does not parse.
+func redactURL(raw string) string {
+	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil {
+		return u.Redacted()
+	}
+	return userInfo.ReplaceAllString(raw, "//xxxxx@")
+}
+
+var userInfo = regexp.MustCompile(`//[^/?#]*@`)
 
 // WithAPIKey authenticates every request with a permanent API token in X-API-Key.
 func WithAPIKey(key string) Option {

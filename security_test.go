@@ -76,7 +76,7 @@ func TestRedirectsNeverCarryCredentials(t *testing.T) {
 		}
 		require.NoError(t, err, mode)
 		require.Error(t, err2, mode)
-		assert.Contains(t, err2.Error(), "refused a redirect to http://127.0.0.1:")
+		assert.Contains(t, err2.Error(), "307 Temporary Redirect: a write follows no redirect; the server sent it to http://127.0.0.1:")
 		assert.NotErrorIs(t, err2, probonus.ErrOutcomeUnknown, "a redirect is a definitive answer: nothing was applied")
 	}
 	mu.Lock()
