@@ -265,6 +265,32 @@ func ExampleAccountsService_Refill() {
 	// Output: balance: 150.25
 }
 
+// RefillOnce credits once per (account, reason, amount): here the first answer is lost after
+// the server applied the credit, the call finds it in the history instead of sending again, and a
+// job that runs again sends nothing.
+func ExampleAccountsService_RefillOnce() {
+	srv := probonustest.NewServer(nil)
+	defer srv.Close()
+	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
+	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()),
+		probonus.WithRefillSettle(50*time.Millisecond))
+	srv.Inject("POST", probonustest.PathRefill, probonustest.Fault{AfterApply: true, Reset: true})
+
+	review := probonus.Refill{AccountID: id, Amount: probonus.MustAmount("50"), Reason: probonus.Ptr("Отзыв о заказе 1234")}
+	for range 2 {
+		res, err := client.Accounts.RefillOnce(context.Background(), review)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("balance:", res.Balance, "already applied:", res.AlreadyApplied)
+	}
+	fmt.Println("refills applied:", len(srv.Refills(id)))
+	// Output:
+	// balance: 50.00 already applied: false
+	// balance: 50.00 already applied: true
+	// refills applied: 1
+}
+
 func ExampleAccountsService_Transactions() {
 	srv := probonustest.NewServer(nil)
 	defer srv.Close()
