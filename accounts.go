@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,7 +46,7 @@ func (s *AccountsService) FindByPhone(ctx context.Context, phone string) (_ *Acc
 	if err != nil {
 		return nil, err
 	}
-	return fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: url.Values{qPhone: {p}}})
+	return fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: encodeQuery(qStr(qPhone, p))})
 }
 
 // Refill credits bonuses to an account, e.g. for an activity in your app. It is never sent twice
@@ -252,11 +250,7 @@ func (s *AccountsService) Transactions(ctx context.Context, accountID int64, fro
 	case from.After(to):
 		return nil, &InputError{Field: "from", Reason: "is after to"}
 	}
-	q := url.Values{
-		qAccountID: {strconv.FormatInt(accountID, 10)},
-		qDateFrom:  {formatWireTime(from, s.c.loc)},
-		qDateTo:    {formatWireTime(to, s.c.loc)},
-	}
+	q := encodeQuery(qInt(qAccountID, accountID), qStr(qDateFrom, formatWireTime(from, s.c.loc)), qStr(qDateTo, formatWireTime(to, s.c.loc)))
 	return s.transactions(ctx, epTransactions, q)
 }
 
@@ -269,11 +263,11 @@ func (s *AccountsService) LastTransactions(ctx context.Context, accountID int64,
 	if n < 1 || n > MaxLastTransactions {
 		return nil, &InputError{Field: "n", Reason: "must be between 1 and 1000"}
 	}
-	q := url.Values{qAccountID: {strconv.FormatInt(accountID, 10)}, qCount: {strconv.Itoa(n)}}
+	q := encodeQuery(qInt(qAccountID, accountID), qInt(qCount, int64(n)))
 	return s.transactions(ctx, epLastTransactions, q)
 }
 
-func (s *AccountsService) transactions(ctx context.Context, ep endpoint, q url.Values) ([]Transaction, error) {
+func (s *AccountsService) transactions(ctx context.Context, ep endpoint, q string) ([]Transaction, error) {
 	txs, err := fetch[[]Transaction](ctx, s.c, &call{endpoint: ep, query: q})
 	if err != nil {
 		return nil, err
@@ -315,7 +309,7 @@ func (s *AccountsService) BalanceExtended(ctx context.Context, accountID int64) 
 	if err := requireID("accountID", accountID); err != nil {
 		return nil, err
 	}
-	q := url.Values{qAccountID: {strconv.FormatInt(accountID, 10)}}
+	q := encodeQuery(qInt(qAccountID, accountID))
 	return fetch[BalanceExtended](ctx, s.c, &call{endpoint: epBalanceExtended, query: q})
 }
 

@@ -1,10 +1,6 @@
 package probonus
 
-import (
-	"context"
-	"net/url"
-	"strconv"
-)
+import "context"
 
 // ChecksService reads guests' checks.
 type ChecksService service
@@ -15,6 +11,6 @@ func (s *ChecksService) GetByID(ctx context.Context, checkID int64) (_ *Check, e
 	if err := requireID("checkID", checkID); err != nil {
 		return nil, err
 	}
-	q := url.Values{qCheckID: {strconv.FormatInt(checkID, 10)}}
+	q := encodeQuery(qInt(qCheckID, checkID))
 	return fetch[Check](ctx, s.c, &call{endpoint: epCheckGetByID, query: q})
 }

@@ -13,6 +13,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -255,7 +256,7 @@ type noAuthKey struct{}
 // call is one logical request: what to send, before any attempt.
 type call struct {
 	endpoint
-	query  url.Values
+	query  string // encoded, without the "?"
 	in     any
 	noAuth bool   // login and refresh carry their credentials in the body, and no header
 	onSend func() // called as each attempt is handed to the transport (a token's lifetime starts there)
@@ -291,7 +292,55 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 			return &InputError{Field: "out", Reason: fmt.Sprintf("must be nil or a non-nil pointer, not %T", out)}
 		}
 	}
-	return c.send(ctx, &call{endpoint: endpoint{"Do", method, path}, query: query, in: in}, out)
+	return c.send(ctx, &call{endpoint: endpoint{"Do", method, path}, query: query.Encode(), in: in}, out)
+}
+
+// queryParam is one parameter of a typed method's query; an integer is written without a string
+// of its own.
+type queryParam struct {
+	key, s string
+	n      int64
+	isInt  bool
+}
+
+func qStr(key, v string) queryParam       { return queryParam{key: key, s: v} }
+func qInt(key string, v int64) queryParam { return queryParam{key: key, n: v, isInt: true} }
+
+// encodeQuery writes the parameters exactly as url.Values.Encode would, given in the order Encode
+// sorts them (by key), in one allocation: no map, no sort, no string per value.
+func encodeQuery(ps ...queryParam) string {
+	var buf [128]byte
+	b := buf[:0]
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, '&')
+		}
+		b = appendQueryEscape(b, p.key)
+		b = append(b, '=')
+		if p.isInt {
+			b = strconv.AppendInt(b, p.n, 10)
+		} else {
+			b = appendQueryEscape(b, p.s)
+		}
+	}
+	return string(b)
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape does: letters, digits and -_.~ as they
+// are, a space as +, every other byte as %XX.
+func appendQueryEscape(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return b
 }
 
 // fetch sends cl and decodes the response into a new T: the body of every typed method.
@@ -354,7 +403,7 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 	}
 	u := *c.baseURL
 	u.Path += cl.path
-	u.RawQuery = cl.query.Encode()
+	u.RawQuery = cl.query
 	var obs *Call
 	if len(c.observers) > 0 {
 		obs = c.newCall(cl)
