@@ -577,29 +577,12 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		wt = newWireTrace()
 		actx = httptrace.WithClientTrace(actx, &wt.trace)
 	}
-	var rdr io.Reader
-	if body != nil {
-		rdr = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(actx, cl.method, u.String(), rdr)
+	req, err := c.newRequest(actx, cl.method, u, body, idempotent)
 	if err != nil {
 		res.err, res.final = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, err), true
 		return res
 	}
 	res.req = req
-	if !idempotent {
-		// Without GetBody nothing below the SDK can send a write twice: not net/http's HTTP/2
-		// transport after a stream reset, nor its HTTP/1 replay of a request it thinks safe
-		// (one with an Idempotency-Key header), nor a retrying RoundTripper a user wrapped around
-		// it; and a 307 or 308 comes back as an answer instead of being followed. Only send
-		// decides whether a write goes out again.
-		req.GetBody = nil
-	}
-	req.Header["Accept"] = []string{"application/json"}
-	req.Header["User-Agent"] = []string{c.userAgent}
-	if body != nil {
-		req.Header["Content-Type"] = []string{"application/json"}
-	}
 	if at != nil {
 		for k, v := range at.Header {
 			req.Header[k] = v
@@ -619,13 +602,12 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		cl.onSend()
 	}
 	resp, err := c.hc.Do(req)
-	var redirect *redirectError
-	if errors.As(err, &redirect) {
-		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, redirect)
-		res.final, res.written = !redirect.applied, redirect.applied
-		return res
-	}
 	if err != nil {
+		if redirect := (*redirectError)(nil); errors.As(err, &redirect) {
+			res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, redirect)
+			res.final, res.written = !redirect.applied, redirect.applied
+			return res
+		}
 		res.written = idempotent || c.mayBeWritten(wt, err)
 		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, unwrapURLError(err))
 		return res
@@ -633,7 +615,9 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 	res.written = true
 	defer drainAndClose(resp.Body)
 	res.status = resp.StatusCode
-	res.requestID = resp.Header.Get("X-Request-Id")
+	if at != nil {
+		res.requestID = resp.Header.Get("X-Request-Id") // for the observers only
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		res.apiErr = parseError(resp, cl.method, fullPath)
 		if loc, err := resp.Location(); err == nil && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
@@ -651,6 +635,71 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		}
 	}
 	return res
+}
+
+// outgoing is what an attempt's request is made of besides the http.Request itself, in one
+// allocation instead of one per part. Nothing in it is shared with another attempt or another
+// call, so a transport or an Authenticator may change any of it, header values included.
+type outgoing struct {
+	url    url.URL
+	header [3]string // the values of Accept, User-Agent and Content-Type
+	body   requestBody
+}
+
+// requestBody is a request's JSON body, read by the transport.
+type requestBody struct{ bytes.Reader }
+
+// Close is a no-op: the body is memory.
+func (*requestBody) Close() error { return nil }
+
+// newRequest makes what http.NewRequestWithContext would for u and body, with the client's
+// constant headers, without printing u and parsing it back. A write's request has no GetBody:
+// then nothing below the SDK can send a write twice (not net/http's HTTP/2 transport after a
+// stream reset, nor its HTTP/1 replay of a request it thinks safe, one with an Idempotency-Key
+// header, nor a retrying RoundTripper a user wrapped around it), and a 307 or 308 comes back as an
+// answer instead of being followed. Only send decides whether a write goes out again.
+func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, body []byte, idempotent bool) (*http.Request, error) {
+	if !validMethod(method) {
+		return nil, fmt.Errorf("net/http: invalid method %q", method)
+	}
+	o := &outgoing{url: *u}
+	if i := strings.LastIndexByte(o.url.Host, ':'); i > strings.LastIndexByte(o.url.Host, ']') && i == len(o.url.Host)-1 {
+		o.url.Host = o.url.Host[:i] // "host:" means the default port, as net/http reads it
+	}
+	o.header = [3]string{"application/json", c.userAgent, "application/json"}
+	// Full slice expressions: an append to one header's values copies them away from the others.
+	h := make(http.Header, 4)
+	h["Accept"] = o.header[0:1:1]
+	h["User-Agent"] = o.header[1:2:2]
+	r := http.Request{Method: method, URL: &o.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h, Host: o.url.Host}
+	if body != nil {
+		h["Content-Type"] = o.header[2:3:3]
+		r.ContentLength = int64(len(body))
+		o.body.Reset(body)
+		r.Body = &o.body
+		if idempotent {
+			r.GetBody = func() (io.ReadCloser, error) { return &requestBody{*bytes.NewReader(body)}, nil }
+		}
+		if len(body) == 0 {
+			r.Body, r.GetBody = http.NoBody, nil
+		}
+	}
+	return r.WithContext(ctx), nil
+}
+
+// validMethod reports whether method is an HTTP token, as net/http requires.
+func validMethod(method string) bool {
+	if method == "" {
+		return false
+	}
+	for i := 0; i < len(method); i++ {
+		switch c := method[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // attemptTimerNeeded reports whether an attempt needs a timer of its own: not when the caller's

@@ -4,7 +4,9 @@ package probonus
 // never changes what a call does.
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -137,4 +139,139 @@ func FuzzEncodeQuery(f *testing.F) {
 			t.Fatalf("one parameter: %q", q)
 		}
 	})
+}
+
+// TestNewRequestMatchesNetHTTP: newRequest makes the request http.NewRequestWithContext makes from
+// the printed URL, for base URLs and paths with everything a URL can hold, with and without a body.
+func TestNewRequestMatchesNetHTTP(t *testing.T) {
+	t.Parallel()
+	ctx := context.WithValue(context.Background(), noAuthKey{}, "marker")
+	for _, base := range []string{"http://probonus.test:11030/pb", "https://probonus.test", "http://probonus.test:/x",
+		"http://[::1]:8080/p", "http://[fe80::1%25en0]:80/p%20q", "HTTP://Probonus.Test/Bonus"} {
+		for _, path := range []string{"/api/v0/x", "/api/v0/a b", "/api/v0/Пекарня", "/api/v0/a+b;c=d", "/api/v0/%41"} {
+			for _, tt := range []struct {
+				method     string
+				query      string
+				body       []byte
+				idempotent bool
+			}{
+				{http.MethodGet, "", nil, true},
+				{http.MethodGet, "phone=79991234567&x=a%3Ab", nil, true},
+				{http.MethodPost, "", []byte(`{"accountId":1}`), false},
+				{http.MethodPost, "", []byte(`{"login":"l"}`), true},
+				{"PROPFIND", "a=1", []byte(`[]`), false},
+			} {
+				c, _ := setup(t, WithBaseURL(base))
+				u := *c.baseURL
+				u.Path += path
+				u.RawQuery = tt.query
+				got, err := c.newRequest(ctx, tt.method, &u, tt.body, tt.idempotent)
+				require.NoError(t, err)
+				var rdr io.Reader
+				if tt.body != nil {
+					rdr = bytes.NewReader(tt.body)
+				}
+				want, err := http.NewRequestWithContext(ctx, tt.method, u.String(), rdr)
+				require.NoError(t, err)
+				name := base + " " + tt.method + " " + path
+				assert.Equal(t, want.URL, got.URL, name)
+				assert.Equal(t, want.URL.String(), got.URL.String(), name)
+				assert.Equal(t, want.URL.RequestURI(), got.URL.RequestURI(), name)
+				assert.Equal(t, want.Host, got.Host, name)
+				assert.Equal(t, []any{want.Method, want.Proto, want.ProtoMajor, want.ProtoMinor, want.ContentLength},
+					[]any{got.Method, got.Proto, got.ProtoMajor, got.ProtoMinor, got.ContentLength}, name)
+				assert.Equal(t, "marker", got.Context().Value(noAuthKey{}), name)
+				assert.Equal(t, http.Header{"Accept": {"application/json"}, "User-Agent": {c.userAgent}}, without(got.Header, "Content-Type"), name)
+				if tt.body == nil {
+					assert.Nil(t, got.Body, name)
+					assert.Empty(t, got.Header["Content-Type"], name)
+					assert.Nil(t, got.GetBody, name)
+					continue
+				}
+				assert.Equal(t, []string{"application/json"}, got.Header["Content-Type"], name)
+				b, err := io.ReadAll(got.Body)
+				require.NoError(t, err)
+				assert.Equal(t, tt.body, b, name)
+				require.NoError(t, got.Body.Close())
+				if !tt.idempotent {
+					assert.Nil(t, got.GetBody, "a write's body is never re-read below the SDK")
+					continue
+				}
+				for range 2 {
+					again, err := got.GetBody()
+					require.NoError(t, err)
+					b, err = io.ReadAll(again)
+					require.NoError(t, err)
+					assert.Equal(t, tt.body, b, "GetBody gives the whole body each time")
+				}
+			}
+		}
+	}
+}
+
+func without(h http.Header, key string) http.Header {
+	h = h.Clone()
+	delete(h, key)
+	return h
+}
+
+// TestNewRequestRefusesWhatNetHTTPRefuses: a method that is not an HTTP token fails before
+// anything is sent, with net/http's own message, and is not retried.
+func TestNewRequestRefusesWhatNetHTTPRefuses(t *testing.T) {
+	t.Parallel()
+	for _, m := range []string{"GE T", "GE\tT", "GÉT", "(GET)"} {
+		_, want := http.NewRequest(m, "http://x/", nil)
+		require.Error(t, want)
+		c, mt := setup(t)
+		u := *c.baseURL
+		_, err := c.newRequest(context.Background(), m, &u, nil, true)
+		assert.EqualError(t, err, want.Error())
+		err = c.Do(context.Background(), m, "/api/v0/x", nil, nil, nil)
+		assert.ErrorContains(t, err, want.Error())
+		assert.Zero(t, mt.GetTotalCallCount())
+	}
+	assert.True(t, validMethod("M-SEARCH"))
+	assert.True(t, validMethod("X!#$%&'*+.^_`|~1"))
+	assert.False(t, validMethod(""))
+}
+
+// headerScribbler is a transport that writes into the request's header values in place and
+// appends to them, as a careless RoundTripper or Authenticator may: no other request may see it.
+type headerScribbler struct{ seen []http.Header }
+
+func (s *headerScribbler) RoundTrip(req *http.Request) (*http.Response, error) {
+	s.seen = append(s.seen, req.Header.Clone())
+	for k, v := range req.Header {
+		v[0] = "scribbled " + k
+		req.Header[k] = append(v, "appended")
+	}
+	return &http.Response{StatusCode: 204, Body: http.NoBody, Header: http.Header{}, Request: req}, nil
+}
+
+// TestHeaderValuesAreNotShared: the constant headers' values share one array per request, cut
+// so that neither writing into one nor appending to one reaches another header or request.
+func TestHeaderValuesAreNotShared(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	s := &headerScribbler{}
+	c.hc.Transport = s
+	for range 3 {
+		require.NoError(t, c.Do(context.Background(), http.MethodPost, "/api/v0/x", nil, map[string]int{"a": 1}, nil))
+	}
+	require.Len(t, s.seen, 3)
+	for _, h := range s.seen {
+		assert.Equal(t, []string{"application/json"}, h["Accept"])
+		assert.Equal(t, []string{c.userAgent}, h["User-Agent"])
+		assert.Equal(t, []string{"application/json"}, h["Content-Type"])
+		assert.Equal(t, []string{testAPIKey}, h["X-Api-Key"])
+	}
+
+	u := *c.baseURL
+	req, err := c.newRequest(context.Background(), http.MethodPost, &u, []byte(`{}`), false)
+	require.NoError(t, err)
+	req.Header["Accept"] = append(req.Header["Accept"], "text/plain")
+	assert.Equal(t, []string{c.userAgent}, req.Header["User-Agent"], "an append copies the values away")
+	req.Header["User-Agent"][0] = "changed"
+	assert.Equal(t, []string{"application/json"}, req.Header["Content-Type"])
+	assert.Equal(t, []string{"application/json", "text/plain"}, req.Header["Accept"])
 }
