@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -613,7 +614,14 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		return res
 	}
 	res.written = true
-	defer drainAndClose(resp.Body)
+	drained := false // the body was read to its end: nothing is left to drain
+	defer func() {
+		if drained {
+			_ = resp.Body.Close()
+		} else {
+			drainAndClose(resp.Body)
+		}
+	}()
 	res.status = resp.StatusCode
 	if at != nil {
 		res.requestID = resp.Header.Get("X-Request-Id") // for the observers only
@@ -628,7 +636,8 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		res.err = res.apiErr
 		return res
 	}
-	if err, transport := c.decode(resp, cl, fullPath, out); err != nil {
+	var transport bool
+	if err, transport, drained = c.decode(resp, cl, fullPath, out); err != nil {
 		res.err = err
 		if transport {
 			res.status = 0 // the body broke off: a connection error, not a bad body
@@ -756,49 +765,155 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// decode streams a success body into out through the size cap. An empty body (a 204, say) leaves
-// out unchanged; with a nil out any body is read and discarded. transport is true when reading
-// failed (the connection broke or the attempt timed out) rather than the body being bad.
-func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any) (err error, transport bool) {
-	capped := &cappedReader{r: resp.Body, left: c.maxBody}
+// decode reads a success body into out, through the size cap. An empty or all-white-space body (a
+// 204, say) leaves out unchanged; with a nil out any body is read and discarded. After a JSON value
+// anything may follow and is ignored, as it always was when the body was streamed into a decoder.
+// eof is true when the body was read to its end (nothing is left to drain). transport is true when
+// reading failed (the connection broke or the attempt timed out) rather than the body being bad; a
+// JSON value read whole before the failure still counts.
+func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any) (err error, transport, eof bool) {
 	if out == nil {
+		capped := &cappedReader{r: resp.Body, left: c.maxBody}
 		_, err = io.Copy(io.Discard, capped)
-	} else {
-		dec := json.NewDecoder(capped)
-		dec.UseNumber() // an any in out keeps money exact
-		if err = dec.Decode(out); err == nil {
-			localize(out, c.loc)
+		switch {
+		case err == nil:
+			return nil, false, true
+		case capped.exceeded:
+			return c.tooLarge(cl, fullPath), false, false
 		}
+		return fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, fullPath, err), true, false
 	}
+	buf := bodyBuffers.Get().(*[]byte)
+	defer putBodyBuffer(buf)
+	b, exceeded, rerr := readBody(resp.Body, resp.ContentLength, c.maxBody, buf)
 	switch {
-	case err == nil:
-		return nil, false
-	case capped.exceeded:
-		return fmt.Errorf("probonus: %s %s: %w (limit %d bytes)", cl.method, fullPath, ErrResponseTooLarge, c.maxBody), false
-	case capped.err != nil:
-		return fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, fullPath, capped.err), true
-	case errors.Is(err, io.EOF) && len(bytes.TrimSpace(capped.sample())) == 0 && capped.read <= int64(len(capped.head)):
-		return nil, false // an empty body: nothing to decode
+	case exceeded:
+		return c.tooLarge(cl, fullPath), false, false
+	case rerr == nil && len(bytes.TrimSpace(b)) == 0:
+		return nil, false, true // an empty body: nothing to decode
 	}
-	sample := string(capped.sample())
+	if err = unmarshal(b, out); err == nil {
+		localize(out, c.loc)
+		return nil, false, rerr == nil
+	}
+	if rerr != nil {
+		return fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, fullPath, rerr), true, false
+	}
+	sample := string(b[:min(len(b), 256)])
 	if cl.noAuth {
 		sample = "" // a login's or refresh's body holds tokens
 	}
-	return &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}, false
+	return &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}, false, true
 }
 
-// cappedReader fails once more than left bytes have been read, remembers a read error, and keeps
-// the start of the body for a DecodeError.
+func (c *Client) tooLarge(cl *call, fullPath string) error {
+	return fmt.Errorf("probonus: %s %s: %w (limit %d bytes)", cl.method, fullPath, ErrResponseTooLarge, c.maxBody)
+}
+
+// bodyBuffers holds the buffers success bodies are read into, so that a call reuses one instead of
+// growing a decoder's buffer from nothing. A buffer that grew beyond maxPooledBody (a body larger
+// than a list of 1000 transactions) is left to the garbage collector rather than kept.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+const maxPooledBody = 512 << 10
+
+func putBodyBuffer(buf *[]byte) {
+	if cap(*buf) <= maxPooledBody {
+		*buf = (*buf)[:0]
+		bodyBuffers.Put(buf)
+	}
+}
+
+// readBody reads body to its end into *buf, growing it as needed (to size at once when the
+// Content-Length gives it; size is -1 when unknown), and reading at most limit+1 bytes: one more
+// than the cap tells a body of exactly the cap from a longer one. err is the first read error other
+// than io.EOF; b holds what was read before it.
+func readBody(body io.Reader, size, limit int64, buf *[]byte) (b []byte, exceeded bool, err error) {
+	if size > limit {
+		return nil, true, nil
+	}
+	b = (*buf)[:0]
+	if size > 0 && int64(cap(b)) <= size {
+		b = make([]byte, 0, size+1) // +1: room to see the end without growing
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		room := b[len(b):cap(b)]
+		if left := limit + 1 - int64(len(b)); int64(len(room)) > left {
+			room = room[:left]
+		}
+		n, rerr := body.Read(room)
+		b = b[:len(b)+n]
+		*buf = b // its growth, for the pool
+		switch {
+		case int64(len(b)) > limit:
+			return nil, true, nil
+		case rerr == io.EOF:
+			return b, false, nil
+		case rerr != nil:
+			return b, false, rerr
+		}
+	}
+}
+
+// unmarshal decodes the JSON value at the start of b into out. A typed out goes through
+// json.Unmarshal; one that can hold an interface value (Do's map[string]any, say) through a
+// decoder with UseNumber, so that money inside it stays exact. Whatever json.Unmarshal refuses
+// (data after the value, a truncated value, a type mismatch) is decoded again by that decoder,
+// which gives the result and the errors a streamed body always gave.
+func unmarshal(b []byte, out any) error {
+	if !holdsInterface(reflect.TypeOf(out)) && json.Unmarshal(b, out) == nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(out)
+}
+
+var interfaceTypes sync.Map // reflect.Type → bool: whether decoding into it can fill an interface value
+
+// holdsInterface reports whether encoding/json, decoding into a value of type t, may store into an
+// interface (where UseNumber matters).
+func holdsInterface(t reflect.Type) bool {
+	if v, ok := interfaceTypes.Load(t); ok {
+		return v.(bool)
+	}
+	v := reachesInterface(t, map[reflect.Type]bool{})
+	interfaceTypes.Store(t, v)
+	return v
+}
+
+// reachesInterface walks the types json fills from t, each once (a recursive type meets itself
+// again and adds nothing new).
+func reachesInterface(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return reachesInterface(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if f := t.Field(i); (f.IsExported() || f.Anonymous) && reachesInterface(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cappedReader fails once more than left bytes have been read: a body read only to be discarded (a
+// nil out) goes through it.
 type cappedReader struct {
 	r        io.Reader
 	left     int64
 	exceeded bool
-	err      error // the first read error other than io.EOF
-	read     int64
-	head     [256]byte
 }
-
-func (r *cappedReader) sample() []byte { return r.head[:min(r.read, int64(len(r.head)))] }
 
 func (r *cappedReader) Read(p []byte) (int, error) {
 	if r.left <= 0 {
@@ -809,25 +924,14 @@ func (r *cappedReader) Read(p []byte) (int, error) {
 			r.exceeded = true
 			return 0, ErrResponseTooLarge
 		}
-		return 0, r.note(err)
+		return 0, err
 	}
 	if int64(len(p)) > r.left {
 		p = p[:r.left]
 	}
 	n, err := r.r.Read(p)
-	if r.read < int64(len(r.head)) {
-		copy(r.head[r.read:], p[:n])
-	}
-	r.read += int64(n)
 	r.left -= int64(n)
-	return n, r.note(err)
-}
-
-func (r *cappedReader) note(err error) error {
-	if err != nil && err != io.EOF && r.err == nil {
-		r.err = err
-	}
-	return err
+	return n, err
 }
 
 // decision is what the retry rules say about one attempt.
