@@ -526,28 +526,29 @@ func (c *Client) wait(ctx context.Context) error {
 	return nil
 }
 
-// wireTrace learns from net/http whether a request reached the wire.
+// wireTrace learns from net/http whether a request reached the wire. It needs no WroteRequest
+// hook: net/http (HTTP/1 and HTTP/2, bundled or x/net's) reports GotConn before it writes a byte,
+// so a written request always got its connection first; each hook costs an allocation per write.
 type wireTrace struct {
-	getConn, gotConn, wrote atomic.Bool
-	trace                   httptrace.ClientTrace
+	getConn, gotConn atomic.Bool
+	trace            httptrace.ClientTrace
 }
 
 func newWireTrace() *wireTrace {
 	w := &wireTrace{}
 	w.trace.GetConn = func(string) { w.getConn.Store(true) }
 	w.trace.GotConn = func(httptrace.GotConnInfo) { w.gotConn.Store(true) }
-	w.trace.WroteRequest = func(httptrace.WroteRequestInfo) { w.wrote.Store(true) }
 	return w
 }
 
 // mayBeWritten reports whether a request that failed with err may have reached the server. Go's own
-// transport reports, through httptrace, when it has a connection and when it wrote the request:
-// without a connection nothing was written (a refused dial, a proxy's CONNECT or a TLS handshake
-// that failed, a header value net/http refused). A connection without a finished write counts as
-// written: a cancelled request may still be on its way. Another transport (a test double, a
-// wrapper that does not pass the trace on) is trusted only for a dial error.
+// transport reports, through httptrace, when it has a connection: without one nothing was written
+// (a refused dial, a proxy's CONNECT or a TLS handshake that failed, a header value net/http
+// refused). A connection counts as written, whether or not the write finished: a cancelled
+// request may still be on its way. Another transport (a test double, a wrapper that does not pass
+// the trace on) is trusted only for a dial error.
 func (c *Client) mayBeWritten(w *wireTrace, err error) bool {
-	if w.gotConn.Load() || w.wrote.Load() {
+	if w.gotConn.Load() {
 		return true
 	}
 	if w.getConn.Load() {
@@ -652,14 +653,8 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 type outgoing struct {
 	url    url.URL
 	header [3]string // the values of Accept, User-Agent and Content-Type
-	body   requestBody
+	body   bytes.Reader
 }
-
-// requestBody is a request's JSON body, read by the transport.
-type requestBody struct{ bytes.Reader }
-
-// Close is a no-op: the body is memory.
-func (*requestBody) Close() error { return nil }
 
 // newRequest makes what http.NewRequestWithContext would for u and body, with the client's
 // constant headers, without printing u and parsing it back. A write's request has no GetBody:
@@ -685,9 +680,11 @@ func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, body
 		h["Content-Type"] = o.header[2:3:3]
 		r.ContentLength = int64(len(body))
 		o.body.Reset(body)
-		r.Body = &o.body
+		// io.NopCloser around a *bytes.Reader is a body net/http knows to be in memory: it writes
+		// it with the headers, in one write, instead of flushing the headers first.
+		r.Body = io.NopCloser(&o.body)
 		if idempotent {
-			r.GetBody = func() (io.ReadCloser, error) { return &requestBody{*bytes.NewReader(body)}, nil }
+			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		}
 		if len(body) == 0 {
 			r.Body, r.GetBody = http.NoBody, nil

@@ -10,10 +10,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -536,4 +538,39 @@ func TestLargeBuffersAreNotPooled(t *testing.T) {
 	small := make([]byte, 10, 4096)
 	putBodyBuffer(&small)
 	assert.Empty(t, small, "a pooled buffer is emptied")
+}
+
+// countingConn counts the writes made on a connection.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int32
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestWriteGoesOutInOneWrite: a write's headers and JSON body leave in one write (net/http knows
+// the body is in memory), not the headers flushed first and the body after.
+func TestWriteGoesOutInOneWrite(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, `{"transactionId":1,"balance":"1.00"}`)
+	}))
+	defer srv.Close()
+	var writes atomic.Int32
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		return countingConn{conn, &writes}, err
+	}}
+	defer tr.CloseIdleConnections()
+	c, err := New(WithBaseURL(srv.URL), WithAPIKey(testAPIKey), WithHTTPClient(&http.Client{Transport: tr}))
+	require.NoError(t, err)
+	for i := 1; i <= 3; i++ {
+		_, err = c.Accounts.Refill(context.Background(), Refill{AccountID: 1, Amount: MustAmount("1")})
+		require.NoError(t, err)
+		assert.Equal(t, int32(i), writes.Load(), "one write per request")
+	}
 }
