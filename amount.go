@@ -3,6 +3,7 @@ package probonus
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -55,15 +56,17 @@ func ParseAmount(s string) (Amount, error) {
 }
 
 // parsePlainAmount reads the common form, "-123.45" with at most 18 digits, without the general
-// parser: money arrives this way in every response, many times per transaction list.
-func parsePlainAmount(s string) (Amount, bool) {
-	neg := s[0] == '-'
+// parser: money arrives this way in every response, many times per transaction list. It reads a
+// JSON body's bytes as well as a string.
+func parsePlainAmount[T string | []byte](s T) (Amount, bool) {
+	start := 0
+	neg := len(s) > 0 && s[0] == '-'
 	if neg {
-		s = s[1:]
+		start = 1
 	}
 	var coef int64
 	digits, frac, dot := 0, 0, false
-	for i := 0; i < len(s); i++ {
+	for i := start; i < len(s); i++ {
 		switch c := s[i]; {
 		case c >= '0' && c <= '9':
 			coef = coef*10 + int64(c-'0')
@@ -71,7 +74,7 @@ func parsePlainAmount(s string) (Amount, bool) {
 			if dot {
 				frac++
 			}
-		case c == '.' && !dot && i > 0 && i < len(s)-1:
+		case c == '.' && !dot && i > start && i < len(s)-1:
 			dot = true
 		default:
 			return Amount{}, false
@@ -79,6 +82,9 @@ func parsePlainAmount(s string) (Amount, bool) {
 	}
 	if digits == 0 || digits > 18 {
 		return Amount{}, false
+	}
+	if coef == 0 && frac == 0 {
+		return Amount{}, true // the zero value is 0 (exponent 0) without a big.Int
 	}
 	if neg {
 		coef = -coef
@@ -105,12 +111,42 @@ func (a Amount) String() string { return a.d.StringFixed(2) }
 // the amount has a fraction of a kopeck (m is then truncated toward zero) or when it does not
 // fit in an int64, beyond ±92233720368547758.07 (m is then 0). Check ok before using m.
 func (a Amount) Minor() (m int64, ok bool) {
+	if c, e, small := a.small(); small {
+		// Integer arithmetic on the coefficient, as the decimals below would do it.
+		switch {
+		case e >= -2:
+			for ; e > -2; e-- {
+				if c > math.MaxInt64/10 || c < math.MinInt64/10 {
+					return 0, false // beyond an int64 of kopecks
+				}
+				c *= 10
+			}
+			return c, true
+		case e >= -17:
+			p := int64(1)
+			for ; e < -2; e++ {
+				p *= 10
+			}
+			return c / p, c%p == 0
+		}
+		return 0, c == 0 // |c| < 10^16: less than a kopeck, truncated to 0
+	}
 	kopecks := a.d.Shift(2)
 	whole := kopecks.Truncate(0)
 	if whole.LessThan(minMinor) || whole.GreaterThan(maxMinor) {
 		return 0, false
 	}
 	return whole.IntPart(), whole.Equal(kopecks)
+}
+
+// small returns the amount's coefficient and exponent when the coefficient has at most 15 digits
+// (decimal.NumDigits allocates nothing below 2^53), as every amount a server sends has: arithmetic
+// on it needs no big.Int.
+func (a Amount) small() (coef int64, exp int32, ok bool) {
+	if a.d.NumDigits() > 15 {
+		return 0, 0, false
+	}
+	return a.d.CoefficientInt64(), a.d.Exponent(), true
 }
 
 // The range of Minor: what an int64 of kopecks holds.
@@ -141,10 +177,72 @@ func (a Amount) IsZero() bool { return a.d.IsZero() }
 func (a Amount) Sign() int { return a.d.Sign() }
 
 // MarshalJSON writes a JSON number, exactly.
-func (a Amount) MarshalJSON() ([]byte, error) { return []byte(a.d.String()), nil }
+func (a Amount) MarshalJSON() ([]byte, error) {
+	if b, ok := a.appendNumber(make([]byte, 0, 24)); ok {
+		return b, nil
+	}
+	return []byte(a.d.String()), nil
+}
+
+// appendNumber appends what a.d.String() writes (the digits, a point only before a fraction, no
+// trailing zeros after it) for a small amount with an exponent within ±30, without big.Int's
+// formatting and its allocations; ok is false for any other amount.
+func (a Amount) appendNumber(b []byte) (_ []byte, ok bool) {
+	c, e, small := a.small()
+	if !small || e > 30 || e < -30 {
+		return b, false
+	}
+	if c == 0 {
+		return append(b, '0'), true
+	}
+	if c < 0 {
+		b = append(b, '-')
+		c = -c
+	}
+	var buf [20]byte
+	digits := strconv.AppendInt(buf[:0], c, 10)
+	if e >= 0 {
+		b = append(b, digits...)
+		for range e {
+			b = append(b, '0')
+		}
+		return b, true
+	}
+	point := len(digits) + int(e) // where the point goes among the digits; <= 0: "0.000ddd"
+	frac := digits[max(point, 0):]
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	if point > 0 {
+		b = append(b, digits[:point]...)
+	} else {
+		b = append(b, '0')
+	}
+	if len(frac) > 0 {
+		b = append(b, '.')
+		for range -point {
+			b = append(b, '0')
+		}
+		b = append(b, frac...)
+	}
+	return b, true
+}
 
 // UnmarshalJSON reads a JSON number or a string holding one; null and "" leave the amount zero.
 func (a *Amount) UnmarshalJSON(b []byte) error {
+	// The usual forms, a number or a quoted number with at most 18 digits, straight from the
+	// bytes; anything else (null, spaces, exponents, escapes, errors) takes the general way.
+	if len(b) > 0 && b[0] != '"' {
+		if v, ok := parsePlainAmount(b); ok {
+			*a = v
+			return nil
+		}
+	} else if len(b) > 2 && b[len(b)-1] == '"' {
+		if v, ok := parsePlainAmount(b[1 : len(b)-1]); ok {
+			*a = v
+			return nil
+		}
+	}
 	if string(b) == "null" {
 		return nil
 	}

@@ -7,7 +7,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +24,7 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/shopspring/decimal"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -573,4 +577,177 @@ func TestWriteGoesOutInOneWrite(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, int32(i), writes.Load(), "one write per request")
 	}
+}
+
+// The general ways the value types read JSON, as they were before the fast paths: the references
+// the fuzz targets below hold the fast paths to.
+
+func slowAmount(b []byte) (Amount, error) {
+	if string(b) == "null" {
+		return Amount{}, nil
+	}
+	s := string(b)
+	if len(b) >= 2 && b[0] == '"' {
+		var err error
+		if s, err = unquote(b); err != nil {
+			return Amount{}, err
+		}
+		if strings.TrimSpace(s) == "" {
+			return Amount{}, nil
+		}
+	}
+	return ParseAmount(s)
+}
+
+func slowMinor(a Amount) (int64, bool) {
+	kopecks := a.d.Shift(2)
+	whole := kopecks.Truncate(0)
+	if whole.LessThan(minMinor) || whole.GreaterThan(maxMinor) {
+		return 0, false
+	}
+	return whole.IntPart(), whole.Equal(kopecks)
+}
+
+func slowTime(b []byte) (Time, error) {
+	if string(b) == "null" {
+		return Time{}, nil
+	}
+	s, err := unquote(b)
+	if err != nil || len(b) == 0 || b[0] != '"' {
+		return Time{}, errors.New("not a string")
+	}
+	return parseTime(s, defaultLocation)
+}
+
+func slowDate(b []byte) (Date, error) {
+	if string(b) == "null" {
+		return Date{}, nil
+	}
+	s, err := unquote(b)
+	if err != nil || len(b) == 0 || b[0] != '"' {
+		return Date{}, errors.New("not a string")
+	}
+	if s == "" {
+		return Date{}, nil
+	}
+	return ParseDate(s)
+}
+
+func sameDecimal(a, b Amount) bool {
+	return a.d.Exponent() == b.d.Exponent() && a.d.Cmp(b.d) == 0
+}
+
+// FuzzValuesFromBytes: Amount, Time and Date read from the bytes what the general way reads, to
+// the exponent of a decimal and the location of a time, and refuse what it refuses.
+func FuzzValuesFromBytes(f *testing.F) {
+	for _, s := range []string{`150`, `150.5`, `"150.50"`, `-0.01`, `"-0.01"`, `1e2`, `"1E-5"`, `null`, `""`, `"  1 "`, `"1."`,
+		`".5"`, `"-"`, `-.5`, `0`, `-0`, `"007"`, `123456789012345678`, `1234567890123456789`, `"1\u0030"`,
+		`"2026-02-16T09:42:00"`, `"2026-02-16 09:42:00"`, `"2026-02-16T09:42:00.5"`, `"2026-02-16T09:42:00.123456789"`,
+		`"2026-02-16T09:42:00.1234567891"`, `"2026-02-16T09:42:00Z"`, `"2026-02-16T09:42:00.25Z"`, `"2026-02-16T09:42:00z"`,
+		`"2026-02-16T09:42:00+03:00"`, `"2026-02-16T09:42:00,5"`, `"2026-02-16T09:42:00."`, `"2026-02-29T00:00:00"`,
+		`"2024-02-29T24:00:00"`, `"2026-02-16"`, `"2026-02-16Tanything"`, `"2026-13-01"`, `"0000-01-01"`, `"2026-02-16t09:42:00"`,
+		`"\u0032026-02-16"`, `" 2026-02-16"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a Amount
+		aerr := a.UnmarshalJSON(data)
+		want, werr := slowAmount(data)
+		if (aerr == nil) != (werr == nil) || aerr == nil && !sameDecimal(a, want) {
+			t.Fatalf("Amount %q: %v (%v), the general way %v (%v)", data, a.d, aerr, want.d, werr)
+		}
+		var tm Time
+		terr := tm.UnmarshalJSON(data)
+		wantT, werr := slowTime(data)
+		if (terr == nil) != (werr == nil) || terr == nil && !reflect.DeepEqual(tm, wantT) {
+			t.Fatalf("Time %q: %v (%v), the general way %v (%v)", data, tm, terr, wantT, werr)
+		}
+		var d Date
+		derr := d.UnmarshalJSON(data)
+		wantD, werr := slowDate(data)
+		if (derr == nil) != (werr == nil) || d != wantD {
+			t.Fatalf("Date %q: %v (%v), the general way %v (%v)", data, d, derr, wantD, werr)
+		}
+	})
+}
+
+// FuzzAmountArithmetic: an amount's JSON and Minor, worked out on an int64 coefficient, are what
+// the decimal gives, for any coefficient and exponent.
+func FuzzAmountArithmetic(f *testing.F) {
+	for _, c := range []struct {
+		coef int64
+		exp  int32
+	}{{15050, -2}, {0, -2}, {0, 5}, {-1, -30}, {1, 30}, {100, -2}, {5, -3}, {-50, -3}, {999999999999999, -2},
+		{1000000000000000, -2}, {9007199254740993, 0}, {math.MaxInt64, 0}, {math.MinInt64, -2}, {922337203685477580, 1},
+		{-922337203685477581, 0}, {12345, -17}, {12345, -18}, {1, 31}, {1, -31}} {
+		f.Add(c.coef, c.exp)
+	}
+	f.Fuzz(func(t *testing.T, coef int64, exp int32) {
+		if exp > 40 || exp < -40 {
+			return // beyond any amount json or ParseAmount lets in; d.String() would be huge
+		}
+		a := NewAmount(decimal.New(coef, exp))
+		b, err := a.MarshalJSON()
+		if err != nil || string(b) != a.d.String() {
+			t.Fatalf("%de%d: MarshalJSON %s (%v), the decimal says %s", coef, exp, b, err, a.d.String())
+		}
+		m, ok := a.Minor()
+		wm, wok := slowMinor(a)
+		if m != wm || ok != wok {
+			t.Fatalf("%de%d: Minor %d %v, the decimal says %d %v", coef, exp, m, ok, wm, wok)
+		}
+	})
+}
+
+// FuzzDateString: Date.String writes what fmt did, for every date.
+func FuzzDateString(f *testing.F) {
+	f.Add(2026, 2, 16)
+	f.Add(0, 0, 0)
+	f.Add(-1, 13, 100)
+	f.Add(9999, 99, 99)
+	f.Add(10000, 1, 1)
+	f.Fuzz(func(t *testing.T, y, m, d int) {
+		date := Date{y, time.Month(m), d}
+		if want := fmt.Sprintf("%04d-%02d-%02d", y, m, d); date.String() != want {
+			t.Fatalf("%v: %q, fmt says %q", []int{y, m, d}, date.String(), want)
+		}
+		if b, err := date.MarshalJSON(); err != nil || !date.IsZero() && string(b) != `"`+date.String()+`"` {
+			t.Fatalf("%v: MarshalJSON %s %v", []int{y, m, d}, b, err)
+		}
+	})
+}
+
+// TestValuesDecodeWithoutCopies: the usual forms decode without a string copy: a timestamp and a
+// date with no allocation, an amount with only its big.Int (none for 0), and encode with one.
+// Not parallel: AllocsPerRun counts the allocations of every goroutine.
+func TestValuesDecodeWithoutCopies(t *testing.T) {
+	var a Amount
+	var tm Time
+	var d Date
+	in := func(s string) []byte { return []byte(s) } // made once, outside the runs counted
+	wall, utc, date, zero, money, quoted := in(`"2026-02-16T09:42:00.5"`), in(`"2026-02-16T09:42:00Z"`), in(`"1990-05-17"`),
+		in(`0`), in(`12400.75`), in(`"12400.75"`)
+	amount, burn := MustAmount("150.50"), Date{2027, 1, 31}
+	for _, tt := range []struct {
+		name string
+		max  float64
+		f    func()
+	}{
+		{"Time", 0, func() { _ = tm.UnmarshalJSON(wall) }},
+		{"Time Z", 0, func() { _ = tm.UnmarshalJSON(utc) }},
+		{"Date", 0, func() { _ = d.UnmarshalJSON(date) }},
+		{"Amount 0", 0, func() { _ = a.UnmarshalJSON(zero) }},
+		{"Amount", 2, func() { _ = a.UnmarshalJSON(money) }},
+		{"quoted Amount", 2, func() { _ = a.UnmarshalJSON(quoted) }},
+		{"Amount.MarshalJSON", 1, func() { _, _ = amount.MarshalJSON() }},
+		{"Date.MarshalJSON", 1, func() { _, _ = burn.MarshalJSON() }},
+		{"Minor", 0, func() { _, _ = amount.Minor() }},
+	} {
+		assert.LessOrEqual(t, testing.AllocsPerRun(100, tt.f), tt.max, tt.name)
+	}
+	require.NoError(t, a.UnmarshalJSON(zero))
+	assert.Equal(t, Amount{}, a, "0 is the zero value")
+	b, err := a.MarshalJSON()
+	require.NoError(t, err)
+	assert.Equal(t, "0", string(b))
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Date is a calendar date without a time or location: birth dates, burn dates.
@@ -36,7 +37,22 @@ func ParseDate(s string) (Date, error) {
 }
 
 // String formats as "YYYY-MM-DD".
-func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day) }
+func (d Date) String() string {
+	if b, ok := d.appendTo(make([]byte, 0, 10)); ok {
+		return string(b)
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+}
+
+// appendTo appends what String's Sprintf writes, for a year 0..9999 and a month and day 0..99.
+func (d Date) appendTo(b []byte) (_ []byte, ok bool) {
+	if d.Year < 0 || d.Year > 9999 || d.Month < 0 || d.Month > 99 || d.Day < 0 || d.Day > 99 {
+		return b, false
+	}
+	y, m := d.Year, int(d.Month)
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d.Day/10), byte('0'+d.Day%10)), true
+}
 
 // IsZero reports whether the date is unset.
 func (d Date) IsZero() bool { return d == Date{} }
@@ -54,11 +70,21 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
 	}
+	if b, ok := d.appendTo(append(make([]byte, 0, 12), '"')); ok {
+		return append(b, '"'), nil
+	}
 	return []byte(`"` + d.String() + `"`), nil
 }
 
 // UnmarshalJSON reads "YYYY-MM-DD"; null and "" leave the date zero.
 func (d *Date) UnmarshalJSON(b []byte) error {
+	// The usual form, straight from the bytes; anything else takes the general way.
+	if len(b) >= 12 && b[0] == '"' && b[len(b)-1] == '"' {
+		if v, ok := parseDateBytes(b[1 : len(b)-1]); ok {
+			*d = v
+			return nil
+		}
+	}
 	if string(b) == "null" {
 		return nil
 	}
@@ -106,6 +132,13 @@ const wireLayout = "2006-01-02T15:04:05"
 
 // UnmarshalJSON reads a timestamp string; null and "" leave the time zero.
 func (t *Time) UnmarshalJSON(b []byte) error {
+	// The usual forms, straight from the bytes; anything else takes the general way.
+	if len(b) >= 21 && b[0] == '"' && b[len(b)-1] == '"' {
+		if v, ok := parseTimeBytes(b[1:len(b)-1], defaultLocation); ok {
+			*t = v
+			return nil
+		}
+	}
 	if string(b) == "null" {
 		return nil
 	}
@@ -149,6 +182,89 @@ func parseTime(s string, loc *time.Location) (Time, error) {
 		}
 	}
 	return Time{}, fmt.Errorf("probonus: time %.40q: not a timestamp", s)
+}
+
+// parseDateBytes reads what ParseDate reads ("YYYY-MM-DD", or a timestamp's date part) when it
+// is plain digits and dashes, without a string or time.Parse; ok is false for anything else,
+// which ParseDate then reads or refuses.
+func parseDateBytes(s []byte) (Date, bool) {
+	if len(s) < 10 || len(s) > 10 && s[10] != 'T' && s[10] != ' ' || s[4] != '-' || s[7] != '-' {
+		return Date{}, false
+	}
+	// What follows the date is ignored, but must be what a JSON string may hold unescaped, as the
+	// general way (unquote) requires.
+	for _, c := range s[10:] {
+		if c == '"' || c == '\\' || c < 0x20 {
+			return Date{}, false
+		}
+	}
+	if !utf8.Valid(s[10:]) {
+		return Date{}, false
+	}
+	y, ok1 := atoiDigits(s[0:4])
+	m, ok2 := atoiDigits(s[5:7])
+	d, ok3 := atoiDigits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(m, y) {
+		return Date{}, false
+	}
+	return Date{y, time.Month(m), d}, true
+}
+
+// atoiDigits reads s when it is all ASCII digits.
+func atoiDigits[T string | []byte](s T) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// parseTimeBytes reads the usual forms, "2006-01-02T15:04:05" (a space for the T, too) with up to
+// nine digits of a second's fraction, then nothing (the server's wall clock, read in loc) or "Z"
+// (UTC), without a string or time.Parse. ok is false for anything else, which parseTime then reads
+// or refuses; where both read a timestamp they read the same.
+func parseTimeBytes(s []byte, loc *time.Location) (Time, bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' && s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return Time{}, false
+	}
+	var f [6]int
+	for i, pos := range [6][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}} {
+		v, ok := atoiDigits(s[pos[0]:pos[1]])
+		if !ok {
+			return Time{}, false
+		}
+		f[i] = v
+	}
+	y, mo, d := f[0], f[1], f[2]
+	if mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || f[3] > 23 || f[4] > 59 || f[5] > 59 {
+		return Time{}, false
+	}
+	rest, ns := s[19:], 0
+	if len(rest) > 0 && rest[0] == '.' {
+		n := 1
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 || n > 10 {
+			return Time{}, false // no digit, or more than nine: left to time.Parse
+		}
+		ns, _ = atoiDigits(rest[1:n])
+		for range 10 - n {
+			ns *= 10
+		}
+		rest = rest[n:]
+	}
+	switch string(rest) {
+	case "":
+		return wallClock(time.Date(y, time.Month(mo), d, f[3], f[4], f[5], ns, loc)), true
+	case "Z":
+		return Time{Time: time.Date(y, time.Month(mo), d, f[3], f[4], f[5], ns, time.UTC)}, true
+	}
+	return Time{}, false
 }
 
 // parseWallClock reads exactly "2006-01-02T15:04:05", the server's own form and by far the most
