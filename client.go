@@ -526,19 +526,32 @@ func (c *Client) wait(ctx context.Context) error {
 	return nil
 }
 
-// wireTrace learns from net/http whether a request reached the wire. It needs no WroteRequest
-// hook: net/http (HTTP/1 and HTTP/2, bundled or x/net's) reports GotConn before it writes a byte,
-// so a written request always got its connection first; each hook costs an allocation per write.
+// wireTrace learns from net/http whether a request reached the wire. Each hook costs an
+// allocation per write, so it has only those it needs. No WroteRequest: net/http (HTTP/1 and
+// HTTP/2, bundled or x/net's) reports GotConn before it writes a byte, so a written request always
+// got its connection first. GetConn only when the transport is not net/http's own (for which
+// mayBeWritten needs no more than GotConn): it tells that the trace reached net/http below it.
 type wireTrace struct {
 	getConn, gotConn atomic.Bool
 	trace            httptrace.ClientTrace
 }
 
-func newWireTrace() *wireTrace {
-	w := &wireTrace{}
-	w.trace.GetConn = func(string) { w.getConn.Store(true) }
+func (w *wireTrace) start(ctx context.Context, netHTTP bool) context.Context {
+	if !netHTTP {
+		w.trace.GetConn = func(string) { w.getConn.Store(true) }
+	}
 	w.trace.GotConn = func(httptrace.GotConnInfo) { w.gotConn.Store(true) }
-	return w
+	return httptrace.WithClientTrace(ctx, &w.trace)
+}
+
+// netHTTPTransport reports whether requests go straight to net/http's own transport.
+func (c *Client) netHTTPTransport() bool {
+	t := c.hc.Transport
+	if t == nil {
+		t = http.DefaultTransport // which a program may have replaced with a wrapper
+	}
+	_, ok := t.(*http.Transport)
+	return ok
 }
 
 // mayBeWritten reports whether a request that failed with err may have reached the server. Go's own
@@ -551,15 +564,8 @@ func (c *Client) mayBeWritten(w *wireTrace, err error) bool {
 	if w.gotConn.Load() {
 		return true
 	}
-	if w.getConn.Load() {
-		return false // the trace reached the transport, which asked for a connection and got none
-	}
-	t := c.hc.Transport
-	if t == nil {
-		t = http.DefaultTransport // which a program may have replaced with a wrapper
-	}
-	if _, ok := t.(*http.Transport); ok {
-		return false
+	if w.getConn.Load() || c.netHTTPTransport() {
+		return false // the trace reached net/http, which asked for a connection and got none
 	}
 	return !neverConnected(err)
 }
@@ -573,13 +579,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		actx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	var wt *wireTrace
-	if !idempotent {
-		// Only a write needs to know whether it was sent: reads are resent either way.
-		wt = newWireTrace()
-		actx = httptrace.WithClientTrace(actx, &wt.trace)
-	}
-	req, err := c.newRequest(actx, cl.method, u, body, idempotent)
+	req, wt, err := c.newRequest(actx, cl.method, u, body, idempotent)
 	if err != nil {
 		res.err, res.final = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, err), true
 		return res
@@ -656,17 +656,33 @@ type outgoing struct {
 	body   bytes.Reader
 }
 
+// outgoingWrite is a write's outgoing, with its wire trace in the same allocation.
+type outgoingWrite struct {
+	outgoing
+	wire wireTrace
+}
+
 // newRequest makes what http.NewRequestWithContext would for u and body, with the client's
-// constant headers, without printing u and parsing it back. A write's request has no GetBody:
+// constant headers, without printing u and parsing it back. Only a write needs to know whether it
+// was sent (reads are resent either way): it gets a wire trace, returned. A write has no GetBody:
 // then nothing below the SDK can send a write twice (not net/http's HTTP/2 transport after a
 // stream reset, nor its HTTP/1 replay of a request it thinks safe, one with an Idempotency-Key
 // header, nor a retrying RoundTripper a user wrapped around it), and a 307 or 308 comes back as an
 // answer instead of being followed. Only send decides whether a write goes out again.
-func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, body []byte, idempotent bool) (*http.Request, error) {
+func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, body []byte, idempotent bool) (*http.Request, *wireTrace, error) {
 	if !validMethod(method) {
-		return nil, fmt.Errorf("net/http: invalid method %q", method)
+		return nil, nil, fmt.Errorf("net/http: invalid method %q", method)
 	}
-	o := &outgoing{url: *u}
+	var o *outgoing
+	var wt *wireTrace
+	if idempotent {
+		o = &outgoing{}
+	} else {
+		ow := &outgoingWrite{}
+		o, wt = &ow.outgoing, &ow.wire
+		ctx = wt.start(ctx, c.netHTTPTransport())
+	}
+	o.url = *u
 	if i := strings.LastIndexByte(o.url.Host, ':'); i > strings.LastIndexByte(o.url.Host, ']') && i == len(o.url.Host)-1 {
 		o.url.Host = o.url.Host[:i] // "host:" means the default port, as net/http reads it
 	}
@@ -690,7 +706,7 @@ func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, body
 			r.Body, r.GetBody = http.NoBody, nil
 		}
 	}
-	return r.WithContext(ctx), nil
+	return r.WithContext(ctx), wt, nil
 }
 
 // validMethod reports whether method is an HTTP token, as net/http requires.

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -175,8 +176,17 @@ func TestNewRequestMatchesNetHTTP(t *testing.T) {
 				u := *c.baseURL
 				u.Path += path
 				u.RawQuery = tt.query
-				got, err := c.newRequest(ctx, tt.method, &u, tt.body, tt.idempotent)
+				got, wt, err := c.newRequest(ctx, tt.method, &u, tt.body, tt.idempotent)
 				require.NoError(t, err)
+				if tt.idempotent {
+					assert.Nil(t, wt, "a read needs no wire trace")
+					assert.Nil(t, httptrace.ContextClientTrace(got.Context()))
+				} else {
+					require.NotNil(t, wt, "a write learns whether it reached the wire")
+					assert.Same(t, &wt.trace, httptrace.ContextClientTrace(got.Context()))
+					assert.NotNil(t, wt.trace.GotConn)
+					assert.NotNil(t, wt.trace.GetConn, "the transport is not net/http's own: GetConn says the trace reached it")
+				}
 				var rdr io.Reader
 				if tt.body != nil {
 					rdr = bytes.NewReader(tt.body)
@@ -234,7 +244,7 @@ func TestNewRequestRefusesWhatNetHTTPRefuses(t *testing.T) {
 		require.Error(t, want)
 		c, mt := setup(t)
 		u := *c.baseURL
-		_, err := c.newRequest(context.Background(), m, &u, nil, true)
+		_, _, err := c.newRequest(context.Background(), m, &u, nil, true)
 		assert.EqualError(t, err, want.Error())
 		err = c.Do(context.Background(), m, "/api/v0/x", nil, nil, nil)
 		assert.ErrorContains(t, err, want.Error())
@@ -277,7 +287,7 @@ func TestHeaderValuesAreNotShared(t *testing.T) {
 	}
 
 	u := *c.baseURL
-	req, err := c.newRequest(context.Background(), http.MethodPost, &u, []byte(`{}`), false)
+	req, _, err := c.newRequest(context.Background(), http.MethodPost, &u, []byte(`{}`), false)
 	require.NoError(t, err)
 	req.Header["Accept"] = append(req.Header["Accept"], "text/plain")
 	assert.Equal(t, []string{c.userAgent}, req.Header["User-Agent"], "an append copies the values away")
@@ -750,4 +760,28 @@ func TestValuesDecodeWithoutCopies(t *testing.T) {
 	b, err := a.MarshalJSON()
 	require.NoError(t, err)
 	assert.Equal(t, "0", string(b))
+}
+
+// TestWireTraceHooks: a write to net/http's own transport is traced with GotConn alone; through
+// any other transport GetConn is added, to tell a trace that reached net/http from one that did not.
+func TestWireTraceHooks(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		transport http.RoundTripper
+		getConn   bool
+	}{
+		{"net/http's transport", &http.Transport{}, false},
+		{"http.DefaultTransport", nil, false},
+		{"a wrapper", &headerScribbler{}, true},
+	} {
+		c, err := New(WithBaseURL(testBase), WithAPIKey(testAPIKey), WithHTTPClient(&http.Client{Transport: tt.transport}))
+		require.NoError(t, err)
+		u := *c.baseURL
+		_, wt, err := c.newRequest(context.Background(), http.MethodPost, &u, []byte(`{}`), false)
+		require.NoError(t, err)
+		assert.NotNil(t, wt.trace.GotConn, tt.name)
+		assert.Equal(t, tt.getConn, wt.trace.GetConn != nil, tt.name)
+		assert.Nil(t, wt.trace.WroteRequest, tt.name)
+	}
 }
