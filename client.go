@@ -403,7 +403,7 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 		}
 	}
 	u := *c.baseURL
-	u.Path += cl.path
+	u.Path = fullPath // the same concatenation: one string, not two, under a base path
 	u.RawQuery = cl.query
 	var obs *Call
 	if len(c.observers) > 0 {

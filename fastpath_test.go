@@ -785,3 +785,24 @@ func TestWireTraceHooks(t *testing.T) {
 		assert.Nil(t, wt.trace.WroteRequest, tt.name)
 	}
 }
+
+// stubTransport answers every request with 204 and no body, from memory.
+type stubTransport struct{}
+
+func (stubTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 204, Body: http.NoBody, Header: http.Header{}, Request: req}, nil
+}
+
+// TestBasePathCostsOneString: under a base path (a proxy's prefix) a call joins it to the
+// endpoint's path once, for the URL and for its errors alike.
+// Not parallel: AllocsPerRun counts the allocations of every goroutine.
+func TestBasePathCostsOneString(t *testing.T) {
+	allocs := func(base string) float64 {
+		c, err := New(WithBaseURL(base), WithAPIKey(testAPIKey), WithHTTPClient(&http.Client{Transport: stubTransport{}}))
+		require.NoError(t, err)
+		return testing.AllocsPerRun(200, func() {
+			_, _ = c.AccountGroups.List(context.Background())
+		})
+	}
+	assert.Equal(t, allocs("http://probonus.test")+1, allocs("http://probonus.test/pb"))
+}
