@@ -806,3 +806,28 @@ func TestBasePathCostsOneString(t *testing.T) {
 	}
 	assert.Equal(t, allocs("http://probonus.test")+1, allocs("http://probonus.test/pb"))
 }
+
+// silentObserver observes nothing: what an observer costs the request path beyond itself.
+type silentObserver struct{}
+
+func (silentObserver) CallStart(ctx context.Context, _ *Call) context.Context       { return ctx }
+func (silentObserver) CallEnd(context.Context, *Call)                               {}
+func (silentObserver) AttemptStart(ctx context.Context, _ *Attempt) context.Context { return ctx }
+func (silentObserver) AttemptEnd(context.Context, *Attempt)                         {}
+
+// TestNoObserverCostsNothing (issue 13): a Call, an Attempt and the Attempt's Header map are made
+// only for observers, so a call without one allocates at least three times less than a call with
+// one that does nothing; anything made for observers regardless would narrow the gap.
+// Not parallel: AllocsPerRun counts the allocations of every goroutine.
+func TestNoObserverCostsNothing(t *testing.T) {
+	allocs := func(opts ...Option) float64 {
+		c, err := New(append([]Option{WithBaseURL(testBase), WithAPIKey(testAPIKey),
+			WithHTTPClient(&http.Client{Transport: stubTransport{}})}, opts...)...)
+		require.NoError(t, err)
+		return testing.AllocsPerRun(200, func() {
+			_, _ = c.AccountGroups.List(context.Background())
+		})
+	}
+	none, one := allocs(), allocs(WithObserver(silentObserver{}))
+	assert.GreaterOrEqual(t, one-none, 3.0, "without an observer: %v allocations; with one: %v", none, one)
+}
