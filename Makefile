@@ -56,11 +56,11 @@ bench: ## the SDK beside a raw net/http call: BENCHCOUNT rounds (processes, halv
 	$(GO) run ./internal/cmd/benchratio -targets '$(BENCHTARGETS)' < bench.out
 
 .PHONY: bench-instr
-bench-instr: ## instructions per call, SDK beside raw, counted by valgrind's callgrind (apt-get installs it if absent)
+bench-instr: ## instructions per call, SDK beside raw, by valgrind's callgrind (apt-get installs it; BENCHINSTRFLAGS=-reps 3)
 	@command -v valgrind >/dev/null || { echo "installing valgrind"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get install -y valgrind || { $$SUDO apt-get update && $$SUDO apt-get install -y valgrind; }; }
 	$(GO) test -c -o bench.test .
-	$(GO) run ./internal/cmd/benchinstr -test ./bench.test
+	$(GO) run ./internal/cmd/benchinstr -test ./bench.test $(BENCHINSTRFLAGS)
 
 .PHONY: record
 record: ## record a guest's responses from PROBONUS_BASE_URL as scrubbed fixtures (PHONE=..., read-only)

@@ -638,7 +638,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		return res
 	}
 	var transport bool
-	if err, transport, drained = c.decode(resp, cl, fullPath, out); err != nil {
+	if transport, drained, err = c.decode(resp, cl, fullPath, out); err != nil {
 		res.err = err
 		if transport {
 			res.status = 0 // the body broke off: a connection error, not a bad body
@@ -784,39 +784,39 @@ func unwrapURLError(err error) error {
 // eof is true when the body was read to its end (nothing is left to drain). transport is true when
 // reading failed (the connection broke or the attempt timed out) rather than the body being bad; a
 // JSON value read whole before the failure still counts.
-func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any) (err error, transport, eof bool) {
+func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any) (transport, eof bool, err error) {
 	if out == nil {
 		capped := &cappedReader{r: resp.Body, left: c.maxBody}
 		_, err = io.Copy(io.Discard, capped)
 		switch {
 		case err == nil:
-			return nil, false, true
+			return false, true, nil
 		case capped.exceeded:
-			return c.tooLarge(cl, fullPath), false, false
+			return false, false, c.tooLarge(cl, fullPath)
 		}
-		return fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, fullPath, err), true, false
+		return true, false, fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, fullPath, err)
 	}
 	buf := bodyBuffers.Get().(*[]byte)
 	defer putBodyBuffer(buf)
 	b, exceeded, rerr := readBody(resp.Body, resp.ContentLength, c.maxBody, buf)
 	switch {
 	case exceeded:
-		return c.tooLarge(cl, fullPath), false, false
+		return false, false, c.tooLarge(cl, fullPath)
 	case rerr == nil && len(bytes.TrimSpace(b)) == 0:
-		return nil, false, true // an empty body: nothing to decode
+		return false, true, nil // an empty body: nothing to decode
 	}
 	if err = unmarshal(b, out); err == nil {
 		localize(out, c.loc)
-		return nil, false, rerr == nil
+		return false, rerr == nil, nil
 	}
 	if rerr != nil {
-		return fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, fullPath, rerr), true, false
+		return true, false, fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, fullPath, rerr)
 	}
 	sample := string(b[:min(len(b), 256)])
 	if cl.noAuth {
 		sample = "" // a login's or refresh's body holds tokens
 	}
-	return &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}, false, true
+	return false, true, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}
 }
 
 func (c *Client) tooLarge(cl *call, fullPath string) error {

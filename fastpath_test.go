@@ -442,6 +442,7 @@ func TestHoldsInterface(t *testing.T) {
 		assert.Equal(t, tt.want, holdsInterface(reflect.TypeOf(tt.v)), "%T", tt.v)
 		assert.Equal(t, tt.want, holdsInterface(reflect.TypeOf(tt.v)), "%T, cached", tt.v)
 	}
+	assert.Nil(t, hidden{}.v, "json never fills an unexported field")
 }
 
 // TestBodyCapReadWhole: the cap is on the body, read whole: exactly the cap fits, one byte more
