@@ -264,7 +264,12 @@ func (s *AccountsService) LastTransactions(ctx context.Context, accountID int64,
 		return nil, &InputError{Field: "n", Reason: "must be between 1 and 1000"}
 	}
 	q := encodeQuery(qInt(qAccountID, accountID), qInt(qCount, int64(n)))
-	return s.transactions(ctx, epLastTransactions, q)
+	// json appends to a slice's capacity: room for n spares the regrowing of a long list
+	txs := make([]Transaction, 0, n)
+	if err := s.c.send(ctx, &call{endpoint: epLastTransactions, query: q}, &txs); err != nil {
+		return nil, err
+	}
+	return txs, nil
 }
 
 func (s *AccountsService) transactions(ctx context.Context, ep endpoint, q string) ([]Transaction, error) {

@@ -3,6 +3,7 @@ package probonus
 import (
 	"context"
 	"net/http"
+	"net/mail"
 	"strings"
 	"testing"
 
@@ -187,4 +188,33 @@ func digitsOf(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// FuzzPlainEmail holds the fast path of checkEmail to net/mail: whatever it accepts, the parser
+// accepts unchanged, with a dot in the domain.
+func FuzzPlainEmail(f *testing.F) {
+	for _, s := range []string{"anna@example.com", "a.b+c@mail.ru", "x@y", "a..b@c.d", ".a@b.c", "a@b..c", "a@-b.c", "a@b.c-", "a%b@c.d", "a_b@c.d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !plainEmail(s) {
+			return
+		}
+		a, err := mail.ParseAddress(s)
+		if err != nil || a.Address != s {
+			t.Fatalf("plainEmail(%q) accepted what net/mail reads as %v, %v", s, a, err)
+		}
+	})
+}
+
+func TestPlainEmail(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{"anna@example.com": true, "a.b+c_d%e-f@mail.example.ru": true, "x@y": false,
+		"a..b@c.d": false, ".a@b.c": false, "a.@b.c": false, "a@b..c": false, "a@.b.c": false, "a b@c.d": false,
+		"\"a\"@b.c": false, "a@b.c.": false, "@b.c": false, "a@": false, "анна@почта.рф": false} {
+		assert.Equal(t, want, plainEmail(s), s)
+		if want {
+			assert.NoError(t, checkEmail("e", s))
+		}
+	}
 }

@@ -288,9 +288,26 @@ func (c *Code) UnmarshalJSON(b []byte) error {
 		}
 		*c = Code(s)
 		return nil
-	case json.Valid(b) && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
+	case plainInteger(b) || json.Valid(b) && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
 		*c = Code(b)
 		return nil
 	}
 	return fmt.Errorf("probonus: code: want a string or number, got %.20q", b)
+}
+
+// plainInteger reports whether b is a JSON integer without a fraction or exponent, the usual
+// form of a code: valid JSON without running the validator.
+func plainInteger(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 1 && b[0] == '0' {
+		return false
+	}
+	for _, d := range b {
+		if d < '0' || d > '9' {
+			return false
+		}
+	}
+	return true
 }
