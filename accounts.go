@@ -183,14 +183,17 @@ func (s *AccountsService) settle(ctx context.Context) (full bool, err error) {
 // is found but the balance cannot be read, the credit comes back with the error: its outcome is
 // known, only the balance is not.
 func (s *AccountsService) findRefill(ctx context.Context, r Refill, since time.Time) (*RefillResult, error) {
-	txs, err := s.Transactions(ctx, r.AccountID, since, time.Now().Add(24*time.Hour))
-	if err != nil {
+	q := encodeQuery(qInt(qAccountID, r.AccountID), qStr(qDateFrom, formatWireTime(since, s.c.loc)),
+		qStr(qDateTo, formatWireTime(time.Now().Add(24*time.Hour), s.c.loc)))
+	var txs []Transaction
+	if err := s.c.send(ctx, &call{endpoint: epTransactions, query: q, fresh: true}, &txs); err != nil {
 		return nil, err
 	}
 	for _, tx := range txs {
 		if strings.TrimSpace(tx.Reason) == *r.Reason && tx.Sum.Equal(r.Amount) && (tx.Type == TransactionRefill || tx.Type == "") {
 			res := &RefillResult{TransactionID: tx.ID}
-			bal, err := s.BalanceExtended(ctx, r.AccountID)
+			var bal BalanceExtended
+			err := s.c.send(ctx, &call{endpoint: epBalanceExtended, query: encodeQuery(qInt(qAccountID, r.AccountID)), fresh: true}, &bal)
 			if err != nil {
 				return res, fmt.Errorf("probonus: Accounts.RefillOnce: the credit is applied (transaction %d), "+
 					"but reading the balance failed: %w", tx.ID, err)

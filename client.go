@@ -180,6 +180,16 @@ func (c Client) String() string {
 // credentials.
 func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
+// inScope reports whether u is where credentials may go: the base URL's origin and, below it, its
+// path (a gateway may serve other applications under other prefixes of the same origin).
+func (c *Client) inScope(u *url.URL) bool {
+	if !c.sameOrigin(u) {
+		return false
+	}
+	base := c.baseURL.Path
+	return base == "" || u.Path == base || strings.HasPrefix(u.Path, base+"/")
+}
+
 // sameOrigin reports whether u is on the base URL's scheme, host and port: the only place
 // credentials are sent.
 func (c *Client) sameOrigin(u *url.URL) bool {
@@ -197,14 +207,15 @@ func hostPort(u *url.URL) string {
 	return strings.ToLower(u.Hostname()) + ":" + port
 }
 
-// checkRedirect keeps a redirect from carrying anything secret to another origin. Go forwards
-// custom headers (X-API-Key, an Authenticator's own, an observer's traceparent) on redirects, and
-// re-sends the body on 307 and 308: a login's password, say. So a redirect to another origin gets
-// only the headers the client itself sets, and one that would carry a body is refused, as is any
-// redirect of a login or refresh to another origin.
+// checkRedirect keeps a redirect from carrying anything secret out of the base URL's scope (its
+// origin, and its path prefix when it has one). Go forwards custom headers (X-API-Key, an
+// Authenticator's own, an observer's traceparent) on redirects, and re-sends the body on 307 and
+// 308: a login's password, say. So a redirect out of scope gets only the headers the client itself
+// sets, one that would carry a body is refused, as is any redirect of a login or refresh out of
+// scope; and a write is never turned into a read of something else.
 func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
-		if !c.sameOrigin(req.URL) {
+		if !c.inScope(req.URL) {
 			if req.Context().Value(noAuthKey{}) != nil {
 				return &redirectError{to: req.URL, why: "a login or refresh is never redirected to another origin"}
 			}
@@ -219,7 +230,7 @@ func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) 
 			return &redirectError{to: req.URL, why: fmt.Sprintf("a %s is never turned into a %s", orig.Method, req.Method),
 				applied: req.Response != nil && req.Response.StatusCode == http.StatusSeeOther}
 		}
-		if !c.sameOrigin(req.URL) {
+		if !c.inScope(req.URL) {
 			clean := make(http.Header, 2)
 			for _, k := range []string{"Accept", "User-Agent"} {
 				if v := req.Header.Values(k); len(v) > 0 {
@@ -262,6 +273,7 @@ type call struct {
 	noAuth bool   // login and refresh carry their credentials in the body, and no header
 	onSend func() // called as each attempt is handed to the transport (a token's lifetime starts there)
 	secret string // a login's password or a refresh token: redacted from errors before anyone sees them
+	fresh  bool   // an answer no cache may give: RefillOnce's looks in the history
 }
 
 // idempotent reports whether the call may be sent again after an uncertain attempt. Login and
@@ -585,6 +597,10 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		return res
 	}
 	res.req = req
+	if cl.fresh {
+		// a caching proxy must not answer the second look with the first one's history
+		req.Header["Cache-Control"] = []string{"no-cache"}
+	}
 	if at != nil {
 		for k, v := range at.Header {
 			req.Header[k] = v

@@ -201,3 +201,26 @@ func TestRefillUnderRandomFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestRefillOnceLooksPastCaches: a caching proxy in front of the server must not answer the
+// look after an uncertain send with the history it served before it.
+func TestRefillOnceLooksPastCaches(t *testing.T) {
+	t.Parallel()
+	srv, c, id := onceSetup(t)
+	srv.Inject("POST", refillPath, probonustest.Fault{AfterApply: true, Reset: true})
+	_, err := c.Accounts.RefillOnce(context.Background(), review(id, 3, "10"))
+	require.NoError(t, err)
+	looks := 0
+	for _, r := range srv.Requests() {
+		if r.Method == "GET" {
+			looks++
+			assert.Equal(t, "no-cache", r.Header.Get("Cache-Control"), "%s", r.Path)
+		}
+	}
+	assert.Equal(t, 3, looks, "a look before, a look after, and the fresh balance")
+	// an ordinary read carries no such header
+	_, err = c.Accounts.LastTransactions(context.Background(), id, 5)
+	require.NoError(t, err)
+	reqs := srv.Requests()
+	assert.Empty(t, reqs[len(reqs)-1].Header.Get("Cache-Control"))
+}

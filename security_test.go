@@ -276,3 +276,26 @@ func TestNothingDisablesTLSVerification(t *testing.T) {
 	})
 	require.NoError(t, err)
 }
+
+// TestRedirectOutOfTheBasePathCarriesNoCredentials: behind a gateway that serves other
+// applications under other prefixes of the same origin, a redirect out of the base URL's prefix
+// is treated like one to another origin.
+func TestRedirectOutOfTheBasePathCarriesNoCredentials(t *testing.T) {
+	t.Parallel()
+	var got http.Header
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/probonus/") {
+			http.Redirect(w, r, "/other-app"+strings.TrimPrefix(r.URL.Path, "/probonus"), http.StatusFound)
+			return
+		}
+		got = r.Header.Clone()
+		_, _ = io.WriteString(w, `[]`)
+	}))
+	defer gw.Close()
+	c, err := probonus.New(probonus.WithBaseURL(gw.URL+"/probonus"), probonus.WithAPIKey("gateway-key-42"))
+	require.NoError(t, err)
+	_, err = c.AccountGroups.List(context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.Empty(t, got.Get("X-API-Key"))
+}
