@@ -309,10 +309,12 @@ func TestDefaultsAreTheGlobals(t *testing.T) {
 		_ = mp.Shutdown(context.Background())
 	})
 
-	obs := probonusotel.New(probonusotel.WithTracerProvider(nil), nil)
+	// The globals are set before New: otel delegates a global read earlier only to the first
+	// provider ever set in the process, so the other order holds once per process, not per run.
 	otel.SetTracerProvider(tp)
 	otel.SetMeterProvider(mp)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
+	obs := probonusotel.New(probonusotel.WithTracerProvider(nil), nil)
 
 	c := listCall()
 	ctx := obs.CallStart(context.Background(), c)
