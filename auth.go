@@ -214,7 +214,7 @@ func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret s
 	var sent time.Time // when the attempt that succeeded went out
 	err := a.c.send(ctx, &call{endpoint: ep, in: body, noAuth: true, secret: secret, onSend: func() { sent = a.now() }}, &resp)
 	if err != nil {
-		return nil, redactError(err, secret)
+		return nil, err // send removed the secret from it, before observers and the log saw it
 	}
 	access := firstNonEmpty(resp.AccessToken, resp.AccessTokenSnake)
 	if access == "" {

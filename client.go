@@ -645,7 +645,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		res.apiErr = parseError(resp, cl.method, fullPath)
-		if loc, err := resp.Location(); err == nil && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		if loc, err := resp.Location(); err == nil && !idempotent && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
 			loc.RawQuery, loc.User = "", nil
 			res.apiErr.Detail = "a write follows no redirect; the server sent it to " + loc.String()
 		}

@@ -122,13 +122,7 @@ func WithHTTPClient(hc *http.Client) Option {
 
 // WithTimeout bounds each attempt, response body included. Default 30s.
 func WithTimeout(d time.Duration) Option {
-	return func(c *Client) error {
-		if d <= 0 {
-			return fmt.Errorf("probonus: WithTimeout: %v is not positive", d)
-		}
-		c.timeout = d
-		return nil
-	}
+	return positiveDuration("WithTimeout", d, func(c *Client) *time.Duration { return &c.timeout })
 }
 
 // WithRetry sets the retry policy. Default: 3 attempts; RetryPolicy{MaxAttempts: 1} turns retries off.
@@ -241,26 +235,14 @@ func WithObserver(o Observer) Option {
 // WithRefillLookback sets how far back RefillOnce looks in an account's history for a credit with
 // the same reason and amount. Default 30 days: a key used again after that credits again.
 func WithRefillLookback(d time.Duration) Option {
-	return func(c *Client) error {
-		if d <= 0 {
-			return fmt.Errorf("probonus: WithRefillLookback: %v is not positive", d)
-		}
-		c.refillLookback = d
-		return nil
-	}
+	return positiveDuration("WithRefillLookback", d, func(c *Client) *time.Duration { return &c.refillLookback })
 }
 
 // WithRefillSettle sets how long RefillOnce waits, after a send whose outcome is unknown, before
 // it looks in the history again. Default: the per-attempt timeout (WithTimeout). Make it longer
 // than any delay your network can hold a request (see RefillOnce).
 func WithRefillSettle(d time.Duration) Option {
-	return func(c *Client) error {
-		if d <= 0 {
-			return fmt.Errorf("probonus: WithRefillSettle: %v is not positive", d)
-		}
-		c.refillSettle = d
-		return nil
-	}
+	return positiveDuration("WithRefillSettle", d, func(c *Client) *time.Duration { return &c.refillSettle })
 }
 
 // FromEnv returns the options that connect to the server the environment names, read through
@@ -317,4 +299,15 @@ func FromEnv(getenv func(string) string) ([]Option, error) {
 		}
 	}
 	return opts, nil
+}
+
+// positiveDuration is an option that sets the duration field names to d, which must be positive.
+func positiveDuration(name string, d time.Duration, field func(*Client) *time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("probonus: %s: %v is not positive", name, d)
+		}
+		*field(c) = d
+		return nil
+	}
 }
