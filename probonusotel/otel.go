@@ -182,12 +182,7 @@ func (o *Observer) CallStart(ctx context.Context, c *probonus.Call) context.Cont
 	ctx, span := o.tracer.Start(ctx, "probonus "+c.Operation,
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(
-			OperationKey.String(c.Operation),
-			methodAttr(c.Method),
-			semconv.ServerAddress(c.Host),
-			semconv.ServerPort(c.Port),
-			semconv.URLTemplate(c.BasePath+c.Path),
-			semconv.URLScheme(c.Scheme),
+			append(requestAttrs(c, 2), OperationKey.String(c.Operation), semconv.URLScheme(c.Scheme))...,
 		))
 	return context.WithValue(ctx, ctxKey{o: o}, &callState{span: span})
 }
@@ -242,13 +237,7 @@ func (o *Observer) AttemptStart(ctx context.Context, a *probonus.Attempt) contex
 	if c == nil {
 		c = &probonus.Call{}
 	}
-	attrs := make([]attribute.KeyValue, 0, 8)
-	attrs = append(attrs,
-		methodAttr(c.Method),
-		semconv.ServerAddress(c.Host),
-		semconv.ServerPort(c.Port),
-		semconv.URLTemplate(c.BasePath+c.Path),
-	)
+	attrs := requestAttrs(c, 4)
 	if c.Method != "" && !knownMethod(c.Method) {
 		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(c.Method))
 	}
@@ -295,13 +284,7 @@ func (o *Observer) AttemptEnd(ctx context.Context, a *probonus.Attempt) {
 	}
 	errType := attemptErrorType(a)
 	if o.attemptDuration.Enabled(ctx) {
-		attrs := make([]attribute.KeyValue, 0, 6)
-		attrs = append(attrs,
-			methodAttr(c.Method),
-			semconv.ServerAddress(c.Host),
-			semconv.ServerPort(c.Port),
-			semconv.URLTemplate(c.BasePath+c.Path),
-		)
+		attrs := requestAttrs(c, 2)
 		if a.StatusCode != 0 {
 			attrs = append(attrs, semconv.HTTPResponseStatusCode(a.StatusCode))
 		}
@@ -345,6 +328,14 @@ func attemptErrorType(a *probonus.Attempt) string {
 		return ErrorType(a.Err)
 	}
 	return ""
+}
+
+// requestAttrs are the HTTP client conventions' attributes of every call and attempt: method,
+// server, port and the template of the path the server saw, with room for more.
+func requestAttrs(c *probonus.Call, room int) []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, 4+room)
+	return append(attrs, methodAttr(c.Method), semconv.ServerAddress(c.Host), semconv.ServerPort(c.Port),
+		semconv.URLTemplate(c.BasePath+c.Path))
 }
 
 // spanName is the conventions' "{method} {url.template}", with "HTTP" for a method they do not know.
