@@ -2,6 +2,7 @@ package probonus_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,16 +22,78 @@ import (
 	"github.com/probonus-go/probonus"
 )
 
+// serveConns hands each connection accepted on ln to handle, each in its own goroutine, until the
+// test ends; then it closes the listener and every connection, and waits for the handlers.
+func serveConns(t *testing.T, ln net.Listener, handle func(net.Conn)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer conn.Close()
+				handle(conn)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+}
+
+// serveRequests is a raw HTTP/1.1 server on a loopback port: it reads each request whole (its body
+// kept readable) and hands it to serve with its number, counted from 1 across connections; serve
+// answers byte by byte and returns whether to keep the connection. It returns the base URL.
+func serveRequests(t *testing.T, serve func(conn net.Conn, req *http.Request, n int32) (keep bool)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var seen atomic.Int32
+	serveConns(t, ln, func(conn net.Conn) {
+		br := bufio.NewReader(conn)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			body, err := io.ReadAll(req.Body)
+			if err != nil {
+				return
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			if !serve(conn, req, seen.Add(1)) {
+				return
+			}
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
 // wireServer is a raw TCP server: it reads each request whole, counts it, and then does exactly
 // what the test says at the byte level, as a real server or network may (close mid-answer, stall,
 // answer 500 after acting). Nothing in net/http smooths its behaviour.
 type wireServer struct {
-	ln      net.Listener
+	url     string
 	seen    atomic.Int32 // requests read whole
 	applied atomic.Int32 // requests the "server" acted on
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	conns   []net.Conn
 }
 
 // serveFunc answers request number n (1-based) on conn, calling apply when the server acts on it;
@@ -39,54 +102,15 @@ type serveFunc func(conn net.Conn, n int32, apply func()) (keep bool)
 
 func newWireServer(t *testing.T, serve serveFunc) *wireServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := &wireServer{ln: ln}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns = append(s.conns, conn)
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					if _, err := io.Copy(io.Discard, req.Body); err != nil {
-						return
-					}
-					n := s.seen.Add(1)
-					if !serve(conn, n, func() { s.applied.Add(1) }) {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		s.mu.Lock()
-		for _, c := range s.conns {
-			_ = c.Close()
-		}
-		s.mu.Unlock()
-		s.wg.Wait()
+	s := &wireServer{}
+	s.url = serveRequests(t, func(conn net.Conn, _ *http.Request, n int32) bool {
+		s.seen.Add(1)
+		return serve(conn, n, func() { s.applied.Add(1) })
 	})
 	return s
 }
 
-func (s *wireServer) URL() string { return "http://" + s.ln.Addr().String() }
+func (s *wireServer) URL() string { return s.url }
 
 // okBody decodes as every write's result: a RefillResult, an Account, or anything for Do.
 const okBody = `{"id":1042,"transactionId":88017,"balance":"100.00","phone":"79991234567"}`

@@ -57,59 +57,31 @@ func rvH2Server(t *testing.T, answer func(w io.Writer, stream uint32, n int32)) 
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: ts.TLS.Certificates, NextProtos: []string{"h2"}})
 	require.NoError(t, err)
 	seen = &atomic.Int32{}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	serveConns(t, ln, func(conn net.Conn) {
+		br := bufio.NewReader(conn)
+		if _, err := io.ReadFull(br, make([]byte, 24)); err != nil { // the client preface
+			return
+		}
+		rvH2Frame(conn, 0x4, 0, 0, nil) // SETTINGS
 		for {
-			conn, err := ln.Accept()
-			if err != nil {
+			var h [9]byte
+			if _, err := io.ReadFull(br, h[:]); err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				if _, err := io.ReadFull(br, make([]byte, 24)); err != nil { // the client preface
-					return
-				}
-				rvH2Frame(conn, 0x4, 0, 0, nil) // SETTINGS
-				for {
-					var h [9]byte
-					if _, err := io.ReadFull(br, h[:]); err != nil {
-						return
-					}
-					payload := make([]byte, int(h[0])<<16|int(h[1])<<8|int(h[2]))
-					if _, err := io.ReadFull(br, payload); err != nil {
-						return
-					}
-					typ, flags, stream := h[3], h[4], binary.BigEndian.Uint32(h[5:])&0x7fffffff
-					switch {
-					case typ == 0x4 && flags&0x1 == 0: // SETTINGS: acknowledge
-						rvH2Frame(conn, 0x4, 0x1, 0, nil)
-					case typ == 0x6 && flags&0x1 == 0: // PING: answer
-						rvH2Frame(conn, 0x6, 0x1, 0, payload)
-					case (typ == 0x0 || typ == 0x1) && flags&0x1 != 0: // DATA or HEADERS with END_STREAM: the request is whole
-						answer(conn, stream, seen.Add(1))
-					}
-				}
-			}()
+			payload := make([]byte, int(h[0])<<16|int(h[1])<<8|int(h[2]))
+			if _, err := io.ReadFull(br, payload); err != nil {
+				return
+			}
+			typ, flags, stream := h[3], h[4], binary.BigEndian.Uint32(h[5:])&0x7fffffff
+			switch {
+			case typ == 0x4 && flags&0x1 == 0: // SETTINGS: acknowledge
+				rvH2Frame(conn, 0x4, 0x1, 0, nil)
+			case typ == 0x6 && flags&0x1 == 0: // PING: answer
+				rvH2Frame(conn, 0x6, 0x1, 0, payload)
+			case (typ == 0x0 || typ == 0x1) && flags&0x1 != 0: // DATA or HEADERS with END_STREAM: the request is whole
+				answer(conn, stream, seen.Add(1))
+			}
 		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
 	})
 	return "https://" + ln.Addr().String(), ts.Client(), seen
 }
@@ -145,66 +117,6 @@ func TestReviewHTTP2ResetAfterApplyResendsRefill(t *testing.T) {
 	assert.ErrorIs(t, err, probonus.ErrOutcomeUnknown, "the stream was reset after the request was written: outcome unknown")
 }
 
-// rvWire is a raw TCP server: it reads each request whole and hands it to serve, which answers at
-// the byte level (or not at all) and says whether to keep the connection.
-func rvWire(t *testing.T, serve func(conn net.Conn, req *http.Request, n int32) (keep bool)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var seen atomic.Int32
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, conn)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					body, err := io.ReadAll(req.Body)
-					if err != nil {
-						return
-					}
-					req.Body = io.NopCloser(strings.NewReader(string(body)))
-					if !serve(conn, req, seen.Add(1)) {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return "http://" + ln.Addr().String()
-}
-
-func rvAnswer(conn net.Conn, status int, body string) {
-	_, _ = fmt.Fprintf(conn, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-		status, http.StatusText(status), len(body), body)
-}
-
 // rvNoTrace is a RoundTripper that rebuilds the request with a context of its own (as some signing
 // or retrying wrappers, and test doubles, do), so the SDK's httptrace never fires.
 type rvNoTrace struct{ inner http.RoundTripper }
@@ -224,7 +136,7 @@ func (r rvNoTrace) RoundTrip(req *http.Request) (*http.Response, error) {
 // Not parallel: it replaces http.DefaultTransport, restored before any parallel test resumes.
 func TestReviewReplacedDefaultTransportIsTrustedBlindly(t *testing.T) {
 	var applied atomic.Int32
-	base := rvWire(t, func(conn net.Conn, req *http.Request, n int32) bool {
+	base := serveRequests(t, func(conn net.Conn, req *http.Request, n int32) bool {
 		applied.Add(1) // applied; then the connection drops before any answer
 		return false
 	})
@@ -317,9 +229,9 @@ func TestReviewWriteWithUndecodableSuccessIsNotDefinitive(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var applied atomic.Int32
-			base := rvWire(t, func(conn net.Conn, req *http.Request, n int32) bool {
+			base := serveRequests(t, func(conn net.Conn, req *http.Request, n int32) bool {
 				applied.Add(1)
-				rvAnswer(conn, 200, tt.body)
+				answer(conn, 200, "application/json", tt.body)
 				return true
 			})
 			c, err := probonus.New(append([]probonus.Option{probonus.WithBaseURL(base), probonus.WithAPIKey("decode-review-key")}, tt.opts...)...)
@@ -804,9 +716,9 @@ func TestReviewResendsBelowTheSDK(t *testing.T) {
 	t.Run("an observer's Idempotency-Key on a reused connection", func(t *testing.T) {
 		t.Parallel()
 		var applied atomic.Int32
-		base := rvWire(t, func(conn net.Conn, req *http.Request, n int32) bool {
+		base := serveRequests(t, func(conn net.Conn, req *http.Request, n int32) bool {
 			if req.Method == http.MethodGet {
-				rvAnswer(conn, 200, `[]`)
+				answer(conn, 200, "application/json", `[]`)
 				return true // keep the connection for the refill
 			}
 			applied.Add(1)
@@ -823,13 +735,13 @@ func TestReviewResendsBelowTheSDK(t *testing.T) {
 	t.Run("a retrying RoundTripper", func(t *testing.T) {
 		t.Parallel()
 		var applied atomic.Int32
-		base := rvWire(t, func(conn net.Conn, req *http.Request, n int32) bool {
+		base := serveRequests(t, func(conn net.Conn, req *http.Request, n int32) bool {
 			applied.Add(1)
 			if n == 1 {
-				rvAnswer(conn, http.StatusBadGateway, `{"detail":"upstream timed out after committing"}`)
+				answer(conn, http.StatusBadGateway, "application/json", `{"detail":"upstream timed out after committing"}`)
 				return true
 			}
-			rvAnswer(conn, 200, `{"transactionId":88017,"balance":"100.00"}`)
+			answer(conn, 200, "application/json", `{"transactionId":88017,"balance":"100.00"}`)
 			return true
 		})
 		hc := &http.Client{Transport: rvRetrying{http.DefaultTransport.(*http.Transport).Clone()}}
@@ -860,7 +772,7 @@ func (r rvPassThrough) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestReviewTracedWrapperIsDistrusted(t *testing.T) {
 	t.Parallel()
 	var seen atomic.Int32
-	base := rvWire(t, func(conn net.Conn, req *http.Request, n int32) bool { seen.Add(1); return false })
+	base := serveRequests(t, func(conn net.Conn, req *http.Request, n int32) bool { seen.Add(1); return false })
 	base = strings.Replace(base, "http://", "https://", 1) // the handshake fails: nothing is written
 	hc := &http.Client{Transport: rvPassThrough{http.DefaultTransport.(*http.Transport).Clone()}}
 	c, err := probonus.New(probonus.WithBaseURL(base), probonus.WithAPIKey("wrapper-review-key"), probonus.WithHTTPClient(hc),
