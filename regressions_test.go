@@ -94,8 +94,8 @@ func rvH2Server(t *testing.T, answer func(w io.Writer, stream uint32, n int32)) 
 // the SDK, invisible to shouldRetry and mayBeWritten. Nothing promises the peer had not acted: a
 // proxy that resets the stream after its upstream committed (say, on a malformed upstream answer)
 // gets the write twice. Seen: one Refill call, two credits, and Refill returns success.
-// Fix: for a write, give the request a GetBody that refuses once the request was written whole
-// (httptrace WroteRequest with a nil error), and let a write follow no redirect (see below).
+// Fixed: a write's request has no GetBody at all (newRequest), so nothing below the SDK can
+// rewind and resend it; only send decides whether a write goes out again.
 func TestReviewHTTP2ResetAfterApplyResendsRefill(t *testing.T) {
 	t.Parallel()
 	var applied atomic.Int32
@@ -706,10 +706,8 @@ func (r rvRetrying) RoundTrip(req *http.Request) (*http.Response, error) {
 // request carries Idempotency-Key or X-Idempotency-Key (Request.isReplayable), which an Observer can
 // add through Attempt.Header and an Authenticator through req.Header; and a retrying RoundTripper
 // passed with WithHTTPClient re-reads Request.GetBody. Seen: two credits each, while the SDK's error
-// says "not resent". Fix (one for all three and HTTP/2): a write's Request.GetBody refuses once the
-// request was written whole (httptrace WroteRequest with a nil error), and a write follows no
-// redirect, so nothing below the SDK can send the body twice; and drop Idempotency-Key headers an
-// observer adds to a write (ProBonus does not honour them).
+// says "not resent". Fixed (one mechanism for all three and HTTP/2): a write's request has no
+// GetBody, so nothing below the SDK can rewind its body to send it twice, whatever its headers.
 func TestReviewResendsBelowTheSDK(t *testing.T) {
 	t.Parallel()
 	fast := probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond})
