@@ -183,17 +183,14 @@ func (s *AccountsService) settle(ctx context.Context) (full bool, err error) {
 // is found but the balance cannot be read, the credit comes back with the error: its outcome is
 // known, only the balance is not.
 func (s *AccountsService) findRefill(ctx context.Context, r Refill, since time.Time) (*RefillResult, error) {
-	q := encodeQuery(qInt(qAccountID, r.AccountID), qStr(qDateFrom, formatWireTime(since, s.c.loc)),
-		qStr(qDateTo, formatWireTime(time.Now().Add(24*time.Hour), s.c.loc)))
-	var txs []Transaction
-	if err := s.c.send(ctx, &call{endpoint: epTransactions, query: q, fresh: true}, &txs); err != nil {
+	txs, err := s.period(ctx, r.AccountID, since, time.Now().Add(24*time.Hour), true)
+	if err != nil {
 		return nil, err
 	}
 	for _, tx := range txs {
 		if strings.TrimSpace(tx.Reason) == *r.Reason && tx.Sum.Equal(r.Amount) && (tx.Type == TransactionRefill || tx.Type == "") {
 			res := &RefillResult{TransactionID: tx.ID}
-			var bal BalanceExtended
-			err := s.c.send(ctx, &call{endpoint: epBalanceExtended, query: encodeQuery(qInt(qAccountID, r.AccountID)), fresh: true}, &bal)
+			bal, err := s.balance(ctx, r.AccountID, true)
 			if err != nil {
 				return res, fmt.Errorf("probonus: Accounts.RefillOnce: the credit is applied (transaction %d), "+
 					"but reading the balance failed: %w", tx.ID, err)
@@ -253,8 +250,7 @@ func (s *AccountsService) Transactions(ctx context.Context, accountID int64, fro
 	case from.After(to):
 		return nil, &InputError{Field: "from", Reason: "is after to"}
 	}
-	q := encodeQuery(qInt(qAccountID, accountID), qStr(qDateFrom, formatWireTime(from, s.c.loc)), qStr(qDateTo, formatWireTime(to, s.c.loc)))
-	return s.transactions(ctx, epTransactions, q)
+	return s.period(ctx, accountID, from, to, false)
 }
 
 // LastTransactions returns an account's n most recent transactions, newest first; n is 1..1000.
@@ -275,12 +271,20 @@ func (s *AccountsService) LastTransactions(ctx context.Context, accountID int64,
 	return txs, nil
 }
 
-func (s *AccountsService) transactions(ctx context.Context, ep endpoint, q string) ([]Transaction, error) {
-	txs, err := fetch[[]Transaction](ctx, s.c, &call{endpoint: ep, query: q})
-	if err != nil {
+// period reads an account's transactions between from and to; fresh asks any cache on the way to
+// stand aside (RefillOnce's looks).
+func (s *AccountsService) period(ctx context.Context, accountID int64, from, to time.Time, fresh bool) ([]Transaction, error) {
+	q := encodeQuery(qInt(qAccountID, accountID), qStr(qDateFrom, formatWireTime(from, s.c.loc)), qStr(qDateTo, formatWireTime(to, s.c.loc)))
+	var txs []Transaction
+	if err := s.c.send(ctx, &call{endpoint: epTransactions, query: q, fresh: fresh}, &txs); err != nil {
 		return nil, err
 	}
-	return *txs, nil
+	return txs, nil
+}
+
+// balance reads an account's balance with its schedule; fresh as for period.
+func (s *AccountsService) balance(ctx context.Context, accountID int64, fresh bool) (*BalanceExtended, error) {
+	return fetch[BalanceExtended](ctx, s.c, &call{endpoint: epBalanceExtended, query: encodeQuery(qInt(qAccountID, accountID)), fresh: fresh})
 }
 
 // Update changes the fields of an account that are set (non-nil) in u and returns the account.
@@ -317,8 +321,7 @@ func (s *AccountsService) BalanceExtended(ctx context.Context, accountID int64) 
 	if err := requireID("accountID", accountID); err != nil {
 		return nil, err
 	}
-	q := encodeQuery(qInt(qAccountID, accountID))
-	return fetch[BalanceExtended](ctx, s.c, &call{endpoint: epBalanceExtended, query: q})
+	return s.balance(ctx, accountID, false)
 }
 
 func checkIdentifiers(field string, ids []Identifier) error {
