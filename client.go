@@ -31,6 +31,9 @@ const (
 	DefaultRefillLookback  = 30 * 24 * time.Hour // how far back RefillOnce looks for a credit
 )
 
+// opDo is the operation name of Client.Do's calls.
+const opDo = "Do"
+
 // endpoint is one operation's name (as observers see it), method and path. Every path the SDK calls
 // stands in this table, so a difference found on a real server is a one-line change.
 type endpoint struct{ op, method, path string }
@@ -268,12 +271,14 @@ type noAuthKey struct{}
 // call is one logical request: what to send, before any attempt.
 type call struct {
 	endpoint
-	query  string // encoded, without the "?"
-	in     any
-	noAuth bool   // login and refresh carry their credentials in the body, and no header
-	onSend func() // called as each attempt is handed to the transport (a token's lifetime starts there)
-	secret string // a login's password or a refresh token: redacted from errors before anyone sees them
-	fresh  bool   // an answer no cache may give: RefillOnce's looks in the history
+	query    string // encoded, without the "?"
+	in       any
+	noAuth   bool   // login and refresh carry their credentials in the body, and no header
+	onSend   func() // called as each attempt is handed to the transport (a token's lifetime starts there)
+	secret   string // a login's password or a refresh token: redacted from errors before anyone sees them
+	fresh    bool   // an answer no cache may give: RefillOnce's looks in the history
+	template string // Do's path as observers see it: "" or the caller's WithPathTemplate
+
 }
 
 // idempotent reports whether the call may be sent again after an uncertain attempt. Login and
@@ -305,7 +310,11 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 			return &InputError{Field: "out", Reason: fmt.Sprintf("must be nil or a non-nil pointer, not %T", out)}
 		}
 	}
-	return c.send(ctx, &call{endpoint: endpoint{"Do", method, path}, query: query.Encode(), in: in}, out)
+	cl := &call{endpoint: endpoint{opDo, method, path}, query: query.Encode(), in: in}
+	if ctx != nil {
+		cl.template, _ = ctx.Value(pathTemplateKey{}).(string)
+	}
+	return c.send(ctx, cl, out)
 }
 
 // queryParam is one parameter of a typed method's query; an integer is written without a string

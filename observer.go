@@ -35,14 +35,17 @@ type Observer interface {
 
 // Call is one logical call as an Observer sees it.
 type Call struct {
-	Operation string    // e.g. "Accounts.Refill", "AccountGroups.List", "Auth.Login", "Do"
-	Method    string    // HTTP method
-	Path      string    // path template below the base URL, never a query
-	BasePath  string    // the base URL's own path (a proxy's prefix), "" for none: the server sees BasePath+Path
-	Scheme    string    // the base URL's scheme, "http" or "https"
-	Host      string    // the base URL's host name
-	Port      int       // the base URL's port (80 or 443 when it names none)
-	Start     time.Time // when the call began
+	Operation string // e.g. "Accounts.Refill", "AccountGroups.List", "Auth.Login", "Do"
+	Method    string // HTTP method
+	// Path is the path template below the base URL, never a query. For Client.Do it is "" (the
+	// caller's literal path may hold a phone or an id), unless the caller named a template with
+	// WithPathTemplate.
+	Path     string
+	BasePath string    // the base URL's own path (a proxy's prefix), "" for none: the server sees BasePath+Path
+	Scheme   string    // the base URL's scheme, "http" or "https"
+	Host     string    // the base URL's host name
+	Port     int       // the base URL's port (80 or 443 when it names none)
+	Start    time.Time // when the call began
 
 	// Set before CallEnd.
 	Attempts       int           // attempts sent or tried, replays after a token refresh included
@@ -74,7 +77,11 @@ func (c *Client) newCall(cl *call) *Call {
 	if port == 0 {
 		port = map[string]int{"http": 80, "https": 443}[c.baseURL.Scheme]
 	}
-	return &Call{Operation: cl.op, Method: cl.method, Path: cl.path, BasePath: c.baseURL.Path, Scheme: c.baseURL.Scheme,
+	path := cl.path
+	if cl.op == opDo {
+		path = cl.template // the caller's literal path may hold personal data
+	}
+	return &Call{Operation: cl.op, Method: cl.method, Path: path, BasePath: c.baseURL.Path, Scheme: c.baseURL.Scheme,
 		Host: c.baseURL.Hostname(), Port: port, Start: time.Now()}
 }
 
@@ -112,9 +119,11 @@ func (o logObserver) AttemptEnd(ctx context.Context, a *Attempt) {
 		return
 	}
 	attrs := make([]slog.Attr, 0, 10)
-	attrs = append(attrs, slog.String("op", a.Call.Operation), slog.String("method", a.Call.Method),
-		slog.String("path", a.Call.Path), slog.Int("status", a.StatusCode),
-		slog.Duration("duration", a.Duration), slog.Int("attempt", a.Number))
+	attrs = append(attrs, slog.String("op", a.Call.Operation), slog.String("method", a.Call.Method))
+	if a.Call.Path != "" {
+		attrs = append(attrs, slog.String("path", a.Call.Path))
+	}
+	attrs = append(attrs, slog.Int("status", a.StatusCode), slog.Duration("duration", a.Duration), slog.Int("attempt", a.Number))
 	if a.Replay {
 		attrs = append(attrs, slog.Bool("replay", true))
 	}
@@ -134,8 +143,25 @@ func (o logObserver) CallEnd(ctx context.Context, c *Call) {
 	if c.Err == nil || !o.l.Enabled(ctx, slog.LevelWarn) {
 		return
 	}
-	o.l.LogAttrs(ctx, slog.LevelWarn, "probonus call failed",
-		slog.String("op", c.Operation), slog.String("method", c.Method), slog.String("path", c.Path),
-		slog.Int("attempts", c.Attempts), slog.Duration("duration", c.Duration),
+	attrs := make([]slog.Attr, 0, 7)
+	attrs = append(attrs, slog.String("op", c.Operation), slog.String("method", c.Method))
+	if c.Path != "" {
+		attrs = append(attrs, slog.String("path", c.Path))
+	}
+	attrs = append(attrs, slog.Int("attempts", c.Attempts), slog.Duration("duration", c.Duration),
 		slog.Bool("outcome_unknown", c.OutcomeUnknown), slog.String("error", c.Err.Error()))
+	o.l.LogAttrs(ctx, slog.LevelWarn, "probonus call failed", attrs...)
+}
+
+// pathTemplateKey carries WithPathTemplate's template in a context.
+type pathTemplateKey struct{}
+
+// WithPathTemplate names the path template of the Client.Do calls made with the returned context,
+// e.g. "/api/v0/accounts/{account_id}/cards", for observers (Call.Path, and so probonusotel's
+// url.template and span name, and the log's path). Without it a Do call's path is not shown to
+// observers at all: the literal path may hold a phone or an id, and a metric's attribute must not
+// take one value per guest. The typed methods always show their own template and ignore it. The
+// template is not checked against the path: give one without personal data.
+func WithPathTemplate(ctx context.Context, template string) context.Context {
+	return context.WithValue(ctx, pathTemplateKey{}, template)
 }
