@@ -91,7 +91,7 @@ type Client struct {
 	observers   []Observer
 	withoutAuth bool // WithoutAuth: no credentials, on purpose
 
-	refills        *keyLocks     // RefillOnce: one call per key at a time
+	installation   string        // the base URL's origin and path prefix: RefillOnce's keys are per installation
 	refillLookback time.Duration // RefillOnce: how far back it looks for a credit
 	refillSettle   time.Duration // RefillOnce: the wait before looking again; 0: the attempt timeout
 }
@@ -140,7 +140,6 @@ func New(opts ...Option) (*Client, error) {
 		phones:      &phoneCache{},
 		maxBody:     DefaultMaxResponseSize,
 
-		refills:        &keyLocks{},
 		refillLookback: DefaultRefillLookback,
 	}
 	for _, opt := range opts {
@@ -157,6 +156,7 @@ func New(opts ...Option) (*Client, error) {
 	if c.auth == nil && !c.withoutAuth {
 		return nil, errNoAuth
 	}
+	c.installation = strings.ToLower(c.baseURL.Scheme) + "://" + hostPort(c.baseURL) + c.baseURL.Path
 	c.hc.CheckRedirect = c.checkRedirect(c.hc.CheckRedirect)
 	c.Accounts = &AccountsService{c}
 	c.AccountGroups = &AccountGroupsService{c}
