@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -39,16 +38,6 @@ func WithBaseURL(rawURL string) Option {
 		return nil
 	}
 }
-
-// redactURL hides a password in a URL written into an error, even one that does not parse.
-func redactURL(raw string) string {
-	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil {
-		return u.Redacted()
-	}
-	return userInfo.ReplaceAllString(raw, "//xxxxx@")
-}
-
-var userInfo = regexp.MustCompile(`//[^/?#]*@`)
 
 // WithAPIKey authenticates every request with a permanent API token in X-API-Key.
 func WithAPIKey(key string) Option {
