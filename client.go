@@ -281,7 +281,6 @@ type call struct {
 	// mayBeEmpty: an empty or null body is a success that leaves out unchanged (Do). A typed
 	// method's answer must be an object or a list.
 	mayBeEmpty bool
-
 }
 
 // idempotent reports whether the call may be sent again after an uncertain attempt. Login and

@@ -382,8 +382,11 @@ func TestNullSuccessIsNotAResult(t *testing.T) {
 			_, err := c.Accounts.LastTransactions(ctx, 1, 5)
 			return err
 		},
-		"BalanceExtended": func(ctx context.Context, c *probonus.Client) error { _, err := c.Accounts.BalanceExtended(ctx, 1); return err },
-		"Checks.GetByID":  func(ctx context.Context, c *probonus.Client) error { _, err := c.Checks.GetByID(ctx, 1); return err },
+		"BalanceExtended": func(ctx context.Context, c *probonus.Client) error {
+			_, err := c.Accounts.BalanceExtended(ctx, 1)
+			return err
+		},
+		"Checks.GetByID": func(ctx context.Context, c *probonus.Client) error { _, err := c.Checks.GetByID(ctx, 1); return err },
 	}
 	for _, body := range []string{"null", "", " \r\n\t", " null \n"} {
 		for name, call := range reads {
