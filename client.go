@@ -313,6 +313,9 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if method == "" {
 		return &InputError{Field: "method", Reason: "empty"}
 	}
+	if !validMethod(method) {
+		return &InputError{Field: "method", Reason: fmt.Sprintf("%q is not an HTTP method (a token: letters, digits, no space)", method)}
+	}
 	if out != nil {
 		if v := reflect.ValueOf(out); v.Kind() != reflect.Pointer || v.IsNil() {
 			return &InputError{Field: "out", Reason: fmt.Sprintf("must be nil or a non-nil pointer, not %T", out)}
@@ -857,10 +860,19 @@ var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); retur
 const maxPooledBody = 512 << 10
 
 func putBodyBuffer(buf *[]byte) {
-	if cap(*buf) <= maxPooledBody {
-		*buf = (*buf)[:0]
+	if poolable(buf) {
 		bodyBuffers.Put(buf)
 	}
+}
+
+// poolable empties buf and reports whether it may go back to the pool: not when it grew beyond
+// maxPooledBody.
+func poolable(buf *[]byte) bool {
+	if cap(*buf) > maxPooledBody {
+		return false
+	}
+	*buf = (*buf)[:0]
+	return true
 }
 
 // readBody reads body to its end into *buf, growing it as needed (to size at once when the
