@@ -114,6 +114,25 @@ func TestDoRefusesABadMethod(t *testing.T) {
 	assert.Zero(t, mt.GetTotalCallCount())
 }
 
+// TestOptionsAreReusable: one Option value given to many New calls at once (a client per request
+// handler, parallel tests) is safe: an option never changes what it captured.
+func TestOptionsAreReusable(t *testing.T) {
+	t.Parallel()
+	opts := []Option{WithBaseURL(testBase + "/"), WithAPIKey(" key-with-space-123\n"), WithTimeout(time.Second)}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := New(opts...)
+			if assert.NoError(t, err) {
+				assert.Equal(t, "key-with-space-123", c.auth.(apiKeyAuth).key())
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 func TestNewValidatesOptions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

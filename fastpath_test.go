@@ -247,7 +247,7 @@ func TestNewRequestRefusesWhatNetHTTPRefuses(t *testing.T) {
 		_, _, err := c.newRequest(context.Background(), m, &u, nil, true)
 		assert.EqualError(t, err, want.Error())
 		err = c.Do(context.Background(), m, "/api/v0/x", nil, nil, nil)
-		assert.ErrorContains(t, err, want.Error())
+		assert.ErrorIs(t, err, ErrInvalidInput, "Do refuses it as bad input (issue 17 #11)")
 		assert.Zero(t, mt.GetTotalCallCount())
 	}
 	assert.True(t, validMethod("M-SEARCH"))

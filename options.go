@@ -60,14 +60,15 @@ func WithAPIKey(key string) Option {
 	return func(c *Client) error {
 		// A key read from a file or an environment file ends in a newline: trim it. A control
 		// character inside cannot be sent in a header; refuse it here, not at the first request.
-		key = strings.TrimSpace(key)
-		if key == "" {
+		// (A new variable: an Option may be applied by many New calls at once.)
+		k := strings.TrimSpace(key)
+		if k == "" {
 			return errors.New("probonus: WithAPIKey: empty key")
 		}
-		if strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		if strings.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 			return errors.New("probonus: WithAPIKey: the key holds a control character")
 		}
-		return c.setAuth(apiKeyAuth{key: newSecret(key)})
+		return c.setAuth(apiKeyAuth{key: newSecret(k)})
 	}
 }
 
