@@ -14,8 +14,14 @@ type AccountsService service
 const MaxLastTransactions = 1000
 
 // InsertByTemplate creates a guest's account in a group with a template (AccountGroup.HaveTemplate);
-// the template gives the level, welcome bonuses and burn rules. The phone is normalised first. A
-// phone that already has an account is refused by the server with ErrBadRequest.
+// the template gives the level, welcome bonuses and burn rules. The phone is normalised first.
+//
+// The server refuses a phone that already has an account with a 400, as it refuses a group
+// without a template: both match ErrBadRequest. To tell them apart, InsertByTemplate looks the
+// phone up after a 400: when an account with it is found, the error matches ErrAccountExists too
+// (when that look fails, the server's detail decides: "already exists" or "уже существует").
+// Branch on ErrAccountExists, not on the detail text, which no public spec fixes. A sign-up that
+// two requests may race on: insert, and on ErrAccountExists (or ErrOutcomeUnknown) find by phone.
 func (s *AccountsService) InsertByTemplate(ctx context.Context, a NewAccount) (_ *Account, err error) {
 	defer inOp(&err, "Accounts.InsertByTemplate")
 	if err := requireID("NewAccount.GroupID", a.GroupID); err != nil {
@@ -34,7 +40,26 @@ func (s *AccountsService) InsertByTemplate(ctx context.Context, a NewAccount) (_
 	if err := checkIdentifiers("NewAccount.Identifiers", a.Identifiers); err != nil {
 		return nil, err
 	}
-	return fetch[Account](ctx, s.c, &call{endpoint: epInsertByTemplate, in: a})
+	acc, err := fetch[Account](ctx, s.c, &call{endpoint: epInsertByTemplate, in: a})
+	if errors.Is(err, ErrBadRequest) {
+		return nil, s.whyRefused(ctx, phone, err)
+	}
+	return acc, err
+}
+
+// whyRefused tells a refused sign-up of phone whose account exists from other refusals.
+func (s *AccountsService) whyRefused(ctx context.Context, phone string, refused error) error {
+	_, err := fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: encodeQuery(qStr(qPhone, phone))})
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return &accountExistsError{err: refused}
+	case errors.Is(err, ErrNotFound):
+		return refused
+	case errors.As(refused, &apiErr) && existsPhrases.MatchString(apiErr.Detail):
+		return &accountExistsError{err: refused}
+	}
+	return refused
 }
 
 // FindByPhone finds a guest by phone number, in any common form. ErrNotFound when there is none.

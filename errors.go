@@ -15,8 +15,13 @@ import (
 
 // Sentinel errors, matched with errors.Is against any error the SDK returns.
 var (
-	// ErrBadRequest matches a 400 response (for example: the account already exists).
+	// ErrBadRequest matches a 400 response (for example: the account already exists, or the
+	// group has no template).
 	ErrBadRequest = errors.New("probonus: bad request")
+	// ErrAccountExists matches InsertByTemplate's 400 when an account with the phone exists (a
+	// concurrent sign-up, say); the error matches ErrBadRequest too. See InsertByTemplate for
+	// how it is told from the group's other refusals.
+	ErrAccountExists = errors.New("probonus: an account with this phone exists")
 	// ErrUnauthorized matches a 401 response, a 403 or 422 about credentials, and a failed login or refresh.
 	ErrUnauthorized = errors.New("probonus: unauthorized")
 	// ErrForbidden matches a 403 response that is not about credentials.
@@ -370,3 +375,19 @@ func (e *outcomeError) Error() string {
 func (e *outcomeError) Unwrap() error { return e.err }
 
 func (e *outcomeError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
+// accountExistsError is InsertByTemplate's refusal of a phone that has an account. It matches
+// ErrAccountExists and unwraps to the server's *APIError.
+type accountExistsError struct{ err error }
+
+func (e *accountExistsError) Error() string {
+	return e.err.Error() + " (an account with this phone exists)"
+}
+
+func (e *accountExistsError) Unwrap() error { return e.err }
+
+func (e *accountExistsError) Is(target error) bool { return target == ErrAccountExists }
+
+// existsPhrases are the details with which a server may say the account exists, in both flavours
+// (inferred): the fallback when the find that would prove it fails.
+var existsPhrases = regexp.MustCompile(`(?i)already exists|уже существует|уже зарегистрирован`)
