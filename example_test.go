@@ -425,7 +425,7 @@ func ExampleNormalizePhone() {
 	// "+7 (999) 123-45-67" → "79991234567" <nil>
 	// "8 999 123 45 67" → "79991234567" <nil>
 	// "9991234567" → "79991234567" <nil>
-	// "12345" → "" probonus: invalid phone: not a valid phone number for region RU (5 digits given): want a national number (usually 10 digits), optionally after 8 or 7, or + and the country code
+	// "12345" → "" probonus: invalid phone: not a valid phone number for region RU (5 digits given): want a national number of 10 digits, optionally after 8 or 7, or + and the country code
 }
 
 func ExampleAmount() {
