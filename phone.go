@@ -5,9 +5,9 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
-	"unicode"
 	"sync"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
