@@ -51,7 +51,7 @@ func run(args []string, getenv func(string) string, out io.Writer) int {
 			return
 		}
 		if errors.Is(err, probonus.ErrOutcomeUnknown) {
-			fmt.Fprintln(out, "   → errors.Is(ErrOutcomeUnknown): the server may have applied it, so it was not resent")
+			fmt.Fprintln(out, "   → errors.Is(probonus.ErrOutcomeUnknown): the server may have applied it, so it was not resent")
 		}
 		switch {
 		case err == nil:
@@ -64,10 +64,9 @@ func run(args []string, getenv func(string) string, out io.Writer) int {
 				fmt.Fprintf(out, "; %s: %s", v.Field(), v.Msg)
 			}
 			fmt.Fprintln(out)
-			for _, s := range []error{probonus.ErrBadRequest, probonus.ErrUnauthorized, probonus.ErrNotFound,
-				probonus.ErrValidation, probonus.ErrRateLimited, probonus.ErrServer} {
-				if errors.Is(err, s) {
-					fmt.Fprintf(out, "   → errors.Is(%v)\n", s)
+			for _, s := range sentinels {
+				if errors.Is(err, s.err) {
+					fmt.Fprintf(out, "   → errors.Is(probonus.%s)\n", s.name)
 				}
 			}
 		default:
@@ -175,4 +174,15 @@ func baseURL(srv *probonustest.Server, getenv func(string) string) string {
 		return srv.URL()
 	}
 	return getenv("PROBONUS_BASE_URL")
+}
+
+// sentinels are the status sentinels an *APIError matches, by the names a program writes.
+var sentinels = []struct {
+	name string
+	err  error
+}{
+	{"ErrBadRequest", probonus.ErrBadRequest}, {"ErrAccountExists", probonus.ErrAccountExists},
+	{"ErrUnauthorized", probonus.ErrUnauthorized}, {"ErrForbidden", probonus.ErrForbidden},
+	{"ErrNotFound", probonus.ErrNotFound}, {"ErrValidation", probonus.ErrValidation},
+	{"ErrRateLimited", probonus.ErrRateLimited}, {"ErrServer", probonus.ErrServer},
 }

@@ -19,11 +19,11 @@ func TestErrorsExample(t *testing.T) {
 	for _, line := range []string{
 		`errors.As(*InputError): field "phone"`,
 		`errors.As(*InputError): field "Refill.Amount", has a fraction of a kopeck`,
-		"errors.Is(probonus: not found)",
-		"errors.Is(probonus: unauthorized)",
-		"errors.Is(probonus: bad request)",
+		"errors.Is(probonus.ErrNotFound)",
+		"errors.Is(probonus.ErrUnauthorized)",
+		"errors.Is(probonus.ErrBadRequest)",
 		"body.amount: Input should be greater than 0",
-		"errors.Is(probonus: server error)",
+		"errors.Is(probonus.ErrServer)",
 		"a 429 with Retry-After: 1, then success (2 groups)\n   err: <nil>",
 		"errors.Is(context.DeadlineExceeded)",
 		"== a refill whose answer was lost (applied, then the connection dropped)\n",
@@ -35,7 +35,7 @@ func TestErrorsExample(t *testing.T) {
 	} {
 		assert.Contains(t, out.String(), line)
 	}
-	assert.Equal(t, 3, strings.Count(out.String(), "→ errors.Is(ErrOutcomeUnknown)"), "each lost refill, and nothing else")
+	assert.Equal(t, 3, strings.Count(out.String(), "→ errors.Is(probonus.ErrOutcomeUnknown)"), "each lost refill, and nothing else")
 }
 
 // TestErrorsAgainstAServerChangesNothingWithoutWrite points the example at a server through the
@@ -47,7 +47,7 @@ func TestErrorsAgainstAServerChangesNothingWithoutWrite(t *testing.T) {
 	var out bytes.Buffer
 	require.Equal(t, 0, run(nil, func(k string) string { return env[k] }, &out), out.String())
 	assert.Contains(t, out.String(), "# using "+srv.URL())
-	assert.Contains(t, out.String(), "errors.Is(probonus: unauthorized)")
+	assert.Contains(t, out.String(), "errors.Is(probonus.ErrUnauthorized)")
 	assert.NotContains(t, out.String(), "signing up")
 	for _, r := range srv.Requests() {
 		assert.Equal(t, "GET", r.Method, "%s %s", r.Method, r.Path)

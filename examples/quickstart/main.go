@@ -102,6 +102,10 @@ func quickstart(ctx context.Context, c *probonus.Client, write bool, phone, retu
 			GroupID: group.ID, Phone: phone, FirstName: probonus.Ptr("Анна"), LastName: probonus.Ptr("Иванова"),
 			Gender: probonus.Ptr(probonus.GenderFemale),
 		})
+		if errors.Is(err, probonus.ErrAccountExists) || errors.Is(err, probonus.ErrOutcomeUnknown) {
+			// another request signed them up meanwhile, or this one may have: find what is there
+			acc, err = c.Accounts.FindByPhone(ctx, phone)
+		}
 		if err != nil {
 			return err
 		}
