@@ -24,27 +24,71 @@ const MaxLastTransactions = 1000
 // two requests may race on: insert, and on ErrAccountExists (or ErrOutcomeUnknown) find by phone.
 func (s *AccountsService) InsertByTemplate(ctx context.Context, a NewAccount) (_ *Account, err error) {
 	defer inOp(&err, "Accounts.InsertByTemplate")
-	if err := requireID("NewAccount.GroupID", a.GroupID); err != nil {
+	if a, err = s.checkNewAccount(a); err != nil {
 		return nil, err
+	}
+	return s.insert(ctx, a)
+}
+
+// insert sends a checked NewAccount.
+func (s *AccountsService) insert(ctx context.Context, a NewAccount) (*Account, error) {
+	acc, err := fetch[Account](ctx, s.c, &call{endpoint: epInsertByTemplate, in: a})
+	if errors.Is(err, ErrBadRequest) {
+		return nil, s.whyRefused(ctx, a.Phone, err)
+	}
+	return acc, err
+}
+
+// checkNewAccount checks a and returns it with its phone normalised.
+func (s *AccountsService) checkNewAccount(a NewAccount) (NewAccount, error) {
+	if err := requireID("NewAccount.GroupID", a.GroupID); err != nil {
+		return a, err
 	}
 	phone, err := s.c.normalizePhone(a.Phone, "NewAccount.Phone")
 	if err != nil {
-		return nil, err
+		return a, err
 	}
 	a.Phone = phone
 	if a.Email != nil {
 		if err := checkEmail("NewAccount.Email", *a.Email); err != nil {
-			return nil, err
+			return a, err
 		}
 	}
-	if err := checkIdentifiers("NewAccount.Identifiers", a.Identifiers); err != nil {
-		return nil, err
+	return a, checkIdentifiers("NewAccount.Identifiers", a.Identifiers)
+}
+
+// FindOrInsert returns the guest with a's phone, signing them up by template when there is none:
+// the race-safe sign-up. It finds by phone; when absent, it inserts; when the insert says the
+// account exists (a concurrent sign-up: ErrAccountExists) or its outcome is unknown, it finds again
+// and returns what is there. However many calls race for one new phone, one account is created and
+// every call returns it. created is true for the call whose insert created it; after an insert
+// whose outcome was unknown it is false, even when that insert was the one that created it. The
+// account's other fields in a only matter to the call that creates it.
+func (s *AccountsService) FindOrInsert(ctx context.Context, a NewAccount) (_ *Account, created bool, err error) {
+	defer inOp(&err, "Accounts.FindOrInsert")
+	if a, err = s.checkNewAccount(a); err != nil {
+		return nil, false, err
 	}
-	acc, err := fetch[Account](ctx, s.c, &call{endpoint: epInsertByTemplate, in: a})
-	if errors.Is(err, ErrBadRequest) {
-		return nil, s.whyRefused(ctx, phone, err)
+	find := func() (*Account, error) {
+		return fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: encodeQuery(qStr(qPhone, a.Phone))})
 	}
-	return acc, err
+	acc, err := find()
+	if !errors.Is(err, ErrNotFound) {
+		return acc, false, err
+	}
+	acc, err = s.insert(ctx, a)
+	if err == nil {
+		return acc, true, nil
+	}
+	if !errors.Is(err, ErrAccountExists) && !errors.Is(err, ErrOutcomeUnknown) {
+		return nil, false, err
+	}
+	again, ferr := find()
+	if ferr != nil {
+		// not there (an unknown insert that was not applied), or the find failed: the insert's error says more
+		return nil, false, err
+	}
+	return again, false, nil
 }
 
 // whyRefused tells a refused sign-up of phone whose account exists from other refusals.
@@ -84,7 +128,9 @@ func (s *AccountsService) Refill(ctx context.Context, r Refill) (_ *RefillResult
 	res, err := fetch[RefillResult](ctx, s.c, &call{endpoint: epRefill, in: r})
 	if errors.Is(err, ErrOutcomeUnknown) && r.Reason != nil && strings.TrimSpace(*r.Reason) != "" {
 		// a RefillOnce with the same key, later, must not look before this send has settled
-		refillKeys.recordUncertain(s.c.refillKey(r), time.Now(), s.c.settleTime(), s.c.refillLookback)
+		// (a coordinator that fails to record it leaves the error as it is: it already says unknown)
+		_ = s.c.coordinator.RecordUncertain(context.WithoutCancel(ctx), s.c.refillKey(r),
+			UncertainSend{At: time.Now(), Settle: s.c.settleTime(), Keep: s.c.refillLookback})
 	}
 	return res, err
 }

@@ -91,9 +91,10 @@ type Client struct {
 	observers   []Observer
 	withoutAuth bool // WithoutAuth: no credentials, on purpose
 
-	installation   string        // the base URL's origin and path prefix: RefillOnce's keys are per installation
-	refillLookback time.Duration // RefillOnce: how far back it looks for a credit
-	refillSettle   time.Duration // RefillOnce: the wait before looking again; 0: the attempt timeout
+	installation   string            // the base URL's origin and path prefix: RefillOnce's keys are per installation
+	coordinator    RefillCoordinator // RefillOnce's locks and uncertain sends: the process's, or a fleet's
+	refillLookback time.Duration     // RefillOnce: how far back it looks for a credit
+	refillSettle   time.Duration     // RefillOnce: the wait before looking again; 0: the attempt timeout
 }
 
 type service struct{ c *Client }
@@ -141,6 +142,7 @@ func New(opts ...Option) (*Client, error) {
 		maxBody:     DefaultMaxResponseSize,
 
 		refillLookback: DefaultRefillLookback,
+		coordinator:    processCoordinator,
 	}
 	for _, opt := range opts {
 		if opt == nil {

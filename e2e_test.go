@@ -238,3 +238,46 @@ func TestSignUpRace(t *testing.T) {
 		assert.Equal(t, ids[0], id)
 	}
 }
+
+// TestFindOrInsertRace (issue 20 #2): 20 concurrent FindOrInsert calls for one new phone give one
+// account; every call returns it and exactly one says it created it.
+func TestFindOrInsertRace(t *testing.T) {
+	t.Parallel()
+	for _, flavor := range []probonustest.Flavor{probonustest.Legacy, probonustest.Modern} {
+		t.Run(flavor.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := probonustest.NewServer(t, probonustest.WithFlavor(flavor), probonustest.WithLatency(5*time.Millisecond))
+			c, err := probonus.New(srv.ClientOptions()...)
+			require.NoError(t, err)
+			ids := make([]int64, 20)
+			var created atomic.Int32
+			var wg sync.WaitGroup
+			for i := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					acc, made, err := c.Accounts.FindOrInsert(context.Background(), probonus.NewAccount{GroupID: 3, Phone: "8 (999) 765-43-21"})
+					if assert.NoError(t, err) {
+						ids[i] = acc.ID
+					}
+					if made {
+						created.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+			assert.Equal(t, int32(1), created.Load(), "created by exactly one call")
+			for _, id := range ids {
+				assert.Equal(t, ids[0], id)
+			}
+
+			// bad input is refused before anything is sent
+			before := len(srv.Requests())
+			_, _, err = c.Accounts.FindOrInsert(context.Background(), probonus.NewAccount{GroupID: 3, Phone: "12345"})
+			var input *probonus.InputError
+			require.ErrorAs(t, err, &input)
+			assert.Equal(t, "Accounts.FindOrInsert", input.Op)
+			assert.Len(t, srv.Requests(), before)
+		})
+	}
+}

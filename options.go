@@ -251,6 +251,19 @@ func WithRefillSettle(d time.Duration) Option {
 	return positiveDuration("WithRefillSettle", d, func(c *Client) *time.Duration { return &c.refillSettle })
 }
 
+// WithRefillCoordinator makes RefillOnce serialise its keys and remember uncertain sends through rc
+// instead of in the process: probonusredis.NewCoordinator shares them across a fleet, so two pods
+// handling the same webhook credit once. See RefillCoordinator.
+func WithRefillCoordinator(rc RefillCoordinator) Option {
+	return func(c *Client) error {
+		if rc == nil {
+			return errors.New("probonus: WithRefillCoordinator: nil coordinator")
+		}
+		c.coordinator = rc
+		return nil
+	}
+}
+
 // FromEnv returns the options that connect to the server the environment names, read through
 // getenv (os.Getenv when nil; a map lookup in a test): PROBONUS_BASE_URL, and either
 // PROBONUS_API_KEY or both PROBONUS_LOGIN and PROBONUS_PASSWORD. There is no precedence between

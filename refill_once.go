@@ -44,12 +44,13 @@ import (
 // matching ErrOutcomeUnknown: call RefillOnce again later, it looks first.
 //
 // Calls with the same key, on any Client in the process talking to the same installation (the base
-// URL's origin and path prefix), run one at a time.
+// URL's origin and path prefix), run one at a time; with WithRefillCoordinator, in the whole fleet.
 //
 // One risk remains, and no client can remove it without server support: a request held up inside
 // a proxy or the server for longer than the settle time, and applied after the look that did not
 // find it, is applied twice. Make the settle time longer than any delay your network can hold a
-// request. Processes are not serialised with each other: give each key one process.
+// request. Without a fleet's coordinator, processes are not serialised with each other: give each
+// key one process, or pass WithRefillCoordinator(probonusredis.NewCoordinator(...)).
 func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillResult, err error) {
 	defer inOp(&err, "Accounts.RefillOnce")
 	if err := checkRefill(r); err != nil {
@@ -66,27 +67,40 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 	reason := strings.TrimSpace(*r.Reason)
 	r.Reason = &reason
 	key := s.c.refillKey(r)
-	unlock, err := refillKeys.lock(ctx, key)
-	if err != nil {
+	coord := s.c.coordinator
+	unlock, err := coord.Lock(ctx, key, s.c.refillLease())
+	switch {
+	case err != nil && ctx.Err() != nil:
 		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: waiting for another RefillOnce with the same key: %w", err)
+	case err != nil:
+		return nil, &coordinatorError{"taking the key's lock", err}
 	}
 	defer unlock()
 	since := time.Now().Add(-s.c.refillLookback)
 
 	// An earlier uncertain send of this key may still be on its way: look only once it has settled.
 	early := false
-	if last, recorded := refillKeys.lastUncertain(key); !last.IsZero() {
-		full, err := s.settleUntil(ctx, last.Add(max(recorded, s.c.settleTime())))
+	last, err := coord.LastUncertain(ctx, key)
+	if err != nil {
+		return nil, &coordinatorError{"reading the key's last uncertain send", err}
+	}
+	if !last.At.IsZero() {
+		full, err := s.settleUntil(ctx, last.At.Add(max(last.Settle, s.c.settleTime())))
 		if err != nil {
 			return nil, fmt.Errorf("probonus: Accounts.RefillOnce: waiting for an earlier uncertain send of this key to settle: %w", err)
 		}
 		early = !full
 	}
+	settled := func() {
+		if !last.At.IsZero() || early {
+			_ = coord.RecordUncertain(ctx, key, UncertainSend{}) // a failure only makes a later call wait
+		}
+	}
 	found, err := s.findRefill(ctx, r, since)
 	if err != nil || found != nil {
 		if found != nil {
 			found.AlreadyApplied = true
-			refillKeys.settled(key)
+			settled()
 		}
 		return found, err
 	}
@@ -100,10 +114,11 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 		res, err := s.Refill(ctx, r) // records an uncertain send itself
 		if !errors.Is(err, ErrOutcomeUnknown) {
 			if err == nil {
-				refillKeys.settled(key)
+				settled()
 			}
 			return res, err
 		}
+		last.At = time.Now() // for settled: a record to forget once the credit is found
 		uncertain = err
 		full, err := s.settleUntil(ctx, time.Now().Add(s.c.settleTime()))
 		if err != nil {
@@ -111,7 +126,7 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 		}
 		found, err := s.findRefill(ctx, r, since)
 		if found != nil {
-			refillKeys.settled(key)
+			settled()
 			return found, err // this call's credit, found where the lost answer would have said
 		}
 		if err != nil {
@@ -128,6 +143,12 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 				"and the credit is not in the history; the last: %w", sends, errors.Unwrap(uncertain))}
 		}
 	}
+}
+
+// refillLease is how long a RefillOnce holder that died keeps its key in a fleet's coordinator:
+// long enough for every attempt of a send and the looks around it.
+func (c *Client) refillLease() time.Duration {
+	return time.Duration(c.retry.MaxAttempts+2)*c.timeout + c.settleTime()
 }
 
 // settleTime is how long an uncertain refill is given to show in the history.
@@ -236,11 +257,53 @@ func (c *Client) refillKey(r Refill) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// refillKeys is the process's one registry of RefillOnce keys: every Client shares it.
-var refillKeys = &keyRegistry{m: map[string]*keyState{}}
+// RefillCoordinator serialises RefillOnce per key and remembers, per key, when its last uncertain
+// send ended: in the process by default (every Client of the process shares one), or across a
+// fleet with WithRefillCoordinator (probonusredis.NewCoordinator keeps both in Redis). Keys are
+// opaque hex strings, one per installation, account, reason and amount; they hold no phone or
+// reason in clear. Implementations must be safe for concurrent use.
+//
+// When a coordinator fails (Redis unreachable, say), RefillOnce fails closed: it sends nothing and
+// returns an error matching ErrCoordinatorUnavailable.
+type RefillCoordinator interface {
+	// Lock takes key's lock, waiting until ctx ends. A holder that dies frees the key after lease;
+	// one that lives keeps it until unlock (a fleet's implementation renews the lease meanwhile).
+	Lock(ctx context.Context, key string, lease time.Duration) (unlock func(), err error)
+	// RecordUncertain remembers u as key's last uncertain send, for at least u.Keep; a u with a
+	// zero At forgets key's record (its outcome is known).
+	RecordUncertain(ctx context.Context, key string, u UncertainSend) error
+	// LastUncertain returns key's last uncertain send; a zero UncertainSend when there is none.
+	LastUncertain(ctx context.Context, key string) (UncertainSend, error)
+}
 
-// keyRegistry serialises RefillOnce per key and remembers, per key, when its last uncertain send
-// ended. A waiter gives up with its own context.
+// UncertainSend is a refill that ended without a definitive answer, as a RefillCoordinator keeps it.
+type UncertainSend struct {
+	At     time.Time     // when the send ended; zero: none
+	Settle time.Duration // the settle time of the client that sent it
+	Keep   time.Duration // how long to remember it at least (the client's refill lookback)
+}
+
+// ErrCoordinatorUnavailable matches the error of a RefillOnce whose RefillCoordinator failed: it
+// sent nothing (the credit was neither looked for nor sent), so calling again later is safe.
+var ErrCoordinatorUnavailable = errors.New("probonus: the RefillOnce coordinator is unavailable")
+
+// coordinatorError is a RefillCoordinator's failure; it matches ErrCoordinatorUnavailable.
+type coordinatorError struct {
+	what string
+	err  error
+}
+
+func (e *coordinatorError) Error() string {
+	return "probonus: Accounts.RefillOnce: " + e.what + ": " + e.err.Error() + " (nothing sent)"
+}
+func (e *coordinatorError) Unwrap() error        { return e.err }
+func (e *coordinatorError) Is(target error) bool { return target == ErrCoordinatorUnavailable }
+
+// processCoordinator is the default RefillCoordinator: one for the whole process.
+var processCoordinator RefillCoordinator = &keyRegistry{m: map[string]*keyState{}}
+
+// keyRegistry is the in-memory RefillCoordinator. A waiter gives up with its own context; the
+// lease does not apply (a process that dies takes its locks with it).
 type keyRegistry struct {
 	mu        sync.Mutex
 	m         map[string]*keyState
@@ -249,12 +312,11 @@ type keyRegistry struct {
 
 type keyState struct {
 	busy      chan struct{} // closed when the key's holder is done; nil when none holds it
-	uncertain time.Time     // when the key's last uncertain send ended; zero when none is pending
-	settle    time.Duration // the settle time of the client that recorded it
-	keep      time.Time     // until when the record is kept
+	uncertain UncertainSend
+	keep      time.Time // until when the record is kept
 }
 
-func (k *keyRegistry) lock(ctx context.Context, key string) (unlock func(), err error) {
+func (k *keyRegistry) Lock(ctx context.Context, key string, _ time.Duration) (unlock func(), err error) {
 	for {
 		k.mu.Lock()
 		st := k.m[key]
@@ -269,7 +331,7 @@ func (k *keyRegistry) lock(ctx context.Context, key string) (unlock func(), err 
 			return func() {
 				k.mu.Lock()
 				st.busy = nil
-				if st.uncertain.IsZero() {
+				if st.uncertain.At.IsZero() {
 					delete(k.m, key)
 				}
 				k.sweepLocked(time.Now())
@@ -287,39 +349,37 @@ func (k *keyRegistry) lock(ctx context.Context, key string) (unlock func(), err 
 	}
 }
 
-// recordUncertain remembers that a send of key ended without a definitive answer at at.
-func (k *keyRegistry) recordUncertain(key string, at time.Time, settle, keep time.Duration) {
+func (k *keyRegistry) RecordUncertain(_ context.Context, key string, u UncertainSend) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	st := k.m[key]
 	if st == nil {
+		if u.At.IsZero() {
+			return nil
+		}
 		st = &keyState{}
 		k.m[key] = st
 	}
-	if at.After(st.uncertain) {
-		st.uncertain, st.settle = at, settle
+	switch {
+	case u.At.IsZero():
+		st.uncertain, st.keep = UncertainSend{}, time.Time{}
+		if st.busy == nil {
+			delete(k.m, key)
+		}
+	case u.At.After(st.uncertain.At):
+		st.uncertain = u
+		st.keep = maxTime(st.keep, u.At.Add(max(u.Keep, u.Settle)))
 	}
-	st.keep = maxTime(st.keep, at.Add(max(keep, settle)))
+	return nil
 }
 
-// lastUncertain returns when key's last uncertain send ended and the settle time it was recorded
-// with; zero when there is none.
-func (k *keyRegistry) lastUncertain(key string) (time.Time, time.Duration) {
+func (k *keyRegistry) LastUncertain(_ context.Context, key string) (UncertainSend, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if st := k.m[key]; st != nil {
-		return st.uncertain, st.settle
+		return st.uncertain, nil
 	}
-	return time.Time{}, 0
-}
-
-// settled forgets key's uncertain send: its outcome is known now.
-func (k *keyRegistry) settled(key string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if st := k.m[key]; st != nil {
-		st.uncertain, st.settle, st.keep = time.Time{}, 0, time.Time{}
-	}
+	return UncertainSend{}, nil
 }
 
 // sweepLocked drops, at most once a minute, the records kept past their time.

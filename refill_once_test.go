@@ -3,6 +3,7 @@ package probonus_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -472,4 +473,85 @@ func TestTransactionsIncludeTheirLastSecond(t *testing.T) {
 		}
 		// the refill crossed a second: it says nothing about to's fraction; again
 	}
+}
+
+// brokenCoordinator fails as a coordinator whose Redis is down.
+type brokenCoordinator struct{ lockErr, readErr error }
+
+func (b brokenCoordinator) Lock(context.Context, string, time.Duration) (func(), error) {
+	return func() {}, b.lockErr
+}
+func (b brokenCoordinator) RecordUncertain(context.Context, string, probonus.UncertainSend) error {
+	return nil
+}
+func (b brokenCoordinator) LastUncertain(context.Context, string) (probonus.UncertainSend, error) {
+	return probonus.UncertainSend{}, b.readErr
+}
+
+// TestRefillOnceFailsClosedWithoutItsCoordinator (issue 20): a coordinator that cannot be reached
+// stops RefillOnce before it looks or sends, with an error of its own, not ErrOutcomeUnknown.
+func TestRefillOnceFailsClosedWithoutItsCoordinator(t *testing.T) {
+	t.Parallel()
+	down := errors.New("dial tcp 127.0.0.1:6379: connection refused")
+	for name, rc := range map[string]brokenCoordinator{"lock": {lockErr: down}, "read": {readErr: down}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := probonustest.NewServer(t)
+			id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
+			c, err := probonus.New(srv.ClientOptions(probonus.WithRefillCoordinator(rc))...)
+			require.NoError(t, err)
+			_, err = c.Accounts.RefillOnce(context.Background(), review(id, 1, "50"))
+			require.ErrorIs(t, err, probonus.ErrCoordinatorUnavailable)
+			assert.ErrorIs(t, err, down)
+			assert.NotErrorIs(t, err, probonus.ErrOutcomeUnknown, "nothing was sent")
+			assert.Equal(t, 0, srv.Count("POST", refillPath))
+		})
+	}
+}
+
+// recordingCoordinator is the process's own behaviour, counted.
+type recordingCoordinator struct {
+	mu      sync.Mutex
+	locks   int
+	records []probonus.UncertainSend
+	last    map[string]probonus.UncertainSend
+}
+
+func (r *recordingCoordinator) Lock(context.Context, string, time.Duration) (func(), error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.locks++
+	return func() {}, nil
+}
+func (r *recordingCoordinator) RecordUncertain(_ context.Context, key string, u probonus.UncertainSend) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records = append(r.records, u)
+	if r.last == nil {
+		r.last = map[string]probonus.UncertainSend{}
+	}
+	r.last[key] = u
+	return nil
+}
+func (r *recordingCoordinator) LastUncertain(_ context.Context, key string) (probonus.UncertainSend, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last[key], nil
+}
+
+// TestRefillOnceUsesItsCoordinator: a lock per call, the uncertain send recorded with the client's
+// settle time and lookback, then forgotten once the credit is found.
+func TestRefillOnceUsesItsCoordinator(t *testing.T) {
+	t.Parallel()
+	rc := &recordingCoordinator{}
+	srv, c, id := onceSetup(t, probonus.WithRefillCoordinator(rc), probonus.WithRefillLookback(48*time.Hour))
+	srv.Inject("POST", refillPath, probonustest.Fault{AfterApply: true, Reset: true})
+	_, err := c.Accounts.RefillOnce(context.Background(), review(id, 1, "50"))
+	require.NoError(t, err)
+	require.Len(t, rc.records, 2, "recorded, then forgotten")
+	assert.False(t, rc.records[0].At.IsZero())
+	assert.Equal(t, 20*time.Millisecond, rc.records[0].Settle)
+	assert.Equal(t, 48*time.Hour, rc.records[0].Keep)
+	assert.True(t, rc.records[1].At.IsZero(), "the credit was found: nothing pending")
+	assert.Equal(t, 1, rc.locks)
 }

@@ -98,14 +98,12 @@ func quickstart(ctx context.Context, c *probonus.Client, write bool, phone, retu
 	acc, err := c.Accounts.FindByPhone(ctx, phone)
 	switch {
 	case errors.Is(err, probonus.ErrNotFound) && write:
-		acc, err = c.Accounts.InsertByTemplate(ctx, probonus.NewAccount{
+		// FindOrInsert is race-safe: a sign-up of the same guest by another request meanwhile
+		// gives this one the same account
+		acc, _, err = c.Accounts.FindOrInsert(ctx, probonus.NewAccount{
 			GroupID: group.ID, Phone: phone, FirstName: probonus.Ptr("Анна"), LastName: probonus.Ptr("Иванова"),
 			Gender: probonus.Ptr(probonus.GenderFemale),
 		})
-		if errors.Is(err, probonus.ErrAccountExists) || errors.Is(err, probonus.ErrOutcomeUnknown) {
-			// another request signed them up meanwhile, or this one may have: find what is there
-			acc, err = c.Accounts.FindByPhone(ctx, phone)
-		}
 		if err != nil {
 			return err
 		}
