@@ -31,6 +31,7 @@ type app struct {
 	terminal       bool           // stdin is a terminal, so a write may ask for confirmation
 	salt           []byte         // for the doctor's scrubbed report; nil: random
 	roots          *x509.CertPool // the CAs the doctor trusts; nil: the system's
+	secrets        *secrets       // every credential of the invocation; every output goes through it
 }
 
 // run is main without the process: tests call it in-process.
@@ -84,6 +85,19 @@ func findCmd(name string) *command {
 }
 
 func (a *app) run(args []string) int {
+	// Every output goes through one scrubber, which knows every credential as soon as the tool
+	// does: the environment's now, the flags' after parsing, the tokens when they are sent.
+	a.secrets = newSecrets()
+	a.secrets.add(a.getenv(envAPIKey), a.getenv(envLogin), a.getenv(envPassword))
+	a.secrets.addURL(a.getenv(envBaseURL))
+	stdout, stderr := a.secrets.writer(a.stdout), a.secrets.writer(a.stderr)
+	a.stdout, a.stderr = stdout, stderr
+	defer stderr.flush()
+	defer stdout.flush()
+	return a.runCommand(args)
+}
+
+func (a *app) runCommand(args []string) int {
 	var cfg config
 	global := flag.NewFlagSet("probonus", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
@@ -132,6 +146,8 @@ func (a *app) run(args []string) int {
 		}
 		return a.fail(cmd.name, usageErrorf("want %s, got %d argument(s) (see probonus help %s)", want, len(pos), cmd.name))
 	}
+	a.secrets.add(cfg.apiKey, cfg.login, cfg.password)
+	a.secrets.addURL(cfg.baseURL)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	s, err := a.open(cfg)
@@ -219,7 +235,7 @@ func (a *app) fail(cmd string, err error) int {
 	if err == nil || err.Error() == "" {
 		return code
 	}
-	err = withGeneralHint(err)
+	err = withGeneralHint(a.secrets.scrubErr(err))
 	msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "probonus: "), ": probonus: ", ": ")
 	msg = strings.Join(strings.Fields(msg), " ") // one line, whatever the server sent
 	prefix := "probonus"

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -131,6 +132,7 @@ func (a *app) open(flags config) (*session, error) {
 		s.server = probonustest.NewServer(nil, probonustest.WithLocation(s.loc), probonustest.WithDemoData())
 		s.cfg.baseURL, s.cfg.apiKey = s.server.URL(), s.server.APIKey()
 		s.cfg.login, s.cfg.password = s.server.Login() // for doctor, which checks both ways in
+		a.secrets.add(s.cfg.apiKey, s.cfg.login, s.cfg.password)
 		return s, nil
 	}
 	for _, v := range []struct {
@@ -139,6 +141,7 @@ func (a *app) open(flags config) (*session, error) {
 	}{{&s.cfg.baseURL, envBaseURL}, {&s.cfg.apiKey, envAPIKey}, {&s.cfg.login, envLogin}, {&s.cfg.password, envPassword}} {
 		*v.p = s.lookup(flags, v.env)
 	}
+	a.secrets.add(s.cfg.apiKey, s.cfg.login, s.cfg.password)
 	return s, nil
 }
 
@@ -201,16 +204,19 @@ func redactURL(raw string) string {
 }
 
 // clientOptions are the options every client of the tool shares: address, time zone, timeout,
-// log; credentials are added by the caller.
+// log, and a transport that makes every credential sent a secret of the scrubber (the SDK's own
+// bearer tokens among them); credentials are added by the caller.
 func (s *session) clientOptions(baseURL string) []probonus.Option {
 	opts := []probonus.Option{
 		probonus.WithBaseURL(baseURL),
+		probonus.WithHTTPClient(&http.Client{Transport: learner{s: s.secrets, next: http.DefaultTransport}}),
 		probonus.WithTimeout(s.cfg.timeout),
 		probonus.WithLocation(s.loc),
 		probonus.WithUserAgent("probonus-cli"),
 	}
 	if s.cfg.debug {
-		opts = append(opts, probonus.WithLogger(slog.New(slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		opts = append(opts, probonus.WithLogger(slog.New(scrubHandler{s: s.secrets,
+			next: slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})})))
 	}
 	return opts
 }

@@ -22,6 +22,9 @@ func (s *session) confirm(what string) error {
 		return usageErrorf("not done: stdin is not a terminal to confirm on; pass --yes to do it without asking")
 	}
 	fmt.Fprint(s.stderr, "Go ahead? [y/N] ")
+	if w, ok := s.stderr.(*redactingWriter); ok {
+		w.flush() // the question is shown whole before the answer is read
+	}
 	line, _ := bufio.NewReader(s.stdin).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes", "д", "да":

@@ -132,7 +132,7 @@ func (d *doctor) report(text string) []byte {
 	}
 	var answers strings.Builder
 	for _, e := range d.rec.answers() {
-		body := s.JSON(maskUnknown(e.Body))
+		body := s.JSON(maskUnknown([]byte(d.s.secrets.text(string(e.Body)))))
 		fmt.Fprintf(&answers, "\n### %s %s — %d\n\n```json\n%s```\n", e.Method, e.Path, e.Status, strings.TrimRight(string(body), "\n")+"\n")
 	}
 	var b strings.Builder
@@ -142,7 +142,7 @@ func (d *doctor) report(text string) []byte {
 		b.WriteString("\n## The answers the doctor read, scrubbed\n")
 		b.WriteString(d.withholdHost(s.Text(answers.String())))
 	}
-	return []byte(b.String())
+	return []byte(d.s.secrets.text(b.String())) // a credential is never a fake: it goes
 }
 
 // withholdHost replaces the server's host name and public addresses: they locate an installation
