@@ -10,7 +10,7 @@ import (
 // the question; with no terminal and no --yes the write is refused, so a script cannot change data
 // by accident.
 func (s *session) confirm(what string) error {
-	where := redactURL(s.cfg.baseURL)
+	where := displayURL(s.cfg.baseURL)
 	if s.server != nil {
 		where = "the --demo server (its data vanishes on exit)"
 	}

@@ -299,7 +299,7 @@ func (d *doctor) checkServer(ctx context.Context, base http.RoundTripper) bool {
 		d.add(statusFail, "server", fmt.Sprintf("no ProBonus API here: GET %s%s is 404 %s", d.base.Path, probePath, detail), hint)
 		return false
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		d.add(statusFail, "server", fmt.Sprintf("redirects (%d) to %s", resp.StatusCode, redactURL(resp.Header.Get("Location"))),
+		d.add(statusFail, "server", fmt.Sprintf("redirects (%d) to %s", resp.StatusCode, displayURL(resp.Header.Get("Location"))),
 			"use the address it redirects to as the base URL: the SDK does not send credentials along a redirect to another origin")
 		return false
 	case resp.StatusCode >= 500:

@@ -44,7 +44,7 @@ func (d *doctor) finish(reportPath string) error {
 		}
 	}
 	if d.s.cfg.json {
-		out := doctorOutput{SDKVersion: probonus.Version, BaseURL: redactURL(d.s.cfg.baseURL), Checks: d.findings,
+		out := doctorOutput{SDKVersion: probonus.Version, BaseURL: displayURL(d.s.cfg.baseURL), Checks: d.findings,
 			Verdict: strings.Join(verdict, " "), OK: fails == 0, Report: reportPath}
 		if err := printJSON(d.s.stdout, out); err != nil {
 			return err
@@ -99,7 +99,7 @@ func andWarnings(n int) string {
 // render lays the findings out: status, name, summary, and details under the summary.
 func (d *doctor) render(verdict []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "probonus doctor %s: %s\n\n", probonus.Version, redactURL(d.s.cfg.baseURL))
+	fmt.Fprintf(&b, "probonus doctor %s: %s\n\n", probonus.Version, displayURL(d.s.cfg.baseURL))
 	width := 0
 	for _, f := range d.findings {
 		width = max(width, utf8.RuneCountInString(f.Name))

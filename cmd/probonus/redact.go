@@ -89,7 +89,7 @@ func (s *secrets) addURL(raw string) {
 		raw = raw[:i]
 	}
 	if m := userInfoRE.FindStringSubmatch(raw); m != nil {
-		user, password, _ := strings.Cut(m[1], ":")
+		user, password, _ := strings.Cut(m[2], ":")
 		for _, v := range []string{user, password} {
 			s.add(v)
 			if u, err := url.PathUnescape(v); err == nil {
@@ -99,8 +99,9 @@ func (s *secrets) addURL(raw string) {
 	}
 }
 
-// userInfoRE finds the user info of a URL, with or without a scheme.
-var userInfoRE = regexp.MustCompile(`^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/?#]*)@`)
+// userInfoRE finds the user info of a URL, with or without a scheme: $1 is the scheme and its
+// "://", $2 the user info.
+var userInfoRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*://)?([^/?#]*)@`)
 
 // redact removes every whole secret, in each of its forms, from text.
 func (s *secrets) redact(text string) string {
