@@ -19,7 +19,7 @@ func (s *session) confirm(what string) error {
 		return nil
 	}
 	if !s.terminal {
-		return usageErrorf("not done: stdin is not a terminal to confirm on; pass --yes to do it without asking")
+		return usageErrorf("not done: stdin is not a terminal; pass --yes to do it without asking")
 	}
 	fmt.Fprint(s.stderr, "Go ahead? [y/N] ")
 	if w, ok := s.stderr.(*redactingWriter); ok {

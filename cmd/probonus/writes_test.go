@@ -88,7 +88,7 @@ func TestWritesAreRefusedWithoutATerminal(t *testing.T) {
 		r := invocation{env: keyEnv(srv), stdin: "y\n"}.run(t, args...)
 		assert.Equal(t, exitUsage, r.code, "%v", args)
 		assert.Contains(t, r.stderr, ", about to ")
-		assert.Contains(t, r.stderr, "not done: stdin is not a terminal to confirm on; pass --yes")
+		assert.Contains(t, r.stderr, "not done: stdin is not a terminal; pass --yes")
 		assert.Empty(t, r.stdout)
 	}
 	golden(t, "refill-refused", invocation{env: keyEnv(srv)}.run(t, "refill", acc, "50", "--reason", "Отзыв"))
