@@ -21,6 +21,11 @@ test: ## go vet, then every test with the race detector, root and nested modules
 	$(GO) test -race -count=1 ./...
 	@set -e; for m in $(MODULES); do echo "== module $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 ./...); done
 
+.PHONY: stress
+stress: ## the tests three times over, shuffled, 8 in parallel, with the race detector (what flushes out a racy test)
+	$(GO) test -race -count=3 -parallel 8 -shuffle on ./...
+	@set -e; for m in $(MODULES); do echo "== module $$m"; (cd $$m && $(GO) test -race -count=3 -parallel 8 -shuffle on ./...); done
+
 .PHONY: cover
 cover: ## coverage of every package, then the root package's by function (cover.out)
 	$(GO) test -count=1 -cover ./...

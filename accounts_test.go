@@ -328,7 +328,8 @@ func TestInsertDuplicateIsBadRequest(t *testing.T) {
 	mt.RegisterResponder(http.MethodPost, mockURL("/api/v0/accounts/insert_by_template"), serveFixture(t, "errors/400_duplicate_account.http"))
 	_, err := c.Accounts.InsertByTemplate(context.Background(), NewAccount{GroupID: 3, Phone: "79991234567"})
 	assert.ErrorIs(t, err, ErrBadRequest)
-	assert.Equal(t, 1, mt.GetTotalCallCount())
+	assert.ErrorIs(t, err, ErrAccountExists, "the look that would prove it fails here: the detail says so")
+	assert.Equal(t, 1, mt.GetCallCountInfo()["POST "+mockURL("/api/v0/accounts/insert_by_template")], "not resent")
 }
 
 func TestTransactionsInTheClientsLocation(t *testing.T) {

@@ -1,19 +1,14 @@
 package probonus
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf16"
 )
 
 // Authenticator adds credentials to a request. The client calls it before every attempt, and only
@@ -93,6 +88,20 @@ type loginAuth struct {
 	mu     sync.Mutex
 	tok    *token
 	flight *flight
+}
+
+// secrets are the password and the tokens held now, for the redactor of an error.
+func (a *loginAuth) secrets() []string {
+	s := []string{a.password()}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tok != nil {
+		s = append(s, a.tok.access())
+		if a.tok.refresh != nil {
+			s = append(s, a.tok.refresh())
+		}
+	}
+	return s
 }
 
 // String never shows the password or tokens.
@@ -271,86 +280,6 @@ func jwtLifetime(tok string) (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(min(exp-iat, maxTokenLifetime.Seconds()) * float64(time.Second)), true
-}
-
-// redactError removes a secret that a server echoed back (Pydantic v2 puts the refused input
-// in 422 items) from an *APIError.
-func redactError(err error, secret string) error {
-	var apiErr *APIError
-	if secret == "" || !errors.As(err, &apiErr) {
-		return err
-	}
-	const mask = "[redacted]"
-	forms := secretForms(secret)
-	redact := func(s string) string {
-		for _, f := range forms {
-			s = strings.ReplaceAll(s, f, mask)
-		}
-		return s
-	}
-	apiErr.Body = redact(apiErr.Body)
-	apiErr.Detail = redact(apiErr.Detail)
-	for i := range apiErr.Validation {
-		if in := apiErr.Validation[i].Input; in != nil {
-			if b, err := json.Marshal(in); err != nil || redact(string(b)) != string(b) || redact(fmt.Sprint(in)) != fmt.Sprint(in) {
-				apiErr.Validation[i].Input = mask
-			}
-		}
-		apiErr.Validation[i].Msg = redact(apiErr.Validation[i].Msg)
-		for k, v := range apiErr.Validation[i].Ctx {
-			if s, ok := v.(string); ok && redact(s) != s {
-				apiErr.Validation[i].Ctx[k] = mask
-			}
-		}
-	}
-	return err
-}
-
-// secretForms is every way a server may echo a secret back: as sent, JSON-escaped (by Go's
-// encoder, which also escapes <, > and &, and by Python's, which escapes every non-ASCII rune),
-// URL-encoded (a form or query), and the body of a JSON string.
-func secretForms(secret string) []string {
-	forms := []string{secret}
-	add := func(f string) {
-		if f != "" && !slices.Contains(forms, f) {
-			forms = append(forms, f)
-		}
-	}
-	if b, err := json.Marshal(secret); err == nil {
-		add(string(b[1 : len(b)-1]))
-	}
-	var plain bytes.Buffer // Go's encoder without HTML escaping, and Python's with ensure_ascii=False
-	enc := json.NewEncoder(&plain)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(secret) == nil {
-		b := bytes.TrimSpace(plain.Bytes())
-		add(string(b[1 : len(b)-1]))
-	}
-	short := map[rune]string{'\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`}
-	var ascii strings.Builder // Python's json.dumps: ASCII only
-	for _, r := range secret {
-		switch {
-		case short[r] != "":
-			ascii.WriteString(short[r])
-		case r == '"' || r == '\\':
-			ascii.WriteString(`\` + string(r))
-		case r < 0x20 || r >= 0x7f:
-			if r > 0xffff {
-				r1, r2 := utf16.EncodeRune(r)
-				fmt.Fprintf(&ascii, `\u%04x\u%04x`, r1, r2)
-			} else {
-				fmt.Fprintf(&ascii, `\u%04x`, r)
-			}
-		default:
-			ascii.WriteRune(r)
-		}
-	}
-	add(ascii.String())
-	add(url.QueryEscape(secret))
-	add(url.PathEscape(secret))
-	// longest first, so a form that contains another is replaced whole
-	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
-	return forms
 }
 
 func firstNonEmpty[T ~string](a, b T) T {

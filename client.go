@@ -91,7 +91,7 @@ type Client struct {
 	observers   []Observer
 	withoutAuth bool // WithoutAuth: no credentials, on purpose
 
-	refills        *keyLocks     // RefillOnce: one call per key at a time
+	installation   string        // the base URL's origin and path prefix: RefillOnce's keys are per installation
 	refillLookback time.Duration // RefillOnce: how far back it looks for a credit
 	refillSettle   time.Duration // RefillOnce: the wait before looking again; 0: the attempt timeout
 }
@@ -140,7 +140,6 @@ func New(opts ...Option) (*Client, error) {
 		phones:      &phoneCache{},
 		maxBody:     DefaultMaxResponseSize,
 
-		refills:        &keyLocks{},
 		refillLookback: DefaultRefillLookback,
 	}
 	for _, opt := range opts {
@@ -157,6 +156,7 @@ func New(opts ...Option) (*Client, error) {
 	if c.auth == nil && !c.withoutAuth {
 		return nil, errNoAuth
 	}
+	c.installation = strings.ToLower(c.baseURL.Scheme) + "://" + hostPort(c.baseURL) + c.baseURL.Path
 	c.hc.CheckRedirect = c.checkRedirect(c.hc.CheckRedirect)
 	c.Accounts = &AccountsService{c}
 	c.AccountGroups = &AccountGroupsService{c}
@@ -278,7 +278,9 @@ type call struct {
 	secret   string // a login's password or a refresh token: redacted from errors before anyone sees them
 	fresh    bool   // an answer no cache may give: RefillOnce's looks in the history
 	template string // Do's path as observers see it: "" or the caller's WithPathTemplate
-
+	// mayBeEmpty: an empty or null body is a success that leaves out unchanged (Do). A typed
+	// method's answer must be an object or a list.
+	mayBeEmpty bool
 }
 
 // idempotent reports whether the call may be sent again after an uncertain attempt. Login and
@@ -295,6 +297,12 @@ func (cl *call) idempotent() bool {
 // timeout, retries, error parsing) and decodes a JSON response into out. path is relative to the
 // base URL, e.g. "/api/v0/accounts/find_by_phone"; in (when not nil) is sent as JSON; out is nil
 // (the body is discarded) or a non-nil pointer. Use it for endpoints the SDK does not type.
+//
+// Unlike a typed method, Do takes an empty or all-white-space 2xx body as a success that leaves
+// out unchanged (a 204, say), and decodes a null as encoding/json does (a map, slice or pointer
+// becomes nil, a struct stays as it was); a typed method returns a *DecodeError for either.
+// Observers see a Do call without its path (which may hold a phone), unless ctx names a template
+// (WithPathTemplate).
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) (err error) {
 	defer inOp(&err, "Do")
 	path, err = checkPath(path)
@@ -305,12 +313,15 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if method == "" {
 		return &InputError{Field: "method", Reason: "empty"}
 	}
+	if !validMethod(method) {
+		return &InputError{Field: "method", Reason: fmt.Sprintf("%q is not an HTTP method (a token: letters, digits, no space)", method)}
+	}
 	if out != nil {
 		if v := reflect.ValueOf(out); v.Kind() != reflect.Pointer || v.IsNil() {
 			return &InputError{Field: "out", Reason: fmt.Sprintf("must be nil or a non-nil pointer, not %T", out)}
 		}
 	}
-	cl := &call{endpoint: endpoint{opDo, method, path}, query: query.Encode(), in: in}
+	cl := &call{endpoint: endpoint{opDo, method, path}, query: query.Encode(), in: in, mayBeEmpty: true}
 	if ctx != nil {
 		cl.template, _ = ctx.Value(pathTemplateKey{}).(string)
 	}
@@ -454,9 +465,6 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 			}
 		}
 		res := c.attempt(actx, cl, &u, fullPath, body, out, at, idempotent)
-		if cl.secret != "" && res.err != nil {
-			res.err = redactError(res.err, cl.secret) // before observers and the log see it
-		}
 		replaying = false
 		d := shouldRetry(idempotent, res.status, res.err, res.written, ctx.Err() != nil)
 		if res.final {
@@ -653,17 +661,17 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 		res.requestID = resp.Header.Get("X-Request-Id") // for the observers only
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		res.apiErr = parseError(resp, cl.method, fullPath)
+		// the credentials are removed here, before observers, the log or the caller see the error
+		res.apiErr = parseError(resp, cl.method, fullPath, c.attemptSecrets(req, at, cl))
 		if loc, err := resp.Location(); err == nil && !idempotent && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
 			loc.RawQuery, loc.User = "", nil
 			res.apiErr.Detail = "a write follows no redirect; the server sent it to " + loc.String()
 		}
-		redactCredentials(res.apiErr, req, at)
 		res.err = res.apiErr
 		return res
 	}
 	var transport bool
-	if transport, drained, err = c.decode(resp, cl, fullPath, out); err != nil {
+	if transport, drained, err = c.decode(resp, cl, fullPath, out, req, at); err != nil {
 		res.err = err
 		if transport {
 			res.status = 0 // the body broke off: a connection error, not a bad body
@@ -758,29 +766,6 @@ func attemptTimerNeeded(ctx context.Context, timeout time.Duration) bool {
 	return !ok || time.Until(dl) > timeout
 }
 
-// redactCredentials removes from an error the credentials the request carried (an API key a 401
-// echoes, say): the values of every header other than the client's own and the observers'.
-func redactCredentials(apiErr *APIError, req *http.Request, at *Attempt) {
-	for k, vs := range req.Header {
-		switch k {
-		case "Accept", "User-Agent", "Content-Type":
-			continue
-		}
-		if at != nil && at.Header[k] != nil {
-			continue
-		}
-		for _, v := range vs {
-			if len(v) < 6 {
-				continue
-			}
-			redactError(apiErr, v)
-			if i := strings.LastIndexByte(v, ' '); i > 0 && len(v)-i > 6 {
-				redactError(apiErr, v[i+1:]) // "Bearer <token>": the token alone
-			}
-		}
-	}
-}
-
 // drainAndClose reads a little of what is left of a body, so the connection can be reused, and closes it.
 func drainAndClose(body io.ReadCloser) {
 	_, _ = io.CopyN(io.Discard, body, 4<<10)
@@ -803,13 +788,14 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// decode reads a success body into out, through the size cap. An empty or all-white-space body (a
-// 204, say) leaves out unchanged; with a nil out any body is read and discarded. After a JSON value
+// decode reads a success body into out, through the size cap. For a typed method, an empty,
+// all-white-space or null body is a *DecodeError (no account, list or result); for Do it leaves out
+// unchanged (a 204, say). With a nil out any body is read and discarded. After a JSON value
 // anything may follow and is ignored, as it always was when the body was streamed into a decoder.
 // eof is true when the body was read to its end (nothing is left to drain). transport is true when
 // reading failed (the connection broke or the attempt timed out) rather than the body being bad; a
 // JSON value read whole before the failure still counts.
-func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any) (transport, eof bool, err error) {
+func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any, req *http.Request, at *Attempt) (transport, eof bool, err error) {
 	if out == nil {
 		capped := &cappedReader{r: resp.Body, left: c.maxBody}
 		_, err = io.Copy(io.Discard, capped)
@@ -828,7 +814,14 @@ func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any)
 	case exceeded:
 		return false, false, c.tooLarge(cl, fullPath)
 	case rerr == nil && len(bytes.TrimSpace(b)) == 0:
-		return false, true, nil // an empty body: nothing to decode
+		if cl.mayBeEmpty {
+			return false, true, nil // an empty body: nothing to decode
+		}
+		return false, true, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Err: errEmptyAnswer}
+	}
+	if !cl.mayBeEmpty && isNull(b) {
+		// json leaves out as it was for a null: an account with id 0, a refill of 0.00
+		return false, rerr == nil, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: "null", Err: errNullAnswer}
 	}
 	if err = unmarshal(b, out); err == nil {
 		localize(out, c.loc)
@@ -837,11 +830,22 @@ func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any)
 	if rerr != nil {
 		return true, false, fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, fullPath, rerr)
 	}
-	sample := string(b[:min(len(b), 256)])
-	if cl.noAuth {
-		sample = "" // a login's or refresh's body holds tokens
+	sample := ""
+	if !cl.noAuth { // a login's or refresh's body holds tokens
+		sample = c.attemptSecrets(req, at, cl).sample(b, 256) // an echoed credential is removed before the cut
 	}
 	return false, true, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}
+}
+
+var (
+	errEmptyAnswer = errors.New("the body is empty where an object or a list must be")
+	errNullAnswer  = errors.New("the body is null where an object or a list must be")
+)
+
+// isNull reports whether the JSON value at the start of b is null.
+func isNull(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) >= 4 && string(b[:4]) == "null" && (len(b) == 4 || strings.IndexByte(" \t\r\n", b[4]) >= 0)
 }
 
 func (c *Client) tooLarge(cl *call, fullPath string) error {
@@ -856,10 +860,19 @@ var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); retur
 const maxPooledBody = 512 << 10
 
 func putBodyBuffer(buf *[]byte) {
-	if cap(*buf) <= maxPooledBody {
-		*buf = (*buf)[:0]
+	if poolable(buf) {
 		bodyBuffers.Put(buf)
 	}
+}
+
+// poolable empties buf and reports whether it may go back to the pool: not when it grew beyond
+// maxPooledBody.
+func poolable(buf *[]byte) bool {
+	if cap(*buf) > maxPooledBody {
+		return false
+	}
+	*buf = (*buf)[:0]
+	return true
 }
 
 // readBody reads body to its end into *buf, growing it as needed (to size at once when the

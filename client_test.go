@@ -85,6 +85,54 @@ func failBeforeConnect(*http.Request) (*http.Response, error) {
 
 func mockURL(path string) string { return testBase + path }
 
+// TestBaseURLErrorsShowNoSecret (issue 17 #9): a refused base URL is shown without its query and
+// user info, whatever else is wrong with it.
+func TestBaseURLErrorsShowNoSecret(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"http://bonus.example/?apikey=SeCrEt-123456", "http://user:SeCrEt-123456@bonus.example",
+		"bonus.example:11030?apikey=SeCrEt-123456", "bonus.example/api/v0?apikey=SeCrEt-123456",
+		"http://bonus.example/api/v0?apikey=SeCrEt-123456", "ftp://user:SeCrEt-123456@bonus.example/?k=SeCrEt-123456",
+		"http://[::1?apikey=SeCrEt-123456", "http://bonus.example/#SeCrEt-123456",
+	} {
+		_, err := New(WithBaseURL(raw), WithAPIKey("k-123456"))
+		require.Error(t, err, raw)
+		assert.NotContains(t, err.Error(), "SeCrEt", raw)
+	}
+}
+
+// TestDoRefusesABadMethod (issue 17 #11): a method that is no HTTP token is bad input, sent nowhere.
+func TestDoRefusesABadMethod(t *testing.T) {
+	t.Parallel()
+	c, mt := setup(t)
+	err := c.Do(context.Background(), "PO ST", "/api/v0/x", nil, nil, nil)
+	var input *InputError
+	require.ErrorAs(t, err, &input)
+	assert.ErrorIs(t, err, ErrInvalidInput)
+	assert.Equal(t, "method", input.Field)
+	assert.Equal(t, "Do", input.Op)
+	assert.Zero(t, mt.GetTotalCallCount())
+}
+
+// TestOptionsAreReusable: one Option value given to many New calls at once (a client per request
+// handler, parallel tests) is safe: an option never changes what it captured.
+func TestOptionsAreReusable(t *testing.T) {
+	t.Parallel()
+	opts := []Option{WithBaseURL(testBase + "/"), WithAPIKey(" key-with-space-123\n"), WithTimeout(time.Second)}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := New(opts...)
+			if assert.NoError(t, err) {
+				assert.Equal(t, "key-with-space-123", c.auth.(apiKeyAuth).key())
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 func TestNewValidatesOptions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -100,9 +148,10 @@ func TestNewValidatesOptions(t *testing.T) {
 		{"base URL ending in /api", []Option{WithBaseURL("https://bonus.example/proxy/API")}, `ends in /API; give the server's root`},
 		{"empty base URL", []Option{WithBaseURL("")}, "not an http(s) URL"},
 		{"unparsable base URL", []Option{WithBaseURL("http://[::1")}, "not an http(s) URL"},
-		{"base URL without scheme", []Option{WithBaseURL("127.0.0.1:11030")}, "not an http(s) URL"},
-		{"base URL with query", []Option{WithBaseURL("http://h/?a=b")}, "must not carry"},
-		{"base URL with user info", []Option{WithBaseURL("http://u:p@h/")}, "must not carry"},
+		{"base URL without scheme", []Option{WithBaseURL("127.0.0.1:11030")}, `"127.0.0.1:11030" has no scheme: write http://127.0.0.1:11030 (or https://)`},
+		{"base URL with query", []Option{WithBaseURL("http://h/?a=b")}, `"http://h/": a query is not allowed`},
+		{"base URL with user info", []Option{WithBaseURL("http://u:p@h/")}, `"http://h/": user info is not allowed`},
+		{"base URL with both", []Option{WithBaseURL("http://u:p@h/?a=b")}, `"http://h/": user info and a query are not allowed`},
 		{"empty key", []Option{WithBaseURL(testBase), WithAPIKey(" ")}, "empty key"},
 		{"empty login", []Option{WithBaseURL(testBase), WithLogin("", "pw")}, "empty login"},
 		{"empty password", []Option{WithBaseURL(testBase), WithLogin("u", "")}, "empty login or password"},

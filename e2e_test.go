@@ -3,6 +3,8 @@ package probonus_test
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,8 +63,10 @@ func TestEndToEnd(t *testing.T) {
 
 				_, err = c.Accounts.InsertByTemplate(ctx, probonus.NewAccount{GroupID: template.ID, Phone: "79991234567"})
 				require.ErrorIs(t, err, probonus.ErrBadRequest, "a phone that exists")
+				require.ErrorIs(t, err, probonus.ErrAccountExists, "a phone that exists")
 				_, err = c.Accounts.InsertByTemplate(ctx, probonus.NewAccount{GroupID: 1, Phone: "79990000000"})
 				require.ErrorIs(t, err, probonus.ErrBadRequest, "a group without a template")
+				require.NotErrorIs(t, err, probonus.ErrAccountExists, "a group without a template")
 
 				found, err := c.Accounts.FindByPhone(ctx, "+79991234567")
 				require.NoError(t, err)
@@ -200,4 +204,37 @@ func TestEndToEndTokenRefresh(t *testing.T) {
 	assert.Equal(t, 1, logins)
 	assert.GreaterOrEqual(t, refreshes, 2, "%d calls over 2.5 one-second tokens", calls)
 	assert.LessOrEqual(t, refreshes, 4)
+}
+
+// TestSignUpRace (issue 17 #15): concurrent sign-ups of one new phone give one account; every other
+// insert matches ErrAccountExists, and the find after it returns the one account.
+func TestSignUpRace(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t, probonustest.WithLatency(10*time.Millisecond))
+	// group 3 is the server's own "Шаблон для API", with a template
+	c, err := probonus.New(srv.ClientOptions()...)
+	require.NoError(t, err)
+	ids := make([]int64, 10)
+	var wg sync.WaitGroup
+	created := atomic.Int32{}
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			acc, err := c.Accounts.InsertByTemplate(context.Background(), probonus.NewAccount{GroupID: 3, Phone: "+7 999 765-43-21"})
+			if errors.Is(err, probonus.ErrAccountExists) {
+				acc, err = c.Accounts.FindByPhone(context.Background(), "+7 999 765-43-21")
+			} else if err == nil {
+				created.Add(1)
+			}
+			if assert.NoError(t, err) {
+				ids[i] = acc.ID
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), created.Load())
+	for _, id := range ids {
+		assert.Equal(t, ids[0], id)
+	}
 }

@@ -11,13 +11,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Sentinel errors, matched with errors.Is against any error the SDK returns.
 var (
-	// ErrBadRequest matches a 400 response (for example: the account already exists).
+	// ErrBadRequest matches a 400 response (for example: the account already exists, or the
+	// group has no template).
 	ErrBadRequest = errors.New("probonus: bad request")
+	// ErrAccountExists matches InsertByTemplate's 400 when an account with the phone exists (a
+	// concurrent sign-up, say); the error matches ErrBadRequest too. See InsertByTemplate for
+	// how it is told from the group's other refusals.
+	ErrAccountExists = errors.New("probonus: an account with this phone exists")
 	// ErrUnauthorized matches a 401 response, a 403 or 422 about credentials, and a failed login or refresh.
 	ErrUnauthorized = errors.New("probonus: unauthorized")
 	// ErrForbidden matches a 403 response that is not about credentials.
@@ -160,9 +164,11 @@ func (e *APIError) credentialsRejected() bool {
 	return false
 }
 
-// parseError turns a non-2xx response into an *APIError, reading at most 1 MiB of its body.
-// It understands {"detail": string|object|list}, {"error": ...}, {"message": ...}, plain text and HTML.
-func parseError(resp *http.Response, method, path string) *APIError {
+// parseError turns a non-2xx response into an *APIError, reading at most 1 MiB of its body. It
+// understands {"detail": string|object|list}, {"error": ...}, {"message": ...}, plain text and
+// HTML. The secrets are removed from the whole body and what was read from it first, and only then
+// are Body and Detail cut to their size.
+func parseError(resp *http.Response, method, path string, secrets *redactor) *APIError {
 	e := &APIError{
 		StatusCode: resp.StatusCode,
 		Method:     method,
@@ -171,16 +177,23 @@ func parseError(resp *http.Response, method, path string) *APIError {
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	e.Body = truncateUTF8(string(body), keptErrorBody)
-	e.Detail, e.Validation = parseErrorBody(body)
+	if len(secrets.forms) > 0 {
+		body = []byte(secrets.redact(string(body)))
+	}
+	var keep int
+	e.Detail, e.Validation, keep = parseErrorBody(body)
+	secrets.apiError(e)
+	e.Detail = secrets.cut(e.Detail, keep)
+	e.Body = secrets.cut(string(body), keptErrorBody)
 	return e
 }
 
-// parseErrorBody extracts the detail and validation items from an error body of any shape.
-func parseErrorBody(body []byte) (string, []ValidationIssue) {
+// parseErrorBody extracts the detail and validation items from an error body of any shape, and
+// how much of the detail to keep: 1 KiB of JSON, 200 bytes of a text's first line.
+func parseErrorBody(body []byte) (detail string, items []ValidationIssue, keep int) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
-		return "", nil
+		return "", nil, 0
 	}
 	var obj map[string]json.RawMessage
 	if trimmed[0] == '{' && json.Unmarshal(trimmed, &obj) == nil {
@@ -191,15 +204,15 @@ func parseErrorBody(body []byte) (string, []ValidationIssue) {
 			}
 			var s string
 			if json.Unmarshal(raw, &s) == nil {
-				return truncateUTF8(s, 1024), nil
+				return s, nil, 1024
 			}
 			var items []ValidationIssue
 			if raw[0] == '[' && json.Unmarshal(raw, &items) == nil && validationItems(items) {
-				return "", items
+				return "", items, 0
 			}
-			return truncateUTF8(compactJSON(raw), 1024), nil
+			return compactJSON(raw), nil, 1024
 		}
-		return truncateUTF8(compactJSON(trimmed), 1024), nil
+		return compactJSON(trimmed), nil, 1024
 	}
 	text := string(trimmed)
 	if m := htmlTitle.FindStringSubmatch(text); m != nil {
@@ -208,7 +221,7 @@ func parseErrorBody(body []byte) (string, []ValidationIssue) {
 	if i := strings.IndexByte(text, '\n'); i >= 0 {
 		text = text[:i]
 	}
-	return truncateUTF8(strings.TrimSpace(text), 200), nil
+	return strings.TrimSpace(text), nil, 200
 }
 
 var htmlTitle = regexp.MustCompile(`(?is)<title>\s*(.*?)\s*</title>|<h1[^>]*>\s*(.*?)\s*</h1>`)
@@ -252,16 +265,6 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		}
 	}
 	return 0
-}
-
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // InputError is bad input caught before any request was sent. It matches ErrInvalidInput.
@@ -372,3 +375,19 @@ func (e *outcomeError) Error() string {
 func (e *outcomeError) Unwrap() error { return e.err }
 
 func (e *outcomeError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
+// accountExistsError is InsertByTemplate's refusal of a phone that has an account. It matches
+// ErrAccountExists and unwraps to the server's *APIError.
+type accountExistsError struct{ err error }
+
+func (e *accountExistsError) Error() string {
+	return e.err.Error() + " (an account with this phone exists)"
+}
+
+func (e *accountExistsError) Unwrap() error { return e.err }
+
+func (e *accountExistsError) Is(target error) bool { return target == ErrAccountExists }
+
+// existsPhrases are the details with which a server may say the account exists, in both flavours
+// (inferred): the fallback when the find that would prove it fails.
+var existsPhrases = regexp.MustCompile(`(?i)already exists|уже существует|уже зарегистрирован`)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,7 +112,7 @@ func TestPydanticV2ItemsKeepInputAndCtx(t *testing.T) {
 
 func TestValidationLocKeepsInts(t *testing.T) {
 	t.Parallel()
-	_, items := parseErrorBody([]byte(`{"detail":[{"loc":["body","identifiers",0,"value"],"msg":"field required","type":"value_error.missing"}]}`))
+	_, items, _ := parseErrorBody([]byte(`{"detail":[{"loc":["body","identifiers",0,"value"],"msg":"field required","type":"value_error.missing"}]}`))
 	require.Len(t, items, 1)
 	assert.Equal(t, "body.identifiers.0.value", items[0].Field())
 	assert.Equal(t, float64(0), items[0].Loc[2])
@@ -134,8 +135,8 @@ func TestErrorBodyShapes(t *testing.T) {
 		{strings.Repeat("é", 300), strings.Repeat("é", 100)},
 	}
 	for _, tt := range tests {
-		detail, _ := parseErrorBody([]byte(tt.body))
-		assert.Equal(t, tt.detail, detail, tt.body)
+		resp := &http.Response{StatusCode: 400, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(tt.body))}
+		assert.Equal(t, tt.detail, parseError(resp, "GET", "/p", newRedactor()).Detail, tt.body)
 	}
 }
 

@@ -83,7 +83,7 @@ func Example_errors() {
 	srv := probonustest.NewServer(nil)
 	defer srv.Close()
 	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
-	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()))
+	client, _ := probonus.New(srv.ClientOptions()...) // the server's URL and key, with quick test settings
 	ctx := context.Background()
 
 	explain := func(err error) string {
@@ -141,8 +141,7 @@ func ExampleWithLogger() {
 			return a
 		},
 	}))
-	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()), probonus.WithLogger(logger),
-		probonus.WithRetry(probonus.RetryPolicy{MinBackoff: time.Millisecond}))
+	client, _ := probonus.New(srv.ClientOptions(probonus.WithLogger(logger))...)
 
 	srv.FailNext("GET", probonustest.PathAccountGroupsList, 503, "<html>503 Service Unavailable</html>", 0)
 	if _, err := client.AccountGroups.List(context.Background()); err != nil {
@@ -159,13 +158,13 @@ func ExampleWithRetry() {
 	srv := probonustest.NewServer(nil)
 	defer srv.Close()
 	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
-	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()),
+	client, _ := probonus.New(srv.ClientOptions(
 		probonus.WithRetry(probonus.RetryPolicy{
 			MaxAttempts:   4,                     // the first attempt included
 			MinBackoff:    10 * time.Millisecond, // doubled per retry, with jitter
 			MaxBackoff:    time.Second,
 			MaxRetryAfter: 5 * time.Second, // a longer Retry-After ends the call with the error
-		}))
+		}))...)
 	ctx := context.Background()
 
 	for range 3 {
@@ -272,8 +271,8 @@ func ExampleAccountsService_RefillOnce() {
 	srv := probonustest.NewServer(nil)
 	defer srv.Close()
 	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
-	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()),
-		probonus.WithRefillSettle(50*time.Millisecond))
+	// ClientOptions: a RefillOnce settle time of 50ms instead of the 30s attempt timeout
+	client, _ := probonus.New(srv.ClientOptions()...)
 	srv.Inject("POST", probonustest.PathRefill, probonustest.Fault{AfterApply: true, Reset: true})
 
 	review := probonus.Refill{AccountID: id, Amount: probonus.MustAmount("50"), Reason: probonus.Ptr("Отзыв о заказе 1234")}
@@ -426,7 +425,7 @@ func ExampleNormalizePhone() {
 	// "+7 (999) 123-45-67" → "79991234567" <nil>
 	// "8 999 123 45 67" → "79991234567" <nil>
 	// "9991234567" → "79991234567" <nil>
-	// "12345" → "" probonus: invalid phone: not a valid phone number for region RU (5 digits given): want a national number (usually 10 digits), optionally after 8 or 7, or + and the country code
+	// "12345" → "" probonus: invalid phone: not a valid phone number for region RU (5 digits given): want a national number of 10 digits, optionally after 8 or 7, or + and the country code
 }
 
 func ExampleAmount() {

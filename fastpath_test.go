@@ -247,7 +247,7 @@ func TestNewRequestRefusesWhatNetHTTPRefuses(t *testing.T) {
 		_, _, err := c.newRequest(context.Background(), m, &u, nil, true)
 		assert.EqualError(t, err, want.Error())
 		err = c.Do(context.Background(), m, "/api/v0/x", nil, nil, nil)
-		assert.ErrorContains(t, err, want.Error())
+		assert.ErrorIs(t, err, ErrInvalidInput, "Do refuses it as bad input (issue 17 #11)")
 		assert.Zero(t, mt.GetTotalCallCount())
 	}
 	assert.True(t, validMethod("M-SEARCH"))
@@ -541,18 +541,22 @@ func TestDecodedValuesDoNotShareTheBuffer(t *testing.T) {
 }
 
 // TestLargeBuffersAreNotPooled: a buffer grown for a body beyond maxPooledBody goes to the
-// garbage collector, not back to the pool.
+// garbage collector, not back to the pool. A buffer once put is never touched again: parallel
+// tests decode with it at once (issue 17 #13: reading one after the put was a data race that
+// failed every test running at that moment).
 func TestLargeBuffersAreNotPooled(t *testing.T) {
 	t.Parallel()
 	big := make([]byte, 0, maxPooledBody+1)
+	assert.False(t, poolable(&big), "a buffer beyond maxPooledBody")
 	putBodyBuffer(&big)
 	for range 100 {
 		b := bodyBuffers.Get().(*[]byte)
 		assert.LessOrEqual(t, cap(*b), maxPooledBody)
 	}
 	small := make([]byte, 10, 4096)
-	putBodyBuffer(&small)
+	assert.True(t, poolable(&small))
 	assert.Empty(t, small, "a pooled buffer is emptied")
+	assert.Equal(t, 4096, cap(small), "and keeps its room")
 }
 
 // countingConn counts the writes made on a connection.

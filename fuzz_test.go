@@ -36,7 +36,7 @@ func FuzzParseError(f *testing.F) {
 		resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body))}
 		resp.Header.Set("Content-Type", contentType)
 		resp.Header.Set("Retry-After", retryAfter)
-		e := parseError(resp, "GET", "/p")
+		e := parseError(resp, "GET", "/p", newRedactor())
 		if e.StatusCode != status {
 			t.Fatalf("status %d, want %d", e.StatusCode, status)
 		}

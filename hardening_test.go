@@ -118,7 +118,8 @@ func TestLogOfATransportFailure(t *testing.T) {
 	assert.Contains(t, lines[0], "level=WARN")
 	assert.Contains(t, lines[0], `retry="connection error"`)
 	assert.Contains(t, lines[2], "level=DEBUG", "the last attempt is not retried")
-	assert.Contains(t, lines[3], `level=WARN msg="probonus call failed" op=Do method=GET path=/api/v0/x attempts=3`)
+	assert.Contains(t, lines[3], `level=WARN msg="probonus call failed" op=Do method=GET attempts=3`)
+	assert.NotContains(t, buf.String(), "path=", "a Do call's literal path is no template (issue 17 #10)")
 	assert.Contains(t, lines[3], "outcome_unknown=false")
 	assert.NotContains(t, buf.String(), testAPIKey)
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -21,48 +20,55 @@ type Option func(*Client) error
 // A path in it (a reverse proxy's prefix) is kept in front of every request path.
 func WithBaseURL(rawURL string) Option {
 	return func(c *Client) error {
-		u, err := url.Parse(strings.TrimSpace(rawURL))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("probonus: WithBaseURL: %q is not an http(s) URL with a host", redactURL(rawURL))
+		// Errors show the URL without its user info and query, either of which may hold a credential.
+		raw := strings.TrimSpace(rawURL)
+		if raw != "" && !strings.Contains(raw, "://") {
+			return fmt.Errorf("probonus: WithBaseURL: %q has no scheme: write http://%s (or https://)", redactURL(raw), strings.TrimLeft(redactURL(raw), "/"))
 		}
-		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-			return errors.New("probonus: WithBaseURL: the URL must not carry user info, a query or a fragment")
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("probonus: WithBaseURL: %q is not an http(s) URL with a host", redactURL(raw))
+		}
+		var not []string
+		if u.User != nil {
+			not = append(not, "user info")
+		}
+		if u.RawQuery != "" || u.ForceQuery {
+			not = append(not, "a query")
+		}
+		if u.Fragment != "" {
+			not = append(not, "a fragment")
+		}
+		if len(not) > 0 {
+			return fmt.Errorf("probonus: WithBaseURL: %q: %s not allowed in the base URL "+
+				"(credentials go in WithAPIKey or WithLogin)", redactURL(raw), strings.Join(not, " and ")+map[bool]string{true: " is", false: " are"}[len(not) == 1])
 		}
 		u.Path = strings.TrimRight(u.Path, "/")
 		u.RawPath = ""
 		if p := strings.ToLower(u.Path); strings.HasSuffix(p, "/api/v0") || strings.HasSuffix(p, "/api") {
 			// Every call would be a 404 that reads as "no such guest": say so now.
 			return fmt.Errorf("probonus: WithBaseURL: %q ends in %s; give the server's root (e.g. http://127.0.0.1:11030, "+
-				"or a proxy's prefix): the SDK adds /api/v0 itself", redactURL(rawURL), u.Path[strings.LastIndex(p, "/api"):])
+				"or a proxy's prefix): the SDK adds /api/v0 itself", redactURL(raw), u.Path[strings.LastIndex(p, "/api"):])
 		}
 		c.baseURL = u
 		return nil
 	}
 }
 
-// redactURL hides a password in a URL written into an error, even one that does not parse.
-func redactURL(raw string) string {
-	if u, err := url.Parse(strings.TrimSpace(raw)); err == nil {
-		return u.Redacted()
-	}
-	return userInfo.ReplaceAllString(raw, "//xxxxx@")
-}
-
-var userInfo = regexp.MustCompile(`//[^/?#]*@`)
-
 // WithAPIKey authenticates every request with a permanent API token in X-API-Key.
 func WithAPIKey(key string) Option {
 	return func(c *Client) error {
 		// A key read from a file or an environment file ends in a newline: trim it. A control
 		// character inside cannot be sent in a header; refuse it here, not at the first request.
-		key = strings.TrimSpace(key)
-		if key == "" {
+		// (A new variable: an Option may be applied by many New calls at once.)
+		k := strings.TrimSpace(key)
+		if k == "" {
 			return errors.New("probonus: WithAPIKey: empty key")
 		}
-		if strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		if strings.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 			return errors.New("probonus: WithAPIKey: the key holds a control character")
 		}
-		return c.setAuth(apiKeyAuth{key: newSecret(key)})
+		return c.setAuth(apiKeyAuth{key: newSecret(k)})
 	}
 }
 

@@ -93,6 +93,7 @@ func serveRequests(t *testing.T, serve func(conn net.Conn, req *http.Request, n 
 type wireServer struct {
 	url     string
 	seen    atomic.Int32 // requests read whole
+	writes  atomic.Int32 // of them, those that are no GET (InsertByTemplate's refusal is followed by a find)
 	applied atomic.Int32 // requests the "server" acted on
 }
 
@@ -103,8 +104,11 @@ type serveFunc func(conn net.Conn, n int32, apply func()) (keep bool)
 func newWireServer(t *testing.T, serve serveFunc) *wireServer {
 	t.Helper()
 	s := &wireServer{}
-	s.url = serveRequests(t, func(conn net.Conn, _ *http.Request, n int32) bool {
+	s.url = serveRequests(t, func(conn net.Conn, req *http.Request, n int32) bool {
 		s.seen.Add(1)
+		if req.Method != http.MethodGet {
+			s.writes.Add(1)
+		}
 		return serve(conn, n, func() { s.applied.Add(1) })
 	})
 	return s
@@ -293,7 +297,7 @@ func TestWritesAtEveryFailurePoint(t *testing.T) {
 				for _, target := range tt.want.is {
 					assert.ErrorIs(t, err, target)
 				}
-				assert.Equal(t, tt.want.seen, srv.seen.Load(), "requests the server read")
+				assert.Equal(t, tt.want.seen, srv.writes.Load(), "writes the server read")
 				assert.Equal(t, tt.want.applied, srv.applied.Load(), "requests the server applied")
 				if tt.want.unknown {
 					assert.Contains(t, err.Error(), "outcome unknown")
@@ -361,4 +365,76 @@ func TestDoChecksOutBeforeSending(t *testing.T) {
 	assert.Zero(t, srv.seen.Load(), "nothing was sent")
 	require.NoError(t, c.Do(context.Background(), http.MethodPost, "/api/v0/accounts/refill", nil, map[string]any{"accountId": 1}, nil), "a nil out discards the body")
 	assert.Equal(t, int32(1), srv.applied.Load())
+}
+
+// TestNullSuccessIsNotAResult (issue 17 #4): a 200 whose body is null, empty or white space is no
+// account, list or result: every typed method returns a *DecodeError (a write's also matches
+// ErrOutcomeUnknown, and is sent once); Do with an out leaves it unchanged, as documented.
+func TestNullSuccessIsNotAResult(t *testing.T) {
+	t.Parallel()
+	reads := map[string]func(ctx context.Context, c *probonus.Client) error{
+		"FindByPhone": func(ctx context.Context, c *probonus.Client) error {
+			_, err := c.Accounts.FindByPhone(ctx, "+79991234567")
+			return err
+		},
+		"AccountGroups.List": func(ctx context.Context, c *probonus.Client) error { _, err := c.AccountGroups.List(ctx); return err },
+		"Transactions": func(ctx context.Context, c *probonus.Client) error {
+			_, err := c.Accounts.Transactions(ctx, 1, time.Now().Add(-time.Hour), time.Now())
+			return err
+		},
+		"LastTransactions": func(ctx context.Context, c *probonus.Client) error {
+			_, err := c.Accounts.LastTransactions(ctx, 1, 5)
+			return err
+		},
+		"BalanceExtended": func(ctx context.Context, c *probonus.Client) error {
+			_, err := c.Accounts.BalanceExtended(ctx, 1)
+			return err
+		},
+		"Checks.GetByID": func(ctx context.Context, c *probonus.Client) error { _, err := c.Checks.GetByID(ctx, 1); return err },
+	}
+	for _, body := range []string{"null", "", " \r\n\t", " null \n"} {
+		for name, call := range reads {
+			t.Run(fmt.Sprintf("%s %q", name, body), func(t *testing.T) {
+				t.Parallel()
+				s := newWireServer(t, func(conn net.Conn, _ int32, _ func()) bool { answer(conn, 200, "application/json", body); return true })
+				err := call(context.Background(), wireClient(t, s.URL()))
+				var de *probonus.DecodeError
+				require.ErrorAs(t, err, &de, "a %q success is no result", body)
+				assert.NotErrorIs(t, err, probonus.ErrNotFound)
+				assert.NotErrorIs(t, err, probonus.ErrOutcomeUnknown, "a read")
+			})
+		}
+		for _, w := range writes[:3] {
+			t.Run(fmt.Sprintf("%s %q", w.name, body), func(t *testing.T) {
+				t.Parallel()
+				s := newWireServer(t, func(conn net.Conn, _ int32, apply func()) bool {
+					apply()
+					answer(conn, 200, "application/json", body)
+					return true
+				})
+				err := w.call(context.Background(), wireClient(t, s.URL()))
+				var de *probonus.DecodeError
+				require.ErrorAs(t, err, &de)
+				assert.ErrorIs(t, err, probonus.ErrOutcomeUnknown, "applied, but with what result?")
+				assert.Equal(t, int32(1), s.seen.Load(), "never resent")
+			})
+		}
+	}
+	t.Run("Do keeps out unchanged", func(t *testing.T) {
+		t.Parallel()
+		s := newWireServer(t, func(conn net.Conn, _ int32, _ func()) bool { answer(conn, 200, "application/json", " \n"); return true })
+		out := map[string]any{"kept": true}
+		require.NoError(t, wireClient(t, s.URL()).Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, &out))
+		assert.Equal(t, map[string]any{"kept": true}, out)
+	})
+}
+
+// wireClient is a client of a raw server, quick to give up.
+func wireClient(t *testing.T, base string, opts ...probonus.Option) *probonus.Client {
+	t.Helper()
+	c, err := probonus.New(append([]probonus.Option{probonus.WithBaseURL(base), probonus.WithAPIKey("wire-test-key-0000"),
+		probonus.WithTimeout(2 * time.Second),
+		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond})}, opts...)...)
+	require.NoError(t, err)
+	return c
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -74,6 +75,9 @@ func normalizePhone(raw, region, field string) (string, error) {
 	}
 	if n := utf8.RuneCountInString(raw); n > maxPhoneRunes {
 		return bad(fmt.Sprintf("too long for a phone number (%d characters given, at most %d)", n, maxPhoneRunes))
+	}
+	if reason := strayCharacters(raw); reason != "" {
+		return bad(reason)
 	}
 	n, cc, ok := readPhone(raw, region)
 	if !ok {
@@ -148,28 +152,85 @@ func asciiDigit(r rune) (byte, bool) {
 	return 0, false
 }
 
-// shapeReason says why raw is no phone number, and what shape the region's numbers have, without
-// repeating raw: a phone number is personal data and error messages end up in logs.
-func shapeReason(raw, region string) string {
-	digits := 0
-	for _, r := range raw {
-		if _, ok := asciiDigit(r); ok {
-			digits++
+// strayCharacters says why raw, which holds digits, is no guest's phone because of what else it
+// holds: a letter (an extension, "доб. 12", "x12", or a typo) or a sign no phone has. The parser
+// would drop an extension and accept the rest, and a guest's phone has none. "" when raw holds
+// only digits, a leading +, and the separators people type.
+func strayCharacters(raw string) string {
+	hasDigit := false
+	for i, r := range raw {
+		switch _, digit := asciiDigit(r); {
+		case digit:
+			hasDigit = true
+		case r == '+' && i == 0, r == '\uff0b' && i == 0, // a full-width + too
+			r == ' ' || r == '-' || r == '(' || r == ')' || r == '.' || r == '/' || r == '\u00a0' || r == '\t' ||
+				r == '\u2010' || r == '\u2011' || r == '\u2012' || r == '\u2013' || r == '\u2014' || r == '\u2212':
+		case unicode.IsLetter(r):
+			if !hasDigit && !strings.ContainsFunc(raw, func(r rune) bool { _, d := asciiDigit(r); return d }) {
+				return "" // no digits at all: shapeReason says so
+			}
+			return "holds a letter: a guest's phone is digits with an optional leading + and separators, " +
+				"without an extension (доб., ext., x)"
+		default:
+			if r == '+' {
+				return "holds a + after the start: the + goes only before the country code"
+			}
+			return fmt.Sprintf("holds %q: a guest's phone is digits with an optional leading + and separators, "+
+				"without an extension", r)
 		}
 	}
-	if digits == 0 {
+	return ""
+}
+
+// shapeReason says why raw is no phone number, and what shape the region's numbers have, without
+// repeating raw: a phone number is personal data and error messages end up in logs. It counts the
+// digits after a leading + and country code, or the region's trunk prefix (8 in Russia), the way
+// the number was meant to be read, so a number of the right length is not told it has the wrong one.
+func shapeReason(raw, region string) string {
+	var d strings.Builder
+	for _, r := range raw {
+		if digit, ok := asciiDigit(r); ok {
+			d.WriteByte(digit)
+		}
+	}
+	digits := d.String()
+	if digits == "" {
 		return "not a phone number: no digits given"
 	}
-	want := "+ and the country code"
-	if ex := phonenumbers.GetExampleNumber(region); ex != nil {
-		prefix := strconv.Itoa(phonenumbers.GetCountryCodeForRegion(region))
-		if ndd := phonenumbers.GetNddPrefixForRegion(region, true); ndd != "" && ndd != prefix {
-			prefix = ndd + " or " + prefix
-		}
-		want = fmt.Sprintf("a national number (usually %d digits), optionally after %s, or %s",
-			len(phonenumbers.GetNationalSignificantNumber(ex)), prefix, want)
+	ex := phonenumbers.GetExampleNumber(region)
+	if ex == nil {
+		return fmt.Sprintf("not a valid phone number for region %s (%d digits given): want + and the country code", region, len(digits))
 	}
-	return fmt.Sprintf("not a valid phone number for region %s (%d digits given): want %s", region, digits, want)
+	cc := strconv.Itoa(phonenumbers.GetCountryCodeForRegion(region))
+	prefix, ndd := cc, phonenumbers.GetNddPrefixForRegion(region, true)
+	if ndd != "" && ndd != cc {
+		prefix = ndd + " or " + cc
+	}
+	national := len(phonenumbers.GetNationalSignificantNumber(ex))
+	given, after := len(digits), ""
+	plus := strings.HasPrefix(raw, "+") || strings.HasPrefix(raw, "\uff0b")
+	switch {
+	case plus && strings.HasPrefix(digits, cc):
+		given, after = len(digits)-len(cc), "+"+cc
+	case plus:
+		return fmt.Sprintf("not a valid phone number (%d digits given after the +): no country has such a number", len(digits))
+	case ndd != "" && strings.HasPrefix(digits, ndd) && len(digits) > national-1:
+		given, after = len(digits)-len(ndd), "the leading "+ndd
+	case strings.HasPrefix(digits, cc) && len(digits) > national:
+		given, after = len(digits)-len(cc), "the leading "+cc
+	}
+	count := fmt.Sprintf("%d digits given", len(digits))
+	if after != "" {
+		count += fmt.Sprintf(": %d after %s", given, after)
+	}
+	if given == national {
+		// the length is right: it is the number's start that no number of the region has
+		return fmt.Sprintf("not a valid phone number for region %s (%s, as many as a national number has, "+
+			"but no number of the region begins so): check its first digits, or give + and the country code "+
+			"for another country's number", region, count)
+	}
+	return fmt.Sprintf("not a valid phone number for region %s (%s): want a national number of %d digits, "+
+		"optionally after %s, or + and the country code", region, count, national, prefix)
 }
 
 // normalShape is the fast path for the common case, a number already in the API's form with the

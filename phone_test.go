@@ -138,15 +138,24 @@ func TestPhoneErrorsSayWhatWasExpected(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ region, in, want string }{
 		{"RU", "12345", "invalid phone: not a valid phone number for region RU (5 digits given): " +
-			"want a national number (usually 10 digits), optionally after 8 or 7, or + and the country code"},
-		{"RU", "+7 (916) 123-45", "not a valid phone number for region RU (9 digits given)"},
-		{"RU", "8 916 123 45 67 89", "not a valid phone number for region RU (13 digits given)"},
-		{"BY", "8 029 123 45", "not a valid phone number for region BY (9 digits given): " +
-			"want a national number (usually 9 digits), optionally after 8 or 375, or + and the country code"},
+			"want a national number of 10 digits, optionally after 8 or 7, or + and the country code"},
+		{"RU", "+7 (916) 123-45", "not a valid phone number for region RU (9 digits given: 8 after +7)"},
+		{"RU", "8 916 123 45 67 89", "not a valid phone number for region RU (13 digits given: 12 after the leading 8)"},
+		{"BY", "8 029 123 45", "not a valid phone number for region BY (9 digits given: 8 after the leading 8): " +
+			"want a national number of 9 digits, optionally after 8 or 375, or + and the country code"},
 		{"RU", "guest", "not a phone number: no digits given"},
 		{"RU", "", "empty phone number"},
 		{"RU", strings.Repeat("9", 41), "too long for a phone number (41 characters given, at most 40)"},
 		{"RU", "+84 95 123 4567", "ambiguous for region RU: the API form of this +84 number (11 digits, no +) also reads as a number of region RU"},
+		// issue 17 #17: letters and extensions are refused, saying why
+		{"RU", "89991234567x", "holds a letter: a guest's phone is digits with an optional leading + and separators, without an extension (доб., ext., x)"},
+		{"RU", "+7 (999) 123-45-67 доб. 12", "holds a letter"},
+		{"RU", "+7 999 123 45 67 ext. 3", "holds a letter"},
+		{"RU", "+7 999 123-45-67#12", `holds '#'`},
+		{"RU", "7 999 +123 45 67", "holds a + after the start"},
+		// the right length, a start no number has: say so, not "want 10 digits"
+		{"RU", "1234567890", "(10 digits given, as many as a national number has, but no number of the region begins so): check its first digits"},
+		{"RU", "8 000 456 78 90", "(11 digits given: 10 after the leading 8, as many as a national number has"},
 	}
 	for _, tt := range tests {
 		_, err := normalizePhone(tt.in, tt.region, "phone")

@@ -2,9 +2,14 @@ package probonus_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -223,4 +228,248 @@ func TestRefillOnceLooksPastCaches(t *testing.T) {
 	require.NoError(t, err)
 	reqs := srv.Requests()
 	assert.Empty(t, reqs[len(reqs)-1].Header.Get("Cache-Control"))
+}
+
+// ledgerTx is one entry of a ledger's history.
+type ledgerTx struct {
+	id               int64
+	at               time.Time
+	typ, sum, reason string
+}
+
+// ledger is a raw history server for one account: refills apply as hold says, a period answer is
+// newest first and cut to pageCap entries when it is set, the way a server with a page size would.
+type ledger struct {
+	mu      sync.Mutex
+	txs     []ledgerTx
+	nextID  int64
+	posts   atomic.Int32
+	pageCap int
+	// hold, when set, keeps a refill for this long before applying it, whatever the client does
+	// meanwhile (a slow commit, a proxy holding the request); the client gets no answer.
+	hold time.Duration
+}
+
+func (l *ledger) add(at time.Time, typ, sum, reason string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.nextID++
+	l.txs = append(l.txs, ledgerTx{l.nextID, at, typ, sum, reason})
+}
+
+func (l *ledger) credits(reason string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, tx := range l.txs {
+		if tx.reason == reason && tx.typ == "refill" {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *ledger) server(t *testing.T) string {
+	msk := time.FixedZone("MSK", 3*60*60)
+	var held sync.WaitGroup
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case refillPath:
+			l.posts.Add(1)
+			var in struct {
+				Amount probonus.Amount `json:"amount"`
+				Reason string          `json:"reason"`
+			}
+			if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+				http.Error(w, err.Error(), 400)
+				return
+			}
+			apply := func() { l.add(time.Now(), "refill", in.Amount.String(), in.Reason) }
+			if l.hold > 0 {
+				held.Add(1)
+				go func() { defer held.Done(); time.Sleep(l.hold); apply() }()
+				<-r.Context().Done()
+				return
+			}
+			apply()
+			_, _ = fmt.Fprintf(w, `{"transactionId":%d,"balance":"1.00"}`, l.nextID)
+		case "/api/v0/accounts/transactions":
+			q := r.URL.Query()
+			from, err1 := time.ParseInLocation("2006-01-02T15:04:05", q.Get("dateFrom"), msk)
+			to, err2 := time.ParseInLocation("2006-01-02T15:04:05", q.Get("dateTo"), msk)
+			if err1 != nil || err2 != nil {
+				http.Error(w, "bad period", 422)
+				return
+			}
+			l.mu.Lock()
+			out := []map[string]any{}
+			for i := len(l.txs) - 1; i >= 0; i-- {
+				tx := l.txs[i]
+				if tx.at.Before(from) || tx.at.After(to) {
+					continue
+				}
+				if l.pageCap > 0 && len(out) == l.pageCap {
+					break
+				}
+				out = append(out, map[string]any{"id": tx.id, "datetime": tx.at.In(msk).Format("2006-01-02T15:04:05"),
+					"type": tx.typ, "sum": tx.sum, "reason": tx.reason})
+			}
+			l.mu.Unlock()
+			_ = json.NewEncoder(w).Encode(out)
+		case "/api/v0/accounts/get_balance_extended":
+			_, _ = io.WriteString(w, `{"bonusBalance":"1.00"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(func() { srv.Close(); held.Wait() })
+	return srv.URL
+}
+
+func ledgerClient(t *testing.T, base, key string, opts ...probonus.Option) *probonus.Client {
+	t.Helper()
+	c, err := probonus.New(append([]probonus.Option{probonus.WithBaseURL(base), probonus.WithAPIKey(key),
+		probonus.WithTimeout(2 * time.Second), probonus.WithRefillSettle(20 * time.Millisecond),
+		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 3, MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond})}, opts...)...)
+	require.NoError(t, err)
+	return c
+}
+
+// TestRefillOnceTwoClientsOneProcess (issue 17 #1): a client per request handler is still exactly
+// once: RefillOnce is serialised per installation and key in the whole process, not per Client.
+func TestRefillOnceTwoClientsOneProcess(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t, probonustest.WithLatency(20*time.Millisecond))
+	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
+	clients := make([]*probonus.Client, 4)
+	for i := range clients {
+		clients[i] = ledgerClient(t, srv.URL(), srv.APIKey())
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = clients[i%len(clients)].Accounts.RefillOnce(context.Background(), review(id, 17, "50"))
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, srv.Count("POST", refillPath), "refills sent by 8 calls on 4 clients")
+	assert.Equal(t, 1, srv.TransactionCount(id, "refill"))
+}
+
+// TestRefillOnceRerunAfterAnUncertainSend (issue 17 #2): the server holds a refill 600 ms and
+// then applies it; the first RefillOnce's deadline ends mid-send. A rerun right after, on another
+// Client, waits for that send to settle before it looks, finds the credit and sends nothing.
+func TestRefillOnceRerunAfterAnUncertainSend(t *testing.T) {
+	t.Parallel()
+	l := &ledger{hold: 600 * time.Millisecond}
+	base := l.server(t)
+	settle := probonus.WithRefillSettle(1500 * time.Millisecond)
+	first, second := ledgerClient(t, base, "ledger-test-key", settle), ledgerClient(t, base, "ledger-test-key", settle)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := first.Accounts.RefillOnce(ctx, review(1, 5, "50"))
+	require.ErrorIs(t, err, probonus.ErrOutcomeUnknown)
+
+	res, err := second.Accounts.RefillOnce(context.Background(), review(1, 5, "50"))
+	require.NoError(t, err)
+	assert.True(t, res.AlreadyApplied, "the held send applied it")
+	assert.Equal(t, int32(1), l.posts.Load(), "refills sent")
+	assert.Equal(t, 1, l.credits("Отзыв о заказе 5"))
+}
+
+// TestRefillOnceRerunWithAShortDeadline (issue 17 #2): a rerun whose deadline ends before the
+// earlier uncertain send has settled looks at once and, not finding the credit, sends nothing.
+func TestRefillOnceRerunWithAShortDeadline(t *testing.T) {
+	t.Parallel()
+	l := &ledger{hold: 600 * time.Millisecond}
+	base := l.server(t)
+	c := ledgerClient(t, base, "ledger-test-key", probonus.WithRefillSettle(1500*time.Millisecond))
+	for range 2 {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		_, err := c.Accounts.RefillOnce(ctx, review(1, 6, "50"))
+		cancel()
+		require.ErrorIs(t, err, probonus.ErrOutcomeUnknown)
+	}
+	assert.Equal(t, int32(1), l.posts.Load(), "refills sent: the rerun must not send before the first has settled")
+}
+
+// TestRefillAfterAnUncertainRefill (issue 17 #2): a plain Refill with a reason whose outcome is
+// unknown is remembered too: the RefillOnce a caller runs next waits for it before looking.
+func TestRefillOnceAfterAnUncertainRefill(t *testing.T) {
+	t.Parallel()
+	l := &ledger{hold: 600 * time.Millisecond}
+	base := l.server(t)
+	c := ledgerClient(t, base, "ledger-test-key", probonus.WithRefillSettle(1500*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := c.Accounts.Refill(ctx, review(1, 8, "50"))
+	require.ErrorIs(t, err, probonus.ErrOutcomeUnknown)
+	res, err := c.Accounts.RefillOnce(context.Background(), review(1, 8, "50.00"))
+	require.NoError(t, err)
+	assert.True(t, res.AlreadyApplied)
+	assert.Equal(t, int32(1), l.posts.Load())
+}
+
+// TestRefillOnceFailsClosedOnTypes (issue 17 #3): an entry with the same reason and amount counts
+// as the credit whatever its type, unless the type is one known not to be a credit.
+func TestRefillOnceFailsClosedOnTypes(t *testing.T) {
+	t.Parallel()
+	for typ, sent := range map[string]int32{
+		"refill": 0, "": 0, "manual_bonus": 0, "REFILL": 0, "bonus": 0,
+		"check_accrual": 1, "check_payment": 1, "withdrawal": 1, "burn": 1, "deferred_accrual": 1,
+	} {
+		t.Run(typ, func(t *testing.T) {
+			t.Parallel()
+			l := &ledger{}
+			l.add(time.Now().Add(-time.Hour), typ, "50.00", "Отзыв о заказе 9")
+			_, err := ledgerClient(t, l.server(t), "ledger-test-key").Accounts.RefillOnce(context.Background(), review(1, 9, "50"))
+			require.NoError(t, err)
+			assert.Equal(t, sent, l.posts.Load(), "refills sent with a %q entry of the same reason and amount", typ)
+		})
+	}
+}
+
+// TestRefillOnceLooksPastACappedPage (issue 17 #5): a server that cuts a period's answer to a page
+// hides an older credit from one look over the whole lookback; the look splits the window.
+func TestRefillOnceLooksPastACappedPage(t *testing.T) {
+	t.Parallel()
+	l := &ledger{pageCap: 100}
+	now := time.Now()
+	l.add(now.Add(-20*24*time.Hour), "refill", "50.00", "Отзыв о заказе 10")
+	for i := range 150 {
+		l.add(now.Add(-time.Duration(150-i)*time.Hour), "check_accrual", "3.00", fmt.Sprint("Чек ", i))
+	}
+	res, err := ledgerClient(t, l.server(t), "ledger-test-key").Accounts.RefillOnce(context.Background(), review(1, 10, "50"))
+	require.NoError(t, err)
+	assert.True(t, res.AlreadyApplied)
+	assert.Equal(t, int32(0), l.posts.Load(), "refills sent")
+}
+
+// TestTransactionsIncludeTheirLastSecond (issue 17 #5): to is included even when it has a
+// fraction of a second: an entry in the same second as to, before it, is in the answer.
+func TestTransactionsIncludeTheirLastSecond(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t)
+	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
+	c := ledgerClient(t, srv.URL(), srv.APIKey())
+	for {
+		before := time.Now()
+		_, err := c.Accounts.Refill(context.Background(), review(id, 11, "5"))
+		require.NoError(t, err)
+		to := time.Now()
+		if before.Truncate(time.Second).Equal(to.Truncate(time.Second)) && !before.Truncate(time.Second).Equal(before) {
+			txs, err := c.Accounts.Transactions(context.Background(), id, to.Add(-time.Hour), to)
+			require.NoError(t, err)
+			require.NotEmpty(t, txs, "the refill at %v, before to %v", before, to)
+			assert.Equal(t, "5.00", txs[0].Sum.String())
+			return
+		}
+		// the refill crossed a second: it says nothing about to's fraction; again
+	}
 }

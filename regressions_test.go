@@ -302,7 +302,7 @@ func (l *rvLedger) server(t *testing.T, refill func(n int32) string) string {
 			_, _ = fmt.Fprintf(w, `{"transactionId":%d,"balance":"50.00"}`, id)
 		case "/api/v0/accounts/transactions":
 			l.mu.Lock()
-			b, _ := json.Marshal(l.txs)
+			b, _ := json.Marshal(append([]map[string]any{}, l.txs...)) // [] when empty, as a server sends it
 			l.mu.Unlock()
 			_, _ = w.Write(b)
 			if l.reads.Add(1) == 2 {

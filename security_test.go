@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -298,4 +299,107 @@ func TestRedirectOutOfTheBasePathCarriesNoCredentials(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, got)
 	assert.Empty(t, got.Get("X-API-Key"))
+}
+
+// echoKey is a 40-character API key a broken server echoes back.
+const echoKey = "echo-key-0123456789abcdefghijklmnopqrstu"
+
+// assertNoFragment fails when s holds the secret or any 8-byte piece of it.
+func assertNoFragment(t *testing.T, s, secret, what string) {
+	t.Helper()
+	for i := 0; i+8 <= len(secret); i++ {
+		if !assert.NotContains(t, s, secret[i:i+8], "%s holds a piece of the secret", what) {
+			return
+		}
+	}
+}
+
+// TestEchoedSecretsInSuccessBodies (issue 17 #6): a 2xx body that does not decode and echoes the
+// request's credential (the API key, an Authenticator's own header) shows it nowhere: not in
+// DecodeError.Sample, err.Error() or the log. The secret stands at every offset around the
+// sample's cut (#7: redact first, cut after).
+func TestEchoedSecretsInSuccessBodies(t *testing.T) {
+	t.Parallel()
+	for _, auth := range []struct {
+		name   string
+		opt    probonus.Option
+		secret string
+	}{{"api key", probonus.WithAPIKey(echoKey), echoKey}, {"own header", probonus.WithAuth(vaultAuth{}), "vault-secret-7781"}} {
+		for _, offset := range []int{0, 200, 230, 240, 250, 255, 256, 300} {
+			t.Run(fmt.Sprintf("%s at %d", auth.name, offset), func(t *testing.T) {
+				t.Parallel()
+				body := `{"id":` + strings.Repeat(" ", offset) + `"` + auth.secret + `" not json` + strings.Repeat("x", 300)
+				base := serveRequests(t, func(conn net.Conn, _ *http.Request, _ int32) bool {
+					answer(conn, 200, "application/json", body)
+					return true
+				})
+				var log lockedBuffer
+				c, err := probonus.New(probonus.WithBaseURL(base), auth.opt,
+					probonus.WithLogger(slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+				require.NoError(t, err)
+				_, err = c.Accounts.FindByPhone(context.Background(), "+79991234567")
+				var de *probonus.DecodeError
+				require.ErrorAs(t, err, &de)
+				assertNoFragment(t, de.Sample, auth.secret, "the sample")
+				assertNoFragment(t, err.Error(), auth.secret, "the error")
+				assertNoFragment(t, log.String(), auth.secret, "the log")
+				if offset < 200 {
+					assert.Contains(t, de.Sample, "[redacted]")
+				}
+			})
+		}
+	}
+}
+
+// TestEchoedSecretsInCutErrors (issue 17 #7): an error answer is redacted before Detail (1 KiB of
+// JSON, 200 bytes of text) and Body (4 KiB) are cut, and a cut leaves no start of the secret.
+func TestEchoedSecretsInCutErrors(t *testing.T) {
+	t.Parallel()
+	type shape struct {
+		contentType string
+		body        func(pad int) string
+	}
+	shapes := map[string]shape{
+		"json detail": {"application/json", func(pad int) string {
+			return `{"detail":"` + strings.Repeat("a", pad) + echoKey + strings.Repeat("b", 5000) + `"}`
+		}},
+		"text": {"text/plain", func(pad int) string { return strings.Repeat("a", pad) + echoKey + strings.Repeat("b", 5000) }},
+	}
+	for name, sh := range shapes {
+		for _, pad := range []int{170, 190, 199, 990, 1000, 1013, 1023, 4070, 4080, 4095} {
+			t.Run(fmt.Sprintf("%s at %d", name, pad), func(t *testing.T) {
+				t.Parallel()
+				base := serveRequests(t, func(conn net.Conn, _ *http.Request, _ int32) bool {
+					answer(conn, 401, sh.contentType, sh.body(pad))
+					return true
+				})
+				c, err := probonus.New(probonus.WithBaseURL(base), probonus.WithAPIKey(echoKey))
+				require.NoError(t, err)
+				_, err = c.AccountGroups.List(context.Background())
+				var apiErr *probonus.APIError
+				require.ErrorAs(t, err, &apiErr)
+				assertNoFragment(t, apiErr.Detail, echoKey, "Detail")
+				assertNoFragment(t, apiErr.Body, echoKey, "Body")
+				assertNoFragment(t, err.Error(), echoKey, "the error")
+				assert.LessOrEqual(t, len(apiErr.Body), 4<<10)
+			})
+		}
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

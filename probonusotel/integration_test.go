@@ -339,3 +339,76 @@ func TestIntegrationNoPersonalDataInAnyAttribute(t *testing.T) {
 	secrets = append(append(secrets, guestPhones...), guestNames...)
 	h.assertNothingLeaks(t, append(secrets, issuedTokens(t, srv)...)...)
 }
+
+// A Client.Do path is the caller's literal one and may hold a phone: without a template it reaches
+// no span name, span attribute or metric attribute, nor does the base path pass for a template;
+// with WithPathTemplate the template is shown; a typed method keeps its own.
+func TestIntegrationDoPathStaysOutOfTelemetry(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	srv := newServer(t)
+	client := newClient(t, srv.URL(), h, probonus.WithAPIKey(srv.APIKey()))
+	const phone = "79991234567"
+	path := "/api/v0/accounts/" + phone + "/x"
+	ctx := context.Background()
+
+	var raw json.RawMessage
+	err := client.Do(ctx, http.MethodGet, path, nil, nil, &raw)
+	require.ErrorIs(t, err, probonus.ErrNotFound, "the fake server has no such endpoint; what matters is what was recorded")
+	const tmpl = "/api/v0/accounts/{phone}/x"
+	err = client.Do(probonus.WithPathTemplate(ctx, tmpl), http.MethodGet, path, nil, nil, &raw)
+	require.ErrorIs(t, err, probonus.ErrNotFound)
+	_, err = client.AccountGroups.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, srv.Requests(), 3)
+	assert.Equal(t, path, srv.Requests()[0].Path, "the literal path went to the server")
+
+	// The Do calls: one without a template, one with.
+	var untemplated, templated []sdktrace.ReadOnlySpan
+	for _, s := range h.ended("probonus Do") {
+		if tm, ok := attrs(s.Attributes())["url.template"]; ok {
+			assert.Equal(t, "/bonus"+tmpl, tm)
+			templated = append(templated, s)
+		} else {
+			untemplated = append(untemplated, s)
+		}
+	}
+	require.Len(t, untemplated, 1, "the Do call without a template is the span probonus Do, with no url.template")
+	require.Len(t, templated, 1)
+	attempt := h.one(t, "GET") // the conventions' name for a request without a template
+	assert.Equal(t, untemplated[0].SpanContext().SpanID(), attempt.Parent().SpanID())
+	assert.NotContains(t, attrs(attempt.Attributes()), "url.template", "no path, not even the base path")
+	assert.Equal(t, int64(404), attrs(attempt.Attributes())["http.response.status_code"])
+	withTmpl := h.one(t, "GET /bonus"+tmpl)
+	assert.Equal(t, templated[0].SpanContext().SpanID(), withTmpl.Parent().SpanID())
+	assert.Equal(t, "/bonus"+tmpl, attrs(withTmpl.Attributes())["url.template"])
+	typed := h.one(t, "GET /bonus/api/v0/account_groups/list")
+	assert.Equal(t, "/bonus/api/v0/account_groups/list", attrs(typed.Attributes())["url.template"])
+	assertEveryRequestTracedAs(t, h, srv.Requests(), []string{"GET", "GET /bonus" + tmpl, "GET /bonus/api/v0/account_groups/list"})
+
+	// The duration metric: one series without a path, one per template.
+	series := map[string]uint64{}
+	for _, p := range histogramPoints(t, metricNamed(t, h.collect(t), "http.client.request.duration")) {
+		tm, _ := attrs(p.Attributes.ToSlice())["url.template"].(string)
+		series[tm] += p.Count
+	}
+	assert.Equal(t, map[string]uint64{"": 1, "/bonus" + tmpl: 1, "/bonus/api/v0/account_groups/list": 1}, series)
+
+	h.assertNothingLeaks(t, phone, path, testAPIKey)
+}
+
+// assertEveryRequestTracedAs checks that the i-th request the server received carried the
+// traceparent of an ended span named names[i].
+func assertEveryRequestTracedAs(t *testing.T, h *harness, reqs []probonustest.Request, names []string) {
+	t.Helper()
+	byID := map[trace.SpanID]sdktrace.ReadOnlySpan{}
+	for _, s := range h.spans.Ended() {
+		byID[s.SpanContext().SpanID()] = s
+	}
+	require.Len(t, reqs, len(names))
+	for i, r := range reqs {
+		span, ok := byID[traceparentOf(r.Header).SpanID()]
+		require.True(t, ok, "%s %s: its traceparent names no ended span", r.Method, r.Path)
+		assert.Equal(t, names[i], span.Name())
+	}
+}

@@ -20,6 +20,21 @@
 // No attribute carries personal data or a credential: paths are templates, a query is never
 // recorded, and an error is described by its status code or a fixed type name, never by its
 // message (an API error's detail may echo a guest's phone or name).
+//
+// # Client.Do
+//
+// A path given to Client.Do is not a template: it may hold a guest's phone or an account id, and
+// as an attribute it would make one metric series per guest. A Do call is the span "probonus Do",
+// its attempts are named by their method alone ("GET", as the HTTP conventions name a request
+// without a template), and no path is recorded on them or on the metrics, unless the caller names
+// the template with probonus.WithPathTemplate:
+//
+//	ctx = probonus.WithPathTemplate(ctx, "/api/v0/accounts/{account_id}/cards")
+//	err := client.Do(ctx, http.MethodGet, "/api/v0/accounts/"+id+"/cards", nil, nil, &cards)
+//
+// Then url.template and the attempts' names ("GET /api/v0/accounts/{account_id}/cards") show it,
+// as they do for the typed methods. The template is recorded as given: it must hold no personal
+// data.
 package probonusotel
 
 import (
@@ -252,7 +267,7 @@ func (o *Observer) AttemptStart(ctx context.Context, a *probonus.Attempt) contex
 	if a.Replay {
 		attrs = append(attrs, ReplayKey.Bool(true))
 	}
-	ctx, span := o.tracer.Start(ctx, spanName(c.Method, c.BasePath+c.Path),
+	ctx, span := o.tracer.Start(ctx, spanName(c.Method, urlTemplate(c)),
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 
 	if a.Retry {
@@ -331,11 +346,25 @@ func attemptErrorType(a *probonus.Attempt) string {
 }
 
 // requestAttrs are the HTTP client conventions' attributes of every call and attempt: method,
-// server, port and the template of the path the server saw, with room for more.
+// server, port and, when the call has one, the template of the path the server saw, with room for
+// more.
 func requestAttrs(c *probonus.Call, room int) []attribute.KeyValue {
 	attrs := make([]attribute.KeyValue, 0, 4+room)
-	return append(attrs, methodAttr(c.Method), semconv.ServerAddress(c.Host), semconv.ServerPort(c.Port),
-		semconv.URLTemplate(c.BasePath+c.Path))
+	attrs = append(attrs, methodAttr(c.Method), semconv.ServerAddress(c.Host), semconv.ServerPort(c.Port))
+	if tmpl := urlTemplate(c); tmpl != "" {
+		attrs = append(attrs, semconv.URLTemplate(tmpl))
+	}
+	return attrs
+}
+
+// urlTemplate is the template of the path the server saw, the base path included, or "" for a
+// call without one: a Client.Do whose caller named no template (probonus.WithPathTemplate). Its
+// literal path may hold a phone or an id, and the base path alone would pass for the template.
+func urlTemplate(c *probonus.Call) string {
+	if c.Path == "" {
+		return ""
+	}
+	return c.BasePath + c.Path
 }
 
 // spanName is the conventions' "{method} {url.template}", with "HTTP" for a method they do not know.

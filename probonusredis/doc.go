@@ -5,7 +5,13 @@
 // *Limiter takes its slots from one GCRA bucket in Redis (github.com/go-redis/redis_rate), shared by
 // every process that uses the same key, and plugs into probonus.WithLimiter:
 //
-//	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
+//	rdb := redis.NewClient(&redis.Options{
+//		Addr:                  "redis:6379",
+//		ContextTimeoutEnabled: true, // see "The Redis client" below
+//		ReadTimeout:           200 * time.Millisecond,
+//		WriteTimeout:          200 * time.Millisecond,
+//		PoolTimeout:           500 * time.Millisecond,
+//	})
 //	lim := probonusredis.NewLimiter(rdb, probonusredis.KeyFor(base), redis_rate.PerSecond(10))
 //	client, err := probonus.New(probonus.WithBaseURL(base), probonus.WithAPIKey(key), probonus.WithLimiter(lim))
 //
@@ -40,6 +46,19 @@
 // to the shared bucket, so a fleet does not send its fallback share on top of the shared budget.
 // Redis restarted empty starts a fresh bucket: the one-period window around the recovery may hold
 // the fallback's last requests and a full burst besides.
+//
+// # The Redis client
+//
+// Wait returns when its context ends, and gives Redis up after the Redis timeout, whatever the
+// options of the client it was given: each call to Redis runs in a goroutine of its own, which
+// Wait leaves behind when it stops waiting. How long that goroutine goes on is up to the client's
+// options. go-redis sets a context's deadline on the connection only with ContextTimeoutEnabled;
+// without it a command on a connection that Redis accepted and never answers goes on for the
+// client's ReadTimeout (5 s by default, for ever with -1 or -2), holding a connection of the pool
+// all the while. With the options above it ends by the Redis timeout at the latest, and each read,
+// write and wait for a free connection stays within the default Redis timeout for the program's
+// other commands too. A program whose other commands need longer timeouts gives the limiter a
+// client of its own.
 //
 // go-redis logs failed dials through its own logger (redis.SetLogger), apart from this package's.
 package probonusredis

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/probonus-go/probonus"
@@ -19,7 +20,13 @@ func ExampleNewLimiter() {
 	defer srv.Close()
 	base := srv.URL()
 
-	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("REDIS_ADDR")}) // e.g. "redis:6379"
+	rdb := redis.NewClient(&redis.Options{
+		Addr:                  os.Getenv("REDIS_ADDR"), // e.g. "redis:6379"
+		ContextTimeoutEnabled: true,                    // a command the limiter gives up on ends with it
+		ReadTimeout:           200 * time.Millisecond,
+		WriteTimeout:          200 * time.Millisecond,
+		PoolTimeout:           500 * time.Millisecond,
+	})
 	defer rdb.Close()
 
 	lim := probonusredis.NewLimiter(rdb, probonusredis.KeyFor(base), redis_rate.PerSecond(10))

@@ -63,9 +63,11 @@ func WithLogger(log *slog.Logger) Option {
 	return func(l *Limiter) { l.log, l.logSet = log, true }
 }
 
-// WithRedisTimeout sets how long one call to Redis may take (dialling and go-redis's retries
-// included) before Redis counts as unreachable; default DefaultRedisTimeout. A read from a
-// connection that hangs ends at the client's ReadTimeout unless it has ContextTimeoutEnabled.
+// WithRedisTimeout sets how long one call to Redis may take (dialling, go-redis's retries and a
+// connection that never answers included) before Redis counts as unreachable; default
+// DefaultRedisTimeout. Wait holds to it, and to its caller's context, whatever the client's
+// options; with ContextTimeoutEnabled in them, go-redis also drops the command at that moment
+// rather than at its ReadTimeout (see the package doc, "The Redis client").
 func WithRedisTimeout(d time.Duration) Option {
 	return func(l *Limiter) { l.redisTimeout = d }
 }
@@ -207,16 +209,41 @@ func release(r *rate.Reservation) {
 // when this call is the probe.
 func (l *Limiter) redisFirst() bool { return !l.down.Load() || l.takeProbe() }
 
-// allow asks Redis for one slot, within the Redis timeout.
+// allow asks Redis for one slot, within the Redis timeout, and returns when that timeout or ctx
+// ends even if go-redis has not: without ContextTimeoutEnabled in the client's options, go-redis
+// reads from a connection until its own ReadTimeout (5 s by default; never with -1), and
+// a limiter cannot choose its user's options. The command runs in a goroutine of its own, left
+// behind on a timeout: under ContextTimeoutEnabled it ends at rctx's deadline, otherwise at the
+// client's ReadTimeout or when the connection closes.
 func (l *Limiter) allow(ctx context.Context) (*redis_rate.Result, error) {
 	rctx, cancel := context.WithTimeout(ctx, l.redisTimeout)
 	defer cancel()
-	res, err := l.rl.Allow(rctx, l.key, l.limit)
-	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-		// Not wrapped: a caller testing for context.DeadlineExceeded means its own deadline.
-		err = fmt.Errorf("no answer from Redis within %v", l.redisTimeout)
+	done := make(chan allowed, 1) // buffered: a command given up on still finishes and exits
+	go func() {
+		res, err := l.rl.Allow(rctx, l.key, l.limit)
+		done <- allowed{res, err}
+	}()
+	var a allowed
+	select {
+	case a = <-done:
+	case <-rctx.Done():
+		select {
+		case a = <-done: // an answer that came with the deadline is still the answer
+		default:
+			a.err = rctx.Err()
+		}
 	}
-	return res, err
+	if a.err != nil && ctx.Err() == nil && errors.Is(a.err, context.DeadlineExceeded) {
+		// Not wrapped: a caller testing for context.DeadlineExceeded means its own deadline.
+		a.err = fmt.Errorf("no answer from Redis within %v", l.redisTimeout)
+	}
+	return a.res, a.err
+}
+
+// allowed is what one call to Redis returned.
+type allowed struct {
+	res *redis_rate.Result
+	err error
 }
 
 // sleep waits d, or until ctx ends.

@@ -186,6 +186,42 @@ func freePort() int {
 // deadAddr is a loopback address where nothing listens.
 func deadAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort())) }
 
+// silentRedis is a loopback address that accepts connections and never answers: a Redis hung in a
+// long script, or a network path that drops every reply. A read from it ends only when the
+// connection closes, which the test's cleanup does.
+func silentRedis(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+		done  = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
 func newRDB(tb testing.TB, addr string) *redis.Client {
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	tb.Cleanup(func() { _ = rdb.Close() })

@@ -195,3 +195,71 @@ func firstErr(errs []error) error {
 	}
 	return errs[0]
 }
+
+// hangBound is far below the seconds a hung Redis holds a go-redis call whose options leave the
+// context off the connection (ReadTimeout, 5 s by default), and far above what the
+// bounds under test (100 ms, 200 ms) need, on a loaded machine too.
+const hangBound = 1500 * time.Millisecond
+
+// TestWaitEndsWithTheContextWhenRedisHangs: Redis accepts the connection and never answers, and the
+// client has go-redis's default options (no ContextTimeoutEnabled): Wait still returns at its
+// caller's 100 ms deadline, with the context's error, under either failure policy.
+func TestWaitEndsWithTheContextWhenRedisHangs(t *testing.T) {
+	t.Parallel()
+	for _, fail := range []bool{false, true} {
+		name := map[bool]string{false: "fallback", true: "fail"}[fail]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rdb := newRDB(t, silentRedis(t))
+			opts := []probonusredis.Option{probonusredis.WithLogger(slog.New(&logRecords{}))}
+			if fail {
+				opts = append(opts, probonusredis.WithFailOnOutage())
+			}
+			lim := probonusredis.NewLimiter(rdb, "probonus:test:"+t.Name(), testLimit, opts...)
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err := lim.Wait(ctx)
+			took := time.Since(start)
+			t.Logf("Wait returned after %v: %v", took.Round(time.Millisecond), err)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Less(t, took, hangBound, "Wait ends with its context, not with go-redis's read timeout")
+		})
+	}
+}
+
+// TestRedisTimeoutBoundsAHungRedis: Redis accepts the connection and never answers; a limiter with
+// WithRedisTimeout(200ms) gives up on it after about that long whatever the client's options, and
+// applies its failure policy: the fallback's slot, or ErrLimiterUnavailable saying why.
+func TestRedisTimeoutBoundsAHungRedis(t *testing.T) {
+	t.Parallel()
+	for _, fail := range []bool{false, true} {
+		name := map[bool]string{false: "fallback", true: "fail"}[fail]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rdb := newRDB(t, silentRedis(t))
+			logs := &logRecords{}
+			opts := []probonusredis.Option{probonusredis.WithLogger(slog.New(logs)),
+				probonusredis.WithRedisTimeout(200 * time.Millisecond)}
+			if fail {
+				opts = append(opts, probonusredis.WithFailOnOutage())
+			}
+			lim := probonusredis.NewLimiter(rdb, "probonus:test:"+t.Name(), testLimit, opts...)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // far later than the Redis timeout
+			defer cancel()
+			start := time.Now()
+			err := lim.Wait(ctx)
+			took := time.Since(start)
+			t.Logf("Wait returned after %v: %v", took.Round(time.Millisecond), err)
+			if fail {
+				require.ErrorIs(t, err, probonusredis.ErrLimiterUnavailable)
+				assert.EqualError(t, err, "probonusredis: shared rate limiter unavailable: no answer from Redis within 200ms")
+				assert.NotErrorIs(t, err, context.DeadlineExceeded, "the caller's own deadline did not pass")
+			} else {
+				assert.NoError(t, err, "the fallback's slot")
+			}
+			assert.Less(t, took, hangBound, "the Redis timeout bounds the call, not go-redis's read timeout")
+			assert.Equal(t, 1, logs.count(slog.LevelWarn, "unreachable"), "a hung Redis is an outage")
+		})
+	}
+}

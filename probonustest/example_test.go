@@ -44,7 +44,7 @@ func ExampleServer_Inject() {
 	srv := probonustest.NewServer(nil)
 	defer srv.Close()
 	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "+7 999 123-45-67"})
-	client, err := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()))
+	client, err := probonus.New(srv.ClientOptions()...) // its URL and key, with quick test settings
 	if err != nil {
 		log.Fatal(err)
 	}

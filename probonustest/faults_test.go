@@ -1,6 +1,7 @@
 package probonustest_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/probonus-go/probonus"
 	"github.com/probonus-go/probonus/probonustest"
 )
 
@@ -191,4 +193,29 @@ func panicValue(f func()) (v any) {
 	defer func() { v = recover() }()
 	f()
 	return nil
+}
+
+// TestClientOptionsSettleQuickly (issue 17 #14): a client from ClientOptions resends a refill the
+// server dropped unapplied within a 5 s deadline: its settle time is short. With the defaults (a
+// settle of the 30 s attempt timeout), the deadline would end the call with ErrOutcomeUnknown.
+func TestClientOptionsSettleQuickly(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t)
+	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
+	client, err := probonus.New(srv.ClientOptions()...)
+	require.NoError(t, err)
+	srv.Inject("POST", probonustest.PathRefill, probonustest.Fault{Reset: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = client.Accounts.RefillOnce(ctx, probonus.Refill{AccountID: id, Amount: probonus.MustAmount("50"), Reason: probonus.Ptr("Отзыв 1")})
+	require.NoError(t, err)
+	assert.Len(t, srv.Refills(id), 1)
+
+	defaults, err := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()))
+	require.NoError(t, err)
+	srv.Inject("POST", probonustest.PathRefill, probonustest.Fault{Reset: true})
+	ctx, cancel = context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err = defaults.Accounts.RefillOnce(ctx, probonus.Refill{AccountID: id, Amount: probonus.MustAmount("50"), Reason: probonus.Ptr("Отзыв 2")})
+	assert.ErrorIs(t, err, probonus.ErrOutcomeUnknown, "the default settle time outlasts the deadline")
 }

@@ -1,0 +1,223 @@
+package probonus
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// redactMask replaces a secret wherever it was echoed.
+const redactMask = "[redacted]"
+
+// redactor removes a set of secrets, in every form a server may echo them, from the text of an
+// error. It is made only on the error path, and always before anything is cut: a cut inside a
+// secret would leave most of it behind.
+type redactor struct{ forms []string } // longest first, so a form that contains another is replaced whole
+
+// newRedactor makes a redactor for secrets; those shorter than 6 bytes are left out (a header
+// value such as "1" would mask every digit of a message).
+func newRedactor(secrets ...string) *redactor {
+	r := &redactor{}
+	for _, s := range secrets {
+		if len(s) < 6 {
+			continue
+		}
+		for _, f := range secretForms(s) {
+			if !slices.Contains(r.forms, f) {
+				r.forms = append(r.forms, f)
+			}
+		}
+	}
+	slices.SortFunc(r.forms, func(a, b string) int { return len(b) - len(a) })
+	return r
+}
+
+// longest is the length of the longest form: a cut at n can only reach into a secret that starts
+// before n+longest.
+func (r *redactor) longest() int {
+	if len(r.forms) == 0 {
+		return 0
+	}
+	return len(r.forms[0])
+}
+
+// redact replaces every form of every secret in s.
+func (r *redactor) redact(s string) string {
+	for _, f := range r.forms {
+		if strings.Contains(s, f) {
+			s = strings.ReplaceAll(s, f, redactMask)
+		}
+	}
+	return s
+}
+
+// cut redacts s, then keeps at most n bytes of it (on a rune boundary), and drops a trailing
+// fragment that is the start of a secret: what a cut inside an echoed secret would leave.
+func (r *redactor) cut(s string, n int) string {
+	s = r.redact(s)
+	if len(s) <= n {
+		return s
+	}
+	s = truncateUTF8(s, n)
+	for _, f := range r.forms {
+		for k := min(len(f)-1, len(s)); k > 0; k-- {
+			if strings.HasSuffix(s, f[:k]) {
+				s = s[:len(s)-k]
+				break
+			}
+		}
+	}
+	return s
+}
+
+// sample is the start of a body, at most n bytes of it once redacted.
+func (r *redactor) sample(b []byte, n int) string {
+	return r.cut(string(b[:min(len(b), n+r.longest())]), n)
+}
+
+// apiError removes the secrets from everything e keeps of the answer: its body, detail and
+// validation items (Pydantic v2 puts the refused input in them). It runs before e is cut.
+func (r *redactor) apiError(e *APIError) {
+	if len(r.forms) == 0 {
+		return
+	}
+	e.Body = r.redact(e.Body)
+	e.Detail = r.redact(e.Detail)
+	for i := range e.Validation {
+		v := &e.Validation[i]
+		if v.Input != nil {
+			if b, err := json.Marshal(v.Input); err != nil || r.redact(string(b)) != string(b) || r.redact(fmt.Sprint(v.Input)) != fmt.Sprint(v.Input) {
+				v.Input = redactMask
+			}
+		}
+		v.Msg = r.redact(v.Msg)
+		for k, x := range v.Ctx {
+			if s, ok := x.(string); ok && r.redact(s) != s {
+				v.Ctx[k] = redactMask
+			}
+		}
+		for j, p := range v.Loc {
+			if s, ok := p.(string); ok {
+				v.Loc[j] = r.redact(s)
+			}
+		}
+	}
+}
+
+// attemptSecrets is every credential an attempt's answer may echo: the values of the request's
+// headers other than the client's own and the observers' (X-API-Key, an Authenticator's own header,
+// a bearer token alone), a login's password or refresh token, and the credentials the client holds.
+func (c *Client) attemptSecrets(req *http.Request, at *Attempt, cl *call) *redactor {
+	var secrets []string
+	if req != nil {
+		for k, vs := range req.Header {
+			switch k {
+			case "Accept", "User-Agent", "Content-Type", "Cache-Control":
+				continue
+			}
+			if at != nil && at.Header[k] != nil {
+				continue
+			}
+			for _, v := range vs {
+				secrets = append(secrets, v)
+				if i := strings.LastIndexByte(v, ' '); i > 0 {
+					secrets = append(secrets, v[i+1:]) // "Bearer <token>": the token alone
+				}
+			}
+		}
+	}
+	if cl.secret != "" {
+		secrets = append(secrets, cl.secret)
+	}
+	secrets = append(secrets, c.heldSecrets()...)
+	return newRedactor(secrets...)
+}
+
+// heldSecrets are the credentials of the client's own Authenticators.
+func (c *Client) heldSecrets() []string {
+	switch a := c.auth.(type) {
+	case apiKeyAuth:
+		return []string{a.key()}
+	case *loginAuth:
+		return a.secrets()
+	}
+	return nil
+}
+
+// secretForms is every way a server may echo a secret back: as sent, JSON-escaped (by Go's
+// encoder, which also escapes <, > and &, and by Python's, which escapes every non-ASCII rune),
+// URL-encoded (a form or query), and the body of a JSON string.
+func secretForms(secret string) []string {
+	forms := []string{secret}
+	add := func(f string) {
+		if f != "" && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	if b, err := json.Marshal(secret); err == nil {
+		add(string(b[1 : len(b)-1]))
+	}
+	var plain bytes.Buffer // Go's encoder without HTML escaping, and Python's with ensure_ascii=False
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(secret) == nil {
+		b := bytes.TrimSpace(plain.Bytes())
+		add(string(b[1 : len(b)-1]))
+	}
+	short := map[rune]string{'\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`}
+	var ascii strings.Builder // Python's json.dumps: ASCII only
+	for _, r := range secret {
+		switch {
+		case short[r] != "":
+			ascii.WriteString(short[r])
+		case r == '"' || r == '\\':
+			ascii.WriteString(`\` + string(r))
+		case r < 0x20 || r >= 0x7f:
+			if r > 0xffff {
+				r1, r2 := utf16.EncodeRune(r)
+				fmt.Fprintf(&ascii, `\u%04x\u%04x`, r1, r2)
+			} else {
+				fmt.Fprintf(&ascii, `\u%04x`, r)
+			}
+		default:
+			ascii.WriteRune(r)
+		}
+	}
+	add(ascii.String())
+	add(url.QueryEscape(secret))
+	add(url.PathEscape(secret))
+	return forms
+}
+
+// redactURL shows a URL written into an error without its user info and query (either may hold a
+// credential), even one that does not parse.
+func redactURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i]
+	}
+	if u, err := url.Parse(raw); err == nil {
+		u.User = nil
+		return u.String()
+	}
+	return userInfo.ReplaceAllString(raw, "//")
+}
+
+var userInfo = regexp.MustCompile(`//[^/?#]*@`)
+
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,343 @@
+package probonus
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RefillOnce credits bonuses exactly once per (AccountID, Reason, Amount), however often it is
+// called: the Reason ("Отзыв о заказе 1234", say) is the idempotency key the caller already has, so
+// it is required. A job that crashes and runs again, goroutines or Clients racing on the same key,
+// and an answer lost on the way all end with one credit.
+//
+// Before sending, it looks in the account's transactions of the lookback window (WithRefillLookback,
+// default 30 days) for a credit with the same reason and amount; when there is one it sends nothing
+// and returns it with AlreadyApplied set, TransactionID from the history and Balance read fresh
+// (when that read fails, the result comes back with the error: the credit is known, the balance
+// is not). The reason is trimmed of surrounding white space before it is sent or compared; amounts
+// compare as decimals (50 is 50.00). The match fails closed: an entry with the same reason and
+// amount counts as the credit unless its type is one the SDK knows is not a credit (check_accrual,
+// check_payment, withdrawal, burn, deferred_accrual), so a type the server names otherwise cannot
+// make it send again. The look assumes the server answers a period in full; when an answer looks
+// cut to a page (a multiple of 50 entries, 50 or more), the window is split in halves and each read
+// again, down to a minute, before anything is sent.
+//
+// When a send ends with ErrOutcomeUnknown, it waits a settle time (WithRefillSettle, default the
+// per-attempt timeout), looks again, and sends again only when the credit is still absent: at
+// most RetryPolicy.MaxAttempts sends in all. The time of that uncertain send is remembered for the
+// key, in the whole process (and by Refill too, for a refill with a reason): a later RefillOnce
+// with the same key, from any Client of the same installation, first waits until the uncertain
+// send is older than the settle time (the longer of its own and the one that recorded it), so it
+// cannot look before the first request could have been applied.
+//
+// A short deadline never leads to a resend: when the context's deadline leaves less than the
+// settle time (after this call's own uncertain send, or a remembered one), it looks at once
+// instead of waiting; when the look finds the credit it returns it as a success (AlreadyApplied
+// when an earlier call sent it), and when it does not, it sends nothing and returns an error
+// matching ErrOutcomeUnknown: call RefillOnce again later, it looks first.
+//
+// Calls with the same key, on any Client in the process talking to the same installation (the base
+// URL's origin and path prefix), run one at a time.
+//
+// One risk remains, and no client can remove it without server support: a request held up inside
+// a proxy or the server for longer than the settle time, and applied after the look that did not
+// find it, is applied twice. Make the settle time longer than any delay your network can hold a
+// request. Processes are not serialised with each other: give each key one process.
+func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillResult, err error) {
+	defer inOp(&err, "Accounts.RefillOnce")
+	if err := checkRefill(r); err != nil {
+		return nil, err
+	}
+	if r.Reason == nil || strings.TrimSpace(*r.Reason) == "" {
+		return nil, &InputError{Field: "Refill.Reason", Reason: "is required by RefillOnce: it is the idempotency key"}
+	}
+	if ctx == nil {
+		return nil, &InputError{Field: "ctx", Reason: "nil context"}
+	}
+	// A reason read from a file ends in a newline, and a server may store it trimmed: the key is
+	// the trimmed reason, sent and compared as such.
+	reason := strings.TrimSpace(*r.Reason)
+	r.Reason = &reason
+	key := s.c.refillKey(r)
+	unlock, err := refillKeys.lock(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: waiting for another RefillOnce with the same key: %w", err)
+	}
+	defer unlock()
+	since := time.Now().Add(-s.c.refillLookback)
+
+	// An earlier uncertain send of this key may still be on its way: look only once it has settled.
+	early := false
+	if last, recorded := refillKeys.lastUncertain(key); !last.IsZero() {
+		full, err := s.settleUntil(ctx, last.Add(max(recorded, s.c.settleTime())))
+		if err != nil {
+			return nil, fmt.Errorf("probonus: Accounts.RefillOnce: waiting for an earlier uncertain send of this key to settle: %w", err)
+		}
+		early = !full
+	}
+	found, err := s.findRefill(ctx, r, since)
+	if err != nil || found != nil {
+		if found != nil {
+			found.AlreadyApplied = true
+			refillKeys.settled(key)
+		}
+		return found, err
+	}
+	if early {
+		return nil, &outcomeError{err: errors.New("probonus: Accounts.RefillOnce: an earlier send of this key had no definitive " +
+			"answer, its credit is not in the history yet, and the deadline ends before the settle time: not sent " +
+			"(call RefillOnce again later: it looks first)")}
+	}
+	var uncertain error
+	for sends := 1; ; sends++ {
+		res, err := s.Refill(ctx, r) // records an uncertain send itself
+		if !errors.Is(err, ErrOutcomeUnknown) {
+			if err == nil {
+				refillKeys.settled(key)
+			}
+			return res, err
+		}
+		uncertain = err
+		full, err := s.settleUntil(ctx, time.Now().Add(s.c.settleTime()))
+		if err != nil {
+			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; then, waiting to look in the history: %w", errors.Unwrap(uncertain), err)}
+		}
+		found, err := s.findRefill(ctx, r, since)
+		if found != nil {
+			refillKeys.settled(key)
+			return found, err // this call's credit, found where the lost answer would have said
+		}
+		if err != nil {
+			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; then, looking in the history: %w", errors.Unwrap(uncertain), err)}
+		}
+		switch {
+		case !full:
+			// The deadline left less than the settle time: a resend now could double a credit
+			// still on its way. A later RefillOnce waits for it to settle, then looks.
+			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; not in the history yet, and the deadline "+
+				"leaves less than the settle time to be sure: not sent again (call RefillOnce again later: it looks first)", errors.Unwrap(uncertain))}
+		case sends >= s.c.retry.MaxAttempts:
+			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: sent %d times without a definitive answer, "+
+				"and the credit is not in the history; the last: %w", sends, errors.Unwrap(uncertain))}
+		}
+	}
+}
+
+// settleTime is how long an uncertain refill is given to show in the history.
+func (c *Client) settleTime() time.Duration {
+	if c.refillSettle > 0 {
+		return c.refillSettle
+	}
+	return c.timeout
+}
+
+// settleUntil waits until until, leaving half the time before the context's deadline for the look
+// itself. full is false when the deadline cut the wait short.
+func (s *AccountsService) settleUntil(ctx context.Context, until time.Time) (full bool, err error) {
+	d := time.Until(until)
+	if d <= 0 {
+		return true, nil
+	}
+	full = true
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl)/2 < d {
+		d, full = time.Until(dl)/2, false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return full, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// notCredits are the transaction types the SDK knows are not a refill's credit. Any other type,
+// an unknown one included, counts as one when reason and amount match: the look fails closed.
+var notCredits = map[TransactionType]bool{
+	TransactionCheckAccrual: true, TransactionCheckPayment: true, TransactionWithdrawal: true,
+	TransactionBurn: true, TransactionDeferredAccrual: true,
+}
+
+// isCreditOf reports whether tx is the credit of r (whose reason is trimmed).
+func isCreditOf(tx Transaction, r Refill) bool {
+	return strings.TrimSpace(tx.Reason) == *r.Reason && tx.Sum.Equal(r.Amount) &&
+		!notCredits[TransactionType(strings.ToLower(strings.TrimSpace(string(tx.Type))))]
+}
+
+// A period answer of pageLike entries or a multiple of them may be a page the server cut; the
+// look splits such a window in halves down to minWindow.
+const (
+	pageLike  = 50
+	minWindow = time.Minute
+)
+
+// findRefill looks for a credit of r in the account's history since since; nil when there is none.
+// The window ends a day ahead, so a server clock ahead of this one hides nothing. When the credit
+// is found but the balance cannot be read, the credit comes back with the error: its outcome is
+// known, only the balance is not.
+func (s *AccountsService) findRefill(ctx context.Context, r Refill, since time.Time) (*RefillResult, error) {
+	tx, err := s.findCredit(ctx, r, since, time.Now().Add(24*time.Hour))
+	if err != nil || tx == nil {
+		return nil, err
+	}
+	res := &RefillResult{TransactionID: tx.ID}
+	bal, err := s.balance(ctx, r.AccountID, true)
+	if err != nil {
+		return res, fmt.Errorf("probonus: Accounts.RefillOnce: the credit is applied (transaction %d), "+
+			"but reading the balance failed: %w", tx.ID, err)
+	}
+	res.Balance = bal.BonusBalance
+	return res, nil
+}
+
+// findCredit reads the history between from and to and returns r's credit in it; when the answer
+// may be a cut page, it reads each half of the window.
+func (s *AccountsService) findCredit(ctx context.Context, r Refill, from, to time.Time) (*Transaction, error) {
+	txs, err := s.period(ctx, r.AccountID, from, to, true)
+	if err != nil {
+		return nil, err
+	}
+	for i := range txs {
+		if isCreditOf(txs[i], r) {
+			return &txs[i], nil
+		}
+	}
+	if n := len(txs); n < pageLike || n%pageLike != 0 {
+		return nil, nil
+	}
+	if to.Sub(from) <= minWindow {
+		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history of %v to %v answers %d entries, "+
+			"which looks like a page cut short, even for a window this short: not sent", from, to, len(txs))
+	}
+	mid := from.Add(to.Sub(from) / 2)
+	if tx, err := s.findCredit(ctx, r, from, mid); err != nil || tx != nil {
+		return tx, err
+	}
+	return s.findCredit(ctx, r, mid, to)
+}
+
+// refillKey is the key of r (whose reason is trimmed) within the process: the installation (the
+// base URL's origin and path prefix), the account, the reason and the amount as a decimal. It is
+// hashed, so it holds no reason in clear wherever it is kept.
+func (c *Client) refillKey(r Refill) string {
+	h := sha256.New()
+	for _, part := range []string{c.installation, strconv.FormatInt(r.AccountID, 10), strings.TrimSpace(*r.Reason), r.Amount.Decimal().String()} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// refillKeys is the process's one registry of RefillOnce keys: every Client shares it.
+var refillKeys = &keyRegistry{m: map[string]*keyState{}}
+
+// keyRegistry serialises RefillOnce per key and remembers, per key, when its last uncertain send
+// ended. A waiter gives up with its own context.
+type keyRegistry struct {
+	mu        sync.Mutex
+	m         map[string]*keyState
+	lastSweep time.Time
+}
+
+type keyState struct {
+	busy      chan struct{} // closed when the key's holder is done; nil when none holds it
+	uncertain time.Time     // when the key's last uncertain send ended; zero when none is pending
+	settle    time.Duration // the settle time of the client that recorded it
+	keep      time.Time     // until when the record is kept
+}
+
+func (k *keyRegistry) lock(ctx context.Context, key string) (unlock func(), err error) {
+	for {
+		k.mu.Lock()
+		st := k.m[key]
+		if st == nil {
+			st = &keyState{}
+			k.m[key] = st
+		}
+		if st.busy == nil {
+			done := make(chan struct{})
+			st.busy = done
+			k.mu.Unlock()
+			return func() {
+				k.mu.Lock()
+				st.busy = nil
+				if st.uncertain.IsZero() {
+					delete(k.m, key)
+				}
+				k.sweepLocked(time.Now())
+				k.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		busy := st.busy
+		k.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// recordUncertain remembers that a send of key ended without a definitive answer at at.
+func (k *keyRegistry) recordUncertain(key string, at time.Time, settle, keep time.Duration) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	st := k.m[key]
+	if st == nil {
+		st = &keyState{}
+		k.m[key] = st
+	}
+	if at.After(st.uncertain) {
+		st.uncertain, st.settle = at, settle
+	}
+	st.keep = maxTime(st.keep, at.Add(max(keep, settle)))
+}
+
+// lastUncertain returns when key's last uncertain send ended and the settle time it was recorded
+// with; zero when there is none.
+func (k *keyRegistry) lastUncertain(key string) (time.Time, time.Duration) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if st := k.m[key]; st != nil {
+		return st.uncertain, st.settle
+	}
+	return time.Time{}, 0
+}
+
+// settled forgets key's uncertain send: its outcome is known now.
+func (k *keyRegistry) settled(key string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if st := k.m[key]; st != nil {
+		st.uncertain, st.settle, st.keep = time.Time{}, 0, time.Time{}
+	}
+}
+
+// sweepLocked drops, at most once a minute, the records kept past their time.
+func (k *keyRegistry) sweepLocked(now time.Time) {
+	if now.Sub(k.lastSweep) < time.Minute {
+		return
+	}
+	k.lastSweep = now
+	for key, st := range k.m {
+		if st.busy == nil && now.After(st.keep) {
+			delete(k.m, key)
+		}
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
