@@ -57,6 +57,9 @@ func signupCommand(fs *flag.FlagSet) runner {
 			return err
 		}
 		acc, err := c.Accounts.InsertByTemplate(ctx, n)
+		if errors.Is(err, probonus.ErrAccountExists) {
+			return withHint(err, "probonus find "+n.Phone+" shows the guest")
+		}
 		if errors.Is(err, probonus.ErrBadRequest) {
 			return withHint(err, signupRefusal(err, n))
 		}
@@ -74,10 +77,10 @@ func signupCommand(fs *flag.FlagSet) runner {
 	}
 }
 
-// signupRefusal says what to do about a 400 from insert_by_template, from the server's detail (both
-// flavours send these Russian texts; the English ones are the probable translations): a group
-// without a template or no such group points at the groups; only a duplicate at the guest.
-// probonus.ErrAccountExists, once the SDK has it, should replace the match on the duplicate's text.
+// signupRefusal says what to do about a 400 from insert_by_template that is not
+// probonus.ErrAccountExists, from the server's detail (both flavours send these Russian texts; the
+// English ones are probable translations): a group without a template or no such group points at
+// the groups. A duplicate the SDK could not prove (its find failed) is still told by its words.
 func signupRefusal(err error, n probonus.NewAccount) string {
 	var api *probonus.APIError
 	detail := ""

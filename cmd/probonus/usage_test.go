@@ -24,7 +24,7 @@ func TestSignupSaysWhyTheServerRefused(t *testing.T) {
 		}{
 			{"no template", "+7 999 123-45-67", "1", "group 1 has no template: probonus groups lists those that have one", "may exist already"},
 			{"no such group", "+7 999 123-45-67", "77", "no group 77: probonus groups lists those with a template", "may exist already"},
-			{"a duplicate", guestPhone, "3", "a guest with this phone exists already: probonus find 79161234567", "probonus groups"},
+			{"a duplicate", guestPhone, "3", "(an account with this phone exists); probonus find 79161234567 shows the guest", "probonus groups"},
 		} {
 			r := runCLI(t, keyEnv(srv), "signup", tc.phone, "--group", tc.group, "--yes")
 			assert.Equal(t, exitFailed, r.code, "%s: %s", tc.name, r.stderr)
