@@ -49,6 +49,7 @@ type doctor struct {
 	groups   []probonus.AccountGroup
 	read     []any // what the guest's reads decoded into, for the money check
 	probe    string
+	redirect string // where the server redirected the probe, withheld from the report like the host
 }
 
 func doctorCommand(fs *flag.FlagSet) runner {
@@ -299,6 +300,7 @@ func (d *doctor) checkServer(ctx context.Context, base http.RoundTripper) bool {
 		d.add(statusFail, "server", fmt.Sprintf("no ProBonus API here: GET %s%s is 404 %s", d.base.Path, probePath, detail), hint)
 		return false
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		d.redirect = resp.Header.Get("Location")
 		d.add(statusFail, "server", fmt.Sprintf("redirects (%d) to %s", resp.StatusCode, displayURL(resp.Header.Get("Location"))),
 			"use the address it redirects to as the base URL: the SDK does not send credentials along a redirect to another origin")
 		return false
