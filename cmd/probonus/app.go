@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 
 	"github.com/probonus-go/probonus"
@@ -31,6 +32,7 @@ type app struct {
 	terminal       bool           // stdin is a terminal, so a write may ask for confirmation
 	salt           []byte         // for the doctor's scrubbed report; nil: random
 	roots          *x509.CertPool // the CAs the doctor trusts; nil: the system's
+	secrets        *secrets       // every credential of the invocation; every output goes through it
 }
 
 // run is main without the process: tests call it in-process.
@@ -39,14 +41,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	return a.run(args)
 }
 
-// isTerminal reports whether r is a character device (a terminal), with the standard library only.
+// isTerminal reports whether r is a terminal, which a character device is not by itself:
+// </dev/null is one too.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && terminal(f)
 }
 
 // command is one subcommand. setup registers its own flags and returns what runs it.
@@ -84,6 +83,19 @@ func findCmd(name string) *command {
 }
 
 func (a *app) run(args []string) int {
+	// Every output goes through one scrubber, which knows every credential as soon as the tool
+	// does: the environment's now, the flags' after parsing, the tokens when they are sent.
+	a.secrets = newSecrets()
+	a.secrets.add(a.getenv(envAPIKey), a.getenv(envLogin), a.getenv(envPassword))
+	a.secrets.addURL(a.getenv(envBaseURL))
+	stdout, stderr := a.secrets.writer(a.stdout), a.secrets.writer(a.stderr)
+	a.stdout, a.stderr = stdout, stderr
+	defer stderr.flush()
+	defer stdout.flush()
+	return a.runCommand(args)
+}
+
+func (a *app) runCommand(args []string) int {
 	var cfg config
 	global := flag.NewFlagSet("probonus", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
@@ -132,6 +144,8 @@ func (a *app) run(args []string) int {
 		}
 		return a.fail(cmd.name, usageErrorf("want %s, got %d argument(s) (see probonus help %s)", want, len(pos), cmd.name))
 	}
+	a.secrets.add(cfg.apiKey, cfg.login, cfg.password)
+	a.secrets.addURL(cfg.baseURL)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	s, err := a.open(cfg)
@@ -143,23 +157,64 @@ func (a *app) run(args []string) int {
 }
 
 // parseInterspersed parses flags wherever they stand among the positional arguments, so
-// "probonus find +79161112233 --json" works as well as "probonus --json find +79161112233".
+// "probonus find +79161112233 --json" works as well as "probonus --json find +79161112233". A
+// negative number is an argument, not a flag (unless it is a flag's value): "refill 1001 -5" then
+// says the amount must be positive rather than that there is no flag -5.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
+	for len(args) > 0 {
+		if negativeNumber(args[0]) {
+			pos, args = append(pos, args[0]), args[1:]
+			continue
+		}
+		end := len(args) // the flags up to the next negative number that is an argument
+		for i := 1; i < len(args); i++ {
+			if args[i-1] == "--" {
+				break
+			}
+			if negativeNumber(args[i]) && !takesValue(fs, args[i-1]) {
+				end = i
+				break
+			}
+		}
+		if err := fs.Parse(args[:end]); err != nil {
 			return nil, err
 		}
 		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
+		if consumed := end - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(append(pos, rest...), args[end:]...), nil // after "--" everything is an argument
 		}
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			return append(pos, rest...), nil // after "--" everything is an argument
+		if len(rest) == 0 {
+			args = args[end:]
+			continue
 		}
 		pos = append(pos, rest[0])
-		args = rest[1:]
+		args = append(rest[1:len(rest):len(rest)], args[end:]...)
 	}
+	return pos, nil
+}
+
+// negativeNumber reports whether an argument is a negative number such as -5 or -12.50.
+func negativeNumber(arg string) bool {
+	if len(arg) < 2 || arg[0] != '-' {
+		return false
+	}
+	_, err := strconv.ParseFloat(arg, 64)
+	return err == nil
+}
+
+// takesValue reports whether arg is a flag that takes the next argument as its value.
+func takesValue(fs *flag.FlagSet, arg string) bool {
+	name, ok := strings.CutPrefix(arg, "-")
+	if !ok || strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(strings.TrimPrefix(name, "-"))
+	if f == nil {
+		return false
+	}
+	b, isBool := f.Value.(interface{ IsBoolFlag() bool })
+	return !isBool || !b.IsBoolFlag()
 }
 
 // usageError is bad arguments or configuration: exit code 2.
@@ -219,7 +274,7 @@ func (a *app) fail(cmd string, err error) int {
 	if err == nil || err.Error() == "" {
 		return code
 	}
-	err = withGeneralHint(err)
+	err = withGeneralHint(a.secrets.scrubErr(err))
 	msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "probonus: "), ": probonus: ", ": ")
 	msg = strings.Join(strings.Fields(msg), " ") // one line, whatever the server sent
 	prefix := "probonus"

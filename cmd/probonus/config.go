@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -131,6 +132,7 @@ func (a *app) open(flags config) (*session, error) {
 		s.server = probonustest.NewServer(nil, probonustest.WithLocation(s.loc), probonustest.WithDemoData())
 		s.cfg.baseURL, s.cfg.apiKey = s.server.URL(), s.server.APIKey()
 		s.cfg.login, s.cfg.password = s.server.Login() // for doctor, which checks both ways in
+		a.secrets.add(s.cfg.apiKey, s.cfg.login, s.cfg.password)
 		return s, nil
 	}
 	for _, v := range []struct {
@@ -139,6 +141,7 @@ func (a *app) open(flags config) (*session, error) {
 	}{{&s.cfg.baseURL, envBaseURL}, {&s.cfg.apiKey, envAPIKey}, {&s.cfg.login, envLogin}, {&s.cfg.password, envPassword}} {
 		*v.p = s.lookup(flags, v.env)
 	}
+	a.secrets.add(s.cfg.apiKey, s.cfg.login, s.cfg.password)
 	return s, nil
 }
 
@@ -167,17 +170,41 @@ func (s *session) close() {
 }
 
 // baseURLProblem says what is wrong with a base URL, before any request: "" when nothing is.
-// fixed is the URL to use instead, when one can be told.
+// fixed is the URL to use instead, when one can be told. The URL is shown as displayURL shows it.
 func baseURLProblem(raw string) (problem, fixed string) {
+	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "no base URL: set " + envBaseURL + " or pass --base-url, e.g. http://127.0.0.1:11030 (or try --demo)", ""
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("base URL %q is not an http(s) URL with a host, e.g. http://127.0.0.1:11030", redactURL(raw)), ""
+	shown := displayURL(raw)
+	var carried []string
+	if userInfoRE.MatchString(raw) {
+		carried = append(carried, "user info (user:password@) is not allowed: pass the credentials in "+envAPIKey+", or "+envLogin+" and "+envPassword)
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "the base URL must not carry a user, a query or a fragment: " + redactURL(raw), ""
+	if i := strings.IndexAny(raw, "?#"); i >= 0 && raw[i] == '?' {
+		carried = append(carried, "a query (?...) is not allowed: pass the API key in "+envAPIKey)
+	}
+	if strings.Contains(raw, "#") {
+		carried = append(carried, "a fragment (#...) is not allowed")
+	}
+	also := ""
+	if len(carried) > 0 {
+		also = "; " + strings.Join(carried, "; ")
+	}
+	scheme, rest, hasScheme := strings.Cut(shown, "://")
+	if !hasScheme {
+		return fmt.Sprintf("base URL %q has no scheme: use http://%s (or https://%s behind TLS)%s", shown, shown, shown, also), ""
+	}
+	u, err := url.Parse(shown)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("base URL %q is not a URL (%v), e.g. http://127.0.0.1:11030%s", shown, unwrapURL(err), also), ""
+	case scheme != "http" && scheme != "https":
+		return fmt.Sprintf("base URL %q is not an http(s) URL: use http://%s (or https://%s behind TLS)%s", shown, rest, rest, also), ""
+	case u.Host == "":
+		return fmt.Sprintf("base URL %q has no host, e.g. http://127.0.0.1:11030%s", shown, also), ""
+	case len(carried) > 0:
+		return fmt.Sprintf("base URL %q: %s", shown, strings.Join(carried, "; ")), ""
 	}
 	path := strings.TrimRight(u.Path, "/")
 	for _, suffix := range []string{"/api/v0", "/api"} {
@@ -191,26 +218,30 @@ func baseURLProblem(raw string) (problem, fixed string) {
 	return "", ""
 }
 
-// redactURL hides a password in a URL, for messages.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unreadable URL)"
+// displayURL is a URL as a message shows it: without its user info, query and fragment, which may
+// hold a secret (?apikey=...), whether or not it parses.
+func displayURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		raw = raw[:i]
 	}
-	return u.Redacted()
+	return userInfoRE.ReplaceAllString(raw, "$1")
 }
 
 // clientOptions are the options every client of the tool shares: address, time zone, timeout,
-// log; credentials are added by the caller.
+// log, and a transport that makes every credential sent a secret of the scrubber (the SDK's own
+// bearer tokens among them); credentials are added by the caller.
 func (s *session) clientOptions(baseURL string) []probonus.Option {
 	opts := []probonus.Option{
 		probonus.WithBaseURL(baseURL),
+		probonus.WithHTTPClient(&http.Client{Transport: learner{s: s.secrets, next: http.DefaultTransport}}),
 		probonus.WithTimeout(s.cfg.timeout),
 		probonus.WithLocation(s.loc),
 		probonus.WithUserAgent("probonus-cli"),
 	}
 	if s.cfg.debug {
-		opts = append(opts, probonus.WithLogger(slog.New(slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		opts = append(opts, probonus.WithLogger(slog.New(scrubHandler{s: s.secrets,
+			next: slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug})})))
 	}
 	return opts
 }

@@ -10,7 +10,7 @@ import (
 // the question; with no terminal and no --yes the write is refused, so a script cannot change data
 // by accident.
 func (s *session) confirm(what string) error {
-	where := redactURL(s.cfg.baseURL)
+	where := displayURL(s.cfg.baseURL)
 	if s.server != nil {
 		where = "the --demo server (its data vanishes on exit)"
 	}
@@ -19,9 +19,12 @@ func (s *session) confirm(what string) error {
 		return nil
 	}
 	if !s.terminal {
-		return usageErrorf("not done: stdin is not a terminal to confirm on; pass --yes to do it without asking")
+		return usageErrorf("not done: stdin is not a terminal; pass --yes to do it without asking")
 	}
 	fmt.Fprint(s.stderr, "Go ahead? [y/N] ")
+	if w, ok := s.stderr.(*redactingWriter); ok {
+		w.flush() // the question is shown whole before the answer is read
+	}
 	line, _ := bufio.NewReader(s.stdin).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes", "д", "да":

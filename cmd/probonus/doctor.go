@@ -49,6 +49,7 @@ type doctor struct {
 	groups   []probonus.AccountGroup
 	read     []any // what the guest's reads decoded into, for the money check
 	probe    string
+	redirect string // where the server redirected the probe, withheld from the report like the host
 }
 
 func doctorCommand(fs *flag.FlagSet) runner {
@@ -71,15 +72,19 @@ func doctorCommand(fs *flag.FlagSet) runner {
 			base.TLSClientConfig = &tls.Config{RootCAs: s.roots}
 		}
 		defer base.CloseIdleConnections()
-		d.rec = &recorder{next: base}
+		d.rec = &recorder{next: learner{s: s.secrets, next: base}}
 		d.hc = &http.Client{Transport: d.rec}
 		d.run(ctx, base)
 		return d.finish(*report)
 	}
 }
 
+// add records a finding, without a secret: a finding is printed, in --json and in the report.
 func (d *doctor) add(status, name, summary string, details ...string) {
-	d.findings = append(d.findings, finding{Name: name, Status: status, Summary: summary, Details: details})
+	for i := range details {
+		details[i] = d.s.secrets.text(details[i])
+	}
+	d.findings = append(d.findings, finding{Name: name, Status: status, Summary: d.s.secrets.text(summary), Details: details})
 }
 
 // run makes the checks in order; a check that leaves nothing to build on ends the run.
@@ -276,7 +281,7 @@ func (d *doctor) checkServer(ctx context.Context, base http.RoundTripper) bool {
 		resp, body = r, b
 	}
 	rtt := fmt.Sprintf("round trip %s (best of %d)", roundDuration(best), rttSamples)
-	detail := errorDetail(body)
+	detail := d.errorDetail(body)
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
 		d.probe = "401"
@@ -295,7 +300,8 @@ func (d *doctor) checkServer(ctx context.Context, base http.RoundTripper) bool {
 		d.add(statusFail, "server", fmt.Sprintf("no ProBonus API here: GET %s%s is 404 %s", d.base.Path, probePath, detail), hint)
 		return false
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		d.add(statusFail, "server", fmt.Sprintf("redirects (%d) to %s", resp.StatusCode, redactURL(resp.Header.Get("Location"))),
+		d.redirect = resp.Header.Get("Location")
+		d.add(statusFail, "server", fmt.Sprintf("redirects (%d) to %s", resp.StatusCode, displayURL(resp.Header.Get("Location"))),
 			"use the address it redirects to as the base URL: the SDK does not send credentials along a redirect to another origin")
 		return false
 	case resp.StatusCode >= 500:
@@ -308,21 +314,18 @@ func (d *doctor) checkServer(ctx context.Context, base http.RoundTripper) bool {
 	return true
 }
 
-// errorDetail reads FastAPI's detail, or the start of a non-JSON body.
-func errorDetail(body []byte) string {
+// errorDetail reads FastAPI's detail, or the start of a non-JSON body: secrets removed first,
+// then cut.
+func (d *doctor) errorDetail(body []byte) string {
 	var v struct {
 		Detail any `json:"detail"`
 	}
 	if json.Unmarshal(body, &v) == nil {
 		if s, ok := v.Detail.(string); ok {
-			return s
+			return d.s.secrets.text(s)
 		}
 	}
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > 80 {
-		s = s[:80] + "…"
-	}
-	return s
+	return d.s.secrets.cut(strings.Join(strings.Fields(string(body)), " "), 80)
 }
 
 func unwrapURL(err error) error {
@@ -365,7 +368,7 @@ func (d *doctor) checkAuth(ctx context.Context) bool {
 	if cfg.apiKey != "" {
 		c, err := probonus.New(d.sdkOptions(probonus.WithAPIKey(cfg.apiKey))...)
 		if err != nil {
-			d.add(statusFail, "API key", sdkText(err))
+			d.add(statusFail, "API key", d.sdkText(err))
 		} else if groups, err := c.AccountGroups.List(ctx); err != nil {
 			d.authFailed("API key", err, "make a token for an API user in the admin UI and set "+envAPIKey)
 		} else {
@@ -381,15 +384,20 @@ func (d *doctor) checkAuth(ctx context.Context) bool {
 
 func (d *doctor) authFailed(name string, err error, hint string) {
 	if errors.Is(err, probonus.ErrUnauthorized) {
-		d.add(statusFail, name, "refused: "+sdkText(err), hint)
+		d.add(statusFail, name, "refused: "+d.sdkText(err), hint)
 		return
 	}
-	d.add(statusFail, name, sdkText(err))
+	d.add(statusFail, name, d.sdkText(err))
 }
 
-// sdkText is an SDK error without its "probonus: " prefixes. An answer the SDK cannot decode is
-// told by the decoder's error alone: the body's start it also carries may hold personal data, and
-// the contract check says what was unreadable.
+// sdkText is an SDK error without its "probonus: " prefixes, nor a secret the server echoed. An
+// answer the SDK cannot decode is told by the decoder's error alone: the body's start it also
+// carries may hold personal data, and the contract check says what was unreadable.
+func (d *doctor) sdkText(err error) string {
+	d.s.secrets.scrubErr(err)
+	return sdkText(err)
+}
+
 func sdkText(err error) string {
 	var dec *probonus.DecodeError
 	if errors.As(err, &dec) {
@@ -472,14 +480,14 @@ func (d *doctor) checkLogin(ctx context.Context) {
 	cfg := d.s.cfg
 	anon, err := probonus.New(d.sdkOptions(probonus.WithoutAuth())...) // login and refresh carry no credentials
 	if err != nil {
-		d.add(statusFail, "login", sdkText(err))
+		d.add(statusFail, "login", d.sdkText(err))
 		return
 	}
 	var tok tokenReply
 	err = anon.Do(ctx, http.MethodPost, "/api/v0/auth/login", nil, map[string]string{"login": cfg.login, "password": cfg.password}, &tok)
 	switch {
 	case errors.Is(err, probonus.ErrNotFound):
-		d.add(statusFail, "login", "the server has no /api/v0/auth/login: "+sdkText(err), "use an API key ("+envAPIKey+")")
+		d.add(statusFail, "login", "the server has no /api/v0/auth/login: "+d.sdkText(err), "use an API key ("+envAPIKey+")")
 		return
 	case err != nil:
 		d.authFailed("login", err, "check "+envLogin+" and "+envPassword+": an API user's, made in the admin UI")
@@ -489,7 +497,7 @@ func (d *doctor) checkLogin(ctx context.Context) {
 		return
 	}
 	if err := d.proveToken(ctx, tok.access()); err != nil {
-		d.add(statusFail, "login", "a token the server then refuses: "+sdkText(err))
+		d.add(statusFail, "login", "a token the server then refuses: "+d.sdkText(err))
 		return
 	}
 	summary := "accepted: " + describeLifetime(tok.lifetime())
@@ -501,12 +509,12 @@ func (d *doctor) checkLogin(ctx context.Context) {
 		err := anon.Do(ctx, http.MethodPost, "/api/v0/auth/refresh_token", nil, map[string]string{"refreshToken": tok.refresh()}, &fresh)
 		switch {
 		case err != nil:
-			d.add(statusWarn, "refresh", "refused: "+sdkText(err), "the SDK then logs in again, which works, at the cost of a login per token lifetime")
+			d.add(statusWarn, "refresh", "refused: "+d.sdkText(err), "the SDK then logs in again, which works, at the cost of a login per token lifetime")
 		case fresh.access() == "":
 			d.add(statusWarn, "refresh", "answered without an access token", "the SDK then logs in again")
 		default:
 			if err := d.proveToken(ctx, fresh.access()); err != nil {
-				d.add(statusFail, "refresh", "a token the server then refuses: "+sdkText(err))
+				d.add(statusFail, "refresh", "a token the server then refuses: "+d.sdkText(err))
 			} else {
 				d.add(statusOK, "refresh", "a new access token, "+describeLifetime(fresh.lifetime()))
 			}
@@ -515,11 +523,11 @@ func (d *doctor) checkLogin(ctx context.Context) {
 	if d.reader == nil {
 		c, err := probonus.New(d.sdkOptions(probonus.WithLogin(cfg.login, cfg.password))...)
 		if err != nil {
-			d.add(statusFail, "login", sdkText(err))
+			d.add(statusFail, "login", d.sdkText(err))
 			return
 		}
 		if d.groups, err = c.AccountGroups.List(ctx); err != nil {
-			d.add(statusFail, "login", "the SDK's own login failed: "+sdkText(err))
+			d.add(statusFail, "login", "the SDK's own login failed: "+d.sdkText(err))
 			return
 		}
 		d.reader = c
@@ -568,25 +576,25 @@ func (d *doctor) checkGuest(ctx context.Context) bool {
 		return false
 	}
 	if err != nil {
-		d.add(statusFail, "guest", "find_by_phone: "+sdkText(err))
+		d.add(statusFail, "guest", "find_by_phone: "+d.sdkText(err))
 		return false
 	}
 	d.read = append(d.read, acc)
 	var problems []string
 	last, err := c.Accounts.LastTransactions(ctx, acc.ID, 50)
 	if err != nil {
-		problems = append(problems, "last transactions: "+sdkText(err))
+		problems = append(problems, "last transactions: "+d.sdkText(err))
 	}
 	d.read = append(d.read, last)
 	now := time.Now().In(d.s.loc)
 	period, err := c.Accounts.Transactions(ctx, acc.ID, now.AddDate(0, 0, -90), now)
 	if err != nil {
-		problems = append(problems, "transactions of 90 days: "+sdkText(err))
+		problems = append(problems, "transactions of 90 days: "+d.sdkText(err))
 	}
 	d.read = append(d.read, period)
 	bal, err := c.Accounts.BalanceExtended(ctx, acc.ID)
 	if err != nil {
-		problems = append(problems, "balance: "+sdkText(err))
+		problems = append(problems, "balance: "+d.sdkText(err))
 	} else {
 		d.read = append(d.read, bal)
 	}
@@ -597,7 +605,7 @@ func (d *doctor) checkGuest(ctx context.Context) bool {
 		}
 		ch, err := c.Checks.GetByID(ctx, tx.CheckID)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("check %d: %s", tx.CheckID, sdkText(err)))
+			problems = append(problems, fmt.Sprintf("check %d: %s", tx.CheckID, d.sdkText(err)))
 			checkNote = fmt.Sprintf("check %d unreadable", tx.CheckID)
 		} else {
 			d.read = append(d.read, ch)

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"os"
 	"reflect"
 	"runtime"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -44,7 +47,7 @@ func (d *doctor) finish(reportPath string) error {
 		}
 	}
 	if d.s.cfg.json {
-		out := doctorOutput{SDKVersion: probonus.Version, BaseURL: redactURL(d.s.cfg.baseURL), Checks: d.findings,
+		out := doctorOutput{SDKVersion: probonus.Version, BaseURL: displayURL(d.s.cfg.baseURL), Checks: d.findings,
 			Verdict: strings.Join(verdict, " "), OK: fails == 0, Report: reportPath}
 		if err := printJSON(d.s.stdout, out); err != nil {
 			return err
@@ -78,7 +81,7 @@ func (d *doctor) verdict(reportPath string) []string {
 	}
 	switch {
 	case reportPath != "":
-		v = append(v, "Report written to "+reportPath+": phones, names, emails, birth dates, tokens and cards are fakes in it, the host withheld. Attach it to an issue at "+issuesURL+".")
+		v = append(v, "Report written to "+reportPath+": phones, names, emails, birth dates, tokens and cards are fakes in it, the server's host names and addresses withheld. Attach it to an issue at "+issuesURL+".")
 	case differs:
 		phone := d.phone
 		if phone == "" {
@@ -99,7 +102,7 @@ func andWarnings(n int) string {
 // render lays the findings out: status, name, summary, and details under the summary.
 func (d *doctor) render(verdict []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "probonus doctor %s: %s\n\n", probonus.Version, redactURL(d.s.cfg.baseURL))
+	fmt.Fprintf(&b, "probonus doctor %s: %s\n\n", probonus.Version, displayURL(d.s.cfg.baseURL))
 	width := 0
 	for _, f := range d.findings {
 		width = max(width, utf8.RuneCountInString(f.Name))
@@ -119,7 +122,8 @@ func (d *doctor) render(verdict []string) string {
 }
 
 // report is the file to send us: the doctor's output and every answer it read, with personal and
-// secret data replaced by consistent fakes (internal/scrub) and the host withheld.
+// secret data replaced by consistent fakes (internal/scrub) and the server's host names and
+// addresses withheld.
 func (d *doctor) report(text string) []byte {
 	salt := d.s.salt
 	if salt == nil {
@@ -132,7 +136,7 @@ func (d *doctor) report(text string) []byte {
 	}
 	var answers strings.Builder
 	for _, e := range d.rec.answers() {
-		body := s.JSON(maskUnknown(e.Body))
+		body := s.JSON(maskUnknown([]byte(d.s.secrets.text(string(e.Body)))))
 		fmt.Fprintf(&answers, "\n### %s %s — %d\n\n```json\n%s```\n", e.Method, e.Path, e.Status, strings.TrimRight(string(body), "\n")+"\n")
 	}
 	var b strings.Builder
@@ -142,31 +146,59 @@ func (d *doctor) report(text string) []byte {
 		b.WriteString("\n## The answers the doctor read, scrubbed\n")
 		b.WriteString(d.withholdHost(s.Text(answers.String())))
 	}
-	return []byte(b.String())
+	return []byte(d.s.secrets.text(b.String())) // a credential is never a fake: it goes
 }
 
-// withholdHost replaces the server's host name and public addresses: they locate an installation
-// and the SDK's maintainers do not need them. Addresses on this machine stay.
+// withholdHost replaces every host name and address of the server the doctor met: the base URL's
+// host, the addresses it resolved to and the host a redirect named. They locate an installation and
+// the SDK's maintainers do not need them; this machine's are withheld too, so that the verdict's
+// "withheld" is true whatever the host (a loopback address also tells a proxy's port plan, and
+// localhost may be a tunnel). The issues URL and the port stay.
 func (d *doctor) withholdHost(text string) string {
 	if d.base == nil {
 		return text
 	}
-	host := d.base.Hostname()
-	if a, err := netip.ParseAddr(host); (err == nil && a.IsLoopback()) || host == "localhost" {
-		return text
+	var hosts, addrs []string
+	for _, h := range []string{d.base.Hostname(), redirectHost(d.redirect)} {
+		if _, err := netip.ParseAddr(h); err == nil {
+			addrs = append(addrs, h) // an address in the URL reads <address>, as the address check's
+		} else {
+			hosts = append(hosts, h)
+		}
 	}
-	text = strings.ReplaceAll(text, host, "<host>")
 	for _, f := range d.findings {
 		if f.Name != "address" {
 			continue
 		}
 		for _, field := range strings.FieldsFunc(f.Summary, func(r rune) bool { return r == ' ' || r == ',' || r == '(' || r == ')' }) {
-			if a, err := netip.ParseAddr(field); err == nil && !a.IsLoopback() {
-				text = strings.ReplaceAll(text, field, "<address>")
+			if _, err := netip.ParseAddr(field); err == nil {
+				addrs = append(addrs, field)
 			}
 		}
 	}
-	return text
+	issues := "\x00issues\x00"
+	text = strings.ReplaceAll(text, issuesURL, issues)
+	for _, group := range []struct {
+		values []string
+		with   string
+	}{{hosts, "<host>"}, {addrs, "<address>"}} {
+		values := slices.Clone(group.values)
+		sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
+		for _, v := range values {
+			if v != "" {
+				text = strings.ReplaceAll(text, v, group.with)
+			}
+		}
+	}
+	return strings.ReplaceAll(text, issues, issuesURL)
+}
+
+func redirectHost(location string) string {
+	u, err := url.Parse(location)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // modelFields is every JSON field name of the SDK's response types. The scrubber knows the

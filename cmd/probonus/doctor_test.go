@@ -217,15 +217,33 @@ func TestTokenLifetime(t *testing.T) {
 	}
 }
 
-// TestReportWithholdsTheHost: a remote host and its public addresses stay out of the report.
+// TestReportWithholdsTheHost (issue 17, item 18): every host name and address of the server stay
+// out of the report, this machine's too, as the verdict says; the issues URL stays.
 func TestReportWithholdsTheHost(t *testing.T) {
 	t.Parallel()
 	u, err := url.Parse("https://bonus.cafe.example:6896")
 	require.NoError(t, err)
-	d := &doctor{base: u, findings: []finding{{Name: "address", Summary: "bonus.cafe.example is 203.0.113.7, 2001:db8::7 (the internet)"}}}
-	got := d.withholdHost("probonus doctor 0.1.0: https://bonus.cafe.example:6896\nok address bonus.cafe.example is 203.0.113.7, 2001:db8::7 (the internet)\n")
-	assert.Equal(t, "probonus doctor 0.1.0: https://<host>:6896\nok address <host> is <address>, <address> (the internet)\n", got)
-	local, err := url.Parse("http://127.0.0.1:11030")
+	d := &doctor{base: u, findings: []finding{{Name: "address", Summary: "bonus.cafe.example is 203.0.113.7, 2001:db8::7 (the internet)"}},
+		redirect: "https://login.cafe.example/sso"}
+	got := d.withholdHost("probonus doctor 0.1.0: https://bonus.cafe.example:6896\nok address bonus.cafe.example is 203.0.113.7, 2001:db8::7 (the internet)\n" +
+		"FAIL server redirects (302) to https://login.cafe.example/sso\n" + issuesURL + "\n")
+	assert.Equal(t, "probonus doctor 0.1.0: https://<host>:6896\nok address <host> is <address>, <address> (the internet)\n"+
+		"FAIL server redirects (302) to https://<host>/sso\n"+issuesURL+"\n", got)
+	local, err := url.Parse("http://localhost:11030")
 	require.NoError(t, err)
-	assert.Equal(t, "http://127.0.0.1:11030", (&doctor{base: local}).withholdHost("http://127.0.0.1:11030"), "this machine's address says nothing")
+	d = &doctor{base: local, findings: []finding{{Name: "address", Summary: "localhost is 127.0.0.1, ::1 (this machine)"}}}
+	assert.Equal(t, "http://<host>:11030 <host> is <address>, <address> (this machine)",
+		d.withholdHost("http://localhost:11030 localhost is 127.0.0.1, ::1 (this machine)"), "this machine's names are withheld too")
+
+	srv, _ := newServer(t, probonustest.Modern)
+	path := filepath.Join(t.TempDir(), "report.md")
+	r := runCLI(t, keyEnv(srv), "doctor", "--report", path)
+	require.Equal(t, exitOK, r.code, r.stdout)
+	assert.Contains(t, r.stdout, "the server's host names and addresses withheld")
+	assert.NotContains(t, r.stdout, "the host withheld")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "127.0.0.1")
+	assert.Contains(t, string(b), "ok    address   <address> (this machine)")
+	assert.Contains(t, string(b), "probonus doctor 0.1.0: http://<address>:")
 }

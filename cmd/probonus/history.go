@@ -22,7 +22,9 @@ func historyCommand(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		if *last != 0 && (*from != "" || *to != "") {
+		lastSet := false
+		fs.Visit(func(f *flag.Flag) { lastSet = lastSet || f.Name == "last" })
+		if lastSet && (*from != "" || *to != "") {
 			return usageErrorf("give --last or a period (--from, --to), not both")
 		}
 		if *to != "" && *from == "" {
@@ -44,13 +46,19 @@ func historyCommand(fs *flag.FlagSet) runner {
 					return err
 				}
 			}
+			switch {
+			case start.After(end) && *to != "":
+				return usageErrorf("--from %s is after --to %s: give the start first", *from, *to)
+			case start.After(end):
+				return usageErrorf("--from %s is in the future (without --to, the period ends now)", *from)
+			}
 			txs, err = c.Accounts.Transactions(ctx, accountID, start, end)
 			if err != nil {
 				return accountErr(err, accountID)
 			}
 		} else {
 			n := *last
-			if n == 0 {
+			if !lastSet {
 				n = defaultLast
 			}
 			if n < 1 || n > probonus.MaxLastTransactions {

@@ -57,8 +57,11 @@ func signupCommand(fs *flag.FlagSet) runner {
 			return err
 		}
 		acc, err := c.Accounts.InsertByTemplate(ctx, n)
+		if errors.Is(err, probonus.ErrAccountExists) {
+			return withHint(err, "probonus find "+n.Phone+" shows the guest")
+		}
 		if errors.Is(err, probonus.ErrBadRequest) {
-			return withHint(err, "a guest with this phone may exist already: probonus find "+n.Phone)
+			return withHint(err, signupRefusal(err, n))
 		}
 		if errors.Is(err, probonus.ErrOutcomeUnknown) {
 			return withHint(err, "the guest may have been created: probonus find "+n.Phone+" tells")
@@ -72,6 +75,37 @@ func signupCommand(fs *flag.FlagSet) runner {
 		fmt.Fprintf(s.stdout, "Created account %d.\n\n", acc.ID)
 		return printAccount(s.stdout, acc)
 	}
+}
+
+// signupRefusal says what to do about a 400 from insert_by_template that is not
+// probonus.ErrAccountExists, from the server's detail (both flavours send these Russian texts; the
+// English ones are probable translations): a group without a template or no such group points at
+// the groups. A duplicate the SDK could not prove (its find failed) is still told by its words.
+func signupRefusal(err error, n probonus.NewAccount) string {
+	var api *probonus.APIError
+	detail := ""
+	if errors.As(err, &api) {
+		detail = strings.ToLower(api.Detail)
+	}
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(detail, w) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("шаблон", "template"):
+		return fmt.Sprintf("group %d has no template: probonus groups lists those that have one", n.GroupID)
+	case has("групп", "group") && has("не найден", "not found", "does not exist", "no such"):
+		return fmt.Sprintf("no group %d: probonus groups lists those with a template", n.GroupID)
+	case has("существует", "exist", "duplicate"):
+		return "a guest with this phone exists already: probonus find " + n.Phone
+	case has("телефон", "phone"):
+		return "the server refused the phone " + n.Phone
+	}
+	return "the server refused the sign-up; probonus groups lists the groups with a template, probonus find " + n.Phone + " tells whether the guest exists"
 }
 
 func parseGender(v string) (probonus.Gender, error) {

@@ -88,7 +88,7 @@ func TestWritesAreRefusedWithoutATerminal(t *testing.T) {
 		r := invocation{env: keyEnv(srv), stdin: "y\n"}.run(t, args...)
 		assert.Equal(t, exitUsage, r.code, "%v", args)
 		assert.Contains(t, r.stderr, ", about to ")
-		assert.Contains(t, r.stderr, "not done: stdin is not a terminal to confirm on; pass --yes")
+		assert.Contains(t, r.stderr, "not done: stdin is not a terminal; pass --yes")
 		assert.Empty(t, r.stdout)
 	}
 	golden(t, "refill-refused", invocation{env: keyEnv(srv)}.run(t, "refill", acc, "50", "--reason", "Отзыв"))
@@ -146,12 +146,14 @@ func TestOutcomeUnknown(t *testing.T) {
 	t.Parallel()
 	srv, f := newServer(t, probonustest.Modern)
 	srv.Inject("POST", refillPath, probonustest.Fault{Reset: true, AfterApply: true})
-	r := runCLI(t, keyEnv(srv), "refill", fmt.Sprint(f.account), "50", "--reason", "Отзыв", "--yes")
+	// --timeout 1s: the SDK remembers the uncertain send for the whole process (the tests' one)
+	// and makes the --once below wait its settle time, the attempt timeout, before it looks.
+	r := runCLI(t, keyEnv(srv), "refill", fmt.Sprint(f.account), "50", "--reason", "Отзыв", "--yes", "--timeout", "1s")
 	assert.Equal(t, exitOutcomeUnknown, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "the credit may have been applied: look with probonus history 1001 --last 5 before crediting again, or repeat with --once")
 	assert.Equal(t, "292.35", srv.Balance(f.account), "applied once")
 
-	r = runCLI(t, keyEnv(srv), "refill", fmt.Sprint(f.account), "50", "--reason", "Отзыв", "--yes", "--once")
+	r = runCLI(t, keyEnv(srv), "refill", fmt.Sprint(f.account), "50", "--reason", "Отзыв", "--yes", "--once", "--timeout", "1s")
 	assert.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "Already credited")
 	assert.Equal(t, "292.35", srv.Balance(f.account), "not applied again")
