@@ -107,6 +107,13 @@ func WithRandomFaults(rate float64, seed uint64, faults ...Fault) Option {
 	}
 }
 
+// The credentials a server accepts unless WithCredentials says others.
+const (
+	DefaultAPIKey   = "probonustest-api-key"
+	DefaultLogin    = "api-user"
+	DefaultPassword = "probonustest-password"
+)
+
 // WithCredentials sets the API key, login and password the server accepts.
 func WithCredentials(apiKey, login, password string) Option {
 	return func(s *Server) { s.apiKey, s.login, s.password = apiKey, login, password }
@@ -195,9 +202,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		loc:           time.FixedZone("MSK", 3*3600),
 		extra:         map[string][][2]any{},
 		renamed:       map[string][][2]string{},
-		apiKey:        "probonustest-api-key",
-		login:         "api-user",
-		password:      "probonustest-password",
+		apiKey:        DefaultAPIKey,
+		login:         DefaultLogin,
+		password:      DefaultPassword,
 		faults:        map[string][]Fault{},
 		tokens:        map[string]time.Time{},
 		refresh:       map[string]bool{},
