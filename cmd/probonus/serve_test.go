@@ -97,8 +97,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) { b.mu.Lock(); defer b.mu.Unlock(); return b.b.Write(p) }
-func (b *syncBuffer) String() string              { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 
 // TestServeRunsUntilCancelled runs the command in-process: banner, one log line per request
 // without a query value or a credential, a clean stop.
@@ -216,7 +220,10 @@ var baseURLLine = regexp.MustCompile(`base URL  (http://\S+)`)
 
 // sayMoney is an amount as the flavour writes it: Legacy a JSON number, Modern a string.
 func sayMoney(flavor, v string) any {
-	if flavor == "legacy" {
+	if flavor == "legacy" { // Pydantic v1 writes a Decimal as it holds it: 15, not 15.00
+		if strings.Contains(v, ".") {
+			v = strings.TrimSuffix(strings.TrimRight(v, "0"), ".")
+		}
 		return json.Number(v)
 	}
 	return v
