@@ -59,6 +59,7 @@ type SeedError struct {
 	Err   error
 }
 
+// Error reads "line 12: accounts[2]: group 9 does not exist".
 func (e *SeedError) Error() string {
 	var b strings.Builder
 	if e.Line > 0 {
@@ -71,6 +72,7 @@ func (e *SeedError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the mistake without its place.
 func (e *SeedError) Unwrap() error { return e.Err }
 
 type seedEntry struct {

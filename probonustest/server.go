@@ -15,7 +15,12 @@
 //	// srv.Balance(id), srv.Refills(id), srv.Transactions(id), srv.Checks(id), srv.Requests()
 //
 // Inject makes a request fail in each way a network can (see Fault); the Path… constants name the
-// routes. WithDemoData seeds a returning guest for demos.
+// routes. WithDemoData seeds a returning guest for demos; ParseSeed and Load seed a team's data
+// from a JSON file, and Reset goes back to it.
+//
+// The same server runs outside Go tests as probonus serve (cmd/probonus): WithListener puts it on
+// a fixed address, WithAdmin adds routes under AdminPath that do over HTTP what the methods here
+// do, WithMiddleware logs, and Shutdown lets the requests in flight finish.
 //
 // A new server holds the two groups of the vendor's test database: 1 "Все гости" and
 // 3 "Самостоятельно зарегистрировавшиеся", a template group with a 500-bonus welcome.
