@@ -26,19 +26,47 @@ func WithDemoData() Option { return func(s *Server) { s.demo = true } }
 // bonuses paid and 42.35 earned, and a check 2 hours ago whose 15.00 accrual is deferred two weeks.
 // Dates are relative to now, so the data looks the same whenever it is seeded.
 func SeedDemo(s *Server) Demo {
-	now := s.now()
-	id := s.AddAccount(Account{GroupID: 3, Phone: DemoPhone, FirstName: "Пётр", LastName: "Смирнов",
-		Balance: "300", BurnDate: now.AddDate(0, 1, 0).Format(time.DateOnly), CreatedAt: now.AddDate(0, 0, -30)})
-	first := s.AddCheck(Check{AccountID: id, Number: 1207, Datetime: now.Add(-26 * time.Hour),
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.demo = true // Reset seeds it again
+	return seedDemo(&s.st, s.now())
+}
+
+// seedDemo adds the demo data to a state: SeedDemo's, and Reset's on a fresh state.
+func seedDemo(st *state, now time.Time) Demo {
+	must := func(id int64, err error) int64 {
+		if err != nil {
+			panic("probonustest: SeedDemo: " + err.Error())
+		}
+		return id
+	}
+	acc, err := st.addAccount(Account{GroupID: 3, Phone: DemoPhone, FirstName: "Пётр", LastName: "Смирнов",
+		Balance: "300", BurnDate: now.AddDate(0, 1, 0).Format(time.DateOnly), CreatedAt: now.AddDate(0, 0, -30)}, now)
+	id := must(idOf(acc, err))
+	first := must(checkIDOf(st.addCheck(Check{AccountID: id, Number: 1207, Datetime: now.Add(-26 * time.Hour),
 		RestaurantCode: 12, RestaurantName: "Пекарня на Невском", CashDesk: 3, BonusPaid: "200", BonusAccrued: "42.35",
 		Dishes: []Dish{
 			{Code: 1024, Name: "Круассан с миндалём", Quantity: "2", Price: "245", DiscountSum: "24.50"},
 			{Code: 2048, Name: "Капучино", Quantity: "1", Price: "290", DiscountSum: "14.50"},
 			{Code: 3001, Name: "Суп дня, полпорции", Quantity: "0.5", Price: "534"},
-		}})
-	second := s.AddCheck(Check{AccountID: id, Number: 1311, Datetime: now.Add(-2 * time.Hour),
+		}}, now)))
+	second := must(checkIDOf(st.addCheck(Check{AccountID: id, Number: 1311, Datetime: now.Add(-2 * time.Hour),
 		RestaurantCode: 12, RestaurantName: "Пекарня на Невском", CashDesk: 1, BonusAccrued: "15.00",
 		AccrueOn: now.AddDate(0, 0, 14).Format(time.DateOnly),
-		Dishes:   []Dish{{Code: 2048, Name: "Капучино", Quantity: "1", Price: "300"}}})
+		Dishes:   []Dish{{Code: 2048, Name: "Капучино", Quantity: "1", Price: "300"}}}, now)))
 	return Demo{AccountID: id, CheckIDs: []int64{first, second}}
+}
+
+func idOf(a *account, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return a.ID, nil
+}
+
+func checkIDOf(c *check, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return c.ID, nil
 }

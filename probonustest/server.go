@@ -15,7 +15,12 @@
 //	// srv.Balance(id), srv.Refills(id), srv.Transactions(id), srv.Checks(id), srv.Requests()
 //
 // Inject makes a request fail in each way a network can (see Fault); the Path… constants name the
-// routes. WithDemoData seeds a returning guest for demos.
+// routes. WithDemoData seeds a returning guest for demos; ParseSeed and Load seed a team's data
+// from a JSON file, and Reset goes back to it.
+//
+// The same server runs outside Go tests as probonus serve (cmd/probonus): WithListener puts it on
+// a fixed address, WithAdmin adds routes under AdminPath that do over HTTP what the methods here
+// do, WithMiddleware logs, and Shutdown lets the requests in flight finish.
 //
 // A new server holds the two groups of the vendor's test database: 1 "Все гости" and
 // 3 "Самостоятельно зарегистрировавшиеся", a template group with a 500-bonus welcome.
@@ -25,12 +30,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -105,6 +112,13 @@ func WithRandomFaults(rate float64, seed uint64, faults ...Fault) Option {
 	}
 }
 
+// The credentials a server accepts unless WithCredentials says others.
+const (
+	DefaultAPIKey   = "probonustest-api-key"
+	DefaultLogin    = "api-user"
+	DefaultPassword = "probonustest-password"
+)
+
 // WithCredentials sets the API key, login and password the server accepts.
 func WithCredentials(apiKey, login, password string) Option {
 	return func(s *Server) { s.apiKey, s.login, s.password = apiKey, login, password }
@@ -162,8 +176,13 @@ type Server struct {
 	login         string
 	password      string
 	demo          bool
-	t             testing.TB    // nil when the caller closes the server
-	done          chan struct{} // closed by Close: ends stalled answers
+	admin         bool                              // WithAdmin: the routes under AdminPath
+	listener      net.Listener                      // WithListener; nil: a new local port
+	middleware    []func(http.Handler) http.Handler // WithMiddleware, innermost first
+	seeds         []*Seed                           // what Load applied, for Reset
+	active        atomic.Int64                      // requests in flight, for Shutdown
+	t             testing.TB                        // nil when the caller closes the server
+	done          chan struct{}                     // closed by Close: ends stalled answers
 	closeOnce     sync.Once
 
 	chaosRate float64
@@ -188,9 +207,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		loc:           time.FixedZone("MSK", 3*3600),
 		extra:         map[string][][2]any{},
 		renamed:       map[string][][2]string{},
-		apiKey:        "probonustest-api-key",
-		login:         "api-user",
-		password:      "probonustest-password",
+		apiKey:        DefaultAPIKey,
+		login:         DefaultLogin,
+		password:      DefaultPassword,
 		faults:        map[string][]Fault{},
 		tokens:        map[string]time.Time{},
 		refresh:       map[string]bool{},
@@ -204,7 +223,22 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	if s.demo {
 		SeedDemo(s)
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	var h http.Handler = http.HandlerFunc(s.serve)
+	if s.admin {
+		h = s.withAdmin(h)
+	}
+	for _, m := range s.middleware {
+		h = m(h)
+	}
+	h = s.counted(h)
+	if s.listener == nil {
+		s.ts = httptest.NewServer(h)
+	} else {
+		s.ts = httptest.NewUnstartedServer(h)
+		_ = s.ts.Listener.Close() // the local port httptest opened, unused
+		s.ts.Listener = s.listener
+		s.ts.Start()
+	}
 	if t != nil {
 		t.Cleanup(s.Close)
 	}
@@ -223,8 +257,8 @@ func (s *Server) Login() (login, password string) { return s.login, s.password }
 // Flavor is the server's FastAPI flavour.
 func (s *Server) Flavor() Flavor { return s.flavor }
 
-// Close shuts the server down, ending any stalled answer first (httptest waits for every request
-// in flight). It is safe to call more than once.
+// Close shuts the server down, ending any stalled or delayed answer first (by dropping its
+// connection), then waiting for every other request in flight. It is safe to call more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.done) })
 	s.ts.Close()
@@ -348,7 +382,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests[len(s.requests)-1].Fault = fault
 	s.mu.Unlock()
 
-	if !sleep(r, s.latency) {
+	if !s.sleep(r, s.latency) {
+		s.reset(w)
 		return
 	}
 	if fault == nil {
@@ -360,7 +395,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		applied = httptest.NewRecorder()
 		s.route(applied, r, path, body)
 	}
-	if !sleep(r, fault.Delay) {
+	if !s.sleep(r, fault.Delay) {
+		s.reset(w)
 		return
 	}
 	answer := applied
@@ -407,7 +443,8 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, answer *httptest
 	s.reset(w)
 }
 
-func sleep(r *http.Request, d time.Duration) bool {
+// sleep waits d; false when the client gave up or the server is closing first.
+func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}
@@ -417,6 +454,8 @@ func sleep(r *http.Request, d time.Duration) bool {
 	case <-t.C:
 		return true
 	case <-r.Context().Done():
+		return false
+	case <-s.done:
 		return false
 	}
 }

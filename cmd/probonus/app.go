@@ -71,6 +71,7 @@ var commands = []*command{
 	{name: "refill", args: "ACCOUNT AMOUNT --reason TEXT [--once]", nargs: 2, summary: "credit bonuses (asks first)", setup: refillCommand},
 	{name: "update", args: "ACCOUNT --email ... --first-name ...", nargs: 1, summary: "change some of a guest's fields (asks first)", setup: updateCommand},
 	{name: "doctor", summary: "check an installation end to end: address, TLS, auth, groups, with --phone the data model", setup: doctorCommand},
+	{name: "serve", args: "[--addr 127.0.0.1:11030] [--flavor modern|legacy] [--demo] [--seed FILE] [--admin]", summary: "run the fake ProBonus (probonustest) on a port, for other teams and tools", setup: serveCommand},
 }
 
 func findCmd(name string) *command {

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+
+	"github.com/probonus-go/probonus/probonustest"
+)
+
+// defaultServeAddr is where a local ProBonus installation listens, so that code configured for
+// one reaches the fake unchanged.
+const defaultServeAddr = "127.0.0.1:11030"
+
+// serveOptions is what probonus serve is configured with.
+type serveOptions struct {
+	addr                    string
+	flavor                  string // "modern" or "legacy"
+	demo, admin             bool
+	seedFile                string
+	apiKey, login, password string // "": probonustest's own
+	tokenLifetime           time.Duration
+	grace                   time.Duration // how long requests in flight may take to finish on a stop
+	loc                     *time.Location
+
+	listening func(baseURL string) // tests: called once the fake accepts connections
+}
+
+// serveCommand registers serve's flags. --demo, --api-key, --login and --password are flags of
+// every command (they name the server to talk to); after "serve" they name what the fake serves
+// and accepts instead, so they write into serve's options and never reach the session.
+func serveCommand(fs *flag.FlagSet) runner {
+	o := registerServe(fs)
+	return func(ctx context.Context, s *session, _ []string) error {
+		o.loc = s.loc
+		if s.server != nil { // --demo before the command name
+			o.demo = true
+		}
+		return runServe(ctx, *o, s.stdout, s.stderr)
+	}
+}
+
+func registerServe(fs *flag.FlagSet) *serveOptions {
+	o := &serveOptions{addr: defaultServeAddr, flavor: "modern", grace: 5 * time.Second}
+	fs.StringVar(&o.addr, "addr", o.addr, "the address to listen on; :0 or 127.0.0.1:0 picks a free port (printed), :11030 every interface")
+	fs.StringVar(&o.flavor, "flavor", o.flavor, "the FastAPI generation to imitate: modern (≥ 0.122, Pydantic v2) or legacy (≤ 0.121, Pydantic v1)")
+	fs.StringVar(&o.seedFile, "seed", "", "load groups, guests, transactions and checks from this JSON file (go doc probonustest.Seed)")
+	fs.Var(boolFlag{p: &o.admin}, "admin", "serve the admin routes under /_probonus/: reset, faults, requests, accounts")
+	fs.Var(durationFlag{p: &o.tokenLifetime}, "token-lifetime", "how long bearer tokens live (default 1h)")
+	fs.Var(durationFlag{p: &o.grace}, "grace", "on SIGINT or SIGTERM, how long requests in flight may take to finish")
+	own := func(name string, v flag.Value, usage string) {
+		if f := fs.Lookup(name); f != nil {
+			f.Value, f.Usage, f.DefValue = v, usage, v.String()
+			return
+		}
+		fs.Var(v, name, usage)
+	}
+	own("demo", boolFlag{p: &o.demo}, "seed the demo data: a returning guest, "+probonustest.DemoPhone)
+	own("api-key", stringFlag{p: &o.apiKey}, "the X-API-Key the fake accepts (default "+probonustest.DefaultAPIKey+")")
+	own("login", stringFlag{p: &o.login}, "the login the fake accepts (default "+probonustest.DefaultLogin+")")
+	own("password", stringFlag{p: &o.password}, "the password the fake accepts (default "+probonustest.DefaultPassword+")")
+	return o
+}
+
+// check refuses options that cannot work, before anything listens.
+func (o *serveOptions) check() (probonustest.Flavor, error) {
+	var flavor probonustest.Flavor
+	switch strings.ToLower(o.flavor) {
+	case "modern":
+		flavor = probonustest.Modern
+	case "legacy":
+		flavor = probonustest.Legacy
+	default:
+		return 0, usageErrorf("--flavor %q: want modern or legacy", o.flavor)
+	}
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		return 0, usageErrorf("--addr %q: want HOST:PORT, e.g. %s or 127.0.0.1:0", o.addr, defaultServeAddr)
+	}
+	if (o.login == "") != (o.password == "") {
+		return 0, usageErrorf("--login and --password go together")
+	}
+	for _, c := range []struct{ flag, v string }{{"--api-key", o.apiKey}, {"--login", o.login}, {"--password", o.password}} {
+		if strings.IndexFunc(c.v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+			return 0, usageErrorf("%s holds a space or a control character: no client could send it", c.flag)
+		}
+	}
+	return flavor, nil
+}
+
+// readSeed reads --seed, naming the file's line at fault.
+func readSeed(file string) (*probonustest.Seed, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, usageErrorf("--seed: %v", err)
+	}
+	seed, err := probonustest.ParseSeed(data)
+	if err != nil {
+		return nil, seedProblem(file, err)
+	}
+	return seed, nil
+}
+
+// seedProblem is a seed error as compilers write one: FILE:LINE: what.
+func seedProblem(file string, err error) error {
+	var serr *probonustest.SeedError
+	if !errors.As(err, &serr) {
+		return usageErrorf("--seed %s: %v", file, err)
+	}
+	where := file
+	if serr.Line > 0 {
+		where = fmt.Sprintf("%s:%d", file, serr.Line)
+	}
+	what := serr.Err.Error()
+	if serr.Entry != "" {
+		what = serr.Entry + ": " + what
+	}
+	return usageErrorf("--seed %s: %s", where, what)
+}
+
+// runServe runs the fake until ctx ends or a SIGINT or SIGTERM arrives.
+func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error {
+	flavor, err := o.check()
+	if err != nil {
+		return err
+	}
+	var seed *probonustest.Seed
+	if o.seedFile != "" {
+		if seed, err = readSeed(o.seedFile); err != nil {
+			return err
+		}
+	}
+	if o.loc == nil {
+		o.loc = moscow
+	}
+	apiKey, login, password := o.apiKey, o.login, o.password
+	if apiKey == "" {
+		apiKey = probonustest.DefaultAPIKey
+	}
+	if login == "" {
+		login, password = probonustest.DefaultLogin, probonustest.DefaultPassword
+	}
+
+	l, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return withHint(err, "is another server on that port? --addr 127.0.0.1:0 picks a free one")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	opts := []probonustest.Option{
+		probonustest.WithListener(l), probonustest.WithFlavor(flavor), probonustest.WithLocation(o.loc),
+		probonustest.WithCredentials(apiKey, login, password), probonustest.WithMiddleware(logRequests(log)),
+	}
+	if o.tokenLifetime > 0 {
+		opts = append(opts, probonustest.WithTokenLifetime(o.tokenLifetime))
+	}
+	if o.demo {
+		opts = append(opts, probonustest.WithDemoData())
+	}
+	if o.admin {
+		opts = append(opts, probonustest.WithAdmin())
+	}
+	// signals are caught before anything is printed, so a stop right after the banner is clean
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+
+	srv := probonustest.NewServer(nil, opts...)
+	if seed != nil {
+		if err := srv.Load(seed); err != nil {
+			srv.Close()
+			return seedProblem(o.seedFile, err)
+		}
+	}
+	baseURL, everywhere := reachableURL(l.Addr())
+	printBanner(stdout, o, flavor, baseURL, everywhere, apiKey, login, password)
+	if o.listening != nil {
+		o.listening(baseURL)
+	}
+
+	var why string
+	select {
+	case <-ctx.Done():
+		why = "interrupted"
+	case s := <-sig:
+		why = s.String()
+	}
+	log.Info("stopping: no new connections, the requests in flight finish", "signal", why, "grace", o.grace)
+	stop, cancel := context.WithTimeout(context.Background(), o.grace)
+	defer cancel()
+	if err := srv.Shutdown(stop); err != nil {
+		log.Warn("stopped: the answers still in flight after the grace period were cut", "grace", o.grace)
+		return nil
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// reachableURL is the base URL a client on this machine uses: an address on every interface
+// (0.0.0.0, ::) is reached at 127.0.0.1.
+func reachableURL(addr net.Addr) (url string, everywhere bool) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String(), false
+	}
+	if tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("http://127.0.0.1:%d", tcp.Port), true
+	}
+	return "http://" + tcp.String(), false
+}
+
+// printBanner says where the fake is and how to get in. The credentials are the user's own test
+// ones (or probonustest's defaults): nothing else the tool prints shows a credential.
+func printBanner(w io.Writer, o serveOptions, flavor probonustest.Flavor, baseURL string, everywhere bool, apiKey, login, password string) {
+	data := "no guests"
+	switch {
+	case o.demo && o.seedFile != "":
+		data = "demo data and " + o.seedFile
+	case o.demo:
+		data = "demo data (a returning guest, " + probonustest.DemoPhone + ")"
+	case o.seedFile != "":
+		data = o.seedFile
+	}
+	generation := "FastAPI ≥ 0.122, Pydantic v2: 401 refusals, money as strings"
+	if flavor == probonustest.Legacy {
+		generation = "FastAPI ≤ 0.121, Pydantic v1: 403 refusals, money as numbers"
+	}
+	fmt.Fprintf(w, "probonus serve: a fake ProBonus (%s flavour, %s) with %s\n\n", flavor, generation, data)
+	fmt.Fprintf(w, "base URL  %s", baseURL)
+	if everywhere {
+		fmt.Fprintf(w, "  (listening on every interface, port %s)", baseURL[strings.LastIndex(baseURL, ":")+1:])
+	}
+	fmt.Fprintf(w, "\nAPI key   %s  (header X-API-Key)\n", apiKey)
+	fmt.Fprintf(w, "login     %s\npassword  %s  (POST /api/v0/auth/login, then Authorization: Bearer TOKEN)\n", login, password)
+	if o.admin {
+		fmt.Fprintf(w, "admin     %s/_probonus/  (reset, faults, requests, accounts; no credentials)\n", baseURL)
+	}
+	fmt.Fprintf(w, "\ntry       curl -H 'X-API-Key: %s' %s/api/v0/account_groups/list\n", apiKey, baseURL)
+	fmt.Fprintln(w, "\nEach request is logged on stderr (method, path, status, duration). Ctrl-C or SIGTERM stops it.")
+}
+
+// longNumber is a run of digits a path might hold where it should not (a phone in a wrong URL):
+// the log masks it.
+var longNumber = regexp.MustCompile(`[0-9]{5,}`)
+
+// logRequests logs each request in one line: method, path, status, duration. Never a header, a
+// body or a query: they hold credentials and phones.
+func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			lw := &loggedWriter{ResponseWriter: w}
+			defer func() { // also when a fault aborts the handler
+				attrs := []any{"method", r.Method, "path", longNumber.ReplaceAllString(r.URL.EscapedPath(), "***"),
+					"status", lw.status, "duration", time.Since(start).Round(time.Microsecond)}
+				if lw.dropped {
+					attrs = append(attrs, "dropped", true)
+				}
+				log.Info("request", attrs...)
+			}()
+			next.ServeHTTP(lw, r)
+		})
+	}
+}
+
+// loggedWriter keeps the status for the log, and passes on the Flusher and Hijacker that faults
+// break answers off with.
+type loggedWriter struct {
+	http.ResponseWriter
+	status  int // 0: none sent
+	dropped bool
+}
+
+func (w *loggedWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *loggedWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *loggedWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *loggedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.dropped = true
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *loggedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus/probonustest"
+)
+
+// TestServeParsesItsFlags: serve's flags fill its options; the flags every command shares (--demo,
+// --api-key, --login, --password) mean what the fake serves, and never reach the session.
+func TestServeParsesItsFlags(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		args []string
+		want serveOptions
+	}{
+		{"defaults", nil, serveOptions{addr: "127.0.0.1:11030", flavor: "modern", grace: 5 * time.Second}},
+		{"everything", []string{"--addr", ":0", "--flavor", "legacy", "--demo", "--seed", "team.json", "--api-key", "k1",
+			"--login", "qa", "--password", "pw", "--token-lifetime", "30s", "--admin", "--grace", "1s"},
+			serveOptions{addr: ":0", flavor: "legacy", demo: true, admin: true, seedFile: "team.json", apiKey: "k1",
+				login: "qa", password: "pw", tokenLifetime: 30 * time.Second, grace: time.Second}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var cfg config
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			cfg.register(fs) // as the app does for every command
+			o := registerServe(fs)
+			pos, err := parseInterspersed(fs, tc.args)
+			require.NoError(t, err)
+			assert.Empty(t, pos)
+			assert.Equal(t, tc.want, *o)
+			assert.False(t, cfg.demo, "the session would start an embedded server of its own")
+			assert.Empty(t, cfg.apiKey+cfg.login+cfg.password)
+		})
+	}
+}
+
+// TestServeRefusesBadOptions: what cannot work is refused before anything listens, as a usage error.
+func TestServeRefusesBadOptions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte("{\n  \"accounts\": [\n    {\"groupId\": 3,\n     \"phone\": \"12\"}\n  ]\n}\n"), 0o600))
+	taken := filepath.Join(dir, "taken.json")
+	require.NoError(t, os.WriteFile(taken, []byte("{\"accounts\": [\n\n  {\"groupId\": 3, \"phone\": \"79161112233\"}]}"), 0o600))
+	ok := serveOptions{addr: "127.0.0.1:0", flavor: "modern", grace: time.Second}
+	cases := []struct {
+		name string
+		edit func(*serveOptions)
+		msg  string
+	}{
+		{"flavour", func(o *serveOptions) { o.flavor = "fastapi" }, `--flavor "fastapi": want modern or legacy`},
+		{"address", func(o *serveOptions) { o.addr = "11030" }, `--addr "11030": want HOST:PORT`},
+		{"login alone", func(o *serveOptions) { o.login = "qa" }, "--login and --password go together"},
+		{"a key no client can send", func(o *serveOptions) { o.apiKey = "two words" }, "--api-key holds a space"},
+		{"no seed file", func(o *serveOptions) { o.seedFile = filepath.Join(dir, "none.json") }, "--seed: open"},
+		{"a seed's mistake, with its line", func(o *serveOptions) { o.seedFile = bad }, bad + `:4: accounts[0]: phone "12" has 2 digits`},
+		{"a seed taking the demo's phone", func(o *serveOptions) { o.seedFile, o.demo = taken, true }, taken + ":3: accounts[0]: an account with phone 79161112233 already exists"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := ok
+			tc.edit(&o)
+			var stdout, stderr bytes.Buffer
+			err := runServe(context.Background(), o, &stdout, &stderr)
+			require.Error(t, err)
+			assert.Equal(t, exitUsage, exitCode(err))
+			assert.Contains(t, err.Error(), tc.msg)
+			assert.Empty(t, stdout.String(), "no banner for a server that does not run")
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+
+// TestServeRunsUntilCancelled runs the command in-process: banner, one log line per request
+// without a query value or a credential, a clean stop.
+func TestServeRunsUntilCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	urls := make(chan string, 1)
+	o := serveOptions{addr: "127.0.0.1:0", flavor: "legacy", demo: true, apiKey: "team-key", login: "qa", password: "qa-secret",
+		grace: time.Second, listening: func(u string) { urls <- u }}
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, o, &stdout, &stderr) }()
+	var base string
+	select {
+	case base = <-urls:
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	}
+	c := newRawClient(t, base)
+	r := c.do(t, "GET", probonustest.PathFindByPhone+"?phone=79161112233", "", map[string]string{"X-API-Key": "team-key"})
+	assert.Equal(t, 200, r.status)
+	assert.Equal(t, json.Number("142.35"), r.object(t)["balance"], "legacy: money as a number")
+	r = c.do(t, "GET", "/api/v0/accounts/79161112233", "", map[string]string{"X-API-Key": "team-key"})
+	assert.Equal(t, 404, r.status)
+	cancel()
+	require.NoError(t, <-done)
+
+	assert.Contains(t, stdout.String(), "base URL  "+base+"\n")
+	assert.Contains(t, stdout.String(), "API key   team-key  (header X-API-Key)")
+	assert.Contains(t, stdout.String(), "Legacy flavour")
+	log := stderr.String()
+	assert.Regexp(t, `msg=request method=GET path=/api/v0/accounts/find_by_phone status=200 duration=\S+\n`, log)
+	assert.Contains(t, log, "path=/api/v0/accounts/*** status=404", "a number in a path is masked")
+	assert.Contains(t, log, "msg=stopped")
+	for _, secret := range []string{"79161112233", "team-key", "qa-secret"} {
+		assert.NotContains(t, log, secret)
+	}
+}
+
+// rawClient talks to a served fake over plain HTTP, as a stranger's tool would: no SDK.
+type rawClient struct {
+	base string
+	http *http.Client
+}
+
+func newRawClient(t *testing.T, base string) *rawClient {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &rawClient{base: base, http: &http.Client{Transport: tr, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type rawAnswer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r rawAnswer) value(t *testing.T) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.UseNumber()
+	var v any
+	require.NoError(t, dec.Decode(&v), "%s", r.body)
+	return v
+}
+
+func (r rawAnswer) object(t *testing.T) map[string]any {
+	t.Helper()
+	m, ok := r.value(t).(map[string]any)
+	require.True(t, ok, "not an object: %s", r.body)
+	return m
+}
+
+func (r rawAnswer) list(t *testing.T) []any {
+	t.Helper()
+	l, ok := r.value(t).([]any)
+	require.True(t, ok, "not a list: %s", r.body)
+	return l
+}
+
+func (c *rawClient) do(t *testing.T, method, path, body string, header map[string]string) rawAnswer {
+	t.Helper()
+	a, err := c.try(method, path, body, header)
+	require.NoError(t, err)
+	return a
+}
+
+func (c *rawClient) try(method, path, body string, header map[string]string) (rawAnswer, error) {
+	var rdr io.Reader
+	if body != "" {
+		rdr = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.base+path, rdr)
+	if err != nil {
+		return rawAnswer{}, err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return rawAnswer{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return rawAnswer{status: resp.StatusCode, header: resp.Header, body: b}, err
+}
+
+var baseURLLine = regexp.MustCompile(`base URL  (http://\S+)`)
+
+// sayMoney is an amount as the flavour writes it: Legacy a JSON number, Modern a string.
+func sayMoney(flavor, v string) any {
+	if flavor == "legacy" { // Pydantic v1 writes a Decimal as it holds it: 15, not 15.00
+		if strings.Contains(v, ".") {
+			v = strings.TrimSuffix(strings.TrimRight(v, "0"), ".")
+		}
+		return json.Number(v)
+	}
+	return v
+}

@@ -1,0 +1,350 @@
+package probonustest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AdminPath is where WithAdmin mounts the admin routes: at the root whatever WithBasePath says,
+// under a name no ProBonus route can have.
+const AdminPath = "/_probonus/"
+
+// WithAdmin mounts routes under AdminPath that do over HTTP what a Go test does with the Server's
+// methods, for tests in other languages (probonus serve --admin). No credentials are asked: the
+// fake holds test data only. The answers are JSON, money as strings with two decimals whatever the
+// flavour.
+//
+//	GET    /_probonus/                  what is here
+//	POST   /_probonus/reset             Reset: back to the seed
+//	POST   /_probonus/faults            Inject: {"method": "POST", "path": "/api/v0/accounts/refill",
+//	                                    "afterApply": true, "status": 500, "times": 1} (the Fault
+//	                                    fields; durations as "1.5s" or seconds)
+//	GET    /_probonus/faults            the faults not yet fired
+//	DELETE /_probonus/faults            drop them
+//	GET    /_probonus/requests          Requests (?method= and ?path= filter), without headers;
+//	                                    login and refresh bodies withheld
+//	GET    /_probonus/accounts          every account: balance, refill and transaction counts
+//	GET    /_probonus/accounts/{id}     one: Balance, Transactions, Refills, Checks
+//
+// The admin routes are not among Requests, and faults cannot be injected into them.
+func WithAdmin() Option { return func(s *Server) { s.admin = true } }
+
+// withAdmin sends the admin routes to the admin, everything else to h.
+func (s *Server) withAdmin(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == strings.TrimSuffix(AdminPath, "/") || strings.HasPrefix(r.URL.Path, AdminPath) {
+			s.serveAdmin(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type adminRoute struct {
+	method, path, summary string
+	h                     func(s *Server, w http.ResponseWriter, r *http.Request, tail string)
+}
+
+var adminRoutes = []adminRoute{
+	{http.MethodPost, "reset", "back to the seed: requests, faults and what was applied forgotten", (*Server).adminReset},
+	{http.MethodPost, "faults", "queue a fault: {method, path, times, status, body, retryAfter, reset, afterApply, delay, breakBody, stallBody}", (*Server).adminInject},
+	{http.MethodGet, "faults", "the faults not yet fired", (*Server).adminFaults},
+	{http.MethodDelete, "faults", "drop the faults not yet fired", (*Server).adminDropFaults},
+	{http.MethodGet, "requests", "the API requests received, oldest first (?method=, ?path=)", (*Server).adminRequests},
+	{http.MethodGet, "accounts", "every account with its balance", (*Server).adminAccounts},
+	{http.MethodGet, "accounts/{id}", "an account: balance, transactions, refills, checks", (*Server).adminAccount},
+}
+
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	rest := strings.Trim(strings.TrimPrefix(r.URL.Path+"/", AdminPath), "/")
+	if rest == "" && r.Method == http.MethodGet {
+		s.adminIndex(w)
+		return
+	}
+	var allowed []string
+	for _, rt := range adminRoutes {
+		tail, ok := matchAdmin(rt.path, rest)
+		if !ok {
+			continue
+		}
+		if rt.method == r.Method {
+			rt.h(s, w, r, tail)
+			return
+		}
+		allowed = append(allowed, rt.method)
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		s.writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"detail": "Method Not Allowed: " + strings.Join(allowed, ", ")})
+		return
+	}
+	s.writeJSON(w, http.StatusNotFound, map[string]any{"detail": "no such admin route: GET " + AdminPath + " lists them"})
+}
+
+// matchAdmin matches a route's path, whose last segment may be {id}, returning that segment.
+func matchAdmin(pattern, path string) (string, bool) {
+	if prefix, ok := strings.CutSuffix(pattern, "{id}"); ok {
+		tail, ok := strings.CutPrefix(path, prefix)
+		return tail, ok && tail != "" && !strings.Contains(tail, "/")
+	}
+	return "", pattern == path
+}
+
+func (s *Server) adminIndex(w http.ResponseWriter) {
+	routes := []map[string]string{{"method": http.MethodGet, "path": AdminPath, "what": "what is here"}}
+	for _, rt := range adminRoutes {
+		routes = append(routes, map[string]string{"method": rt.method, "path": AdminPath + rt.path, "what": rt.summary})
+	}
+	api := []string{}
+	for path, methods := range routesList() {
+		api = append(api, methods+" "+path)
+	}
+	sort.Strings(api)
+	s.writeJSON(w, http.StatusOK, map[string]any{"admin": routes, "api": api, "flavor": s.flavor.String()})
+}
+
+// routesList is every API route: path → method.
+func routesList() map[string]string {
+	out := map[string]string{}
+	for path, methods := range routes {
+		for m := range methods {
+			out[path] = m
+		}
+	}
+	return out
+}
+
+func (s *Server) adminReset(w http.ResponseWriter, _ *http.Request, _ string) {
+	if err := s.Reset(); err != nil {
+		s.writeJSON(w, http.StatusConflict, map[string]any{"detail": "reset: " + err.Error()})
+		return
+	}
+	s.mu.Lock()
+	counts := s.st.counts()
+	s.mu.Unlock()
+	s.writeJSON(w, http.StatusOK, counts)
+}
+
+// duration is a time.Duration in JSON: "1.5s" (Go's form), or a number of seconds.
+type duration time.Duration
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case float64:
+		*d = duration(v * float64(time.Second))
+	case string:
+		p, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as \"1.5s\" or \"2m\"", v)
+		}
+		*d = duration(p)
+	case nil:
+		*d = 0
+	default:
+		return fmt.Errorf("%s is not a duration such as \"1.5s\" or a number of seconds", b)
+	}
+	return nil
+}
+
+func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// faultJSON is a Fault in JSON, its fields named as the Go ones.
+type faultJSON struct {
+	Status     int      `json:"status,omitempty"`
+	Body       string   `json:"body,omitempty"`
+	RetryAfter duration `json:"retryAfter,omitempty"`
+	Reset      bool     `json:"reset,omitempty"`
+	AfterApply bool     `json:"afterApply,omitempty"`
+	Delay      duration `json:"delay,omitempty"`
+	BreakBody  bool     `json:"breakBody,omitempty"`
+	StallBody  bool     `json:"stallBody,omitempty"`
+}
+
+func (f faultJSON) fault() Fault {
+	return Fault{Status: f.Status, Body: f.Body, RetryAfter: time.Duration(f.RetryAfter), Reset: f.Reset,
+		AfterApply: f.AfterApply, Delay: time.Duration(f.Delay), BreakBody: f.BreakBody, StallBody: f.StallBody}
+}
+
+func toFaultJSON(f Fault) faultJSON {
+	return faultJSON{Status: f.Status, Body: f.Body, RetryAfter: duration(f.RetryAfter), Reset: f.Reset,
+		AfterApply: f.AfterApply, Delay: duration(f.Delay), BreakBody: f.BreakBody, StallBody: f.StallBody}
+}
+
+type injectRequest struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Times  int    `json:"times"`
+	faultJSON
+}
+
+func (s *Server) adminInject(w http.ResponseWriter, r *http.Request, _ string) {
+	body, err := readBody(r)
+	if err != nil {
+		s.writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"detail": "Request Entity Too Large"})
+		return
+	}
+	var in injectRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields() // a misspelt "afterApplied" would queue a fault that does not apply
+	if err := dec.Decode(&in); err != nil {
+		s.writeJSON(w, http.StatusBadRequest, map[string]any{"detail": "want a JSON object of method, path and the Fault fields: " +
+			strings.TrimPrefix(err.Error(), "json: ")})
+		return
+	}
+	if in.Times == 0 {
+		in.Times = 1
+	}
+	problem := s.routeProblem(in.Method, in.Path)
+	switch {
+	case in.Method == "" || in.Path == "":
+		problem = "name the route: method and path, e.g. \"POST\" and \"" + PathRefill + "\""
+	case problem != "":
+	case in.Status != 0 && (in.Status < 200 || in.Status > 599):
+		problem = fmt.Sprintf("status %d: want 200 to 599 (or none)", in.Status)
+	case in.RetryAfter < 0 || in.Delay < 0:
+		problem = "retryAfter and delay cannot be negative"
+	case in.Times < 1 || in.Times > 1000:
+		problem = fmt.Sprintf("times %d: want 1 to 1000", in.Times)
+	}
+	if problem != "" {
+		routes := []string{}
+		for path, m := range routesList() {
+			routes = append(routes, m+" "+path)
+		}
+		sort.Strings(routes)
+		s.writeJSON(w, http.StatusBadRequest, map[string]any{"detail": problem, "routes": routes})
+		return
+	}
+	s.mu.Lock()
+	k := in.Method + " " + in.Path
+	for range in.Times {
+		s.faults[k] = append(s.faults[k], in.fault())
+	}
+	queued := len(s.faults[k])
+	s.mu.Unlock()
+	s.writeJSON(w, http.StatusCreated, map[string]any{"method": in.Method, "path": in.Path, "queued": queued})
+}
+
+func (s *Server) adminFaults(w http.ResponseWriter, _ *http.Request, _ string) {
+	s.mu.Lock()
+	out := []map[string]any{}
+	keys := make([]string, 0, len(s.faults))
+	for k := range s.faults {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		method, path, _ := strings.Cut(k, " ")
+		for _, f := range s.faults[k] {
+			out = append(out, map[string]any{"method": method, "path": path, "fault": toFaultJSON(f)})
+		}
+	}
+	s.mu.Unlock()
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) adminDropFaults(w http.ResponseWriter, _ *http.Request, _ string) {
+	s.mu.Lock()
+	n := 0
+	for _, q := range s.faults {
+		n += len(q)
+	}
+	s.faults = map[string][]Fault{}
+	s.mu.Unlock()
+	s.writeJSON(w, http.StatusOK, map[string]any{"dropped": n})
+}
+
+func (s *Server) adminRequests(w http.ResponseWriter, r *http.Request, _ string) {
+	method, path := r.URL.Query().Get("method"), r.URL.Query().Get("path")
+	out := []map[string]any{}
+	for _, req := range s.Requests() {
+		if (method != "" && req.Method != method) || (path != "" && req.Path != path) {
+			continue
+		}
+		m := map[string]any{"method": req.Method, "path": req.Path, "query": req.Query, "auth": authMode(req.Header)}
+		switch {
+		case public[req.Path]: // a password or a refresh token
+			if len(req.Body) > 0 {
+				m["body"] = "(withheld: credentials)"
+			}
+		case json.Valid(req.Body):
+			m["body"] = json.RawMessage(req.Body)
+		case len(req.Body) > 0:
+			m["body"] = string(req.Body)
+		}
+		if req.Fault != nil {
+			m["fault"] = toFaultJSON(*req.Fault)
+		}
+		out = append(out, m)
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// authMode names the credentials a request carried, never their value.
+func authMode(h http.Header) string {
+	scheme, _, _ := strings.Cut(h.Get("Authorization"), " ")
+	switch {
+	case h.Get("X-API-Key") != "":
+		return "api-key"
+	case strings.EqualFold(scheme, "bearer"):
+		return "bearer"
+	}
+	return "none"
+}
+
+func (s *Server) adminAccounts(w http.ResponseWriter, _ *http.Request, _ string) {
+	s.mu.Lock()
+	out := []map[string]any{}
+	for _, a := range s.st.sortedAccounts() {
+		refills, txs := 0, 0
+		for _, t := range s.st.txs {
+			if t.accountID == a.ID {
+				txs++
+				if t.byRefill {
+					refills++
+				}
+			}
+		}
+		out = append(out, map[string]any{"id": a.ID, "groupId": a.GroupID, "phone": a.Phone,
+			"balance": a.balance().decimal().StringFixed(2), "refills": refills, "transactions": txs})
+	}
+	s.mu.Unlock()
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) adminAccount(w http.ResponseWriter, _ *http.Request, tail string) {
+	id, err := strconv.ParseInt(tail, 10, 64)
+	if err != nil {
+		s.writeJSON(w, http.StatusBadRequest, map[string]any{"detail": fmt.Sprintf("%q is not an account id", tail)})
+		return
+	}
+	balance := s.Balance(id)
+	if balance == "" {
+		s.writeJSON(w, http.StatusNotFound, map[string]any{"detail": fmt.Sprintf("no account %d", id)})
+		return
+	}
+	txJSON := func(txs []Transaction) []map[string]any {
+		out := []map[string]any{}
+		for _, t := range txs {
+			out = append(out, map[string]any{"id": t.ID, "datetime": s.timestamp(t.Datetime), "type": t.Type, "sum": t.Sum,
+				"reason": t.Reason, "checkId": t.CheckID, "checkNumber": t.CheckNumber})
+		}
+		return out
+	}
+	checks := []map[string]any{}
+	for _, c := range s.Checks(id) {
+		checks = append(checks, map[string]any{"id": c.ID, "number": c.Number, "datetime": s.timestamp(c.Datetime)})
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"id": id, "balance": balance,
+		"transactions": txJSON(s.Transactions(id)), "refills": txJSON(s.Refills(id)), "checks": checks})
+}
