@@ -1,0 +1,210 @@
+package probonus
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+)
+
+// decode reads a success body into out, through the size cap. For a typed method, an empty,
+// all-white-space or null body is a *DecodeError (no account, list or result); for Do it leaves out
+// unchanged (a 204, say). With a nil out any body is read and discarded. After a JSON value
+// anything may follow and is ignored, as it always was when the body was streamed into a decoder.
+// eof is true when the body was read to its end (nothing is left to drain). transport is true when
+// reading failed (the connection broke or the attempt timed out) rather than the body being bad; a
+// JSON value read whole before the failure still counts.
+func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any, req *http.Request, at *Attempt) (transport, eof bool, err error) {
+	if out == nil {
+		capped := &cappedReader{r: resp.Body, left: c.maxBody}
+		_, err = io.Copy(io.Discard, capped)
+		switch {
+		case err == nil:
+			return false, true, nil
+		case capped.exceeded:
+			return false, false, c.tooLarge(cl, fullPath)
+		}
+		return true, false, fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, fullPath, err)
+	}
+	buf := bodyBuffers.Get().(*[]byte)
+	defer putBodyBuffer(buf)
+	b, exceeded, rerr := readBody(resp.Body, resp.ContentLength, c.maxBody, buf)
+	switch {
+	case exceeded:
+		return false, false, c.tooLarge(cl, fullPath)
+	case rerr == nil && len(bytes.TrimSpace(b)) == 0:
+		if cl.mayBeEmpty {
+			return false, true, nil // an empty body: nothing to decode
+		}
+		return false, true, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Err: errEmptyAnswer}
+	}
+	if !cl.mayBeEmpty && isNull(b) {
+		// json leaves out as it was for a null: an account with id 0, a refill of 0.00
+		return false, rerr == nil, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: "null", Err: errNullAnswer}
+	}
+	if err = unmarshal(b, out); err == nil {
+		localize(out, c.loc)
+		return false, rerr == nil, nil
+	}
+	if rerr != nil {
+		return true, false, fmt.Errorf("probonus: %s %s: reading the response: %w", cl.method, fullPath, rerr)
+	}
+	sample := ""
+	if !cl.noAuth { // a login's or refresh's body holds tokens
+		sample = c.attemptSecrets(req, at, cl).sample(b, 256) // an echoed credential is removed before the cut
+	}
+	return false, true, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}
+}
+
+// isNull reports whether the JSON value at the start of b is null.
+func isNull(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) >= 4 && string(b[:4]) == "null" && (len(b) == 4 || strings.IndexByte(" \t\r\n", b[4]) >= 0)
+}
+
+func (c *Client) tooLarge(cl *call, fullPath string) error {
+	return fmt.Errorf("probonus: %s %s: %w (limit %d bytes)", cl.method, fullPath, ErrResponseTooLarge, c.maxBody)
+}
+
+// bodyBuffers holds the buffers success bodies are read into, so that a call reuses one instead of
+// growing a decoder's buffer from nothing. A buffer that grew beyond maxPooledBody (a body larger
+// than a list of 1000 transactions) is left to the garbage collector rather than kept.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+const maxPooledBody = 512 << 10
+
+func putBodyBuffer(buf *[]byte) {
+	if poolable(buf) {
+		bodyBuffers.Put(buf)
+	}
+}
+
+// poolable empties buf and reports whether it may go back to the pool: not when it grew beyond
+// maxPooledBody.
+func poolable(buf *[]byte) bool {
+	if cap(*buf) > maxPooledBody {
+		return false
+	}
+	*buf = (*buf)[:0]
+	return true
+}
+
+// readBody reads body to its end into *buf, growing it as needed (to size at once when the
+// Content-Length gives it; size is -1 when unknown), and reading at most limit+1 bytes: one more
+// than the cap tells a body of exactly the cap from a longer one. err is the first read error other
+// than io.EOF; b holds what was read before it.
+func readBody(body io.Reader, size, limit int64, buf *[]byte) (b []byte, exceeded bool, err error) {
+	if size > limit {
+		return nil, true, nil
+	}
+	b = (*buf)[:0]
+	if size > 0 && int64(cap(b)) <= size {
+		b = make([]byte, 0, size+1) // +1: room to see the end without growing
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		room := b[len(b):cap(b)]
+		if left := limit + 1 - int64(len(b)); int64(len(room)) > left {
+			room = room[:left]
+		}
+		n, rerr := body.Read(room)
+		b = b[:len(b)+n]
+		*buf = b // its growth, for the pool
+		switch {
+		case int64(len(b)) > limit:
+			return nil, true, nil
+		case rerr == io.EOF:
+			return b, false, nil
+		case rerr != nil:
+			return b, false, rerr
+		}
+	}
+}
+
+// unmarshal decodes the JSON value at the start of b into out. A typed out goes through
+// json.Unmarshal; one that can hold an interface value (Do's map[string]any, say) through a
+// decoder with UseNumber, so that money inside it stays exact. Whatever json.Unmarshal refuses
+// (data after the value, a truncated value, a type mismatch) is decoded again by that decoder,
+// which gives the result and the errors a streamed body always gave.
+func unmarshal(b []byte, out any) error {
+	if !holdsInterface(reflect.TypeOf(out)) && json.Unmarshal(b, out) == nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(out)
+}
+
+var interfaceTypes sync.Map // reflect.Type → bool: whether decoding into it can fill an interface value
+
+// holdsInterface reports whether encoding/json, decoding into a value of type t, may store into an
+// interface (where UseNumber matters).
+func holdsInterface(t reflect.Type) bool {
+	if v, ok := interfaceTypes.Load(t); ok {
+		return v.(bool)
+	}
+	v := reachesInterface(t, map[reflect.Type]bool{})
+	interfaceTypes.Store(t, v)
+	return v
+}
+
+// reachesInterface walks the types json fills from t, each once (a recursive type meets itself
+// again and adds nothing new).
+func reachesInterface(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return reachesInterface(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if f := t.Field(i); (f.IsExported() || f.Anonymous) && reachesInterface(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cappedReader fails once more than left bytes have been read: a body read only to be discarded (a
+// nil out) goes through it.
+type cappedReader struct {
+	r        io.Reader
+	left     int64
+	exceeded bool
+}
+
+func (r *cappedReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		// one byte more tells a body of exactly the cap from a longer one
+		var one [1]byte
+		n, err := r.r.Read(one[:])
+		if n > 0 {
+			r.exceeded = true
+			return 0, ErrResponseTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, err := r.r.Read(p)
+	r.left -= int64(n)
+	return n, err
+}
+
+var (
+	errEmptyAnswer = errors.New("the body is empty where an object or a list must be")
+	errNullAnswer  = errors.New("the body is null where an object or a list must be")
+)

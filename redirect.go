@@ -1,0 +1,94 @@
+package probonus
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// inScope reports whether u is where credentials may go: the base URL's origin and, below it, its
+// path (a gateway may serve other applications under other prefixes of the same origin).
+func (c *Client) inScope(u *url.URL) bool {
+	if !c.sameOrigin(u) {
+		return false
+	}
+	base := c.baseURL.Path
+	return base == "" || u.Path == base || strings.HasPrefix(u.Path, base+"/")
+}
+
+// sameOrigin reports whether u is on the base URL's scheme, host and port: the only place
+// credentials are sent.
+func (c *Client) sameOrigin(u *url.URL) bool {
+	if u.Scheme == c.baseURL.Scheme && u.Host == c.baseURL.Host {
+		return true // every request the client builds itself
+	}
+	return strings.EqualFold(u.Scheme, c.baseURL.Scheme) && hostPort(u) == hostPort(c.baseURL)
+}
+
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// checkRedirect keeps a redirect from carrying anything secret out of the base URL's scope (its
+// origin, and its path prefix when it has one). Go forwards custom headers (X-API-Key, an
+// Authenticator's own, an observer's traceparent) on redirects, and re-sends the body on 307 and
+// 308: a login's password, say. So a redirect out of scope gets only the headers the client itself
+// sets, one that would carry a body is refused, as is any redirect of a login or refresh out of
+// scope; and a write is never turned into a read of something else.
+func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !c.inScope(req.URL) {
+			if req.Context().Value(noAuthKey{}) != nil {
+				return &redirectError{to: req.URL, why: "a login or refresh is never redirected to another origin"}
+			}
+			if req.Body != nil && req.Body != http.NoBody {
+				return &redirectError{to: req.URL, why: "the request body is never re-sent to another origin"}
+			}
+		}
+		if orig := via[0]; orig.Method != http.MethodGet && orig.Method != http.MethodHead && req.Method != orig.Method {
+			// A 301, 302 or 303 turns a write into a GET of something else, whose answer would read
+			// as the write's result. After a 303 the server has acted ("see the result there");
+			// after a 301 or 302 it has not (a proxy moving the endpoint).
+			return &redirectError{to: req.URL, why: fmt.Sprintf("a %s is never turned into a %s", orig.Method, req.Method),
+				applied: req.Response != nil && req.Response.StatusCode == http.StatusSeeOther}
+		}
+		if !c.inScope(req.URL) {
+			clean := make(http.Header, 2)
+			for _, k := range []string{"Accept", "User-Agent"} {
+				if v := req.Header.Values(k); len(v) > 0 {
+					clean[k] = v
+				}
+			}
+			req.Header = clean
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+// redirectError is a redirect the client refused to follow. The server answered with a redirect,
+// not by acting on the request, so the outcome is certain (nothing was applied), except after a
+// 303, which says the server acted.
+type redirectError struct {
+	to      *url.URL
+	why     string
+	applied bool // a 303: the server acted on the request
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("refused a redirect to %s://%s: %s", e.to.Scheme, e.to.Host, e.why)
+}
+
+// noAuthKey marks the context of a login or refresh request, for checkRedirect.
+type noAuthKey struct{}
