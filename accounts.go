@@ -39,24 +39,6 @@ func (s *AccountsService) insert(ctx context.Context, a NewAccount) (*Account, e
 	return acc, err
 }
 
-// checkNewAccount checks a and returns it with its phone normalised.
-func (s *AccountsService) checkNewAccount(a NewAccount) (NewAccount, error) {
-	if err := requireID("NewAccount.GroupID", a.GroupID); err != nil {
-		return a, err
-	}
-	phone, err := s.c.normalizePhone(a.Phone, "NewAccount.Phone")
-	if err != nil {
-		return a, err
-	}
-	a.Phone = phone
-	if a.Email != nil {
-		if err := checkEmail("NewAccount.Email", *a.Email); err != nil {
-			return a, err
-		}
-	}
-	return a, checkIdentifiers("NewAccount.Identifiers", a.Identifiers)
-}
-
 // FindOrInsert returns the guest with a's phone, signing them up by template when there is none:
 // the race-safe sign-up. It finds by phone; when absent, it inserts; when the insert says the
 // account exists (a concurrent sign-up: ErrAccountExists) or its outcome is unknown, it finds again
@@ -133,22 +115,6 @@ func (s *AccountsService) Refill(ctx context.Context, r Refill) (_ *RefillResult
 			UncertainSend{At: time.Now(), Settle: s.c.settleTime(), Keep: s.c.refillLookback})
 	}
 	return res, err
-}
-
-func checkRefill(r Refill) error {
-	if err := requireID("Refill.AccountID", r.AccountID); err != nil {
-		return err
-	}
-	if r.Amount.Sign() <= 0 {
-		return &InputError{Field: "Refill.Amount", Reason: "must be positive"}
-	}
-	if _, ok := r.Amount.Minor(); !ok {
-		if !r.Amount.Decimal().Shift(2).IsInteger() {
-			return &InputError{Field: "Refill.Amount", Reason: "has a fraction of a kopeck"}
-		}
-		return &InputError{Field: "Refill.Amount", Reason: "is too large (at most 92233720368547758.07)"}
-	}
-	return nil
 }
 
 // Transactions returns an account's transactions between from and to, both included. The times
@@ -244,13 +210,4 @@ func (s *AccountsService) BalanceExtended(ctx context.Context, accountID int64) 
 		return nil, err
 	}
 	return s.balance(ctx, accountID, false)
-}
-
-func checkIdentifiers(field string, ids []Identifier) error {
-	for _, id := range ids {
-		if id.Type == "" || id.Value == "" {
-			return &InputError{Field: field, Reason: "an identifier needs a type and a value"}
-		}
-	}
-	return nil
 }

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 )
 
 // decode reads a success body into out, through the size cap. For a typed method, an empty,
@@ -208,3 +210,151 @@ var (
 	errEmptyAnswer = errors.New("the body is empty where an object or a list must be")
 	errNullAnswer  = errors.New("the body is null where an object or a list must be")
 )
+
+// localize re-reads, in loc, every timestamp in v that came without an offset. Decoding reads
+// them in the default location; this runs only for a client with another one.
+func localize(v any, loc *time.Location) {
+	if loc == defaultLocation {
+		return
+	}
+	rv := reflect.ValueOf(v)
+	if hasTime(rv.Type()) {
+		relocate(rv, loc)
+	}
+}
+
+var (
+	timeType   = reflect.TypeFor[Time]()
+	timeTypes  sync.Map // reflect.Type → bool: whether a Time can be reached inside it; final answers only
+	timeFields sync.Map // reflect.Type (a struct) → []int: the fields relocate descends into
+)
+
+// hasTime reports whether a Time can be reached inside a value of type t. Only complete answers
+// are published: a concurrent first caller either reads one or computes its own, never a guess
+// made halfway through another goroutine's analysis (issue 10 #5).
+func hasTime(t reflect.Type) bool {
+	if v, ok := timeTypes.Load(t); ok {
+		return v.(bool)
+	}
+	a := typeAnalysis{depth: map[reflect.Type]int{}}
+	found, _ := a.visit(t)
+	return found
+}
+
+// typeAnalysis walks a type graph once. A recursive type meets itself while its answer is still
+// open; such an answer is kept local (pending) until the outermost type it depends on is done, as
+// Tarjan's strongly connected components are: every type of a cycle has the same answer.
+type typeAnalysis struct {
+	depth   map[reflect.Type]int // the types on the current path, by depth
+	pending []reflect.Type       // "no" answers that depend on a type still on the path
+}
+
+// visit returns whether t reaches a Time, and the smallest depth of a type on the path that the
+// answer depends on (math.MaxInt: none, the answer is final).
+func (a *typeAnalysis) visit(t reflect.Type) (found bool, low int) {
+	if v, ok := timeTypes.Load(t); ok {
+		return v.(bool), math.MaxInt
+	}
+	if d, open := a.depth[t]; open {
+		return false, d
+	}
+	d := len(a.depth)
+	a.depth[t] = d
+	mark := len(a.pending)
+	low = math.MaxInt
+	child := func(c reflect.Type) bool {
+		f, l := a.visit(c)
+		low = min(low, l)
+		return f
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		found = child(t.Elem())
+	case reflect.Interface:
+		found = true // it may hold a *Time
+	case reflect.Struct:
+		found = t == timeType
+		for i := 0; i < t.NumField() && !found; i++ {
+			if f := t.Field(i); decodedInto(f) {
+				found = child(f.Type)
+			}
+		}
+	}
+	delete(a.depth, t)
+	if !found && low < d {
+		a.pending = append(a.pending, t)
+		return false, low
+	}
+	// Final. The types left pending since t was entered reach t (their answers depend on it or on
+	// a type between), and t reaches them: they share t's answer.
+	for _, p := range a.pending[mark:] {
+		timeTypes.Store(p, found)
+	}
+	a.pending = a.pending[:mark]
+	timeTypes.Store(t, found)
+	return found, math.MaxInt
+}
+
+// decodedInto reports whether encoding/json may write into field f: an exported field, or an
+// embedded struct (exported or not) whose exported fields it promotes.
+func decodedInto(f reflect.StructField) bool {
+	return f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct
+}
+
+// fieldsWithTime lists the fields of struct type t through which a Time can be reached, so that
+// relocating a slice of structs looks at each struct's few such fields, not at all of them.
+func fieldsWithTime(t reflect.Type) []int {
+	if v, ok := timeFields.Load(t); ok {
+		return v.([]int)
+	}
+	var idx []int
+	for i := range t.NumField() {
+		if f := t.Field(i); decodedInto(f) && hasTime(f.Type) {
+			idx = append(idx, i)
+		}
+	}
+	timeFields.Store(t, idx) // a pure function of final answers: racing stores agree
+	return idx
+}
+
+func relocate(v reflect.Value, loc *time.Location) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			relocate(v.Elem(), loc)
+		}
+	case reflect.Struct:
+		if v.Type() == timeType {
+			if v.CanAddr() {
+				t := v.Addr().Interface().(*Time)
+				if t.floating() {
+					y, mo, d := t.Date()
+					h, mi, s := t.Clock()
+					*t = wallClock(time.Date(y, mo, d, h, mi, s, t.Nanosecond(), loc))
+				}
+			}
+			return
+		}
+		for _, i := range fieldsWithTime(v.Type()) {
+			relocate(v.Field(i), loc)
+		}
+	case reflect.Slice, reflect.Array:
+		if !hasTime(v.Type().Elem()) {
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			relocate(v.Index(i), loc)
+		}
+	case reflect.Map:
+		if !hasTime(v.Type().Elem()) {
+			return
+		}
+		iter := v.MapRange()
+		for iter.Next() {
+			val := reflect.New(v.Type().Elem()).Elem()
+			val.Set(iter.Value())
+			relocate(val, loc)
+			v.SetMapIndex(iter.Key(), val)
+		}
+	}
+}

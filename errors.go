@@ -243,30 +243,6 @@ func compactJSON(raw []byte) string {
 	return b.String()
 }
 
-// maxRetryAfterSeconds bounds a Retry-After (about 31 years) so it fits a time.Duration; a long
-// one, in seconds or as a date, is kept as long, and the client does not retry before it.
-const maxRetryAfterSeconds = 1e9
-
-// parseRetryAfter reads Retry-After in seconds or as an HTTP date; zero when absent or unreadable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs != secs {
-			return 0
-		}
-		return time.Duration(min(secs, maxRetryAfterSeconds) * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return min(d, maxRetryAfterSeconds*time.Second)
-		}
-	}
-	return 0
-}
-
 // InputError is bad input caught before any request was sent. It matches ErrInvalidInput.
 type InputError struct {
 	Op     string // the method it was given to, e.g. "Accounts.FindByPhone"; empty outside one
@@ -355,14 +331,6 @@ func (e *AuthError) refused() bool {
 
 // Is makes errors.Is(err, ErrUnauthorized) true when the server refused the credentials.
 func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized && e.refused() }
-
-// requireID refuses a zero or negative id.
-func requireID(field string, id int64) error {
-	if id <= 0 {
-		return &InputError{Field: field, Reason: "must be a positive id"}
-	}
-	return nil
-}
 
 // outcomeError is a write that may have been applied without a definitive answer. It matches
 // ErrOutcomeUnknown and unwraps to its cause.

@@ -2,7 +2,6 @@ package probonus
 
 import (
 	"fmt"
-	"net/mail"
 	"strconv"
 	"strings"
 	"sync"
@@ -261,47 +260,4 @@ func validNumber(cc int32, national uint64) bool {
 
 func knownRegion(region string) bool {
 	return phonenumbers.GetCountryCodeForRegion(region) != 0
-}
-
-// checkEmail refuses anything but a bare address.
-func checkEmail(field, email string) error {
-	if plainEmail(email) {
-		return nil // what net/mail accepts as itself, without its parser's allocations
-	}
-	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") {
-		return &InputError{Field: field, Reason: "not an email address"}
-	}
-	return nil
-}
-
-// plainEmail reports whether email is a plain address that checkEmail's parser certainly accepts
-// unchanged: an atom of letters, digits and ._%+- (no dot first, last or doubled) before one @,
-// and a domain of at least two such labels of letters, digits and -. Anything else takes the
-// parser's way.
-func plainEmail(email string) bool {
-	at := strings.IndexByte(email, '@')
-	if at <= 0 || at == len(email)-1 {
-		return false
-	}
-	local, domain := email[:at], email[at+1:]
-	if !dotAtom(local, "._%+-") || !dotAtom(domain, ".-") || !strings.Contains(domain, ".") {
-		return false
-	}
-	return true
-}
-
-// dotAtom reports whether s is letters, digits and the extra bytes, with no dot first, last or
-// twice in a row.
-func dotAtom(s, extra string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0) {
-			return false
-		}
-	}
-	return true
 }

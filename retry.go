@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -77,4 +79,28 @@ func (c *Client) backoff(attempt int, apiErr *APIError) time.Duration {
 		d = p.MaxBackoff
 	}
 	return d/2 + rand.N(d/2+1) // equal jitter: at least half the step, so retries spread but still back off
+}
+
+// maxRetryAfterSeconds bounds a Retry-After (about 31 years) so it fits a time.Duration; a long
+// one, in seconds or as a date, is kept as long, and the client does not retry before it.
+const maxRetryAfterSeconds = 1e9
+
+// parseRetryAfter reads Retry-After in seconds or as an HTTP date; zero when absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs <= 0 || secs != secs {
+			return 0
+		}
+		return time.Duration(min(secs, maxRetryAfterSeconds) * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return min(d, maxRetryAfterSeconds*time.Second)
+		}
+	}
+	return 0
 }

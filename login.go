@@ -1,0 +1,252 @@
+package probonus
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// token is one bearer token as the server issued it.
+type token struct {
+	access    secret
+	refresh   secret // nil when the server gave none
+	obtained  time.Time
+	expiry    time.Time // zero: unknown, valid until rejected
+	rejected  bool      // the server refused it; refresh before the next use
+	refreshAt time.Time // start refreshing early, in the background, from here
+}
+
+// earlyRefresh is how long before expiry a token is refreshed: a fifth of its lifetime, at most 30s.
+func earlyRefresh(lifetime time.Duration) time.Duration {
+	return min(lifetime/5, 30*time.Second)
+}
+
+// usable reports whether the token can be sent at now.
+func (t *token) usable(now time.Time) bool {
+	return t != nil && !t.rejected && (t.expiry.IsZero() || now.Before(t.expiry))
+}
+
+// flight is one login or refresh under way; every waiter shares its result.
+type flight struct {
+	done chan struct{}
+	tok  *token
+	err  error
+}
+
+// loginAuth logs in with a login and password, keeps the bearer token, refreshes it before it
+// expires and when the server rejects it, and logs in again when the refresh fails. However many
+// goroutines need a new token at once, one request goes out; each waits on its own context.
+type loginAuth struct {
+	login    string
+	password secret
+	c        *Client // set by New: login and refresh go through the client's request path
+	now      func() time.Time
+
+	mu     sync.Mutex
+	tok    *token
+	flight *flight
+}
+
+// secrets are the password and the tokens held now, for the redactor of an error.
+func (a *loginAuth) secrets() []string {
+	s := []string{a.password()}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tok != nil {
+		s = append(s, a.tok.access())
+		if a.tok.refresh != nil {
+			s = append(s, a.tok.refresh())
+		}
+	}
+	return s
+}
+
+// String never shows the password or tokens.
+func (a *loginAuth) String() string { return "probonus.Login(" + a.login + ", password redacted)" }
+
+// GoString never shows the password or tokens.
+func (a *loginAuth) GoString() string { return a.String() }
+
+func (a *loginAuth) Authenticate(ctx context.Context, req *http.Request) error {
+	t, err := a.token(ctx)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+t.access())
+	return nil
+}
+
+// Invalidate marks the token the rejected request carried as refused, so the next Authenticate
+// refreshes it. A request that carried an older token changes nothing: a new one is already there.
+func (a *loginAuth) Invalidate(rejected *http.Request) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tok != nil && rejected.Header.Get("Authorization") == "Bearer "+a.tok.access() {
+		a.tok.rejected = true
+	}
+	return true
+}
+
+// token returns a usable token, starting a login or refresh when there is none; a token in its
+// early-refresh window is returned at once while the refresh runs in the background.
+func (a *loginAuth) token(ctx context.Context) (*token, error) {
+	now := a.now()
+	a.mu.Lock()
+	t, f := a.tok, a.flight
+	if t.usable(now) {
+		if f == nil && !t.refreshAt.IsZero() && !now.Before(t.refreshAt) {
+			a.start(ctx, t)
+		}
+		a.mu.Unlock()
+		return t, nil
+	}
+	if f == nil {
+		f = a.start(ctx, t)
+	}
+	a.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.tok, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// start runs one login or refresh in its own goroutine, detached from the caller's cancellation
+// (other callers share its result) but bounded in time. Call with a.mu held.
+func (a *loginAuth) start(ctx context.Context, old *token) *flight {
+	f := &flight{done: make(chan struct{})}
+	a.flight = f
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*a.c.timeout)
+	go func() {
+		defer cancel()
+		tok, err := a.fetch(ctx, old)
+		a.mu.Lock()
+		if err == nil {
+			a.tok = tok
+		}
+		a.flight = nil
+		f.tok, f.err = tok, err
+		a.mu.Unlock()
+		close(f.done)
+	}()
+	return f
+}
+
+// fetch refreshes when there is a refresh token, and logs in when there is none or the refresh failed.
+func (a *loginAuth) fetch(ctx context.Context, old *token) (*token, error) {
+	if old != nil && old.refresh != nil {
+		tok, err := a.request(ctx, epRefreshToken, map[string]string{"refreshToken": old.refresh()}, old.refresh())
+		if err == nil {
+			if tok.refresh == nil {
+				tok.refresh = old.refresh
+			}
+			return tok, nil
+		}
+		if ctx.Err() != nil {
+			return nil, newAuthError("refresh", err)
+		}
+	}
+	tok, err := a.request(ctx, epLogin, map[string]string{"login": a.login, "password": a.password()}, a.password())
+	if err != nil {
+		return nil, newAuthError("login", err)
+	}
+	return tok, nil
+}
+
+func newAuthError(op string, err error) *AuthError {
+	e := &AuthError{Op: op, Err: err}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		e.StatusCode = apiErr.StatusCode
+	}
+	return e
+}
+
+// tokenResponse accepts the camelCase and snake_case spellings of a login or refresh response.
+type tokenResponse struct {
+	AccessToken       string      `json:"accessToken"`
+	AccessTokenSnake  string      `json:"access_token"`
+	RefreshToken      string      `json:"refreshToken"`
+	RefreshTokenSnake string      `json:"refresh_token"`
+	ExpiresIn         json.Number `json:"expiresIn"`
+	ExpiresInSnake    json.Number `json:"expires_in"`
+	TokenType         string      `json:"tokenType"` // "bearer"; read so strict decoding knows it
+	TokenTypeSnake    string      `json:"token_type"`
+}
+
+func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret string) (*token, error) {
+	var resp tokenResponse
+	var sent time.Time // when the attempt that succeeded went out
+	err := a.c.send(ctx, &call{endpoint: ep, in: body, noAuth: true, secret: secret, onSend: func() { sent = a.now() }}, &resp)
+	if err != nil {
+		return nil, err // send removed the secret from it, before observers and the log saw it
+	}
+	access := firstNonEmpty(resp.AccessToken, resp.AccessTokenSnake)
+	if access == "" {
+		return nil, &DecodeError{StatusCode: http.StatusOK, Method: ep.method, Path: a.c.baseURL.Path + ep.path,
+			Err: errors.New("no accessToken in the response")}
+	}
+	t := &token{access: newSecret(access), obtained: sent}
+	if r := firstNonEmpty(resp.RefreshToken, resp.RefreshTokenSnake); r != "" {
+		t.refresh = newSecret(r)
+	}
+	// The lifetime is measured on this machine's clock: the server's clock may be hours off.
+	// expiresIn says it directly; else a JWT's exp minus its iat (both on the server's clock, so
+	// their difference is not skewed); exp alone is never compared with the local clock. It runs
+	// from when the successful attempt was sent, not when its answer arrived: the server issued the
+	// token in between, so the token never outlives the server's idea of it, however slow the
+	// answer (a token used past it is refused, and costs a refresh and a replay).
+	lifetime := time.Duration(0)
+	if secs, err := firstNonEmpty(resp.ExpiresIn, resp.ExpiresInSnake).Float64(); err == nil && secs > 0 {
+		lifetime = time.Duration(min(secs, maxTokenLifetime.Seconds()) * float64(time.Second))
+	} else if d, ok := jwtLifetime(access); ok {
+		lifetime = d
+	}
+	if lifetime > 0 {
+		t.expiry = sent.Add(lifetime)
+		t.refreshAt = t.expiry.Add(-earlyRefresh(lifetime))
+	}
+	return t, nil
+}
+
+// maxTokenLifetime bounds a lifetime read from a response, so it fits a time.Duration.
+const maxTokenLifetime = 100 * 365 * 24 * time.Hour
+
+// jwtLifetime reads a JWT's lifetime, exp minus iat, without verifying it: the server verifies;
+// the client only needs to know when to refresh.
+func jwtLifetime(tok string) (time.Duration, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return 0, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return 0, false
+	}
+	var claims struct {
+		Exp json.Number `json:"exp"`
+		Iat json.Number `json:"iat"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return 0, false
+	}
+	exp, err1 := claims.Exp.Float64()
+	iat, err2 := claims.Iat.Float64()
+	if err1 != nil || err2 != nil || exp <= iat {
+		return 0, false
+	}
+	return time.Duration(min(exp-iat, maxTokenLifetime.Seconds()) * float64(time.Second)), true
+}
+
+func firstNonEmpty[T ~string](a, b T) T {
+	if a != "" {
+		return a
+	}
+	return b
+}
