@@ -37,6 +37,13 @@ type Client struct {
 	AccountGroups *AccountGroupsService // account groups and their templates
 	Checks        *ChecksService        // checks down to dishes
 
+	settings
+	installation string      // the base URL's origin and path prefix: RefillOnce's keys are per installation
+	phones       *phoneCache // phones already seen in the API's form
+}
+
+// settings is what the options fill, plain data: New checks it and turns it into a Client once.
+type settings struct {
 	baseURL     *url.URL
 	hc          *http.Client
 	auth        Authenticator
@@ -46,15 +53,28 @@ type Client struct {
 	userAgent   string
 	loc         *time.Location
 	phoneRegion string
-	phones      *phoneCache
 	maxBody     int64
 	observers   []Observer
 	withoutAuth bool // WithoutAuth: no credentials, on purpose
 
-	installation   string            // the base URL's origin and path prefix: RefillOnce's keys are per installation
 	coordinator    RefillCoordinator // RefillOnce's locks and uncertain sends: the process's, or a fleet's
 	refillLookback time.Duration     // RefillOnce: how far back it looks for a credit
 	refillSettle   time.Duration     // RefillOnce: the wait before looking again; 0: the attempt timeout
+}
+
+// defaultSettings are the settings before any option.
+func defaultSettings() settings {
+	return settings{
+		hc:             &http.Client{},
+		timeout:        DefaultTimeout,
+		retry:          defaultRetryPolicy,
+		userAgent:      "probonus-go/" + Version,
+		loc:            defaultLocation,
+		phoneRegion:    "RU",
+		maxBody:        DefaultMaxResponseSize,
+		refillLookback: DefaultRefillLookback,
+		coordinator:    processCoordinator,
+	}
 }
 
 type service struct{ c *Client }
@@ -66,35 +86,28 @@ type Limiter interface {
 
 // New makes a Client. WithBaseURL is required; an option with a bad value is an error.
 func New(opts ...Option) (*Client, error) {
-	c := &Client{
-		hc:          &http.Client{},
-		timeout:     DefaultTimeout,
-		retry:       defaultRetryPolicy,
-		userAgent:   "probonus-go/" + Version,
-		loc:         defaultLocation,
-		phoneRegion: "RU",
-		phones:      &phoneCache{},
-		maxBody:     DefaultMaxResponseSize,
-
-		refillLookback: DefaultRefillLookback,
-		coordinator:    processCoordinator,
-	}
+	s := defaultSettings()
 	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
-		if err := opt(c); err != nil {
+		if err := opt(&s); err != nil {
 			return nil, err
 		}
 	}
-	if c.baseURL == nil {
+	if s.baseURL == nil {
 		return nil, errNoBaseURL
 	}
-	if c.auth == nil && !c.withoutAuth {
+	if s.auth == nil && !s.withoutAuth {
 		return nil, errNoAuth
 	}
+	c := &Client{settings: s}
+	c.phones = &phoneCache{}
 	c.installation = strings.ToLower(c.baseURL.Scheme) + "://" + hostPort(c.baseURL) + c.baseURL.Path
 	c.hc.CheckRedirect = c.checkRedirect(c.hc.CheckRedirect)
+	if la, ok := c.auth.(*loginAuth); ok {
+		la.bind(c)
+	}
 	c.Accounts = &AccountsService{c}
 	c.AccountGroups = &AccountGroupsService{c}
 	c.Checks = &ChecksService{c}

@@ -456,7 +456,7 @@ func TestRetryAfter(t *testing.T) {
 	assert.Zero(t, parseRetryAfter("-1", now))
 	assert.Zero(t, parseRetryAfter("soon", now))
 
-	c := &Client{retry: RetryPolicy{MinBackoff: time.Second, MaxBackoff: 8 * time.Second, MaxRetryAfter: 10 * time.Second}}
+	c := &Client{settings: settings{retry: RetryPolicy{MinBackoff: time.Second, MaxBackoff: 8 * time.Second, MaxRetryAfter: 10 * time.Second}}}
 	assert.Equal(t, 4*time.Second, c.backoff(1, &APIError{RetryAfter: 4 * time.Second}), "Retry-After is honoured")
 	assert.Equal(t, time.Hour, c.backoff(1, &APIError{RetryAfter: time.Hour}), "send decides what a long one means")
 	for attempt, max := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 4: 8 * time.Second, 10: 8 * time.Second, 70: 8 * time.Second} {

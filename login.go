@@ -44,12 +44,20 @@ type flight struct {
 type loginAuth struct {
 	login    string
 	password secret
-	c        *Client // set by New: login and refresh go through the client's request path
+	// Set by New (bind): login and refresh go through the client's request path.
+	send     func(ctx context.Context, cl *call, out any) error
+	timeout  time.Duration // the client's attempt timeout: a login or refresh is bounded by twice it
+	basePath string        // the base URL's path, for errors
 	now      func() time.Time
 
 	mu     sync.Mutex
 	tok    *token
 	flight *flight
+}
+
+// bind gives the login the client's request path, which logins and refreshes go through.
+func (a *loginAuth) bind(c *Client) {
+	a.send, a.timeout, a.basePath = c.send, c.timeout, c.baseURL.Path
 }
 
 // secrets are the password and the tokens held now, for the redactor of an error.
@@ -122,7 +130,7 @@ func (a *loginAuth) token(ctx context.Context) (*token, error) {
 func (a *loginAuth) start(ctx context.Context, old *token) *flight {
 	f := &flight{done: make(chan struct{})}
 	a.flight = f
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*a.c.timeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*a.timeout)
 	go func() {
 		defer cancel()
 		tok, err := a.fetch(ctx, old)
@@ -183,13 +191,13 @@ type tokenResponse struct {
 func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret string) (*token, error) {
 	var resp tokenResponse
 	var sent time.Time // when the attempt that succeeded went out
-	err := a.c.send(ctx, &call{endpoint: ep, in: body, noAuth: true, secret: secret, onSend: func() { sent = a.now() }}, &resp)
+	err := a.send(ctx, &call{endpoint: ep, in: body, noAuth: true, secret: secret, onSend: func() { sent = a.now() }}, &resp)
 	if err != nil {
 		return nil, err // send removed the secret from it, before observers and the log saw it
 	}
 	access := firstNonEmpty(resp.AccessToken, resp.AccessTokenSnake)
 	if access == "" {
-		return nil, &DecodeError{StatusCode: http.StatusOK, Method: ep.method, Path: a.c.baseURL.Path + ep.path,
+		return nil, &DecodeError{StatusCode: http.StatusOK, Method: ep.method, Path: a.basePath + ep.path,
 			Err: errors.New("no accessToken in the response")}
 	}
 	t := &token{access: newSecret(access), obtained: sent}

@@ -13,13 +13,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Option configures a Client in New.
-type Option func(*Client) error
+// Option configures a Client in New: it fills the settings New turns into the Client.
+type Option func(*settings) error
 
 // WithBaseURL sets the server's address, e.g. http://127.0.0.1:11030 for a local install. Required.
 // A path in it (a reverse proxy's prefix) is kept in front of every request path.
 func WithBaseURL(rawURL string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		// Errors show the URL without its user info and query, either of which may hold a credential.
 		raw := strings.TrimSpace(rawURL)
 		if raw != "" && !strings.Contains(raw, "://") {
@@ -57,7 +57,7 @@ func WithBaseURL(rawURL string) Option {
 
 // WithAPIKey authenticates every request with a permanent API token in X-API-Key.
 func WithAPIKey(key string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		// A key read from a file or an environment file ends in a newline: trim it. A control
 		// character inside cannot be sent in a header; refuse it here, not at the first request.
 		// (A new variable: an Option may be applied by many New calls at once.)
@@ -75,17 +75,17 @@ func WithAPIKey(key string) Option {
 // WithLogin authenticates with a bearer token from POST /api/v0/auth/login, logging in on the first
 // request, refreshing before expiry and on rejection, and logging in again when a refresh fails.
 func WithLogin(login, password string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if strings.TrimSpace(login) == "" || password == "" {
 			return errors.New("probonus: WithLogin: empty login or password")
 		}
-		return c.setAuth(&loginAuth{login: login, password: newSecret(password), c: c, now: time.Now})
+		return c.setAuth(&loginAuth{login: login, password: newSecret(password), now: time.Now})
 	}
 }
 
 // WithAuth authenticates with any Authenticator, e.g. one that reads a token from a vault.
 func WithAuth(a Authenticator) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if a == nil {
 			return errors.New("probonus: WithAuth: nil Authenticator")
 		}
@@ -97,7 +97,7 @@ func WithAuth(a Authenticator) Option {
 // proxy that authenticates). New refuses a client with no credentials unless this is given, since
 // every call to a real ProBonus would fail with 401.
 func WithoutAuth() Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if c.auth != nil {
 			return errTwoAuthenticators
 		}
@@ -106,7 +106,7 @@ func WithoutAuth() Option {
 	}
 }
 
-func (c *Client) setAuth(a Authenticator) error {
+func (c *settings) setAuth(a Authenticator) error {
 	if c.auth != nil || c.withoutAuth {
 		return errTwoAuthenticators
 	}
@@ -116,7 +116,7 @@ func (c *Client) setAuth(a Authenticator) error {
 
 // WithHTTPClient sends requests through a copy of hc; hc itself is never changed.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if hc == nil {
 			return errors.New("probonus: WithHTTPClient: nil client")
 		}
@@ -128,12 +128,12 @@ func WithHTTPClient(hc *http.Client) Option {
 
 // WithTimeout bounds each attempt, response body included. Default 30s.
 func WithTimeout(d time.Duration) Option {
-	return positiveDuration("WithTimeout", d, func(c *Client) *time.Duration { return &c.timeout })
+	return positiveDuration("WithTimeout", d, func(c *settings) *time.Duration { return &c.timeout })
 }
 
 // WithRetry sets the retry policy. Default: 3 attempts; RetryPolicy{MaxAttempts: 1} turns retries off.
 func WithRetry(p RetryPolicy) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if p.MaxAttempts < 0 || p.MinBackoff < 0 || p.MaxBackoff < 0 || p.MaxRetryAfter < 0 {
 			return errors.New("probonus: WithRetry: negative value")
 		}
@@ -145,7 +145,7 @@ func WithRetry(p RetryPolicy) Option {
 // WithRateLimit paces this client's requests, retries included, with a token bucket of r requests
 // per second and the given burst. Default: unlimited.
 func WithRateLimit(r rate.Limit, burst int) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if r <= 0 || burst <= 0 {
 			return errors.New("probonus: WithRateLimit: rate and burst must be positive")
 		}
@@ -156,7 +156,7 @@ func WithRateLimit(r rate.Limit, burst int) Option {
 
 // WithLimiter paces requests with l, for example one limiter shared by a fleet of processes.
 func WithLimiter(l Limiter) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if l == nil {
 			return errors.New("probonus: WithLimiter: nil limiter")
 		}
@@ -170,7 +170,7 @@ func WithLimiter(l Limiter) Option {
 // call at Warn. Never a header value, a body or a query. It is one Observer among those given to
 // WithObserver, called in the order the options are given. Default: silent.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if l == nil {
 			return errors.New("probonus: WithLogger: nil logger")
 		}
@@ -181,7 +181,7 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithUserAgent appends ua to the User-Agent "probonus-go/<version>".
 func WithUserAgent(ua string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if ua = strings.TrimSpace(ua); ua != "" {
 			c.userAgent += " " + ua
 		}
@@ -192,7 +192,7 @@ func WithUserAgent(ua string) Option {
 // WithLocation sets how timestamps without an offset are read, and how times are written in
 // requests. Default: Moscow time (UTC+3), where ProBonus servers usually run.
 func WithLocation(loc *time.Location) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if loc == nil {
 			return errors.New("probonus: WithLocation: nil location")
 		}
@@ -204,7 +204,7 @@ func WithLocation(loc *time.Location) Option {
 // WithPhoneRegion sets the region (ISO 3166 code) of phone numbers written without a country
 // code. Default: "RU".
 func WithPhoneRegion(region string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		region = strings.ToUpper(strings.TrimSpace(region))
 		if !knownRegion(region) {
 			return fmt.Errorf("probonus: WithPhoneRegion: unknown region %q", region)
@@ -217,7 +217,7 @@ func WithPhoneRegion(region string) Option {
 // WithMaxResponseSize caps how much of a success body is read; a longer one fails with
 // ErrResponseTooLarge. Default 32 MiB.
 func WithMaxResponseSize(n int64) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if n <= 0 {
 			return errors.New("probonus: WithMaxResponseSize: must be positive")
 		}
@@ -229,7 +229,7 @@ func WithMaxResponseSize(n int64) Option {
 // WithObserver adds an Observer of calls, attempts, logins and refreshes (see Observer). Several
 // may be given; they are called in the order given. Without any, the request path does no extra work.
 func WithObserver(o Observer) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if o == nil {
 			return errors.New("probonus: WithObserver: nil observer")
 		}
@@ -241,21 +241,21 @@ func WithObserver(o Observer) Option {
 // WithRefillLookback sets how far back RefillOnce looks in an account's history for a credit with
 // the same reason and amount. Default 30 days: a key used again after that credits again.
 func WithRefillLookback(d time.Duration) Option {
-	return positiveDuration("WithRefillLookback", d, func(c *Client) *time.Duration { return &c.refillLookback })
+	return positiveDuration("WithRefillLookback", d, func(c *settings) *time.Duration { return &c.refillLookback })
 }
 
 // WithRefillSettle sets how long RefillOnce waits, after a send whose outcome is unknown, before
 // it looks in the history again. Default: the per-attempt timeout (WithTimeout). Make it longer
 // than any delay your network can hold a request (see RefillOnce).
 func WithRefillSettle(d time.Duration) Option {
-	return positiveDuration("WithRefillSettle", d, func(c *Client) *time.Duration { return &c.refillSettle })
+	return positiveDuration("WithRefillSettle", d, func(c *settings) *time.Duration { return &c.refillSettle })
 }
 
 // WithRefillCoordinator makes RefillOnce serialise its keys and remember uncertain sends through rc
 // instead of in the process: probonusredis.NewCoordinator shares them across a fleet, so two pods
 // handling the same webhook credit once. See RefillCoordinator.
 func WithRefillCoordinator(rc RefillCoordinator) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if rc == nil {
 			return errors.New("probonus: WithRefillCoordinator: nil coordinator")
 		}
@@ -313,7 +313,7 @@ func FromEnv(getenv func(string) string) ([]Option, error) {
 		names[1] = "PROBONUS_LOGIN and PROBONUS_PASSWORD"
 	}
 	for i, opt := range opts {
-		if err := opt(&Client{}); err != nil {
+		if err := opt(&settings{}); err != nil {
 			return nil, fmt.Errorf("probonus: FromEnv: %s: %s", names[i], strings.TrimPrefix(err.Error(), "probonus: "))
 		}
 	}
@@ -321,8 +321,8 @@ func FromEnv(getenv func(string) string) ([]Option, error) {
 }
 
 // positiveDuration is an option that sets the duration field names to d, which must be positive.
-func positiveDuration(name string, d time.Duration, field func(*Client) *time.Duration) Option {
-	return func(c *Client) error {
+func positiveDuration(name string, d time.Duration, field func(*settings) *time.Duration) Option {
+	return func(c *settings) error {
 		if d <= 0 {
 			return fmt.Errorf("probonus: %s: %v is not positive", name, d)
 		}
