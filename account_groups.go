@@ -7,7 +7,7 @@ type AccountGroupsService service
 
 // List returns every account group. Pick one with HaveTemplate for InsertByTemplate.
 func (s *AccountGroupsService) List(ctx context.Context) (_ []AccountGroup, err error) {
-	defer inOp(&err, "AccountGroups.List")
+	defer nameInputOp(&err, "AccountGroups.List")
 	groups, err := fetch[[]AccountGroup](ctx, s.c, &call{endpoint: epAccountGroupsList})
 	if err != nil {
 		return nil, err

@@ -23,8 +23,8 @@ const MaxLastTransactions = 1000
 // Branch on ErrAccountExists, not on the detail text, which no public spec fixes. A sign-up that
 // two requests may race on: insert, and on ErrAccountExists (or ErrOutcomeUnknown) find by phone.
 func (s *AccountsService) InsertByTemplate(ctx context.Context, a NewAccount) (_ *Account, err error) {
-	defer inOp(&err, "Accounts.InsertByTemplate")
-	if a, err = s.checkNewAccount(a); err != nil {
+	defer nameInputOp(&err, "Accounts.InsertByTemplate")
+	if a, err = s.validateNewAccount(a); err != nil {
 		return nil, err
 	}
 	return s.insert(ctx, a)
@@ -47,8 +47,8 @@ func (s *AccountsService) insert(ctx context.Context, a NewAccount) (*Account, e
 // whose outcome was unknown it is false, even when that insert was the one that created it. The
 // account's other fields in a only matter to the call that creates it.
 func (s *AccountsService) FindOrInsert(ctx context.Context, a NewAccount) (_ *Account, created bool, err error) {
-	defer inOp(&err, "Accounts.FindOrInsert")
-	if a, err = s.checkNewAccount(a); err != nil {
+	defer nameInputOp(&err, "Accounts.FindOrInsert")
+	if a, err = s.validateNewAccount(a); err != nil {
 		return nil, false, err
 	}
 	find := func() (*Account, error) {
@@ -90,7 +90,7 @@ func (s *AccountsService) whyRefused(ctx context.Context, phone string, refused 
 
 // FindByPhone finds a guest by phone number, in any common form. ErrNotFound when there is none.
 func (s *AccountsService) FindByPhone(ctx context.Context, phone string) (_ *Account, err error) {
-	defer inOp(&err, "Accounts.FindByPhone")
+	defer nameInputOp(&err, "Accounts.FindByPhone")
 	p, err := s.c.normalizePhone(phone, "phone")
 	if err != nil {
 		return nil, err
@@ -103,8 +103,8 @@ func (s *AccountsService) FindByPhone(ctx context.Context, phone string) (_ *Acc
 // When the answer is lost after the request was written, the error matches ErrOutcomeUnknown: the
 // credit may or may not have been applied. RefillOnce resolves that case by itself.
 func (s *AccountsService) Refill(ctx context.Context, r Refill) (_ *RefillResult, err error) {
-	defer inOp(&err, "Accounts.Refill")
-	if err := checkRefill(r); err != nil {
+	defer nameInputOp(&err, "Accounts.Refill")
+	if err := validateRefill(r); err != nil {
 		return nil, err
 	}
 	res, err := fetch[RefillResult](ctx, s.c, &call{endpoint: epRefill, in: r})
@@ -121,7 +121,7 @@ func (s *AccountsService) Refill(ctx context.Context, r Refill) (_ *RefillResult
 // are sent as wall-clock time in the client's location, in whole seconds: from rounded down and to
 // rounded up, so the answer may hold entries of the same second just outside the period.
 func (s *AccountsService) Transactions(ctx context.Context, accountID int64, from, to time.Time) (_ []Transaction, err error) {
-	defer inOp(&err, "Accounts.Transactions")
+	defer nameInputOp(&err, "Accounts.Transactions")
 	if err := requireID("accountID", accountID); err != nil {
 		return nil, err
 	}
@@ -133,12 +133,12 @@ func (s *AccountsService) Transactions(ctx context.Context, accountID int64, fro
 	case from.After(to):
 		return nil, &InputError{Field: "from", Reason: "is after to"}
 	}
-	return s.period(ctx, accountID, from, to, false)
+	return s.readPeriod(ctx, accountID, from, to, false)
 }
 
 // LastTransactions returns an account's n most recent transactions, newest first; n is 1..1000.
 func (s *AccountsService) LastTransactions(ctx context.Context, accountID int64, n int) (_ []Transaction, err error) {
-	defer inOp(&err, "Accounts.LastTransactions")
+	defer nameInputOp(&err, "Accounts.LastTransactions")
 	if err := requireID("accountID", accountID); err != nil {
 		return nil, err
 	}
@@ -154,9 +154,9 @@ func (s *AccountsService) LastTransactions(ctx context.Context, accountID int64,
 	return txs, nil
 }
 
-// period reads an account's transactions between from and to; fresh asks any cache on the way to
+// readPeriod reads an account's transactions between from and to; fresh asks any cache on the way to
 // stand aside (RefillOnce's looks).
-func (s *AccountsService) period(ctx context.Context, accountID int64, from, to time.Time, fresh bool) ([]Transaction, error) {
+func (s *AccountsService) readPeriod(ctx context.Context, accountID int64, from, to time.Time, fresh bool) ([]Transaction, error) {
 	// The wire has whole seconds: from is cut down to its second and to rounded up to the next, so
 	// an entry in to's last fraction of a second is not left out.
 	if to.Nanosecond() != 0 {
@@ -177,7 +177,7 @@ func (s *AccountsService) balance(ctx context.Context, accountID int64, fresh bo
 
 // Update changes the fields of an account that are set (non-nil) in u and returns the account.
 func (s *AccountsService) Update(ctx context.Context, u AccountUpdate) (_ *Account, err error) {
-	defer inOp(&err, "Accounts.Update")
+	defer nameInputOp(&err, "Accounts.Update")
 	if err := requireID("AccountUpdate.AccountID", u.AccountID); err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func (s *AccountsService) Update(ctx context.Context, u AccountUpdate) (_ *Accou
 		u.Phone = &p
 	}
 	if u.Email != nil && *u.Email != "" {
-		if err := checkEmail("AccountUpdate.Email", *u.Email); err != nil {
+		if err := validateEmail("AccountUpdate.Email", *u.Email); err != nil {
 			return nil, err
 		}
 	}
@@ -205,7 +205,7 @@ func (s *AccountsService) Update(ctx context.Context, u AccountUpdate) (_ *Accou
 // BalanceExtended returns an account's bonus balance with its schedule: deferred accruals and
 // when they arrive, what burns when, and the part that never burns.
 func (s *AccountsService) BalanceExtended(ctx context.Context, accountID int64) (_ *BalanceExtended, err error) {
-	defer inOp(&err, "Accounts.BalanceExtended")
+	defer nameInputOp(&err, "Accounts.BalanceExtended")
 	if err := requireID("accountID", accountID); err != nil {
 		return nil, err
 	}

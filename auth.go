@@ -20,14 +20,14 @@ type Invalidator interface {
 	Invalidate(rejected *http.Request) bool
 }
 
-// secret holds a credential in a closure: fmt and reflection print a func as an address, so no
+// credential holds a secret in a closure: fmt and reflection print a func as an address, so no
 // %v, %+v or %#v of any value holding one, however deep, can show the credential.
-type secret func() string
+type credential func() string
 
-func newSecret(s string) secret { return func() string { return s } }
+func newCredential(s string) credential { return func() string { return s } }
 
 // apiKeyAuth sends a permanent API token in X-API-Key.
-type apiKeyAuth struct{ key secret }
+type apiKeyAuth struct{ key credential }
 
 func (a apiKeyAuth) Authenticate(_ context.Context, req *http.Request) error {
 	req.Header[apiKeyHeader] = []string{a.key()}

@@ -7,7 +7,7 @@ type ChecksService service
 
 // GetByID returns a check down to its dishes; Transaction.CheckID names one. ErrNotFound when absent.
 func (s *ChecksService) GetByID(ctx context.Context, checkID int64) (_ *Check, err error) {
-	defer inOp(&err, "Checks.GetByID")
+	defer nameInputOp(&err, "Checks.GetByID")
 	if err := requireID("checkID", checkID); err != nil {
 		return nil, err
 	}

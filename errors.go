@@ -258,8 +258,8 @@ func (e *InputError) Error() string {
 	return "probonus: " + e.Op + ": invalid " + e.Field + ": " + e.Reason
 }
 
-// inOp names the method an *InputError in *err was given to; every public method defers it.
-func inOp(err *error, op string) {
+// nameInputOp names the method an *InputError in *err was given to; every public method defers it.
+func nameInputOp(err *error, op string) {
 	if ie, ok := (*err).(*InputError); ok && ie.Op == "" {
 		ie.Op = op
 	}

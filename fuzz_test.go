@@ -252,7 +252,7 @@ func FuzzDoPath(f *testing.F) {
 	}
 	base, _ := url.Parse("http://probonus.test:11030/pb")
 	f.Fuzz(func(t *testing.T, p string) {
-		decoded, err := checkPath(p)
+		decoded, err := validatePath(p)
 		if err != nil {
 			var ie *InputError
 			if !errors.As(err, &ie) {

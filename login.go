@@ -13,8 +13,8 @@ import (
 
 // token is one bearer token as the server issued it.
 type token struct {
-	access    secret
-	refresh   secret // nil when the server gave none
+	access    credential
+	refresh   credential // nil when the server gave none
 	obtained  time.Time
 	expiry    time.Time // zero: unknown, valid until rejected
 	rejected  bool      // the server refused it; refresh before the next use
@@ -43,7 +43,7 @@ type flight struct {
 // goroutines need a new token at once, one request goes out; each waits on its own context.
 type loginAuth struct {
 	login    string
-	password secret
+	password credential
 	// Set by New (bind): login and refresh go through the client's request path.
 	send     func(ctx context.Context, cl *call, out any) error
 	timeout  time.Duration // the client's attempt timeout: a login or refresh is bounded by twice it
@@ -108,13 +108,13 @@ func (a *loginAuth) token(ctx context.Context) (*token, error) {
 	t, f := a.tok, a.flight
 	if t.usable(now) {
 		if f == nil && !t.refreshAt.IsZero() && !now.Before(t.refreshAt) {
-			a.start(ctx, t)
+			a.startFlight(ctx, t)
 		}
 		a.mu.Unlock()
 		return t, nil
 	}
 	if f == nil {
-		f = a.start(ctx, t)
+		f = a.startFlight(ctx, t)
 	}
 	a.mu.Unlock()
 	select {
@@ -125,15 +125,15 @@ func (a *loginAuth) token(ctx context.Context) (*token, error) {
 	}
 }
 
-// start runs one login or refresh in its own goroutine, detached from the caller's cancellation
+// startFlight runs one login or refresh in its own goroutine, detached from the caller's cancellation
 // (other callers share its result) but bounded in time. Call with a.mu held.
-func (a *loginAuth) start(ctx context.Context, old *token) *flight {
+func (a *loginAuth) startFlight(ctx context.Context, old *token) *flight {
 	f := &flight{done: make(chan struct{})}
 	a.flight = f
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*a.timeout)
 	go func() {
 		defer cancel()
-		tok, err := a.fetch(ctx, old)
+		tok, err := a.obtain(ctx, old)
 		a.mu.Lock()
 		if err == nil {
 			a.tok = tok
@@ -146,8 +146,8 @@ func (a *loginAuth) start(ctx context.Context, old *token) *flight {
 	return f
 }
 
-// fetch refreshes when there is a refresh token, and logs in when there is none or the refresh failed.
-func (a *loginAuth) fetch(ctx context.Context, old *token) (*token, error) {
+// obtain refreshes when there is a refresh token, and logs in when there is none or the refresh failed.
+func (a *loginAuth) obtain(ctx context.Context, old *token) (*token, error) {
 	if old != nil && old.refresh != nil {
 		tok, err := a.request(ctx, epRefreshToken, map[string]string{"refreshToken": old.refresh()}, old.refresh())
 		if err == nil {
@@ -200,9 +200,9 @@ func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret s
 		return nil, &DecodeError{StatusCode: http.StatusOK, Method: ep.method, Path: a.basePath + ep.path,
 			Err: errors.New("no accessToken in the response")}
 	}
-	t := &token{access: newSecret(access), obtained: sent}
+	t := &token{access: newCredential(access), obtained: sent}
 	if r := firstNonEmpty(resp.RefreshToken, resp.RefreshTokenSnake); r != "" {
-		t.refresh = newSecret(r)
+		t.refresh = newCredential(r)
 	}
 	// The lifetime is measured on this machine's clock: the server's clock may be hours off.
 	// expiresIn says it directly; else a JWT's exp minus its iat (both on the server's clock, so

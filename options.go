@@ -68,7 +68,7 @@ func WithAPIKey(key string) Option {
 		if strings.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 			return errors.New("probonus: WithAPIKey: the key holds a control character")
 		}
-		return c.setAuth(apiKeyAuth{key: newSecret(k)})
+		return c.setAuth(apiKeyAuth{key: newCredential(k)})
 	}
 }
 
@@ -79,7 +79,7 @@ func WithLogin(login, password string) Option {
 		if strings.TrimSpace(login) == "" || password == "" {
 			return errors.New("probonus: WithLogin: empty login or password")
 		}
-		return c.setAuth(&loginAuth{login: login, password: newSecret(password), now: time.Now})
+		return c.setAuth(&loginAuth{login: login, password: newCredential(password), now: time.Now})
 	}
 }
 

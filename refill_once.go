@@ -52,8 +52,8 @@ import (
 // request. Without a fleet's coordinator, processes are not serialised with each other: give each
 // key one process, or pass WithRefillCoordinator(probonusredis.NewCoordinator(...)).
 func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillResult, err error) {
-	defer inOp(&err, "Accounts.RefillOnce")
-	if err := checkRefill(r); err != nil {
+	defer nameInputOp(&err, "Accounts.RefillOnce")
+	if err := validateRefill(r); err != nil {
 		return nil, err
 	}
 	if r.Reason == nil || strings.TrimSpace(*r.Reason) == "" {
@@ -222,7 +222,7 @@ func (s *AccountsService) findRefill(ctx context.Context, r Refill, since time.T
 // findCredit reads the history between from and to and returns r's credit in it; when the answer
 // may be a cut page, it reads each half of the window.
 func (s *AccountsService) findCredit(ctx context.Context, r Refill, from, to time.Time) (*Transaction, error) {
-	txs, err := s.period(ctx, r.AccountID, from, to, true)
+	txs, err := s.readPeriod(ctx, r.AccountID, from, to, true)
 	if err != nil {
 		return nil, err
 	}

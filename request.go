@@ -25,8 +25,8 @@ import (
 // Observers see a Do call without its path (which may hold a phone), unless ctx names a template
 // (WithPathTemplate).
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) (err error) {
-	defer inOp(&err, "Do")
-	path, err = checkPath(path)
+	defer nameInputOp(&err, "Do")
+	path, err = validatePath(path)
 	if err != nil {
 		return err
 	}

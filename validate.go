@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// checkPath refuses anything that could leave the base URL: an absolute URL, a scheme-relative
+// validatePath refuses anything that could leave the base URL: an absolute URL, a scheme-relative
 // path, a query or fragment, or a ".." segment, encoded or not. It returns the path unescaped.
-func checkPath(path string) (string, error) {
+func validatePath(path string) (string, error) {
 	bad := func(reason string) (string, error) { return "", &InputError{Field: "path", Reason: reason} }
 	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
 		return bad("must start with a single /")
@@ -40,8 +40,8 @@ func requireID(field string, id int64) error {
 	return nil
 }
 
-// checkNewAccount checks a and returns it with its phone normalised.
-func (s *AccountsService) checkNewAccount(a NewAccount) (NewAccount, error) {
+// validateNewAccount checks a and returns it with its phone normalised.
+func (s *AccountsService) validateNewAccount(a NewAccount) (NewAccount, error) {
 	if err := requireID("NewAccount.GroupID", a.GroupID); err != nil {
 		return a, err
 	}
@@ -51,14 +51,14 @@ func (s *AccountsService) checkNewAccount(a NewAccount) (NewAccount, error) {
 	}
 	a.Phone = phone
 	if a.Email != nil {
-		if err := checkEmail("NewAccount.Email", *a.Email); err != nil {
+		if err := validateEmail("NewAccount.Email", *a.Email); err != nil {
 			return a, err
 		}
 	}
-	return a, checkIdentifiers("NewAccount.Identifiers", a.Identifiers)
+	return a, validateIdentifiers("NewAccount.Identifiers", a.Identifiers)
 }
 
-func checkRefill(r Refill) error {
+func validateRefill(r Refill) error {
 	if err := requireID("Refill.AccountID", r.AccountID); err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func checkRefill(r Refill) error {
 	return nil
 }
 
-func checkIdentifiers(field string, ids []Identifier) error {
+func validateIdentifiers(field string, ids []Identifier) error {
 	for _, id := range ids {
 		if id.Type == "" || id.Value == "" {
 			return &InputError{Field: field, Reason: "an identifier needs a type and a value"}
@@ -83,8 +83,8 @@ func checkIdentifiers(field string, ids []Identifier) error {
 	return nil
 }
 
-// checkEmail refuses anything but a bare address.
-func checkEmail(field, email string) error {
+// validateEmail refuses anything but a bare address.
+func validateEmail(field, email string) error {
 	if plainEmail(email) {
 		return nil // what net/mail accepts as itself, without its parser's allocations
 	}
@@ -95,7 +95,7 @@ func checkEmail(field, email string) error {
 	return nil
 }
 
-// plainEmail reports whether email is a plain address that checkEmail's parser certainly accepts
+// plainEmail reports whether email is a plain address that validateEmail's parser certainly accepts
 // unchanged: an atom of letters, digits and ._%+- (no dot first, last or doubled) before one @,
 // and a domain of at least two such labels of letters, digits and -. Anything else takes the
 // parser's way.
