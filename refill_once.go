@@ -122,7 +122,7 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 		uncertain = err
 		full, err := s.settleUntil(ctx, time.Now().Add(s.c.settleTime()))
 		if err != nil {
-			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; then, waiting to look in the history: %w", errors.Unwrap(uncertain), err)}
+			return nil, stillUnknown(uncertain, "then, waiting to look in the history: %w", err)
 		}
 		found, err := s.findRefill(ctx, r, since)
 		if found != nil {
@@ -130,17 +130,17 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 			return found, err // this call's credit, found where the lost answer would have said
 		}
 		if err != nil {
-			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; then, looking in the history: %w", errors.Unwrap(uncertain), err)}
+			return nil, stillUnknown(uncertain, "then, looking in the history: %w", err)
 		}
 		switch {
 		case !full:
 			// The deadline left less than the settle time: a resend now could double a credit
 			// still on its way. A later RefillOnce waits for it to settle, then looks.
-			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; not in the history yet, and the deadline "+
-				"leaves less than the settle time to be sure: not sent again (call RefillOnce again later: it looks first)", errors.Unwrap(uncertain))}
+			return nil, stillUnknown(uncertain, "not in the history yet, and the deadline leaves less than the settle "+
+				"time to be sure: not sent again (call RefillOnce again later: it looks first)")
 		case sends >= s.c.retry.MaxAttempts:
-			return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: sent %d times without a definitive answer, "+
-				"and the credit is not in the history; the last: %w", sends, errors.Unwrap(uncertain))}
+			return nil, stillUnknown(uncertain, "sent %d times without a definitive answer, and the credit is not "+
+				"in the history", sends)
 		}
 	}
 }
@@ -149,6 +149,12 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 // long enough for every attempt of a send and the looks around it.
 func (c *Client) refillLease() time.Duration {
 	return time.Duration(c.retry.MaxAttempts+2)*c.timeout + c.settleTime()
+}
+
+// stillUnknown is RefillOnce's error when a send's outcome stays unknown: the send's own error,
+// then what the call did about it.
+func stillUnknown(uncertain error, format string, args ...any) error {
+	return &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; "+format, append([]any{errors.Unwrap(uncertain)}, args...)...)}
 }
 
 // settleTime is how long an uncertain refill is given to show in the history.
