@@ -56,12 +56,14 @@ type Call struct {
 
 // Attempt is one HTTP request of a call.
 type Attempt struct {
-	Call   *Call       // the call it belongs to
-	Number int         // 1 for the first attempt; a replay after a token refresh counts as one more
-	Replay bool        // sent again once after the server rejected the credentials and they were renewed
-	Retry  bool        // sent because the attempt before it failed in a retryable way
-	Header http.Header // headers to add to the request (same origin only); never holds a credential
-	Start  time.Time   // when the attempt began
+	Call   *Call // the call it belongs to
+	Number int   // 1 for the first attempt; a replay after a token refresh counts as one more
+	Replay bool  // sent again once after the server rejected the credentials and they were renewed
+	Retry  bool  // sent because the attempt before it failed in a retryable way
+	// SentBecause is, for a retry or a replay, the RetryReason of the attempt before it; "" for the first.
+	SentBecause string
+	Header      http.Header // headers to add to the request (same origin only); never holds a credential
+	Start       time.Time   // when the attempt began
 
 	// Set before AttemptEnd.
 	StatusCode  int           // the response's status; 0 when none arrived

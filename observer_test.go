@@ -153,3 +153,34 @@ func TestObserverHeadersStayHome(t *testing.T) {
 	assert.Empty(t, got.Get("Traceparent"))
 	assert.Empty(t, got.Get("X-API-Key"))
 }
+
+// becauseRecorder keeps each attempt's SentBecause.
+type becauseRecorder struct {
+	mu      sync.Mutex
+	because []string
+}
+
+func (r *becauseRecorder) CallStart(ctx context.Context, _ *probonus.Call) context.Context { return ctx }
+func (r *becauseRecorder) CallEnd(context.Context, *probonus.Call)                         {}
+func (r *becauseRecorder) AttemptEnd(context.Context, *probonus.Attempt)                   {}
+func (r *becauseRecorder) AttemptStart(ctx context.Context, a *probonus.Attempt) context.Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.because = append(r.because, a.SentBecause)
+	return ctx
+}
+
+// TestAttemptSaysWhyItWasSent: a retry carries the reason of the attempt before it, by value, so
+// an observer needs no state of its own between attempts.
+func TestAttemptSaysWhyItWasSent(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t)
+	r := &becauseRecorder{}
+	c, err := probonus.New(srv.ClientOptions(probonus.WithObserver(r))...)
+	require.NoError(t, err)
+	srv.FailNext("GET", probonustest.PathAccountGroupsList, 503, "<html>503</html>", 0)
+	srv.FailNext("GET", probonustest.PathAccountGroupsList, 429, `{"detail":"Too Many Requests"}`, 0)
+	_, err = c.AccountGroups.List(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"", "server unavailable (503)", "rate limited (429)"}, r.because)
+}

@@ -97,6 +97,7 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 	}
 	idempotent := cl.idempotent()
 	replayed, replaying, retried := false, false, false
+	lastReason := "" // why the attempt before was followed by another: the next one's SentBecause
 	for attempt := 1; ; attempt++ {
 		if err := c.wait(ctx); err != nil {
 			return fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, err)
@@ -106,7 +107,7 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 		if obs != nil {
 			obs.Attempts++
 			at = &Attempt{Call: obs, Number: obs.Attempts, Replay: replaying, Retry: retried && !replaying,
-				Header: http.Header{}, Start: time.Now()}
+				SentBecause: lastReason, Header: http.Header{}, Start: time.Now()}
 			for _, o := range c.observers {
 				actx = o.AttemptStart(actx, at)
 			}
@@ -138,6 +139,7 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 			case d.retry:
 				at.RetryReason = d.reason
 			}
+			lastReason = at.RetryReason
 			c.endAttempt(actx, at, res)
 		}
 		if res.final {
