@@ -46,6 +46,13 @@ var (
 	ErrOutcomeUnknown = errors.New("probonus: outcome unknown: the server may have applied the request")
 )
 
+// Sentinels returns every sentinel error of the package, for code that classifies errors (an
+// OpenTelemetry adapter, a metrics label): a new one is added here, and nowhere else.
+func Sentinels() []error {
+	return []error{ErrBadRequest, ErrAccountExists, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrValidation,
+		ErrRateLimited, ErrServer, ErrInvalidInput, ErrResponseTooLarge, ErrOutcomeUnknown, ErrCoordinatorUnavailable}
+}
+
 const (
 	maxErrorBody  = 1 << 20 // error bodies are read through this cap
 	keptErrorBody = 4 << 10 // and at most this much is kept in APIError.Body

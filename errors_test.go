@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	gotoken "go/token"
 	"io"
+	"io/fs"
 	"net/http"
 	"strings"
 	"testing"
@@ -182,4 +186,27 @@ func TestManyValidationItemsAreSummarised(t *testing.T) {
 		e.Validation = append(e.Validation, ValidationIssue{Loc: []any{"body", float64(i)}, Msg: "bad"})
 	}
 	assert.Equal(t, "probonus: POST /p: 422 Unprocessable Entity: body.0: bad; body.1: bad; body.2: bad; and 2 more", e.Error())
+}
+
+// TestSentinelsListsEverySentinel: every exported Err… variable of the package is in Sentinels, so
+// code that classifies errors by it misses none.
+func TestSentinelsListsEverySentinel(t *testing.T) {
+	t.Parallel()
+	pkgs, err := parser.ParseDir(gotoken.NewFileSet(), ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	require.NoError(t, err)
+	var names []string
+	for _, f := range pkgs["probonus"].Files {
+		for _, d := range f.Decls {
+			if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == gotoken.VAR {
+				for _, spec := range gd.Specs {
+					for _, n := range spec.(*ast.ValueSpec).Names {
+						if strings.HasPrefix(n.Name, "Err") {
+							names = append(names, n.Name)
+						}
+					}
+				}
+			}
+		}
+	}
+	assert.Len(t, Sentinels(), len(names), "sentinels declared: %v", names)
 }

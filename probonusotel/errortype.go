@@ -95,11 +95,10 @@ func exported(err error) bool {
 }
 
 func isSDKSentinel(err error) bool {
-	switch err {
-	case probonus.ErrOutcomeUnknown, probonus.ErrBadRequest, probonus.ErrUnauthorized, probonus.ErrForbidden,
-		probonus.ErrNotFound, probonus.ErrValidation, probonus.ErrRateLimited, probonus.ErrServer,
-		probonus.ErrInvalidInput, probonus.ErrResponseTooLarge:
-		return true
+	for _, s := range probonus.Sentinels() {
+		if err == s {
+			return true
+		}
 	}
 	return false
 }

@@ -41,16 +41,11 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync"
 
 	"github.com/probonus-go/probonus"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	"go.opentelemetry.io/otel/semconv/v1.43.0/httpconv"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -81,45 +76,13 @@ const (
 	opRefresh = "Auth.Refresh"
 )
 
-// operationBuckets extend the HTTP buckets: a call's duration includes backoff waits, and a
-// Retry-After may be honoured for up to 30 seconds by default.
-var operationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60}
-
-// Option configures an Observer.
-type Option func(*config)
-
-type config struct {
-	tp    trace.TracerProvider
-	mp    metric.MeterProvider
-	props propagation.TextMapPropagator
-}
-
-// WithTracerProvider sets the TracerProvider spans are made with. Default (and when tp is nil):
-// the global one, otel.GetTracerProvider().
-func WithTracerProvider(tp trace.TracerProvider) Option { return func(c *config) { c.tp = tp } }
-
-// WithMeterProvider sets the MeterProvider metrics are recorded with. Default (and when mp is
-// nil): the global one, otel.GetMeterProvider().
-func WithMeterProvider(mp metric.MeterProvider) Option { return func(c *config) { c.mp = mp } }
-
-// WithPropagator sets the propagator whose headers (a W3C traceparent, with the default global
-// one set so) are added to each request for the client's base URL. Default (and when p is nil):
-// the global one, otel.GetTextMapPropagator().
-func WithPropagator(p propagation.TextMapPropagator) Option {
-	return func(c *config) { c.props = p }
-}
-
-// Observer is a probonus.Observer that makes OpenTelemetry spans and metrics. Make one with New;
-// it is safe for concurrent use and may be shared by several clients.
+// Observer is a probonus.Observer that makes OpenTelemetry spans (tracing.go) and metrics
+// (metrics.go). Make one with New; it is safe for concurrent use and may be shared by several
+// clients.
 type Observer struct {
 	tracer trace.Tracer
 	props  propagation.TextMapPropagator
-
-	attemptDuration   httpconv.ClientRequestDuration
-	operationDuration metric.Float64Histogram
-	retries           metric.Int64Counter
-	tokenRefreshes    metric.Int64Counter
-	outcomeUnknown    metric.Int64Counter
+	metrics
 }
 
 var _ probonus.Observer = (*Observer)(nil)
@@ -127,79 +90,14 @@ var _ probonus.Observer = (*Observer)(nil)
 // New makes an Observer. An instrument the MeterProvider refuses is reported to otel.Handle and
 // replaced by a no-op one, so New never fails: tracing goes on without that metric.
 func New(opts ...Option) *Observer {
-	var cfg config
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&cfg)
-		}
-	}
-	if cfg.tp == nil {
-		cfg.tp = otel.GetTracerProvider()
-	}
-	if cfg.mp == nil {
-		cfg.mp = otel.GetMeterProvider()
-	}
-	if cfg.props == nil {
-		cfg.props = otel.GetTextMapPropagator()
-	}
-	scope := []trace.TracerOption{
-		trace.WithInstrumentationVersion(probonus.Version),
-		trace.WithSchemaURL(semconv.SchemaURL),
-	}
-	meter := cfg.mp.Meter(ScopeName, metric.WithInstrumentationVersion(probonus.Version),
-		metric.WithSchemaURL(semconv.SchemaURL))
-	o := &Observer{tracer: cfg.tp.Tracer(ScopeName, scope...), props: cfg.props}
-
-	var err error
-	// On an error each constructor returns a usable no-op instrument, hence the plain joins.
-	o.attemptDuration, err = httpconv.NewClientRequestDuration(meter)
-	errs := err
-	o.operationDuration, err = meter.Float64Histogram("probonus.client.operation.duration",
-		metric.WithUnit("s"),
-		metric.WithDescription("Duration of ProBonus SDK calls, all attempts and backoff waits included."),
-		metric.WithExplicitBucketBoundaries(operationBuckets...))
-	errs = errors.Join(errs, err)
-	o.retries, err = meter.Int64Counter("probonus.client.retries",
-		metric.WithUnit("{retry}"),
-		metric.WithDescription("Requests sent again because the one before failed in a retryable way."))
-	errs = errors.Join(errs, err)
-	o.tokenRefreshes, err = meter.Int64Counter("probonus.client.token.refreshes",
-		metric.WithUnit("{token}"),
-		metric.WithDescription("Bearer tokens obtained or renewed (probonus.operation: Auth.Login or Auth.Refresh)."))
-	errs = errors.Join(errs, err)
-	o.outcomeUnknown, err = meter.Int64Counter("probonus.client.outcome_unknown",
-		metric.WithUnit("{call}"),
-		metric.WithDescription("Writes that may have been applied without a definitive answer."))
-	errs = errors.Join(errs, err)
-	if errs != nil {
-		otel.Handle(errs)
-	}
-	return o
-}
-
-// ctxKey keys this Observer's state in a context: with several observers (two Observers, or this
-// one beside others) each finds its own span, not whichever was started last.
-type ctxKey struct {
-	o       *Observer
-	attempt bool
-}
-
-// callState is what a call's attempts share.
-type callState struct {
-	span trace.Span
-
-	mu         sync.Mutex
-	lastReason string // the RetryReason of the attempt before, for the retries counter
+	cfg := newConfig(opts)
+	tracer := cfg.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(probonus.Version), trace.WithSchemaURL(semconv.SchemaURL))
+	return &Observer{tracer: tracer, props: cfg.props, metrics: newMetrics(cfg.mp)}
 }
 
 // CallStart starts the call's span, "probonus <Operation>" of kind client.
 func (o *Observer) CallStart(ctx context.Context, c *probonus.Call) context.Context {
-	ctx, span := o.tracer.Start(ctx, "probonus "+c.Operation,
-		trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(
-			append(requestAttrs(c, 2), OperationKey.String(c.Operation), semconv.URLScheme(c.Scheme))...,
-		))
-	return context.WithValue(ctx, ctxKey{o: o}, &callState{span: span})
+	return o.startCallSpan(ctx, c)
 }
 
 // CallEnd ends the call's span and records the call's metrics.
@@ -209,128 +107,24 @@ func (o *Observer) CallEnd(ctx context.Context, c *probonus.Call) {
 	if c.Err != nil {
 		errType = ErrorType(c.Err)
 	}
-	isAuth := c.Operation == opLogin || c.Operation == opRefresh
-	if o.operationDuration.Enabled(ctx) || (uncertain && o.outcomeUnknown.Enabled(ctx)) ||
-		(isAuth && o.tokenRefreshes.Enabled(ctx)) {
-		attrs := make([]attribute.KeyValue, 3, 4)
-		attrs[0], attrs[1], attrs[2] = OperationKey.String(c.Operation), semconv.ServerAddress(c.Host), semconv.ServerPort(c.Port)
-		if uncertain {
-			o.outcomeUnknown.Add(ctx, 1, metric.WithAttributes(attrs...))
-		}
-		if errType != "" {
-			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
-		}
-		set := metric.WithAttributeSet(attribute.NewSet(attrs...))
-		o.operationDuration.Record(ctx, c.Duration.Seconds(), set)
-		if isAuth {
-			o.tokenRefreshes.Add(ctx, 1, set)
-		}
-	}
-
-	st, _ := ctx.Value(ctxKey{o: o}).(*callState)
-	if st == nil {
-		return // not a context this Observer's CallStart returned
-	}
-	if st.span.IsRecording() {
-		st.span.SetAttributes(AttemptsKey.Int(c.Attempts))
-		if uncertain {
-			st.span.SetAttributes(OutcomeUnknownKey.Bool(true))
-		}
-		if errType != "" {
-			st.span.SetAttributes(semconv.ErrorTypeKey.String(errType))
-			// The description is the type, not Err's text: that may hold a guest's phone or name.
-			st.span.SetStatus(codes.Error, errType)
-		}
-	}
-	st.span.End()
+	o.recordCall(ctx, c, uncertain, errType)
+	o.endCallSpan(ctx, c, uncertain, errType)
 }
 
-// AttemptStart starts the attempt's span, a child of the call's, and adds the propagator's
-// headers (traceparent) to a.Header.
+// AttemptStart starts the attempt's span, a child of the call's, counts a retry, and adds the
+// propagator's headers (traceparent) to a.Header.
 func (o *Observer) AttemptStart(ctx context.Context, a *probonus.Attempt) context.Context {
-	c := a.Call
-	if c == nil {
-		c = &probonus.Call{}
-	}
-	attrs := requestAttrs(c, 4)
-	if c.Method != "" && !knownMethod(c.Method) {
-		attrs = append(attrs, semconv.HTTPRequestMethodOriginal(c.Method))
-	}
-	if a.Number > 1 {
-		// The conventions count every resend, whatever its reason; probonus.retry and
-		// probonus.replay tell the reasons apart.
-		attrs = append(attrs, semconv.HTTPRequestResendCount(a.Number-1))
-	}
-	if a.Retry {
-		attrs = append(attrs, RetryKey.Bool(true))
-	}
-	if a.Replay {
-		attrs = append(attrs, ReplayKey.Bool(true))
-	}
-	ctx, span := o.tracer.Start(ctx, spanName(c.Method, urlTemplate(c)),
-		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-
-	if a.Retry {
-		reason := ""
-		if st, _ := ctx.Value(ctxKey{o: o}).(*callState); st != nil {
-			st.mu.Lock()
-			reason = st.lastReason
-			st.mu.Unlock()
-		}
-		set := []attribute.KeyValue{OperationKey.String(c.Operation), semconv.ServerAddress(c.Host), semconv.ServerPort(c.Port)}
-		if reason != "" {
-			set = append(set, RetryReasonKey.String(reason))
-		}
-		o.retries.Add(ctx, 1, metric.WithAttributes(set...))
-	}
-
-	if a.Header == nil {
-		a.Header = make(map[string][]string)
-	}
+	ctx = o.startAttemptSpan(ctx, a)
+	o.countRetry(ctx, a)
 	o.props.Inject(ctx, propagation.HeaderCarrier(a.Header))
-	return context.WithValue(ctx, ctxKey{o: o, attempt: true}, span)
+	return ctx
 }
 
 // AttemptEnd ends the attempt's span and records http.client.request.duration.
 func (o *Observer) AttemptEnd(ctx context.Context, a *probonus.Attempt) {
-	c := a.Call
-	if c == nil {
-		c = &probonus.Call{}
-	}
 	errType := attemptErrorType(a)
-	if o.attemptDuration.Enabled(ctx) {
-		attrs := requestAttrs(c, 2)
-		if a.StatusCode != 0 {
-			attrs = append(attrs, semconv.HTTPResponseStatusCode(a.StatusCode))
-		}
-		if errType != "" {
-			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
-		}
-		o.attemptDuration.Inst().Record(ctx, a.Duration.Seconds(), metric.WithAttributes(attrs...))
-	}
-
-	if st, _ := ctx.Value(ctxKey{o: o}).(*callState); st != nil {
-		st.mu.Lock()
-		st.lastReason = a.RetryReason
-		st.mu.Unlock()
-	}
-	span, _ := ctx.Value(ctxKey{o: o, attempt: true}).(trace.Span)
-	if span == nil {
-		return // not a context this Observer's AttemptStart returned
-	}
-	if span.IsRecording() {
-		if a.StatusCode != 0 {
-			span.SetAttributes(semconv.HTTPResponseStatusCode(a.StatusCode))
-		}
-		if a.RetryReason != "" {
-			span.SetAttributes(RetryReasonKey.String(a.RetryReason))
-		}
-		if errType != "" {
-			span.SetAttributes(semconv.ErrorTypeKey.String(errType))
-			span.SetStatus(codes.Error, errType)
-		}
-	}
-	span.End()
+	o.recordAttempt(ctx, a, errType)
+	o.endAttemptSpan(ctx, a, errType)
 }
 
 // attemptErrorType follows the HTTP conventions: the status code when the server answered with an
