@@ -160,9 +160,11 @@ type becauseRecorder struct {
 	because []string
 }
 
-func (r *becauseRecorder) CallStart(ctx context.Context, _ *probonus.Call) context.Context { return ctx }
-func (r *becauseRecorder) CallEnd(context.Context, *probonus.Call)                         {}
-func (r *becauseRecorder) AttemptEnd(context.Context, *probonus.Attempt)                   {}
+func (r *becauseRecorder) CallStart(ctx context.Context, _ *probonus.Call) context.Context {
+	return ctx
+}
+func (r *becauseRecorder) CallEnd(context.Context, *probonus.Call)       {}
+func (r *becauseRecorder) AttemptEnd(context.Context, *probonus.Attempt) {}
 func (r *becauseRecorder) AttemptStart(ctx context.Context, a *probonus.Attempt) context.Context {
 	r.mu.Lock()
 	defer r.mu.Unlock()
