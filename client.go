@@ -23,13 +23,17 @@ const (
 )
 
 var (
-	defaultLocation      = time.FixedZone("MSK", 3*60*60)
+	defaultLocation      = Moscow
 	defaultRetryPolicy   = RetryPolicy{MaxAttempts: DefaultMaxAttempts, MinBackoff: 250 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxRetryAfter: 30 * time.Second}
 	errNoBaseURL         = errors.New("probonus: WithBaseURL is required")
 	errTwoAuthenticators = errors.New("probonus: more than one of WithAPIKey, WithLogin, WithAuth and WithoutAuth")
 	errNoAuth            = errors.New("probonus: no credentials: pass WithAPIKey, WithLogin or WithAuth " +
 		"(or WithoutAuth, for a server that needs none)")
 )
+
+// Moscow is Moscow time (UTC+3, no daylight saving), where ProBonus servers usually run: the
+// location WithLocation defaults to, in which timestamps without an offset are read and written.
+var Moscow = time.FixedZone("MSK", 3*60*60)
 
 // Client talks to one ProBonus server. It is safe for concurrent use; make one and share it.
 type Client struct {

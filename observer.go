@@ -75,10 +75,7 @@ type Attempt struct {
 
 // newCall describes cl for the observers.
 func (c *Client) newCall(cl *call) *Call {
-	port, _ := strconv.Atoi(c.baseURL.Port())
-	if port == 0 {
-		port = map[string]int{"http": 80, "https": 443}[c.baseURL.Scheme]
-	}
+	port, _ := strconv.Atoi(portOf(c.baseURL))
 	path := cl.path
 	if cl.op == opDo {
 		path = cl.template // the caller's literal path may hold personal data

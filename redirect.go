@@ -27,12 +27,14 @@ func (c *Client) sameOrigin(u *url.URL) bool {
 	return strings.EqualFold(u.Scheme, c.baseURL.Scheme) && hostPort(u) == hostPort(c.baseURL)
 }
 
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+func hostPort(u *url.URL) string { return strings.ToLower(u.Hostname()) + ":" + portOf(u) }
+
+// portOf is u's port, or its scheme's default one.
+func portOf(u *url.URL) string {
+	if port := u.Port(); port != "" {
+		return port
 	}
-	return strings.ToLower(u.Hostname()) + ":" + port
+	return map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
 }
 
 // checkRedirect keeps a redirect from carrying anything secret out of the base URL's scope (its

@@ -40,6 +40,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/probonus-go/probonus"
 )
 
 // Flavor is the FastAPI / Pydantic generation the server imitates.
@@ -204,7 +206,7 @@ type Server struct {
 func NewServer(t testing.TB, opts ...Option) *Server {
 	s := &Server{
 		tokenLifetime: time.Hour,
-		loc:           time.FixedZone("MSK", 3*3600),
+		loc:           probonus.Moscow,
 		extra:         map[string][][2]any{},
 		renamed:       map[string][][2]string{},
 		apiKey:        DefaultAPIKey,

@@ -112,8 +112,8 @@ type session struct {
 	client *probonus.Client     // made by connect
 }
 
-// moscow is the SDK's default location, spelled out here to read and write dates in it.
-var moscow = time.FixedZone("MSK", 3*60*60)
+// moscow is the SDK's default location, to read and write dates in it.
+var moscow = probonus.Moscow
 
 // open resolves the configuration: flags over the environment, or the demo server.
 func (a *app) open(flags config) (*session, error) {
