@@ -13,15 +13,13 @@
 //	if err != nil {
 //		return err
 //	}
-//	guest, err := client.Accounts.FindByPhone(ctx, "+7 (999) 123-45-67")
-//	if errors.Is(err, probonus.ErrNotFound) {
-//		guest, err = client.Accounts.InsertByTemplate(ctx, probonus.NewAccount{GroupID: 3, Phone: "+7 (999) 123-45-67"})
-//	}
+//	guest, created, err := client.Accounts.FindOrInsert(ctx, probonus.NewAccount{GroupID: 3, Phone: "+7 (999) 123-45-67"})
 //
 // The services follow the vendor's integration guide: AccountGroups.List, Accounts.InsertByTemplate,
 // Accounts.FindByPhone, Accounts.Refill, Accounts.Transactions, Accounts.LastTransactions,
-// Accounts.Update, Accounts.BalanceExtended and Checks.GetByID; Accounts.RefillOnce credits
-// exactly once per account, reason and amount. FromEnv reads the server and credentials from
+// Accounts.Update, Accounts.BalanceExtended and Checks.GetByID. Accounts.FindOrInsert is the
+// race-safe sign-up (find, else insert; a concurrent sign-up gives the same account), and
+// Accounts.RefillOnce credits exactly once per account, reason and amount. FromEnv reads the server and credentials from
 // PROBONUS_BASE_URL, PROBONUS_API_KEY or PROBONUS_LOGIN and PROBONUS_PASSWORD.
 //
 // # Authentication
@@ -50,15 +48,17 @@
 // sentinels:
 //
 //	switch {
-//	case errors.Is(err, probonus.ErrNotFound):     // 404: no such guest or check
-//	case errors.Is(err, probonus.ErrBadRequest):   // 400: e.g. the phone already has an account
+//	case errors.Is(err, probonus.ErrNotFound):      // 404: no such guest or check
+//	case errors.Is(err, probonus.ErrAccountExists): // 400 to a sign-up: the phone has an account
+//	case errors.Is(err, probonus.ErrBadRequest):    // 400: e.g. the group has no template
 //	case errors.Is(err, probonus.ErrValidation):   // 422: the server refused a field
 //	case errors.Is(err, probonus.ErrUnauthorized): // 401, a 403 about credentials, a failed login
 //	case errors.Is(err, probonus.ErrRateLimited):  // 429, after the retries
 //	case errors.Is(err, probonus.ErrServer):       // 5xx, after the retries
 //	}
 //
-// A failed login or refresh is an *AuthError; a 2xx body that cannot be decoded is a *DecodeError;
+// A failed login or refresh is an *AuthError; a 2xx body that cannot be decoded is a *DecodeError,
+// and so is a typed method's 2xx whose body is empty or null (no account is not an account 0);
 // a body over the cap (WithMaxResponseSize, 32 MiB by default) matches ErrResponseTooLarge. A
 // context's error stays reachable: errors.Is(err, context.DeadlineExceeded).
 //
@@ -78,7 +78,9 @@
 //	}
 //
 // AccountsService.RefillOnce does that looking itself: it credits exactly once per account,
-// reason and amount, and documents the one risk it cannot remove.
+// reason and amount, serialised per key across every Client of the process (across a fleet with
+// WithRefillCoordinator and the probonusredis module), waits for a remembered uncertain send to
+// settle before it looks, and documents the one risk it cannot remove.
 //
 // Retry-After (seconds or an HTTP date) is honoured up to RetryPolicy.MaxRetryAfter; a longer one
 // is not retried early but returned (APIError.RetryAfter) for the caller to decide. Otherwise the
@@ -106,7 +108,7 @@
 //
 //	srv := probonustest.NewServer(t)
 //	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567", Balance: "150"})
-//	client, _ := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()))
+//	client, _ := probonus.New(srv.ClientOptions()...) // its URL and key, with quick test settings
 //	// ... run your code, then assert on srv.Balance(id), srv.Requests(), ...
 //
 // It speaks both FastAPI flavours, both authentication modes (with short-lived tokens for refresh
@@ -120,7 +122,8 @@
 //
 // WithObserver takes an Observer that sees each call, each attempt (retries and replays marked),
 // and each login and refresh, with path templates only: never a credential, a body or a query
-// value. WithLogger is one such observer. The module github.com/probonus-go/probonus/probonusotel
+// value (a Client.Do call shows no path unless its context names a template: WithPathTemplate).
+// WithLogger is one such observer. The module github.com/probonus-go/probonus/probonusotel
 // turns it into OpenTelemetry spans and metrics.
 //
 // # Calling other endpoints
