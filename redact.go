@@ -1,7 +1,6 @@
 package probonus
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,8 +8,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/probonus-go/probonus/internal/secretforms"
 )
 
 // redactMask replaces a secret wherever it was echoed.
@@ -65,7 +65,11 @@ func (r *redactor) cut(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	s = truncateUTF8(s, n)
+	return r.dropTrailingStart(truncateUTF8(s, n))
+}
+
+// dropTrailingStart drops the end of s that is the start of a secret.
+func (r *redactor) dropTrailingStart(s string) string {
 	for _, f := range r.forms {
 		for k := min(len(f)-1, len(s)); k > 0; k-- {
 			if strings.HasSuffix(s, f[:k]) {
@@ -77,9 +81,15 @@ func (r *redactor) cut(s string, n int) string {
 	return s
 }
 
-// sample is the start of a body, at most n bytes of it once redacted.
+// sample is the start of a body, at most n bytes of it once redacted. It reads a window of n bytes
+// and the longest secret form more: a secret that starts before n ends inside it, but one that
+// starts later may be cut by the window itself, and redaction may shorten what comes before.
 func (r *redactor) sample(b []byte, n int) string {
-	return r.cut(string(b[:min(len(b), n+r.longest())]), n)
+	window := n + r.longest()
+	if len(b) <= window {
+		return r.cut(string(b), n)
+	}
+	return r.dropTrailingStart(truncateUTF8(r.redact(string(b[:window])), n))
 }
 
 // apiError removes the secrets from everything e keeps of the answer: its body, detail and
@@ -151,50 +161,9 @@ func (c *Client) heldSecrets() []string {
 	return nil
 }
 
-// secretForms is every way a server may echo a secret back: as sent, JSON-escaped (by Go's
-// encoder, which also escapes <, > and &, and by Python's, which escapes every non-ASCII rune),
-// URL-encoded (a form or query), and the body of a JSON string.
-func secretForms(secret string) []string {
-	forms := []string{secret}
-	add := func(f string) {
-		if f != "" && !slices.Contains(forms, f) {
-			forms = append(forms, f)
-		}
-	}
-	if b, err := json.Marshal(secret); err == nil {
-		add(string(b[1 : len(b)-1]))
-	}
-	var plain bytes.Buffer // Go's encoder without HTML escaping, and Python's with ensure_ascii=False
-	enc := json.NewEncoder(&plain)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(secret) == nil {
-		b := bytes.TrimSpace(plain.Bytes())
-		add(string(b[1 : len(b)-1]))
-	}
-	short := map[rune]string{'\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`}
-	var ascii strings.Builder // Python's json.dumps: ASCII only
-	for _, r := range secret {
-		switch {
-		case short[r] != "":
-			ascii.WriteString(short[r])
-		case r == '"' || r == '\\':
-			ascii.WriteString(`\` + string(r))
-		case r < 0x20 || r >= 0x7f:
-			if r > 0xffff {
-				r1, r2 := utf16.EncodeRune(r)
-				fmt.Fprintf(&ascii, `\u%04x\u%04x`, r1, r2)
-			} else {
-				fmt.Fprintf(&ascii, `\u%04x`, r)
-			}
-		default:
-			ascii.WriteRune(r)
-		}
-	}
-	add(ascii.String())
-	add(url.QueryEscape(secret))
-	add(url.PathEscape(secret))
-	return forms
-}
+// secretForms is every way a server may echo a secret back: as sent, URL- or HTML-escaped, and
+// any of those as the body of a JSON string (Go's encoder or Python's).
+func secretForms(secret string) []string { return secretforms.Forms(secret, 1) }
 
 // redactURL shows a URL written into an error without its user info and query (either may hold a
 // credential), even one that does not parse.

@@ -5,21 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/internal/secretforms"
 )
 
 // mask stands where a secret was.
@@ -57,7 +55,7 @@ func (s *secrets) add(values ...string) {
 				continue
 			}
 			s.seen[v] = true
-			for _, f := range secretForms(v) {
+			for _, f := range secretforms.Forms(v, 3) {
 				if utf8.RuneCountInString(v) < minSecret {
 					s.short = append(s.short, f)
 				} else {
@@ -321,86 +319,6 @@ func replaceWord(text, f string) string {
 }
 
 func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' }
-
-// secretForms is every way a server (or this program) may write a secret: as sent, URL-encoded
-// (query and path, upper and lower hex) and HTML-escaped; and each of those escaped up to three
-// times over as a JSON string (Go's encoder with and without HTML escaping, Python's ASCII one)
-// or Go-quoted (%q, as the SDK's errors quote a body's start and slog quotes a value): a server
-// that echoes the request as JSON inside its JSON answer, quoted by an error, quoted by a log.
-func secretForms(secret string) []string {
-	var forms []string
-	seen := map[string]bool{}
-	add := func(f string) bool {
-		if f == "" || seen[f] {
-			return false
-		}
-		seen[f] = true
-		forms = append(forms, f)
-		return true
-	}
-	q, p := url.QueryEscape(secret), url.PathEscape(secret)
-	level := []string{}
-	for _, f := range []string{secret, q, strings.ReplaceAll(q, "+", "%20"), p, lowerHex(q), lowerHex(p), html.EscapeString(secret)} {
-		if add(f) {
-			level = append(level, f)
-		}
-	}
-	for range 3 {
-		var next []string
-		for _, f := range level {
-			for _, g := range append(jsonForms(f), quoted(f), quotedASCII(f)) {
-				if add(g) {
-					next = append(next, g)
-				}
-			}
-		}
-		level = next
-	}
-	return forms
-}
-
-// jsonForms is a string's body inside JSON quotes, as Go (HTML-escaped or not) and Python
-// (ensure_ascii) write it.
-func jsonForms(s string) []string {
-	var out []string
-	if b, err := json.Marshal(s); err == nil {
-		out = append(out, string(b[1:len(b)-1]))
-	}
-	var plain bytes.Buffer
-	enc := json.NewEncoder(&plain)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(s) == nil {
-		b := bytes.TrimSpace(plain.Bytes())
-		out = append(out, string(b[1:len(b)-1]))
-	}
-	short := map[rune]string{'\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`}
-	var ascii strings.Builder
-	for _, r := range s {
-		switch {
-		case short[r] != "":
-			ascii.WriteString(short[r])
-		case r == '"' || r == '\\':
-			ascii.WriteString(`\` + string(r))
-		case r < 0x20 || r >= 0x7f:
-			if r > 0xffff {
-				r1, r2 := utf16.EncodeRune(r)
-				fmt.Fprintf(&ascii, `\u%04x\u%04x`, r1, r2)
-			} else {
-				fmt.Fprintf(&ascii, `\u%04x`, r)
-			}
-		default:
-			ascii.WriteRune(r)
-		}
-	}
-	return append(out, ascii.String())
-}
-
-func quoted(s string) string      { q := strconv.Quote(s); return q[1 : len(q)-1] }
-func quotedASCII(s string) string { q := strconv.QuoteToASCII(s); return q[1 : len(q)-1] }
-
-var percentHex = regexp.MustCompile(`%[0-9A-F]{2}`)
-
-func lowerHex(s string) string { return percentHex.ReplaceAllStringFunc(s, strings.ToLower) }
 
 // scrubHandler removes the secrets from every value of a log record before the handler under it
 // formats it: a value the SDK cut inside an echoed secret loses the fragment too, which a scrub of

@@ -1,0 +1,96 @@
+// Package secretforms lists the forms in which a secret may come back echoed: the one list the
+// SDK's redactor and the command-line tool's scrubber share.
+package secretforms
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+)
+
+// Forms is every way a server (or a program after it) may write secret: as sent, URL-encoded
+// (query and path, upper and lower hex) and HTML-escaped; and each of those escaped up to layers
+// times over as a JSON string (Go's encoder with and without HTML escaping, Python's ASCII one)
+// or Go-quoted (%q, as an error quotes a body's start and slog quotes a value). One layer is a
+// server's JSON; three are a server that echoes the request as JSON inside its JSON answer, quoted
+// by an error, quoted by a log. The secret itself comes first.
+func Forms(secret string, layers int) []string {
+	var forms []string
+	seen := map[string]bool{}
+	add := func(f string) bool {
+		if f == "" || seen[f] {
+			return false
+		}
+		seen[f] = true
+		forms = append(forms, f)
+		return true
+	}
+	q, p := url.QueryEscape(secret), url.PathEscape(secret)
+	level := []string{}
+	for _, f := range []string{secret, q, strings.ReplaceAll(q, "+", "%20"), p, lowerHex(q), lowerHex(p), html.EscapeString(secret)} {
+		if add(f) {
+			level = append(level, f)
+		}
+	}
+	for range layers {
+		var next []string
+		for _, f := range level {
+			for _, g := range append(jsonForms(f), quoted(f), quotedASCII(f)) {
+				if add(g) {
+					next = append(next, g)
+				}
+			}
+		}
+		level = next
+	}
+	return forms
+}
+
+// jsonForms is a string's body inside JSON quotes, as Go (HTML-escaped or not) and Python
+// (ensure_ascii) write it.
+func jsonForms(s string) []string {
+	var out []string
+	if b, err := json.Marshal(s); err == nil {
+		out = append(out, string(b[1:len(b)-1]))
+	}
+	var plain bytes.Buffer
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(s) == nil {
+		b := bytes.TrimSpace(plain.Bytes())
+		out = append(out, string(b[1:len(b)-1]))
+	}
+	short := map[rune]string{'\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`}
+	var ascii strings.Builder
+	for _, r := range s {
+		switch {
+		case short[r] != "":
+			ascii.WriteString(short[r])
+		case r == '"' || r == '\\':
+			ascii.WriteString(`\` + string(r))
+		case r < 0x20 || r >= 0x7f:
+			if r > 0xffff {
+				r1, r2 := utf16.EncodeRune(r)
+				fmt.Fprintf(&ascii, `\u%04x\u%04x`, r1, r2)
+			} else {
+				fmt.Fprintf(&ascii, `\u%04x`, r)
+			}
+		default:
+			ascii.WriteRune(r)
+		}
+	}
+	return append(out, ascii.String())
+}
+
+func quoted(s string) string      { q := strconv.Quote(s); return q[1 : len(q)-1] }
+func quotedASCII(s string) string { q := strconv.QuoteToASCII(s); return q[1 : len(q)-1] }
+
+var percentHex = regexp.MustCompile(`%[0-9A-F]{2}`)
+
+func lowerHex(s string) string { return percentHex.ReplaceAllStringFunc(s, strings.ToLower) }
