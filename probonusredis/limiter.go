@@ -20,8 +20,9 @@ import (
 // answer within the Redis timeout (WithRedisTimeout).
 var ErrLimiterUnavailable = errors.New("probonusredis: shared rate limiter unavailable")
 
-// ErrInvalidConfig is matched by the error of a Limiter that NewLimiter was given bad arguments
-// for: Err and every Wait return it, before anything reaches Redis or the server.
+// ErrInvalidConfig is matched by the error of a Limiter that NewLimiter, or a Coordinator that
+// NewCoordinator, was given bad arguments for: Err and every call return it, before anything
+// reaches Redis or the server.
 var ErrInvalidConfig = errors.New("probonusredis: invalid limiter configuration")
 
 // DefaultFallbackShare is the share of the budget a process takes while Redis is unreachable,
@@ -209,41 +210,11 @@ func release(r *rate.Reservation) {
 // when this call is the probe.
 func (l *Limiter) redisFirst() bool { return !l.down.Load() || l.takeProbe() }
 
-// allow asks Redis for one slot, within the Redis timeout, and returns when that timeout or ctx
-// ends even if go-redis has not: without ContextTimeoutEnabled in the client's options, go-redis
-// reads from a connection until its own ReadTimeout (5 s by default; never with -1), and
-// a limiter cannot choose its user's options. The command runs in a goroutine of its own, left
-// behind on a timeout: under ContextTimeoutEnabled it ends at rctx's deadline, otherwise at the
-// client's ReadTimeout or when the connection closes.
+// allow asks Redis for one slot, within the Redis timeout and ctx (see bounded).
 func (l *Limiter) allow(ctx context.Context) (*redis_rate.Result, error) {
-	rctx, cancel := context.WithTimeout(ctx, l.redisTimeout)
-	defer cancel()
-	done := make(chan allowed, 1) // buffered: a command given up on still finishes and exits
-	go func() {
-		res, err := l.rl.Allow(rctx, l.key, l.limit)
-		done <- allowed{res, err}
-	}()
-	var a allowed
-	select {
-	case a = <-done:
-	case <-rctx.Done():
-		select {
-		case a = <-done: // an answer that came with the deadline is still the answer
-		default:
-			a.err = rctx.Err()
-		}
-	}
-	if a.err != nil && ctx.Err() == nil && errors.Is(a.err, context.DeadlineExceeded) {
-		// Not wrapped: a caller testing for context.DeadlineExceeded means its own deadline.
-		a.err = fmt.Errorf("no answer from Redis within %v", l.redisTimeout)
-	}
-	return a.res, a.err
-}
-
-// allowed is what one call to Redis returned.
-type allowed struct {
-	res *redis_rate.Result
-	err error
+	return bounded(ctx, l.redisTimeout, func(rctx context.Context) (*redis_rate.Result, error) {
+		return l.rl.Allow(rctx, l.key, l.limit)
+	})
 }
 
 // sleep waits d, or until ctx ends.

@@ -40,6 +40,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(childMain())
 	}
+	if os.Getenv(fleetEnv) != "" {
+		os.Exit(fleetMain())
+	}
 	os.Exit(runTests(m))
 }
 
@@ -65,6 +68,9 @@ func runTests(m *testing.M) int {
 		os.Setenv("REDIS_ADDR", sharedRedis.addr)
 	}
 	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	if sharedRedis != nil {
 		sharedRedis.stop()
 		os.RemoveAll(sharedRedis.dir)

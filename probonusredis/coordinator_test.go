@@ -1,0 +1,326 @@
+package probonusredis_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/probonusredis"
+	"github.com/probonus-go/probonus/probonustest"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testKey is a key as RefillOnce gives one: SHA-256 in hex, here of the test's name and what.
+func testKey(t *testing.T, what string) string {
+	sum := sha256.Sum256([]byte(t.Name() + "\x00" + what))
+	return hex.EncodeToString(sum[:])
+}
+
+// redisKeys are the Redis keys of key under prefix: the lock, the holder mark, the uncertain send.
+func redisKeys(prefix, key string) (lock, holder, uncertain string) {
+	tag := "{" + key + "}"
+	return prefix + "lock:" + tag, prefix + "holder:" + tag, prefix + "uncertain:" + tag
+}
+
+func TestNewCoordinatorRefusesBadArguments(t *testing.T) {
+	t.Parallel()
+	rdb := newRDB(t, deadAddr())
+	cases := []struct {
+		name string
+		rdb  redis.UniversalClient
+		opts []probonusredis.CoordinatorOption
+		want string
+	}{
+		{"nil client", nil, nil, "nil Redis client"},
+		{"empty prefix", rdb, []probonusredis.CoordinatorOption{probonusredis.WithKeyPrefix("")}, "empty key prefix"},
+		{"zero timeout", rdb, []probonusredis.CoordinatorOption{probonusredis.WithCoordinatorTimeout(0)}, "Redis timeout 0s is not positive"},
+		{"negative poll", rdb, []probonusredis.CoordinatorOption{probonusredis.WithPollInterval(-time.Second)}, "poll interval -1s is not positive"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := probonusredis.NewCoordinator(tc.rdb, tc.opts...)
+			require.ErrorIs(t, c.Err(), probonusredis.ErrInvalidConfig)
+			assert.ErrorContains(t, c.Err(), tc.want)
+			ctx := context.Background()
+			_, err := c.Lock(ctx, "k", time.Second)
+			assert.ErrorIs(t, err, probonusredis.ErrInvalidConfig)
+			assert.ErrorIs(t, c.RecordUncertain(ctx, "k", probonus.UncertainSend{At: time.Now()}), probonusredis.ErrInvalidConfig)
+			_, err = c.LastUncertain(ctx, "k")
+			assert.ErrorIs(t, err, probonusredis.ErrInvalidConfig)
+		})
+	}
+	assert.NoError(t, probonusredis.NewCoordinator(rdb).Err(), "the defaults are valid")
+}
+
+// TestLockIsExclusive: a second Lock on a held key waits until its context ends; after unlock it
+// takes the key at once. The lock is a random token under PREFIX lock:{KEY}, gone after unlock.
+func TestLockIsExclusive(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, sharedRedis.addr)
+	const prefix = "test:exclusive:"
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(20*time.Millisecond))
+	key := testKey(t, "k")
+	lockKey, holderKey, _ := redisKeys(prefix, key)
+
+	unlock, err := c.Lock(context.Background(), key, 10*time.Second)
+	require.NoError(t, err)
+	token, err := rdb.Get(context.Background(), lockKey).Result()
+	require.NoError(t, err)
+	assert.Regexp(t, `^[0-9a-f]{32}$`, token)
+	assert.Equal(t, token, rdb.Get(context.Background(), holderKey).Val(), "the holder mark is the holder's token")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.Lock(ctx, key, 10*time.Second)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "a held key: the waiter gives up with its context")
+
+	other, err := c.Lock(context.Background(), testKey(t, "other"), 10*time.Second)
+	require.NoError(t, err, "another key is free")
+	other()
+
+	unlock()
+	unlock() // a second unlock does nothing
+	assert.Zero(t, rdb.Exists(context.Background(), lockKey, holderKey).Val(), "unlock deletes the lock and the mark")
+	again, err := c.Lock(context.Background(), key, 10*time.Second)
+	require.NoError(t, err)
+	again()
+}
+
+// TestUnlockLeavesAnotherHoldersLock: a holder whose lease went to another leaves that other's lock
+// and mark alone when it unlocks.
+func TestUnlockLeavesAnotherHoldersLock(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, sharedRedis.addr)
+	const prefix = "test:foreign:"
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	key := testKey(t, "k")
+	lockKey, holderKey, _ := redisKeys(prefix, key)
+	ctx := context.Background()
+
+	unlock, err := c.Lock(ctx, key, 10*time.Second)
+	require.NoError(t, err)
+	// As if the lease had ended and another holder had taken the key.
+	require.NoError(t, rdb.Set(ctx, lockKey, "another-holder", 10*time.Second).Err())
+	require.NoError(t, rdb.Set(ctx, holderKey, "another-holder", 20*time.Second).Err())
+	unlock()
+	assert.Equal(t, "another-holder", rdb.Get(ctx, lockKey).Val())
+	assert.Equal(t, "another-holder", rdb.Get(ctx, holderKey).Val())
+}
+
+// TestLockRenewsItsLease: a lock held for several leases stays held, because the holder renews it;
+// its TTL never exceeds the lease.
+func TestLockRenewsItsLease(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, sharedRedis.addr)
+	const prefix = "test:renew:"
+	const lease = 150 * time.Millisecond
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(10*time.Millisecond))
+	key := testKey(t, "k")
+	lockKey, _, _ := redisKeys(prefix, key)
+
+	unlock, err := c.Lock(context.Background(), key, lease)
+	require.NoError(t, err)
+	defer unlock()
+	time.Sleep(4 * lease)
+	ttl := rdb.PTTL(context.Background(), lockKey).Val()
+	assert.Positive(t, ttl, "still held after four leases")
+	assert.LessOrEqual(t, ttl, lease)
+
+	ctx, cancel := context.WithTimeout(context.Background(), lease)
+	defer cancel()
+	_, err = c.Lock(ctx, key, lease)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "another Lock still waits")
+}
+
+// TestRenewalTakesBackALapsedLease: a lease that lapsed while no other holder took the key (a
+// long pause of the holder, say) is taken back at the next renewal.
+func TestRenewalTakesBackALapsedLease(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, sharedRedis.addr)
+	const prefix = "test:lapse:"
+	const lease = 150 * time.Millisecond
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	key := testKey(t, "k")
+	lockKey, _, _ := redisKeys(prefix, key)
+	ctx := context.Background()
+
+	unlock, err := c.Lock(ctx, key, lease)
+	require.NoError(t, err)
+	defer unlock()
+	token := rdb.Get(ctx, lockKey).Val()
+	require.NoError(t, rdb.Del(ctx, lockKey).Err()) // as if the lease had run out
+	assert.Eventually(t, func() bool { return rdb.Get(ctx, lockKey).Val() == token }, 5*time.Second, 10*time.Millisecond)
+}
+
+// TestDeadHoldersLeaseEnds: a holder that can no longer reach Redis (here its client is closed, as
+// for a process that died) stops renewing; the next Lock takes the key once the lease ends, and,
+// since the previous holder never unlocked, records an uncertain send at that moment, so that
+// RefillOnce waits its settle time before it looks.
+func TestDeadHoldersLeaseEnds(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	const prefix = "test:dead:"
+	const lease = 200 * time.Millisecond
+	deadRDB := redis.NewClient(&redis.Options{Addr: sharedRedis.addr})
+	dead := probonusredis.NewCoordinator(deadRDB, probonusredis.WithKeyPrefix(prefix))
+	next := probonusredis.NewCoordinator(newRDB(t, sharedRedis.addr), probonusredis.WithKeyPrefix(prefix),
+		probonusredis.WithPollInterval(20*time.Millisecond))
+	key := testKey(t, "k")
+
+	deadUnlock, err := dead.Lock(context.Background(), key, lease)
+	require.NoError(t, err)
+	require.NoError(t, deadRDB.Close())
+	defer deadUnlock() // ends its renewal; its release fails, the client being closed
+
+	before := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	unlock, err := next.Lock(ctx, key, lease)
+	require.NoError(t, err, "the lease of a holder that stopped renewing ends")
+	took := time.Now()
+	defer unlock()
+
+	last, err := next.LastUncertain(ctx, key)
+	require.NoError(t, err)
+	assert.False(t, last.At.Before(before.Truncate(time.Microsecond)), "recorded when the key was taken over: %v", last.At)
+	assert.False(t, last.At.After(took.Add(time.Microsecond)), "recorded when the key was taken over: %v", last.At)
+	assert.Zero(t, last.Settle, "the settle time is the next holder's own")
+}
+
+// TestRecordUncertainKeepsTheNewest: a record is kept Keep+Settle; an older one never replaces a
+// newer; a zero At deletes it.
+func TestRecordUncertainKeepsTheNewest(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, sharedRedis.addr)
+	const prefix = "test:record:"
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	key := testKey(t, "k")
+	_, _, recKey := redisKeys(prefix, key)
+	ctx := context.Background()
+
+	last, err := c.LastUncertain(ctx, key)
+	require.NoError(t, err)
+	assert.Zero(t, last, "none yet")
+
+	at := time.Now().Truncate(time.Microsecond)
+	u := probonus.UncertainSend{At: at, Settle: 1500 * time.Millisecond, Keep: time.Hour}
+	require.NoError(t, c.RecordUncertain(ctx, key, u))
+	last, err = c.LastUncertain(ctx, key)
+	require.NoError(t, err)
+	assert.True(t, last.At.Equal(at), "at %v, want %v", last.At, at)
+	assert.Equal(t, u.Settle, last.Settle)
+	assert.Equal(t, u.Keep, last.Keep)
+	ttl := rdb.PTTL(ctx, recKey).Val()
+	assert.Greater(t, ttl, time.Hour, "kept Keep+Settle after At")
+	assert.LessOrEqual(t, ttl, time.Hour+1500*time.Millisecond)
+
+	older := probonus.UncertainSend{At: at.Add(-time.Second), Settle: time.Minute, Keep: time.Minute}
+	require.NoError(t, c.RecordUncertain(ctx, key, older))
+	last, err = c.LastUncertain(ctx, key)
+	require.NoError(t, err)
+	assert.True(t, last.At.Equal(at), "an older send does not replace a newer")
+	assert.Equal(t, u.Settle, last.Settle)
+
+	newer := probonus.UncertainSend{At: at.Add(time.Second), Settle: time.Second, Keep: time.Minute}
+	require.NoError(t, c.RecordUncertain(ctx, key, newer))
+	last, err = c.LastUncertain(ctx, key)
+	require.NoError(t, err)
+	assert.True(t, last.At.Equal(newer.At), "a newer send replaces an older")
+	assert.Equal(t, time.Second, last.Settle)
+	assert.Greater(t, rdb.PTTL(ctx, recKey).Val(), time.Minute+time.Second, "a newer record never shortens the time kept")
+
+	require.NoError(t, c.RecordUncertain(ctx, key, probonus.UncertainSend{}))
+	assert.Zero(t, rdb.Exists(ctx, recKey).Val(), "a zero At forgets")
+	last, err = c.LastUncertain(ctx, key)
+	require.NoError(t, err)
+	assert.Zero(t, last)
+}
+
+// TestCoordinatorFailsClosed: a Redis that refuses connections or never answers makes every call
+// fail within the Redis timeout, and RefillOnce send nothing, with an error matching
+// probonus.ErrCoordinatorUnavailable and not probonus.ErrOutcomeUnknown.
+func TestCoordinatorFailsClosed(t *testing.T) {
+	t.Parallel()
+	for name, addr := range map[string]func(*testing.T) string{
+		"refused": func(*testing.T) string { return deadAddr() },
+		"hung":    silentRedis,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := probonusredis.NewCoordinator(newRDB(t, addr(t)), probonusredis.WithCoordinatorTimeout(200*time.Millisecond))
+			ctx := context.Background()
+			_, err := c.Lock(ctx, "k", time.Second)
+			require.Error(t, err)
+			assert.NotErrorIs(t, err, context.DeadlineExceeded, "the caller's own deadline did not pass")
+			if name == "hung" {
+				assert.EqualError(t, err, "probonusredis: taking the lock: no answer from Redis within 200ms")
+			}
+			_, err = c.LastUncertain(ctx, "k")
+			assert.Error(t, err)
+			assert.Error(t, c.RecordUncertain(ctx, "k", probonus.UncertainSend{At: time.Now()}))
+
+			srv := probonustest.NewServer(t, probonustest.WithDemoData())
+			client, err := probonus.New(srv.ClientOptions(probonus.WithRefillCoordinator(c))...)
+			require.NoError(t, err)
+			acc, err := client.Accounts.FindByPhone(ctx, probonustest.DemoPhone)
+			require.NoError(t, err)
+			_, err = client.Accounts.RefillOnce(ctx, probonus.Refill{AccountID: acc.ID, Amount: probonus.MustAmount("50"), Reason: probonus.Ptr("отзыв 1")})
+			require.ErrorIs(t, err, probonus.ErrCoordinatorUnavailable)
+			assert.NotErrorIs(t, err, probonus.ErrOutcomeUnknown)
+			assert.Zero(t, srv.Count("POST", probonustest.PathRefill), "nothing sent")
+			assert.Zero(t, srv.Count("GET", probonustest.PathTransactions), "not even looked")
+		})
+	}
+}
+
+// TestLockAcrossClients: RefillOnce through Coordinators on separate Redis connections, as in
+// separate processes, credits a key once however many call it at once.
+func TestLockAcrossClients(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	srv := probonustest.NewServer(t, probonustest.WithDemoData())
+	const prefix = "test:clients:"
+	var clients []*probonus.Client
+	for range 4 {
+		c := probonusredis.NewCoordinator(newRDB(t, sharedRedis.addr), probonusredis.WithKeyPrefix(prefix))
+		client, err := probonus.New(srv.ClientOptions(probonus.WithRefillCoordinator(c))...)
+		require.NoError(t, err)
+		clients = append(clients, client)
+	}
+	ctx := context.Background()
+	acc, err := clients[0].Accounts.FindByPhone(ctx, probonustest.DemoPhone)
+	require.NoError(t, err)
+
+	errs := make(chan error, 4*8)
+	applied := make(chan bool, 4*8)
+	for _, client := range clients {
+		for range 8 {
+			go func() {
+				res, err := client.Accounts.RefillOnce(ctx, probonus.Refill{AccountID: acc.ID, Amount: probonus.MustAmount("25"), Reason: probonus.Ptr("заказ 77")})
+				errs <- err
+				applied <- err == nil && !res.AlreadyApplied
+			}()
+		}
+	}
+	credited := 0
+	for range 4 * 8 {
+		assert.NoError(t, <-errs)
+		if <-applied {
+			credited++
+		}
+	}
+	assert.Equal(t, 1, credited, "one call credits, the others find its credit")
+	assert.Equal(t, 1, srv.Count("POST", probonustest.PathRefill))
+	assert.Len(t, srv.Refills(acc.ID), 1)
+}
