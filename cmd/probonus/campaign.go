@@ -195,6 +195,7 @@ type rowResult struct {
 	err     error
 	note    string // a skipped row's reason
 	started bool   // sent to the server (a skipped row was not, unless Ctrl-C abandoned it)
+	waiting bool   // skipped as not started: the run stopped first
 }
 
 // todo is the rows that can be sent, and the problems of the others.
@@ -258,7 +259,7 @@ func (r *campaignRun) run(ctx context.Context) error {
 	}
 	for _, i := range todo {
 		if !finished[i] {
-			record(rowResult{i: i, status: statusSkipped, note: why})
+			record(rowResult{i: i, status: statusSkipped, note: why, waiting: true})
 		}
 	}
 	if out != nil {
@@ -486,6 +487,7 @@ type tally struct {
 	failed            int
 	credited, already probonus.Amount
 	listed            []rowResult // the rows that failed, in line order at the end
+	notStarted        int
 	lines             map[int]int // a row's index → its line
 }
 
@@ -505,6 +507,10 @@ func (t *tally) add(res rowResult, row *campaignRow) {
 		t.already = t.already.Add(row.amount)
 	case statusCreated, statusExists, statusReady:
 	default:
+		if res.waiting {
+			t.notStarted++
+			return
+		}
 		if res.started {
 			t.failed++
 		}
@@ -584,6 +590,7 @@ type campaignSummary struct {
 	Credited        *probonus.Amount `json:"credited,omitempty"`
 	AlreadyCredited *probonus.Amount `json:"alreadyCredited,omitempty"`
 	Stopped         string           `json:"stopped,omitempty"`
+	NotStarted      int              `json:"notStarted,omitempty"`
 	Failed          []failedRow      `json:"failed,omitempty"`
 }
 
@@ -598,7 +605,7 @@ func (r *campaignRun) summary() error {
 	t, w := r.t, r.s.stdout
 	sortByLine(t.listed, t.lines)
 	if r.s.cfg.json {
-		sum := campaignSummary{File: r.f.name, Rows: len(r.f.rows), Statuses: map[string]int{}, Stopped: r.stopped}
+		sum := campaignSummary{File: r.f.name, Rows: len(r.f.rows), Statuses: map[string]int{}, Stopped: r.stopped, NotStarted: t.notStarted}
 		for _, st := range statusOrder[r.o.kind] {
 			sum.Statuses[st] = t.counts[st]
 		}
@@ -663,6 +670,9 @@ func (r *campaignRun) summary() error {
 	}
 	if r.stopped != "" && !r.interrupted {
 		fmt.Fprintf(w, "Stopped early: %s.\n", r.stopped)
+	}
+	if t.notStarted > 0 {
+		fmt.Fprintf(w, "Not started (skipped): %s.\n", howMany(t.notStarted, "row"))
 	}
 	if r.interrupted || r.stopped != "" || t.counts[statusUnknown]+t.counts[statusRefused] > 0 {
 		fmt.Fprintln(w, "Run the same file again to finish: a row done before is found and not done twice.")

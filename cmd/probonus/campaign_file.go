@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -119,6 +120,7 @@ func (cr campaignReader) read(name string, in io.Reader) (*campaignFile, error) 
 	if err != nil {
 		return nil, fileErr(name, err)
 	}
+	header = slices.Clone(header) // the reader reuses its record
 	cols, err := cr.header(f, header)
 	if err != nil {
 		return nil, err
