@@ -50,10 +50,7 @@ func creditsFile(ids []int64) string {
 	return b.String()
 }
 
-var (
-	progressLine = regexp.MustCompile(`(?m)^progress: .*\n`)
-	rowsPerSec   = regexp.MustCompile(`\d+(\.\d+)? rows/s`)
-)
+var progressLine = regexp.MustCompile(`(?m)^progress: .*\n`)
 
 // campaignGolden compares a run of a file with its golden file: the file's folder is DIR, and the
 // progress lines, which depend on timing, are left out (TestCampaignProgress has them).
@@ -517,4 +514,44 @@ func TestSDKHasNoProgressBar(t *testing.T) {
 	out, err = exec.Command(goTool, "list", "-deps", ".").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "github.com/schollz/progressbar/v3", "the command links it")
+}
+
+// TestCampaignAbandonedRows: a second Ctrl-C abandons the rows in flight: each ends unknown (a
+// credit may have been applied) or skipped (nothing was sent), never credited twice.
+func TestCampaignAbandonedRows(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t, probonustest.WithLatency(300*time.Millisecond))
+	ids := addGuests(srv, 20)
+	path := writeCSV(t, "campaign.csv", creditsFile(ids))
+	s, stdout, stderr := testSession(t, srv)
+	o := testOptions(refillCampaign, path)
+	o.out = filepath.Join(filepath.Dir(path), "results.csv")
+	signals := make(chan os.Signal, 2)
+	o.signals = signals
+	go func() {
+		for srv.Count("POST", refillPath) == 0 { // a credit on its way
+			time.Sleep(time.Millisecond)
+		}
+		signals <- os.Interrupt
+		signals <- os.Interrupt
+	}()
+	err := runCampaign(context.Background(), s, o)
+	require.Error(t, err)
+	assert.Contains(t, stderr.String(), "Interrupted again: abandoning the rows in flight.")
+	_, rows := readResults(t, o.out)
+	require.Len(t, rows, 20)
+	for i, id := range ids {
+		row := rows[fmt.Sprint(i+2)]
+		switch row["status"] {
+		case "credited":
+			assert.Equal(t, fmt.Sprintf("%d.00", i+1), srv.Balance(id))
+		case "skipped":
+			assert.Equal(t, "0.00", srv.Balance(id), "line %d: %s", i+2, row["error"])
+		default:
+			assert.Equal(t, "unknown", row["status"], stdout.String())
+		}
+	}
+	assert.Zero(t, statuses(rows)["refused"], "an abandoned row is not a refusal: %s", stdout.String())
+	assert.Positive(t, statuses(rows)["unknown"], "the credits abandoned on their way")
+	assert.Equal(t, exitOutcomeUnknown, exitCode(err))
 }
