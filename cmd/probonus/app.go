@@ -53,7 +53,7 @@ type command struct {
 	name    string
 	args    string // the positional arguments, for the usage line
 	summary string
-	nargs   int // how many positional arguments it takes
+	nargs   int // how many positional arguments it takes (none with --file, which holds them)
 	setup   func(fs *flag.FlagSet) runner
 }
 
@@ -67,11 +67,20 @@ var commands = []*command{
 	{name: "balance", args: "ACCOUNT", nargs: 1, summary: "balance with what arrives when and what burns when", setup: balanceCommand},
 	{name: "history", args: "ACCOUNT [--last N] [--from DATE --to DATE]", nargs: 1, summary: "transactions, newest first", setup: historyCommand},
 	{name: "check", args: "CHECK", nargs: 1, summary: "a check down to dishes", setup: checkCommand},
-	{name: "signup", args: "PHONE --group ID [--first-name ...]", nargs: 1, summary: "create a guest from a group's template (asks first)", setup: signupCommand},
-	{name: "refill", args: "ACCOUNT AMOUNT --reason TEXT [--once]", nargs: 2, summary: "credit bonuses (asks first)", setup: refillCommand},
+	{name: "signup", args: "PHONE --group ID [--first-name ...] | --file FILE --group ID [--dry-run] [--out FILE]", nargs: 1, summary: "create a guest from a group's template (asks first)", setup: signupCommand},
+	{name: "refill", args: "ACCOUNT AMOUNT --reason TEXT [--once] | --file FILE [--dry-run] [--out FILE]", nargs: 2, summary: "credit bonuses (asks first)", setup: refillCommand},
 	{name: "update", args: "ACCOUNT --email ... --first-name ...", nargs: 1, summary: "change some of a guest's fields (asks first)", setup: updateCommand},
 	{name: "doctor", summary: "check an installation end to end: address, TLS, auth, groups, with --phone the data model", setup: doctorCommand},
 	{name: "serve", args: "[--addr 127.0.0.1:11030] [--flavor modern|legacy] [--demo] [--seed FILE] [--admin]", summary: "run the fake ProBonus (probonustest) on a port, for other teams and tools", setup: serveCommand},
+}
+
+// wantArgs is how many positional arguments c takes as parsed into fs: none when --file gives
+// the rows.
+func (c *command) wantArgs(fs *flag.FlagSet) int {
+	if f := fs.Lookup("file"); f != nil && f.Value.String() != "" {
+		return 0
+	}
+	return c.nargs
 }
 
 func findCmd(name string) *command {
@@ -138,9 +147,9 @@ func (a *app) runCommand(args []string) int {
 	if err != nil {
 		return a.fail(cmd.name, usageErrorf("%v (see probonus help %s)", err, cmd.name))
 	}
-	if len(pos) != cmd.nargs {
+	if nargs := cmd.wantArgs(fs); len(pos) != nargs {
 		want := "no arguments"
-		if cmd.nargs > 0 {
+		if nargs > 0 {
 			want = cmd.args
 		}
 		return a.fail(cmd.name, usageErrorf("want %s, got %d argument(s) (see probonus help %s)", want, len(pos), cmd.name))

@@ -20,7 +20,17 @@ func refillCommand(fs *flag.FlagSet) runner {
 	reason := fs.String("reason", "", "why, shown in the guest's history; required")
 	once := fs.Bool("once", false, "credit only if the last 30 days of history hold no credit of this amount and reason: safe to run again (the SDK's RefillOnce)")
 	burn := fs.String("burn-date", "", "when these bonuses burn, YYYY-MM-DD (default: the group's rule)")
+	file := newCampaignFlags(fs, refillCampaign)
 	return func(ctx context.Context, s *session, args []string) error {
+		if file.given() {
+			if *reason != "" || *burn != "" {
+				return usageErrorf("with --file, each row has its reason and burn_date in its columns: drop --reason and --burn-date")
+			}
+			return file.run(ctx, s, 0) // every row goes through RefillOnce: --once is implied
+		}
+		if err := file.unused(); err != nil {
+			return err
+		}
 		accountID, err := parseID("ACCOUNT", args[0])
 		if err != nil {
 			return err

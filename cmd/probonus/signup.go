@@ -20,7 +20,19 @@ func signupCommand(fs *flag.FlagSet) runner {
 	fs.Var(optString{&gender}, "gender", "male or female")
 	fs.Var(optString{&birth}, "birth-date", "birth date, YYYY-MM-DD")
 	fs.Var(optString{&card}, "card", "a loyalty card number to attach")
+	file := newCampaignFlags(fs, signupCampaign)
 	return func(ctx context.Context, s *session, args []string) error {
+		if file.given() {
+			for _, p := range []*string{first, last, middle, email, gender, birth, card} {
+				if p != nil {
+					return usageErrorf("with --file, each guest's fields are in its columns: drop --first-name, --email and the like")
+				}
+			}
+			return file.run(ctx, s, *group)
+		}
+		if err := file.unused(); err != nil {
+			return err
+		}
 		if *group <= 0 {
 			return usageErrorf("--group is required: the id of a group with a template (probonus groups lists them)")
 		}
