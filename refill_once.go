@@ -81,7 +81,10 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 	// An earlier uncertain send of this key may still be on its way: look only once it has settled.
 	early := false
 	last, err := coord.LastUncertain(ctx, key)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: reading the key's last uncertain send: %w", ctx.Err())
+	case err != nil:
 		return nil, &coordinatorError{"reading the key's last uncertain send", err}
 	}
 	if !last.At.IsZero() {
