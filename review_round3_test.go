@@ -53,7 +53,7 @@ func round3Dial(addr string) *http.Client {
 func TestRound3ReviewInstallationSpellings(t *testing.T) {
 	t.Parallel()
 	pairs := map[string][2]string{
-		"trailing slash (holds)": {"http://bonus.example.ru", "http://bonus.example.ru/"},
+		"trailing slash (holds)":  {"http://bonus.example.ru", "http://bonus.example.ru/"},
 		"upper-case host (holds)": {"http://bonus.example.ru", "http://BONUS.Example.RU"},
 		"explicit :80 (holds)":    {"http://bonus.example.ru", "http://bonus.example.ru:80/"},
 		"trailing dot":            {"http://bonus.example.ru", "http://bonus.example.ru./"},
@@ -275,7 +275,10 @@ func TestRound3ReviewObjectWithoutFieldsIsAResult(t *testing.T) {
 	}
 	t.Run("LastTransactions [null]", func(t *testing.T) {
 		t.Parallel()
-		s := newWireServer(t, func(conn net.Conn, _ int32, _ func()) bool { answer(conn, 200, "application/json", `[null]`); return true })
+		s := newWireServer(t, func(conn net.Conn, _ int32, _ func()) bool {
+			answer(conn, 200, "application/json", `[null]`)
+			return true
+		})
 		txs, err := wireClient(t, s.URL()).Accounts.LastTransactions(context.Background(), 1042, 5)
 		require.Error(t, err, "a null entry is no transaction; got %+v", txs)
 	})
@@ -610,4 +613,75 @@ func TestRound3ReviewBaseURLOfTheSwaggerPage(t *testing.T) {
 		_, err := probonus.New(probonus.WithBaseURL(u), probonus.WithAPIKey("k-000000"))
 		assert.Error(t, err, "%s is the Swagger page, not the server's root", u)
 	}
+}
+
+// TestRound3ReviewBaseURLErrorShowsPartOfThePassword
+//
+// Defect: redactURL cuts the URL at its first "?" or "#" before it removes the user info, so a
+// password holding either ("http://admin:pa?ss@host", a common password character) leaves
+// "http://admin:pa" in the refusal: the login and the start of the password, in an error the CLI
+// prints and a log keeps (issue 17 #9 asked for the URL without its user info).
+// Reproduced: New(WithBaseURL(...)) with such URLs.
+// Severity: secrets.
+// Suggested fix: in redactURL, drop everything between "//" and the last "@" before the first "/"
+// after it first, then cut the query and fragment; or show only the scheme and host when the
+// URL does not parse.
+func TestRound3ReviewBaseURLErrorShowsPartOfThePassword(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"http://admin:pa?ss-2026@bonus.example.ru", "http://admin:pa#ss-2026@bonus.example.ru/",
+		"https://admin:pa?ss-2026@bonus.example.ru:8443/proxy"} {
+		_, err := probonus.New(probonus.WithBaseURL(u), probonus.WithAPIKey("k-000000"))
+		require.Error(t, err, u)
+		assert.NotContains(t, err.Error(), "admin:pa", "the refusal of %s", u)
+		assert.NotContains(t, err.Error(), "admin", "no part of the user info")
+	}
+}
+
+// TestRound3ReviewPhoneCheckRefusesWhatTheParserRead
+//
+// Defect: issue 17 #17's strayCharacters refuses every rune outside a short list, not only letters
+// and extension marks, so numbers the SDK read before (and libphonenumber reads as valid) are now
+// refused: the first phone of a CSV file with a byte-order mark ("\ufeff+7 999 123-45-67"), a number
+// typed with a full-width IME (the doc says full-width digits are read, but its parentheses and
+// hyphen are refused), an ideographic space, "[999]", a soft hyphen pasted from a web page. The
+// error then names an invisible character ("holds '\ufeff'").
+// Reproduced: NormalizePhone on each; each is valid for phonenumbers.Parse(raw, "RU").
+// Severity: correctness (a regression: sign-ups and look-ups that worked fail).
+// Suggested fix: refuse only what marks an extension or another number (letters, '#', ',', ';',
+// '*', a '+' after the start) and leave other punctuation, spaces (unicode.IsSpace, Zs) and format
+// characters (Cf, stripped first) to the parser.
+func TestRound3ReviewPhoneCheckRefusesWhatTheParserRead(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"\ufeff+7 999 123-45-67", "＋７（９９９）１２３－４５－６７", "+7\u3000999\u3000123\u300045\u300067",
+		"+7 [999] 123-45-67", "+7 999 123 45 67\u00ad"} {
+		n, err := probonus.NormalizePhone(p)
+		if assert.NoError(t, err, "%q", p) {
+			assert.Equal(t, "79991234567", n)
+		}
+	}
+}
+
+// TestRound3ReviewCutPageErrorPrintsClockReadings
+//
+// Defect: RefillOnce's "looks like a page cut short" error prints its window with time.Time's
+// String: in UTC, to the nanosecond, with the monotonic clock reading ("2026-12-03
+// 12:13:42.391811609 +0000 UTC m=-3634.697027959"), not as the wire or the client's location
+// writes it; an operator cannot match it to the server's log.
+// Reproduced: a history server that always answers 50 entries of one second (a cap of 50 and a
+// busy second), so the split reaches its floor.
+// Severity: clarity.
+// Suggested fix: format from and to as the request did (formatWireTime in the client's location,
+// or time.RFC3339 with the offset), without the monotonic reading (t.Round(0)).
+func TestRound3ReviewCutPageErrorPrintsClockReadings(t *testing.T) {
+	t.Parallel()
+	h := &histServer{pageCap: 50}
+	busy := time.Now().Add(-time.Hour).Truncate(time.Second)
+	for i := range 120 {
+		h.add(busy, "check_accrual", "3.00", fmt.Sprint("Чек ", i))
+	}
+	_, err := ledgerClient(t, h.start(t), "ledger-test-key").Accounts.RefillOnce(context.Background(), review(1, 3400, "50"))
+	require.Error(t, err, "a cut page even at the floor: nothing sent")
+	assert.Equal(t, int32(0), h.posts.Load())
+	assert.NotContains(t, err.Error(), " m=", "a monotonic clock reading in %v", err)
+	assert.NotContains(t, err.Error(), "UTC", "the window in the client's location (MSK), as sent")
 }
