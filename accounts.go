@@ -145,10 +145,15 @@ func (s *AccountsService) LastTransactions(ctx context.Context, accountID int64,
 	if n < 1 || n > MaxLastTransactions {
 		return nil, &InputError{Field: "n", Reason: "must be between 1 and 1000"}
 	}
+	return s.readLast(ctx, accountID, n, false)
+}
+
+// readLast reads an account's n most recent transactions; fresh as for readPeriod.
+func (s *AccountsService) readLast(ctx context.Context, accountID int64, n int, fresh bool) ([]Transaction, error) {
 	q := encodeQuery(qInt(qAccountID, accountID), qInt(qCount, int64(n)))
 	// json appends to a slice's capacity: room for n spares the regrowing of a long list
 	txs := make([]Transaction, 0, n)
-	if err := s.c.send(ctx, &call{endpoint: epLastTransactions, query: q}, &txs); err != nil {
+	if err := s.c.send(ctx, &call{endpoint: epLastTransactions, query: q, fresh: fresh}, &txs); err != nil {
 		return nil, err
 	}
 	return txs, nil

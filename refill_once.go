@@ -25,9 +25,8 @@ import (
 // compare as decimals (50 is 50.00). The match fails closed: an entry with the same reason and
 // amount counts as the credit unless its type is one the SDK knows is not a credit (check_accrual,
 // check_payment, withdrawal, burn, deferred_accrual), so a type the server names otherwise cannot
-// make it send again. The look assumes the server answers a period in full; when an answer looks
-// cut to a page (a multiple of 50 entries, 50 or more), the window is split in halves and each read
-// again, down to a minute, before anything is sent.
+// make it send again. A server that answers a period in pages is followed by time: an answer of
+// 20 entries or more is read past, before its oldest entry and after its newest.
 //
 // When a send ends with ErrOutcomeUnknown, it waits a settle time (WithRefillSettle, default the
 // per-attempt timeout), looks again, and sends again only when the credit is still absent: at
@@ -100,12 +99,17 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 		}
 	}
 	found, err := s.findRefill(ctx, r, since)
-	if err != nil || found != nil {
-		if found != nil {
-			found.AlreadyApplied = true
-			settled()
-		}
+	switch {
+	case found != nil:
+		found.AlreadyApplied = true
+		settled()
 		return found, err
+	case err != nil && !last.At.IsZero():
+		// the earlier send may be applied: its outcome is still unknown, not this look's failure
+		return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: an earlier send of this key had no "+
+			"definitive answer, and looking for its credit failed: %w", err)}
+	case err != nil:
+		return nil, err
 	}
 	if early {
 		return nil, &outcomeError{err: errors.New("probonus: Accounts.RefillOnce: an earlier send of this key had no definitive " +
@@ -202,12 +206,13 @@ func isCreditOf(tx Transaction, r Refill) bool {
 		!notCredits[TransactionType(strings.ToLower(strings.TrimSpace(string(tx.Type))))]
 }
 
-// A period answer of pageLike entries or a multiple of them may be a page the server cut; the
-// look splits such a window in halves down to minWindow.
-const (
-	pageLike  = 50
-	minWindow = time.Minute
-)
+// pageMin is the fewest entries a server's page is assumed to hold: a period answer this long may
+// be a page of a longer history, so the look reads the windows before and after it too.
+const pageMin = 20
+
+// maxLooks bounds the reads of one look: a server that keeps answering new entries is not trusted
+// past it.
+const maxLooks = 200
 
 // findRefill looks for a credit of r in the account's history since since; nil when there is none.
 // The window ends a day ahead, so a server clock ahead of this one hides nothing. When the credit
@@ -228,30 +233,86 @@ func (s *AccountsService) findRefill(ctx context.Context, r Refill, since time.T
 	return res, nil
 }
 
-// findCredit reads the history between from and to and returns r's credit in it; when the answer
-// may be a cut page, it reads each half of the window.
+// findCredit reads the history between from and to and returns r's credit in it. The server may
+// answer a period in pages of a size no one documents, newest or oldest first: an answer of
+// pageMin entries or more is followed by time, reading again the window before its oldest entry
+// and the one after its newest, until no answer brings an entry not seen before. An answer filled
+// by entries of one second cannot be read past by time (the wire has whole seconds): then the
+// last entries, by count, decide.
 func (s *AccountsService) findCredit(ctx context.Context, r Refill, from, to time.Time) (*Transaction, error) {
-	txs, err := s.readPeriod(ctx, r.AccountID, from, to, true)
+	seen := map[int64]bool{}
+	var crowded time.Time // a second whose entries filled a whole answer
+	windows := [][2]time.Time{{from, to}}
+	for looks := 0; len(windows) > 0; looks++ {
+		if looks == maxLooks {
+			return nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history still brings new entries after %d reads: not sent", looks)
+		}
+		w := windows[0]
+		windows = windows[1:]
+		txs, err := s.readPeriod(ctx, r.AccountID, w[0], w[1], true)
+		if err != nil {
+			return nil, err
+		}
+		var oldest, newest time.Time
+		fresh := 0
+		for i := range txs {
+			if isCreditOf(txs[i], r) {
+				return &txs[i], nil
+			}
+			if seen[txs[i].ID] {
+				continue
+			}
+			seen[txs[i].ID] = true
+			fresh++
+			if at := txs[i].Datetime.Time; !at.IsZero() {
+				if oldest.IsZero() || at.Before(oldest) {
+					oldest = at
+				}
+				if at.After(newest) {
+					newest = at
+				}
+			}
+		}
+		if fresh == 0 || len(txs) < pageMin || oldest.IsZero() {
+			continue
+		}
+		if oldest.Equal(newest) {
+			crowded = oldest // reading by time cannot get past it; the last-N read may
+		}
+		if oldest.After(w[0]) {
+			windows = append(windows, [2]time.Time{w[0], oldest})
+		}
+		if newest.Before(w[1]) {
+			windows = append(windows, [2]time.Time{newest, w[1]})
+		}
+	}
+	if crowded.IsZero() {
+		return nil, nil
+	}
+	return s.findCreditInLast(ctx, r, crowded)
+}
+
+// findCreditInLast looks for r's credit in the account's last transactions, for a history whose
+// answers by period all stop at one crowded second (a page of entries of that second): the last
+// MaxLastTransactions entries are all there is, or reach past that second, or the look fails
+// closed.
+func (s *AccountsService) findCreditInLast(ctx context.Context, r Refill, crowded time.Time) (*Transaction, error) {
+	txs, err := s.readLast(ctx, r.AccountID, MaxLastTransactions, true)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history's answers by period stop at %s, "+
+			"and reading the last %d entries failed: not sent: %w", formatWireTime(crowded, s.c.loc), MaxLastTransactions, err)
 	}
 	for i := range txs {
 		if isCreditOf(txs[i], r) {
 			return &txs[i], nil
 		}
 	}
-	if n := len(txs); n < pageLike || n%pageLike != 0 {
+	if len(txs) < MaxLastTransactions || txs[len(txs)-1].Datetime.Before(crowded) {
 		return nil, nil
 	}
-	if to.Sub(from) <= minWindow {
-		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history of %v to %v answers %d entries, "+
-			"which looks like a page cut short, even for a window this short: not sent", from, to, len(txs))
-	}
-	mid := from.Add(to.Sub(from) / 2)
-	if tx, err := s.findCredit(ctx, r, from, mid); err != nil || tx != nil {
-		return tx, err
-	}
-	return s.findCredit(ctx, r, mid, to)
+	return nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history holds more entries of %s than one answer shows, "+
+		"and they are older than its last %d: not sent (look at the history, then use Refill)",
+		formatWireTime(crowded, s.c.loc), MaxLastTransactions)
 }
 
 // refillKey is the key of r (whose reason is trimmed) within the process: the installation (the
