@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -107,7 +106,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c := &Client{settings: s}
 	c.phones = &phoneCache{}
-	c.installation = strings.ToLower(c.baseURL.Scheme) + "://" + hostPort(c.baseURL) + c.baseURL.Path
+	c.installation = installationOf(c.baseURL)
 	c.hc.CheckRedirect = c.checkRedirect(c.hc.CheckRedirect)
 	if la, ok := c.auth.(*loginAuth); ok {
 		la.bind(c)

@@ -3,9 +3,13 @@ package probonus
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // inScope reports whether u is where credentials may go: the base URL's origin and, below it, its
@@ -28,6 +32,22 @@ func (c *Client) sameOrigin(u *url.URL) bool {
 }
 
 func hostPort(u *url.URL) string { return strings.ToLower(u.Hostname()) + ":" + portOf(u) }
+
+// installationOf is the base URL's installation, spelled one way however the URL spells it: the
+// scheme, the host in lower case and punycode (бонус.рф is xn--90aycnj.xn--p1ai) without a trailing
+// dot, the port as a number (the scheme's when none), and the path prefix. RefillOnce's keys are
+// per installation, so two Clients of one server share them whatever URLs they were given.
+func installationOf(u *url.URL) string {
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if ascii, err := idna.Lookup.ToASCII(host); err == nil {
+		host = ascii
+	}
+	port := portOf(u)
+	if n, err := strconv.Atoi(port); err == nil {
+		port = strconv.Itoa(n)
+	}
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(host, port) + u.Path
+}
 
 // portOf is u's port, or its scheme's default one.
 func portOf(u *url.URL) string {
