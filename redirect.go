@@ -75,10 +75,15 @@ func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) 
 		}
 		if orig := via[0]; orig.Method != http.MethodGet && orig.Method != http.MethodHead && req.Method != orig.Method {
 			// A 301, 302 or 303 turns a write into a GET of something else, whose answer would read
-			// as the write's result. After a 303 the server has acted ("see the result there");
-			// after a 301 or 302 it has not (a proxy moving the endpoint).
+			// as the write's result. After a 303 the server has acted ("see the result there"), and
+			// after a 302 it may have (Flask, Django and Express answer a handled POST with one):
+			// the outcome is unknown. A 301 moves an endpoint: it was not applied.
+			code := 0
+			if req.Response != nil {
+				code = req.Response.StatusCode
+			}
 			return &redirectError{to: req.URL, why: fmt.Sprintf("a %s is never turned into a %s", orig.Method, req.Method),
-				applied: req.Response != nil && req.Response.StatusCode == http.StatusSeeOther}
+				applied: code == http.StatusFound || code == http.StatusSeeOther}
 		}
 		if !c.inScope(req.URL) {
 			clean := make(http.Header, 2)
@@ -101,7 +106,7 @@ func (c *Client) checkRedirect(next func(*http.Request, []*http.Request) error) 
 
 // redirectError is a redirect the client refused to follow. The server answered with a redirect,
 // not by acting on the request, so the outcome is certain (nothing was applied), except after a
-// 303, which says the server acted.
+// 303, which says the server acted, and a 302, after which it may have.
 type redirectError struct {
 	to      *url.URL
 	why     string
