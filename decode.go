@@ -58,7 +58,7 @@ func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any,
 	}
 	sample := ""
 	if !cl.noAuth { // a login's or refresh's body holds tokens
-		sample = c.attemptSecrets(req, at, cl).sample(b, 256) // an echoed credential is removed before the cut
+		sample = c.attemptSecrets(at, cl, req, resp.Request).sample(b, 256) // an echoed credential is removed before the cut
 	}
 	return false, true, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}
 }

@@ -21,20 +21,29 @@ const redactMask = "[redacted]"
 // secret would leave most of it behind.
 type redactor struct{ forms []string } // longest first, so a form that contains another is replaced whole
 
-// newRedactor makes a redactor for secrets; those shorter than 6 bytes are left out (a header
-// value such as "1" would mask every digit of a message).
+// newRedactor makes a redactor for secrets found in a request's headers; those shorter than 6
+// bytes are left out (a header value such as "1" would mask every digit of a message).
 func newRedactor(secrets ...string) *redactor {
 	r := &redactor{}
 	for _, s := range secrets {
-		if len(s) < 6 {
-			continue
-		}
-		for _, f := range secretForms(s) {
-			if !slices.Contains(r.forms, f) {
-				r.forms = append(r.forms, f)
-			}
+		r.add(s, 6)
+	}
+	return r.sorted()
+}
+
+// add adds the forms of s when it is at least min bytes long.
+func (r *redactor) add(s string, min int) {
+	if len(s) < min {
+		return
+	}
+	for _, f := range secretForms(s) {
+		if !slices.Contains(r.forms, f) {
+			r.forms = append(r.forms, f)
 		}
 	}
+}
+
+func (r *redactor) sorted() *redactor {
 	slices.SortFunc(r.forms, func(a, b string) int { return len(b) - len(a) })
 	return r
 }
@@ -109,9 +118,7 @@ func (r *redactor) apiError(e *APIError) {
 		}
 		v.Msg = r.redact(v.Msg)
 		for k, x := range v.Ctx {
-			if s, ok := x.(string); ok && r.redact(s) != s {
-				v.Ctx[k] = redactMask
-			}
+			v.Ctx[k] = r.redactValue(x)
 		}
 		for j, p := range v.Loc {
 			if s, ok := p.(string); ok {
@@ -121,12 +128,36 @@ func (r *redactor) apiError(e *APIError) {
 	}
 }
 
+// redactValue removes the secrets from the strings of a decoded JSON value, however deep.
+func (r *redactor) redactValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		if r.redact(x) != x {
+			return redactMask
+		}
+	case []any:
+		for i := range x {
+			x[i] = r.redactValue(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = r.redactValue(x[k])
+		}
+	}
+	return v
+}
+
 // attemptSecrets is every credential an attempt's answer may echo: the values of the request's
 // headers other than the client's own and the observers' (X-API-Key, an Authenticator's own header,
 // a bearer token alone), a login's password or refresh token, and the credentials the client holds.
-func (c *Client) attemptSecrets(req *http.Request, at *Attempt, cl *call) *redactor {
+// The requests are the one the client built and the one the transport sent (resp.Request), which
+// a RoundTripper below the client may have given a credential of its own (an OAuth token).
+func (c *Client) attemptSecrets(at *Attempt, cl *call, reqs ...*http.Request) *redactor {
 	var secrets []string
-	if req != nil {
+	for _, req := range reqs {
+		if req == nil {
+			continue
+		}
 		for k, vs := range req.Header {
 			switch k {
 			case "Accept", "User-Agent", "Content-Type", "Cache-Control":
@@ -143,11 +174,12 @@ func (c *Client) attemptSecrets(req *http.Request, at *Attempt, cl *call) *redac
 			}
 		}
 	}
-	if cl.secret != "" {
-		secrets = append(secrets, cl.secret)
+	r := newRedactor(secrets...)
+	// The client's own credentials are known to be secrets, short or not.
+	for _, s := range append(c.heldSecrets(), cl.secret) {
+		r.add(s, 3)
 	}
-	secrets = append(secrets, c.heldSecrets()...)
-	return newRedactor(secrets...)
+	return r.sorted()
 }
 
 // heldSecrets are the credentials of the client's own Authenticators.
@@ -169,6 +201,12 @@ func secretForms(secret string) []string { return secretforms.Forms(secret, 1) }
 // credential), even one that does not parse.
 func redactURL(raw string) string {
 	raw = strings.TrimSpace(raw)
+	// User info first: a password may hold a ? or a #, which would otherwise end the URL inside it.
+	if i := strings.Index(raw, "://"); i >= 0 {
+		if at := strings.LastIndexByte(raw[i+3:], '@'); at >= 0 {
+			raw = raw[:i+3] + raw[i+3+at+1:]
+		}
+	}
 	if i := strings.IndexAny(raw, "?#"); i >= 0 {
 		raw = raw[:i]
 	}

@@ -249,7 +249,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 			return res
 		}
 		res.written = idempotent || c.mayBeWritten(wt, err)
-		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, unwrapURLError(err))
+		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, withoutLocation(unwrapURLError(err)))
 		return res
 	}
 	res.written = true
@@ -267,10 +267,11 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath str
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// the credentials are removed here, before observers, the log or the caller see the error
-		res.apiErr = parseError(resp, cl.method, fullPath, c.attemptSecrets(req, at, cl))
+		secrets := c.attemptSecrets(at, cl, req, resp.Request)
+		res.apiErr = parseError(resp, cl.method, fullPath, secrets)
 		if loc, err := resp.Location(); err == nil && !idempotent && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-			loc.RawQuery, loc.User = "", nil
-			res.apiErr.Detail = "a write follows no redirect; the server sent it to " + loc.String()
+			loc.RawQuery, loc.User, loc.Fragment = "", nil, ""
+			res.apiErr.Detail = secrets.redact("a write follows no redirect; the server sent it to " + loc.String())
 		}
 		res.err = res.apiErr
 		return res

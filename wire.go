@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strings"
 	"sync/atomic"
 )
 
@@ -73,6 +74,18 @@ func unwrapURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err
+	}
+	return err
+}
+
+// errBadLocation replaces net/http's error for a redirect whose Location does not parse, which
+// quotes the Location: a query there may hold a credential or a phone.
+var errBadLocation = errors.New("the server redirected to a Location that does not parse")
+
+// withoutLocation is err, unless it is net/http's error for a Location that does not parse.
+func withoutLocation(err error) error {
+	if strings.Contains(err.Error(), "failed to parse Location header") {
+		return errBadLocation
 	}
 	return err
 }

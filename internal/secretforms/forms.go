@@ -33,7 +33,7 @@ func Forms(secret string, layers int) []string {
 	}
 	q, p := url.QueryEscape(secret), url.PathEscape(secret)
 	level := []string{}
-	for _, f := range []string{secret, q, strings.ReplaceAll(q, "+", "%20"), p, lowerHex(q), lowerHex(p), html.EscapeString(secret)} {
+	for _, f := range append([]string{secret, q, strings.ReplaceAll(q, "+", "%20"), p, lowerHex(q), lowerHex(p)}, htmlForms(secret)...) {
 		if add(f) {
 			level = append(level, f)
 		}
@@ -52,8 +52,21 @@ func Forms(secret string, layers int) []string {
 	return forms
 }
 
-// jsonForms is a string's body inside JSON quotes, as Go (HTML-escaped or not) and Python
-// (ensure_ascii) write it.
+// htmlForms is s HTML-escaped as Go's html and templates write it (&#34; &#39;), as Python's
+// html.escape does (&quot; &#x27;), with named entities (&quot; &apos;), and in element text,
+// where only &, < and > need escaping.
+func htmlForms(s string) []string {
+	goForm := html.EscapeString(s)
+	return []string{
+		goForm,
+		strings.NewReplacer("&#34;", "&quot;", "&#39;", "&#x27;").Replace(goForm),
+		strings.NewReplacer("&#34;", "&quot;", "&#39;", "&apos;").Replace(goForm),
+		strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s),
+	}
+}
+
+// jsonForms is a string's body inside JSON quotes, as Go (HTML-escaped or not), Python
+// (ensure_ascii), Java's and .NET's encoders (upper-case \u escapes) and PHP's (\/ for /) write it.
 func jsonForms(s string) []string {
 	var out []string
 	if b, err := json.Marshal(s); err == nil {
@@ -85,8 +98,16 @@ func jsonForms(s string) []string {
 			ascii.WriteRune(r)
 		}
 	}
-	return append(out, ascii.String())
+	out = append(out, ascii.String(), upperEscapes.ReplaceAllStringFunc(ascii.String(), func(m string) string { return m[:2] + strings.ToUpper(m[2:]) }))
+	for _, f := range out[:len(out):len(out)] {
+		if strings.Contains(f, "/") {
+			out = append(out, strings.ReplaceAll(f, "/", `\/`))
+		}
+	}
+	return out
 }
+
+var upperEscapes = regexp.MustCompile(`\\u[0-9a-f]{4}`)
 
 func quoted(s string) string      { q := strconv.Quote(s); return q[1 : len(q)-1] }
 func quotedASCII(s string) string { q := strconv.QuoteToASCII(s); return q[1 : len(q)-1] }
