@@ -45,6 +45,13 @@ func WithBaseURL(rawURL string) Option {
 		}
 		u.Path = strings.TrimRight(u.Path, "/")
 		u.RawPath = ""
+		for _, page := range []string{"/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"} {
+			if strings.HasSuffix(strings.ToLower(u.Path), page) {
+				// the address of the installation's Swagger page, copied from the browser
+				return fmt.Errorf("probonus: WithBaseURL: %q is the installation's %s page; give the server's root "+
+					"(the same URL without %s)", redactURL(raw), page, page)
+			}
+		}
 		if p := strings.ToLower(u.Path); strings.HasSuffix(p, "/api/v0") || strings.HasSuffix(p, "/api") {
 			// Every call would be a 404 that reads as "no such guest": say so now.
 			return fmt.Errorf("probonus: WithBaseURL: %q ends in %s; give the server's root (e.g. http://127.0.0.1:11030, "+

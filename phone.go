@@ -68,7 +68,7 @@ const maxPhoneRunes = 40
 // normalizePhone validates and normalises raw, naming field in the error.
 func normalizePhone(raw, region, field string) (string, error) {
 	bad := func(reason string) (string, error) { return "", &InputError{Field: field, Reason: reason} }
-	raw = strings.TrimSpace(raw)
+	raw = strings.TrimSpace(withoutFormatCharacters(raw))
 	if raw == "" {
 		return bad("empty phone number")
 	}
@@ -152,33 +152,40 @@ func asciiDigit(r rune) (byte, bool) {
 }
 
 // strayCharacters says why raw, which holds digits, is no guest's phone because of what else it
-// holds: a letter (an extension, "доб. 12", "x12", or a typo) or a sign no phone has. The parser
-// would drop an extension and accept the rest, and a guest's phone has none. "" when raw holds
-// only digits, a leading +, and the separators people type.
+// holds: a letter (an extension, "доб. 12", "x12", or a typo), an extension's mark (#, ;, ",", *),
+// or a + after the start. The parser would drop an extension and accept the rest, and a guest's
+// phone has none. Every other character (separators of any width, brackets) is left to the parser.
 func strayCharacters(raw string) string {
-	hasDigit := false
+	if !strings.ContainsFunc(raw, func(r rune) bool { _, d := asciiDigit(r); return d }) {
+		return "" // no digits at all: shapeReason says so
+	}
 	for i, r := range raw {
-		switch _, digit := asciiDigit(r); {
-		case digit:
-			hasDigit = true
-		case r == '+' && i == 0, r == '\uff0b' && i == 0, // a full-width + too
-			r == ' ' || r == '-' || r == '(' || r == ')' || r == '.' || r == '/' || r == '\u00a0' || r == '\t' ||
-				r == '\u2010' || r == '\u2011' || r == '\u2012' || r == '\u2013' || r == '\u2014' || r == '\u2212':
+		switch {
 		case unicode.IsLetter(r):
-			if !hasDigit && !strings.ContainsFunc(raw, func(r rune) bool { _, d := asciiDigit(r); return d }) {
-				return "" // no digits at all: shapeReason says so
-			}
 			return "holds a letter: a guest's phone is digits with an optional leading + and separators, " +
 				"without an extension (доб., ext., x)"
-		default:
-			if r == '+' {
-				return "holds a + after the start: the + goes only before the country code"
-			}
+		case (r == '+' || r == '\uff0b') && i > 0:
+			return "holds a + after the start: the + goes only before the country code"
+		case strings.ContainsRune("#;,*\uff03\uff1b\uff0c\uff0a", r):
 			return fmt.Sprintf("holds %q: a guest's phone is digits with an optional leading + and separators, "+
 				"without an extension", r)
 		}
 	}
 	return ""
+}
+
+// withoutFormatCharacters drops the invisible characters a copy from a file or a web page
+// brings along (a byte-order mark, a soft hyphen, zero-width spaces and joiners).
+func withoutFormatCharacters(raw string) string {
+	if !strings.ContainsFunc(raw, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) {
+		return raw
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, raw)
 }
 
 // shapeReason says why raw is no phone number, and what shape the region's numbers have, without
