@@ -17,11 +17,11 @@ const MaxLastTransactions = 1000
 // the template gives the level, welcome bonuses and burn rules. The phone is normalised first.
 //
 // The server refuses a phone that already has an account with a 400, as it refuses a group
-// without a template: both match ErrBadRequest. To tell them apart, InsertByTemplate looks the
-// phone up after a 400: when an account with it is found, the error matches ErrAccountExists too
-// (when that look fails, the server's detail decides: "already exists" or "уже существует").
-// Branch on ErrAccountExists, not on the detail text, which no public spec fixes. A sign-up that
-// two requests may race on: insert, and on ErrAccountExists (or ErrOutcomeUnknown) find by phone.
+// without a template: both match ErrBadRequest, and a duplicate matches ErrAccountExists too. The
+// server's detail tells them apart when it says either ("already exists", "уже существует"; or a
+// group, its template, the phone's form); when it says neither, a find of the phone after the 400
+// does. Branch on ErrAccountExists, not on the detail text, which no public spec fixes; for a
+// sign-up that requests may race on, use FindOrInsert.
 func (s *AccountsService) InsertByTemplate(ctx context.Context, a NewAccount) (_ *Account, err error) {
 	defer nameInputOp(&err, "Accounts.InsertByTemplate")
 	if a, err = s.validateNewAccount(a); err != nil {
@@ -65,24 +65,39 @@ func (s *AccountsService) FindOrInsert(ctx context.Context, a NewAccount) (_ *Ac
 	if !errors.Is(err, ErrAccountExists) && !errors.Is(err, ErrOutcomeUnknown) {
 		return nil, false, err
 	}
-	again, ferr := find()
-	if ferr != nil {
-		// not there (an unknown insert that was not applied), or the find failed: the insert's error says more
-		return nil, false, err
+	// A replica may not show the account yet: a few finds, further apart, before giving up.
+	for wait := 100 * time.Millisecond; ; wait *= 2 {
+		again, ferr := find()
+		switch {
+		case ferr == nil:
+			return again, false, nil
+		case !errors.Is(ferr, ErrNotFound) || wait > 800*time.Millisecond:
+			// not there (an unknown insert that was not applied), or the find failed: the insert's error says more
+			return nil, false, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, false, err
+		}
 	}
-	return again, false, nil
 }
 
-// whyRefused tells a refused sign-up of phone whose account exists from other refusals.
+// whyRefused tells a refused sign-up of phone whose account exists from other refusals: the
+// server's detail decides when it says either; otherwise a find of the phone does.
 func (s *AccountsService) whyRefused(ctx context.Context, phone string, refused error) error {
-	_, err := fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: encodeQuery(qStr(qPhone, phone))})
 	var apiErr *APIError
-	switch {
-	case err == nil:
-		return &accountExistsError{err: refused}
-	case errors.Is(err, ErrNotFound):
-		return refused
-	case errors.As(refused, &apiErr) && existsPhrases.MatchString(apiErr.Detail):
+	if errors.As(refused, &apiErr) {
+		switch {
+		case existsPhrases.MatchString(apiErr.Detail):
+			return &accountExistsError{err: refused} // a find may lag behind the insert: the detail wins
+		case otherRefusalPhrases.MatchString(apiErr.Detail):
+			return refused // the group, its template, the phone's form: not a duplicate
+		}
+	}
+	if _, err := fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: encodeQuery(qStr(qPhone, phone))}); err == nil {
 		return &accountExistsError{err: refused}
 	}
 	return refused

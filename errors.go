@@ -366,3 +366,7 @@ func (e *accountExistsError) Is(target error) bool { return target == ErrAccount
 // existsPhrases are the details with which a server may say the account exists, in both flavours
 // (inferred): the fallback when the find that would prove it fails.
 var existsPhrases = regexp.MustCompile(`(?i)already exists|уже существует|уже зарегистрирован`)
+
+// otherRefusalPhrases are the details of a sign-up's other refusals: the group is unknown or has no
+// template, the phone is malformed (inferred, as above).
+var otherRefusalPhrases = regexp.MustCompile(`(?i)template|шаблон|group|групп|phone number|номер телефона`)
