@@ -162,3 +162,18 @@ func TestRefCycle(t *testing.T) {
 	}
 	assert.Contains(t, extra, "Account.children", "coupons, identifiers and phones could each be children: no rename is guessed")
 }
+
+// TestSeveral: the variants together give each of their differences, in both generations; with
+// two unmodelled strings beside the missing balance, no rename is guessed.
+func TestSeveral(t *testing.T) {
+	t.Parallel()
+	for _, gen := range generations {
+		got := Compare(Model(), read(t, gen, "several"))
+		assert.Len(t, bySeverity(got, Fail), 3, gen)
+		assert.Len(t, bySeverity(got, Warn), 2, gen)
+		assert.Len(t, bySeverity(got, Info), 3, gen)
+		for _, d := range got {
+			assert.NotContains(t, d.Message, "bonusBalance here?", "loyaltyCard could be balance too")
+		}
+	}
+}

@@ -41,13 +41,15 @@ VARIANTS = {
     "response-extra",  # info: Account has loyaltyCard
     "extra-endpoint",  # info: accounts/delete
     "tolerated",  # nothing: snake_case tokens, codes as strings, money as strings, extra optional request fields
+    "several",  # what an installation might show: the variants of SEVERAL together
 }
+SEVERAL = {"query-required", "body-renamed", "body-required", "response-renamed", "response-enum", "response-extra", "extra-endpoint"}
 if VARIANT not in VARIANTS:
     sys.exit("unknown variant " + VARIANT + "; one of " + ", ".join(sorted(VARIANTS)))
 
 
 def has(v):
-    return VARIANT == v
+    return VARIANT == v or VARIANT == "several" and v in SEVERAL
 
 
 Money = Decimal
