@@ -2,28 +2,76 @@ package probonus
 
 import (
 	"net/http"
+	"reflect"
 	"strconv"
 )
 
 // opDo is the operation name of Client.Do's calls.
 const opDo = "Do"
 
-// endpoint is one operation's name (as observers see it), method and path. Every path the SDK calls
-// stands in this table, so a difference found on a real server is a one-line change.
+// endpoint is one operation's name (as observers see it), method and path.
 type endpoint struct{ op, method, path string }
 
+// shape is what an endpoint sends and reads: the query parameters (each always sent), the request
+// body's type (nil: none) and the answer's. methodSeen says that public material shows the method,
+// not only the path (every path is seen: see the wire model).
+type shape struct {
+	query      []param
+	body       reflect.Type
+	answer     reflect.Type
+	methodSeen bool
+}
+
+// param is a query parameter an endpoint always sends, with its type as OpenAPI names it:
+// "integer", "string" or "date-time" (wall-clock time in the client's location, no offset).
+type param struct{ key, typ string }
+
+// described is one row of the table: an endpoint and its shape.
+type described struct {
+	endpoint
+	shape
+}
+
+// endpoints is the table, in the order of the rows below. The SDK's model of the API (OpenAPI,
+// openapi.json), which doctor compares with a server's own document, is derived from it and the
+// types' JSON tags.
+var endpoints []described
+
+// describe adds a row to the table and returns its endpoint.
+func describe(op, method, path string, s shape) endpoint {
+	e := endpoint{op, method, path}
+	endpoints = append(endpoints, described{e, s})
+	return e
+}
+
+// typeOf is the reflect.Type of T, for the table.
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// Every endpoint the SDK calls stands in this table, so a difference found on a real server is a
+// one-line change.
 var (
-	epLogin             = endpoint{"Auth.Login", http.MethodPost, "/api/v0/auth/login"}
-	epRefreshToken      = endpoint{"Auth.Refresh", http.MethodPost, "/api/v0/auth/refresh_token"}
-	epAccountGroupsList = endpoint{"AccountGroups.List", http.MethodGet, "/api/v0/account_groups/list"}
-	epInsertByTemplate  = endpoint{"Accounts.InsertByTemplate", http.MethodPost, "/api/v0/accounts/insert_by_template"}
-	epFindByPhone       = endpoint{"Accounts.FindByPhone", http.MethodGet, "/api/v0/accounts/find_by_phone"}
-	epRefill            = endpoint{"Accounts.Refill", http.MethodPost, "/api/v0/accounts/refill"}
-	epTransactions      = endpoint{"Accounts.Transactions", http.MethodGet, "/api/v0/accounts/transactions"}
-	epLastTransactions  = endpoint{"Accounts.LastTransactions", http.MethodGet, "/api/v0/accounts/transactions"}
-	epUpdate            = endpoint{"Accounts.Update", http.MethodPost, "/api/v0/accounts/update"}
-	epBalanceExtended   = endpoint{"Accounts.BalanceExtended", http.MethodGet, "/api/v0/accounts/get_balance_extended"}
-	epCheckGetByID      = endpoint{"Checks.GetByID", http.MethodGet, "/api/v0/checks/get_by_id"}
+	epLogin = describe("Auth.Login", http.MethodPost, "/api/v0/auth/login",
+		shape{body: typeOf[loginRequest](), answer: typeOf[tokenResponse](), methodSeen: true})
+	epRefreshToken = describe("Auth.Refresh", http.MethodPost, "/api/v0/auth/refresh_token",
+		shape{body: typeOf[refreshRequest](), answer: typeOf[tokenResponse]()})
+	epAccountGroupsList = describe("AccountGroups.List", http.MethodGet, "/api/v0/account_groups/list",
+		shape{answer: typeOf[[]AccountGroup]()})
+	epInsertByTemplate = describe("Accounts.InsertByTemplate", http.MethodPost, "/api/v0/accounts/insert_by_template",
+		shape{body: typeOf[NewAccount](), answer: typeOf[Account](), methodSeen: true})
+	epFindByPhone = describe("Accounts.FindByPhone", http.MethodGet, "/api/v0/accounts/find_by_phone",
+		shape{query: []param{{qPhone, "string"}}, answer: typeOf[Account]()})
+	epRefill = describe("Accounts.Refill", http.MethodPost, "/api/v0/accounts/refill",
+		shape{body: typeOf[Refill](), answer: typeOf[RefillResult]()})
+	epTransactions = describe("Accounts.Transactions", http.MethodGet, "/api/v0/accounts/transactions",
+		shape{query: []param{{qAccountID, "integer"}, {qDateFrom, "date-time"}, {qDateTo, "date-time"}}, answer: typeOf[[]Transaction]()})
+	epLastTransactions = describe("Accounts.LastTransactions", http.MethodGet, "/api/v0/accounts/transactions",
+		shape{query: []param{{qAccountID, "integer"}, {qCount, "integer"}}, answer: typeOf[[]Transaction]()})
+	epUpdate = describe("Accounts.Update", http.MethodPost, "/api/v0/accounts/update",
+		shape{body: typeOf[AccountUpdate](), answer: typeOf[Account]()})
+	epBalanceExtended = describe("Accounts.BalanceExtended", http.MethodGet, "/api/v0/accounts/get_balance_extended",
+		shape{query: []param{{qAccountID, "integer"}}, answer: typeOf[BalanceExtended]()})
+	epCheckGetByID = describe("Checks.GetByID", http.MethodGet, "/api/v0/checks/get_by_id",
+		shape{query: []param{{qCheckID, "integer"}}, answer: typeOf[Check]()})
 )
 
 // The query parameters of the endpoints above (inferred from the seed and the admin UI).
@@ -35,6 +83,17 @@ const (
 	qCount     = "count"
 	qCheckID   = "checkId"
 )
+
+// loginRequest and refreshRequest are the bodies of a login and a refresh (seen: login and
+// password; refreshToken is inferred), as auth.go sends them.
+type loginRequest struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refreshToken"`
+}
 
 // call is one logical request: what to send, before any attempt.
 type call struct {

@@ -48,6 +48,9 @@ var routes = map[string]map[string]handler{
 var public = map[string]bool{PathLogin: true, PathRefreshToken: true}
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body []byte) {
+	if s.serveOpenAPI(w, r, path) {
+		return
+	}
 	methods, ok := routes[path]
 	if !ok {
 		if trimmed := strings.TrimSuffix(path, "/"); trimmed != path && routes[trimmed] != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/internal/openapidiff"
 	"github.com/probonus-go/probonus/probonustest"
 )
 
@@ -50,13 +51,22 @@ type doctor struct {
 	read     []any // what the guest's reads decoded into, for the money check
 	probe    string
 	redirect string // where the server redirected the probe, withheld from the report like the host
+	// the installation's OpenAPI document and its differences from the SDK's model
+	transport   http.RoundTripper
+	document    []byte
+	differences []openapidiff.Difference
 }
 
 func doctorCommand(fs *flag.FlagSet) runner {
 	phone := fs.String("phone", "", "a guest's phone: read their account, balance, transactions and a check, and compare every answer with the SDK's model (with --demo: the demo guest)")
 	report := fs.String("report", "", "write a report to send us to this file, with phones, names, emails, birth dates, tokens and cards replaced by fakes")
+	openapi := fs.String("openapi", "", "compare this OpenAPI document (a file, or a URL) with the SDK's model instead of the installation's own; without a base URL, only that, and nothing is sent")
 	return func(ctx context.Context, s *session, _ []string) error {
 		d := &doctor{s: s}
+		if *openapi != "" && s.cfg.baseURL == "" {
+			d.checkOpenAPI(ctx, *openapi) // alone: no server to check
+			return d.finish(*report)
+		}
 		if *phone == "" && s.server != nil {
 			*phone = probonustest.DemoPhone
 		}
@@ -74,7 +84,8 @@ func doctorCommand(fs *flag.FlagSet) runner {
 		defer base.CloseIdleConnections()
 		d.rec = &recorder{next: learner{s: s.secrets, next: base}}
 		d.hc = &http.Client{Transport: d.rec}
-		d.run(ctx, base)
+		d.transport = learner{s: s.secrets, next: base}
+		d.run(ctx, base, *openapi)
 		return d.finish(*report)
 	}
 }
@@ -88,7 +99,7 @@ func (d *doctor) add(status, name, summary string, details ...string) {
 }
 
 // run makes the checks in order; a check that leaves nothing to build on ends the run.
-func (d *doctor) run(ctx context.Context, base *http.Transport) {
+func (d *doctor) run(ctx context.Context, base *http.Transport, openapi string) {
 	steps := []func(context.Context) bool{
 		d.checkBaseURL,
 		d.checkAddress,
@@ -102,6 +113,9 @@ func (d *doctor) run(ctx context.Context, base *http.Transport) {
 		if !step(ctx) {
 			break
 		}
+	}
+	if d.base != nil && (openapi != "" || d.reachable()) {
+		d.checkOpenAPI(ctx, openapi)
 	}
 	d.checkContract()
 	d.checkMoney()

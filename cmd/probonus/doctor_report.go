@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/internal/openapidiff"
 	"github.com/probonus-go/probonus/internal/scrub"
 )
 
@@ -33,10 +34,13 @@ type doctorOutput struct {
 	Verdict    string    `json:"verdict"`
 	OK         bool      `json:"ok"` // no check failed
 	Report     string    `json:"report,omitempty"`
+	// Differences are those of the installation's OpenAPI document from the SDK's model.
+	Differences []openapidiff.Difference `json:"differences"`
 }
 
 // finish prints the findings and the verdict, writes the report, and sets the exit code: 1 when
-// a check failed. Warnings leave it 0.
+// a check failed or the installation's document differs from the model with a fail or a warn.
+// Other warnings leave it 0.
 func (d *doctor) finish(reportPath string) error {
 	fails, _ := d.outcome()
 	verdict := d.verdict(reportPath)
@@ -48,14 +52,17 @@ func (d *doctor) finish(reportPath string) error {
 	}
 	if d.s.cfg.json {
 		out := doctorOutput{SDKVersion: probonus.Version, BaseURL: displayURL(d.s.cfg.baseURL), Checks: d.findings,
-			Verdict: strings.Join(verdict, " "), OK: fails == 0, Report: reportPath}
+			Verdict: strings.Join(verdict, " "), OK: fails == 0, Report: reportPath, Differences: d.differences}
+		if out.Differences == nil {
+			out.Differences = []openapidiff.Difference{}
+		}
 		if err := printJSON(d.s.stdout, out); err != nil {
 			return err
 		}
 	} else if _, err := io.WriteString(d.s.stdout, text); err != nil {
 		return err
 	}
-	if fails > 0 {
+	if fails > 0 || d.differs() {
 		return &silentFailure{code: exitFailed}
 	}
 	return nil
@@ -77,7 +84,7 @@ func (d *doctor) verdict(reportPath string) []string {
 	}
 	differs := false
 	for _, f := range d.findings {
-		differs = differs || (f.Name == "contract" || f.Name == "money") && f.Status != statusOK
+		differs = differs || (f.Name == "contract" || f.Name == "money" || f.Name == "openapi") && f.Status != statusOK
 	}
 	switch {
 	case reportPath != "":
@@ -87,7 +94,11 @@ func (d *doctor) verdict(reportPath string) []string {
 		if phone == "" {
 			phone = "PHONE"
 		}
-		v = append(v, "The server differs from the SDK's model: run probonus doctor --phone "+phone+" --report doctor-report.md and attach the file to an issue at "+issuesURL+" (it holds no phone, name, email or token).")
+		run := "--phone " + phone
+		if d.base == nil {
+			run = "--openapi FILE"
+		}
+		v = append(v, "The server differs from the SDK's model: run probonus doctor "+run+" --report doctor-report.md and attach the file to an issue at "+issuesURL+" (it holds no phone, name, email or token).")
 	}
 	return v
 }
@@ -102,7 +113,11 @@ func andWarnings(n int) string {
 // render lays the findings out: status, name, summary, and details under the summary.
 func (d *doctor) render(verdict []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "probonus doctor %s: %s\n\n", probonus.Version, displayURL(d.s.cfg.baseURL))
+	target := displayURL(d.s.cfg.baseURL)
+	if d.base == nil && d.s.cfg.baseURL == "" {
+		target = "no server: the OpenAPI document alone, nothing sent"
+	}
+	fmt.Fprintf(&b, "probonus doctor %s: %s\n\n", probonus.Version, target)
 	width := 0
 	for _, f := range d.findings {
 		width = max(width, utf8.RuneCountInString(f.Name))
@@ -145,6 +160,13 @@ func (d *doctor) report(text string) []byte {
 	if answers.Len() > 0 {
 		b.WriteString("\n## The answers the doctor read, scrubbed\n")
 		b.WriteString(d.withholdHost(s.Text(answers.String())))
+	}
+	if len(d.differences) > 0 {
+		diffs, _ := json.MarshalIndent(d.differences, "", "  ")
+		fmt.Fprintf(&b, "\n## The differences of the installation's OpenAPI document from the SDK's model\n\n```json\n%s\n```\n", d.withholdHost(string(diffs)))
+	}
+	if doc := d.documentForReport(); doc != "" {
+		fmt.Fprintf(&b, "\n## The installation's OpenAPI document, its servers withheld\n\n```json\n%s\n```\n", doc)
 	}
 	return []byte(d.s.secrets.text(b.String())) // a credential is never a fake: it goes
 }

@@ -174,7 +174,7 @@ func TestDoctorJSONIsValid(t *testing.T) {
 		names[i] = c.Name
 		assert.Equal(t, statusOK, c.Status, c.Name+": "+c.Summary)
 	}
-	assert.Equal(t, []string{"base URL", "address", "TLS", "server", "login", "refresh", "groups", "guest", "contract", "money"}, names)
+	assert.Equal(t, []string{"base URL", "address", "TLS", "server", "login", "refresh", "groups", "guest", "openapi", "contract", "money"}, names)
 }
 
 // TestDoctorOverHTTPS: behind a TLS proxy the doctor reports the handshake and the certificate,

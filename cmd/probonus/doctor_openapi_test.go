@@ -1,0 +1,180 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus/probonustest"
+)
+
+const fixtures = "../../internal/openapidiff/testdata/fastapi"
+
+// TestDoctorOpenAPIFile: --openapi FILE without a base URL checks the document alone and sends
+// nothing; each generated FastAPI document prints what it should, and fails or warns exit 1.
+func TestDoctorOpenAPIFile(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		variant, want string
+		code          int
+	}{
+		{"mirror", "no difference from the SDK's model", exitOK},
+		{"tolerated", "no difference from the SDK's model", exitOK},
+		{"body-renamed", "fail  POST /api/v0/accounts/refill body: amount (Refill.Amount) is sum here?", exitFailed},
+		{"response-renamed", "warn  GET /api/v0/accounts/find_by_phone response: balance (Account.Balance) is bonusBalance here?", exitFailed},
+		{"response-extra", "info  GET /api/v0/accounts/find_by_phone response: the server's Account has loyaltyCard", exitOK},
+		{"auth-header", "fail  auth: the server reads its API key from X-Auth-Token", exitFailed},
+	}
+	for _, tc := range cases {
+		for _, gen := range []string{"fastapi-0.92", "fastapi-0.115"} {
+			t.Run(tc.variant+"/"+gen, func(t *testing.T) {
+				t.Parallel()
+				r := runCLI(t, map[string]string{}, "doctor", "--openapi", filepath.Join(fixtures, gen, tc.variant+".json"))
+				assert.Equal(t, tc.code, r.code, r.stdout+r.stderr)
+				assert.Contains(t, r.stdout, "no server: the OpenAPI document alone, nothing sent")
+				assert.Contains(t, r.stdout, tc.want)
+				assert.NotContains(t, r.stdout, "address", "no server check ran")
+			})
+		}
+	}
+}
+
+// TestDoctorOpenAPIJSON: --json has the differences, each with the issue's fields.
+func TestDoctorOpenAPIJSON(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, map[string]string{}, "doctor", "--json", "--openapi", filepath.Join(fixtures, "fastapi-0.115", "body-kopecks.json"))
+	assert.Equal(t, exitFailed, r.code)
+	var out struct {
+		Differences []map[string]string `json:"differences"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stdout)
+	require.Len(t, out.Differences, 1)
+	d := out.Differences[0]
+	assert.Equal(t, map[string]string{"severity": "fail", "method": "POST", "path": "/api/v0/accounts/refill", "where": "body",
+		"sdk": "amount (Refill.Amount)", "server": "Refill.amount", "message": d["message"]}, d)
+	assert.Contains(t, d["message"], "money in kopecks?")
+}
+
+// TestDoctorOpenAPIReport: the report has the differences and the document, its servers withheld.
+func TestDoctorOpenAPIReport(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t, probonustest.WithBasePath("/probonus"))
+	path := filepath.Join(t.TempDir(), "report.md")
+	r := invocation{env: keyEnv(srv), salt: []byte("test")}.run(t, "doctor", "--report", path)
+	require.Equal(t, exitOK, r.code, r.stdout)
+	assert.Contains(t, r.stdout, "ok    openapi   OpenAPI 3.1.0 document (/openapi.json): no difference")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "## The installation's OpenAPI document, its servers withheld")
+	assert.Contains(t, string(b), `"url": "<withheld>"`)
+	assert.NotContains(t, string(b), "127.0.0.1")
+}
+
+// apiLike answers the doctor's probe as a ProBonus API does, and the routes given.
+func apiLike(t *testing.T, routes map[string]http.HandlerFunc) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := routes[r.URL.Path]; ok {
+			h(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/v0/") {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"detail":"Not authenticated"}`))
+			return
+		}
+		http.NotFound(w, r)
+	})
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func serveFile(t *testing.T, name string) http.HandlerFunc {
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	return func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(b) }
+}
+
+// TestDoctorFindsTheDocument: /openapi.json, else the URL /docs names, else /redoc's; with the
+// credentials only when refused without; a line and what to ask for when there is none; a
+// document too large refused.
+func TestDoctorFindsTheDocument(t *testing.T) {
+	t.Parallel()
+	doc := filepath.Join(fixtures, "fastapi-0.115", "response-missing.json")
+	huge := func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		chunk := []byte(strings.Repeat(" ", 1<<20))
+		_, _ = w.Write([]byte(`{"openapi": "3.1.0", "x": "`))
+		for range 40 {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+		_, _ = w.Write([]byte(`"}`))
+	}
+	cases := []struct {
+		name   string
+		routes map[string]http.HandlerFunc
+		want   string
+	}{
+		{"openapi.json", map[string]http.HandlerFunc{"/openapi.json": serveFile(t, doc)}, "(/openapi.json): 1 difference"},
+		{"docs names another URL", map[string]http.HandlerFunc{
+			"/docs": func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(swaggerHTML("/pb/api/openapi.json")))
+			},
+			"/pb/api/openapi.json": serveFile(t, doc),
+		}, "(/pb/api/openapi.json (named by /docs)): 1 difference"},
+		{"redoc", map[string]http.HandlerFunc{
+			"/redoc": func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(`<redoc spec-url="/spec.json"></redoc>`))
+			},
+			"/spec.json": serveFile(t, doc),
+		}, "(/spec.json (named by /redoc)): 1 difference"},
+		{"behind credentials", map[string]http.HandlerFunc{"/openapi.json": func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-API-Key") != "k" {
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = w.Write([]byte(`{"detail":"Not authenticated"}`))
+				return
+			}
+			serveFile(t, doc)(w, r)
+		}}, "(/openapi.json): 1 difference"},
+		{"none", nil, "the installation hides its OpenAPI document"},
+		{"40 MiB", map[string]http.HandlerFunc{"/openapi.json": huge}, "more than the 16 MiB"},
+		{"a $ref cycle", map[string]http.HandlerFunc{"/openapi.json": func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte(`{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{"/api/v0/account_groups/list":{"get":{"responses":{"200":{"description":"x","content":{"application/json":{"schema":{"$ref":"#/components/schemas/A"}}}}}}}},"components":{"schemas":{"A":{"type":"object","properties":{"a":{"$ref":"#/components/schemas/A"}}}}}}`))
+		}}, "differences from the SDK's model"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts := apiLike(t, tc.routes)
+			start := time.Now()
+			r := runCLI(t, map[string]string{envBaseURL: ts.URL, envAPIKey: "k"}, "doctor")
+			assert.Less(t, time.Since(start), 20*time.Second)
+			var line string
+			for _, l := range strings.Split(r.stdout, "\n") {
+				if strings.Contains(l, " openapi ") {
+					line = l
+				}
+			}
+			assert.Contains(t, line, tc.want, r.stdout)
+			if tc.name == "none" {
+				assert.Contains(t, r.stdout, "ask the installation's administrator for its OpenAPI document")
+			}
+		})
+	}
+}
+
+// swaggerHTML is the start of FastAPI's Swagger UI page, naming the document as FastAPI does.
+func swaggerHTML(url string) string {
+	return "<!DOCTYPE html>\n<html><body><div id=\"swagger-ui\"></div><script>\nconst ui = SwaggerUIBundle({\n    url: '" + url + "',\n\"dom_id\": \"#swagger-ui\",\n})\n</script></body></html>"
+}
