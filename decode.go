@@ -50,6 +50,13 @@ func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any,
 		return false, rerr == nil, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: "null", Err: errNullAnswer}
 	}
 	if err = unmarshal(b, out); err == nil {
+		if !cl.mayBeEmpty {
+			if err := missingIdentity(out); err != nil {
+				// a write's answer without its identity: applied, but with what result?
+				sample := c.attemptSecrets(at, cl, req, resp.Request).sample(b, 256)
+				return false, rerr == nil, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}
+			}
+		}
 		localize(out, c.loc)
 		return false, rerr == nil, nil
 	}
@@ -61,6 +68,40 @@ func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any,
 		sample = c.attemptSecrets(at, cl, req, resp.Request).sample(b, 256) // an echoed credential is removed before the cut
 	}
 	return false, true, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}
+}
+
+// missingIdentity says what a decoded answer lacks to be one: the id of an account or a check,
+// a refill's transaction id, the id of each entry of a list ({} or an envelope such as
+// {"data": {...}} decodes into zeros). The balance has no field it must hold.
+func missingIdentity(out any) error {
+	missing := func(what string) error { return fmt.Errorf("the answer has no %s", what) }
+	switch v := out.(type) {
+	case *Account:
+		if v.ID == 0 {
+			return missing("account id")
+		}
+	case *Check:
+		if v.ID == 0 {
+			return missing("check id")
+		}
+	case *RefillResult:
+		if v.TransactionID == 0 {
+			return missing("transactionId")
+		}
+	case *[]Transaction:
+		for i := range *v {
+			if (*v)[i].ID == 0 {
+				return missing(fmt.Sprintf("id in transaction %d of the list (null or empty)", i))
+			}
+		}
+	case *[]AccountGroup:
+		for i := range *v {
+			if (*v)[i].ID == 0 {
+				return missing(fmt.Sprintf("id in group %d of the list (null or empty)", i))
+			}
+		}
+	}
+	return nil
 }
 
 // isNull reports whether the JSON value at the start of b is null.

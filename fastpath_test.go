@@ -100,7 +100,7 @@ func TestTypedQueriesAreCanonical(t *testing.T) {
 	var got []string
 	mt.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
 		got = append(got, req.URL.Path+"?"+req.URL.RawQuery)
-		body := `{}`
+		body := `{"id":1}` // an account or a check
 		if strings.HasSuffix(req.URL.Path, "/transactions") {
 			body = `[]`
 		}
