@@ -129,7 +129,7 @@ func TestRefillIsNeverDoubled(t *testing.T) {
 		requests int
 		target   error // reachable by errors.Is
 	}{
-		{"timeout after the server applied it", probonustest.Fault{AfterApply: true, Delay: 500 * time.Millisecond}, true, 1, context.DeadlineExceeded},
+		{"timeout after the server applied it", probonustest.Fault{AfterApply: true, Delay: 1500 * time.Millisecond}, true, 1, context.DeadlineExceeded},
 		{"reset after the request was written", probonustest.Fault{AfterApply: true, Reset: true}, true, 1, nil},
 		{"502 after the server applied it", probonustest.Fault{AfterApply: true, Status: 502, Body: "<html>bad gateway</html>"}, true, 1, probonus.ErrServer},
 		{"refused with 429", probonustest.Fault{Status: 429, Body: `{"detail":"Too Many Requests"}`, RetryAfter: time.Second}, false, 2, nil},
@@ -140,7 +140,7 @@ func TestRefillIsNeverDoubled(t *testing.T) {
 			t.Parallel()
 			srv := probonustest.NewServer(t)
 			id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "79991234567"})
-			c, err := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()), probonus.WithTimeout(150*time.Millisecond),
+			c, err := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()), probonus.WithTimeout(500*time.Millisecond),
 				probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 5, MinBackoff: time.Millisecond, MaxRetryAfter: 2 * time.Second}))
 			require.NoError(t, err)
 			srv.Inject("POST", "/api/v0/accounts/refill", tt.fault)
