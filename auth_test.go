@@ -390,24 +390,6 @@ func TestTokenResponseVariants(t *testing.T) {
 	}
 }
 
-func TestJWTLifetime(t *testing.T) {
-	t.Parallel()
-	enc := func(payload string) string {
-		return "eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + ".c2ln"
-	}
-	d, ok := jwtLifetime(enc(`{"iat":1800000000,"exp":1800003600}`))
-	require.True(t, ok)
-	assert.Equal(t, time.Hour, d)
-	d, ok = jwtLifetime(enc(`{"iat":1800000000,"exp":1800000090.5}`))
-	require.True(t, ok)
-	assert.Equal(t, 90500*time.Millisecond, d)
-	for _, bad := range []string{"opaque", enc(`{"sub":"x"}`), enc(`{"exp":1800000000}`), enc(`{"exp":"soon","iat":1}`),
-		enc(`not json`), "a.!!!.c", enc(`{"exp":1,"iat":2}`)} {
-		_, ok := jwtLifetime(bad)
-		assert.False(t, ok, bad)
-	}
-}
-
 // TestClockSkewDoesNotRefreshEveryRequest: with this machine's clock 90 minutes ahead of the
 // server's and 1-hour tokens, one login serves every request. Before, the JWT's exp (server clock)
 // was compared with the local clock: 4 renewals in 5 requests.

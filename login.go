@@ -2,13 +2,13 @@ package probonus
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/probonus-go/probonus/internal/tokenlife"
 )
 
 // token is one bearer token as the server issued it.
@@ -204,52 +204,14 @@ func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret s
 	if r := firstNonEmpty(resp.RefreshToken, resp.RefreshTokenSnake); r != "" {
 		t.refresh = newCredential(r)
 	}
-	// The lifetime is measured on this machine's clock: the server's clock may be hours off.
-	// expiresIn says it directly; else a JWT's exp minus its iat (both on the server's clock, so
-	// their difference is not skewed); exp alone is never compared with the local clock. It runs
-	// from when the successful attempt was sent, not when its answer arrived: the server issued the
+	// The lifetime is measured on this machine's clock (tokenlife.Of). It runs from when the successful attempt was sent, not when its answer arrived: the server issued the
 	// token in between, so the token never outlives the server's idea of it, however slow the
 	// answer (a token used past it is refused, and costs a refresh and a replay).
-	lifetime := time.Duration(0)
-	if secs, err := firstNonEmpty(resp.ExpiresIn, resp.ExpiresInSnake).Float64(); err == nil && secs > 0 {
-		lifetime = time.Duration(min(secs, maxTokenLifetime.Seconds()) * float64(time.Second))
-	} else if d, ok := jwtLifetime(access); ok {
-		lifetime = d
-	}
-	if lifetime > 0 {
+	if lifetime, ok := tokenlife.Of(firstNonEmpty(resp.ExpiresIn, resp.ExpiresInSnake), access); ok {
 		t.expiry = sent.Add(lifetime)
 		t.refreshAt = t.expiry.Add(-earlyRefresh(lifetime))
 	}
 	return t, nil
-}
-
-// maxTokenLifetime bounds a lifetime read from a response, so it fits a time.Duration.
-const maxTokenLifetime = 100 * 365 * 24 * time.Hour
-
-// jwtLifetime reads a JWT's lifetime, exp minus iat, without verifying it: the server verifies;
-// the client only needs to know when to refresh.
-func jwtLifetime(tok string) (time.Duration, bool) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return 0, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return 0, false
-	}
-	var claims struct {
-		Exp json.Number `json:"exp"`
-		Iat json.Number `json:"iat"`
-	}
-	if json.Unmarshal(payload, &claims) != nil {
-		return 0, false
-	}
-	exp, err1 := claims.Exp.Float64()
-	iat, err2 := claims.Iat.Float64()
-	if err1 != nil || err2 != nil || exp <= iat {
-		return 0, false
-	}
-	return time.Duration(min(exp-iat, maxTokenLifetime.Seconds()) * float64(time.Second)), true
 }
 
 func firstNonEmpty[T ~string](a, b T) T {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,12 +13,12 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/probonus-go/probonus"
 	"github.com/probonus-go/probonus/internal/openapidiff"
+	"github.com/probonus-go/probonus/internal/tokenlife"
 	"github.com/probonus-go/probonus/probonustest"
 )
 
@@ -433,26 +432,10 @@ type tokenReply struct {
 func (t tokenReply) access() string  { return cmp(t.Access, t.AccessSnake) }
 func (t tokenReply) refresh() string { return cmp(t.Refresh, t.RefreshSnake) }
 
-// lifetime is the token's lifetime from expiresIn or the JWT's exp claim; zero when unknown.
+// lifetime is the token's lifetime as the SDK reads it (tokenlife.Of); zero when not told.
 func (t tokenReply) lifetime() time.Duration {
-	if s, err := strconv.ParseFloat(string(cmp(t.ExpiresIn, t.ExpiresSnake)), 64); err == nil && s > 0 {
-		return time.Duration(s * float64(time.Second))
-	}
-	parts := strings.Split(t.access(), ".")
-	if len(parts) != 3 {
-		return 0
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return 0
-	}
-	var claims struct {
-		Exp float64 `json:"exp"`
-	}
-	if json.Unmarshal(payload, &claims) != nil || claims.Exp == 0 {
-		return 0
-	}
-	return time.Until(time.UnixMilli(int64(claims.Exp * 1000)))
+	d, _ := tokenlife.Of(cmp(t.ExpiresIn, t.ExpiresSnake), t.access())
+	return d
 }
 
 func cmp[T ~string](a, b T) T {

@@ -201,7 +201,8 @@ func TestTokenLifetime(t *testing.T) {
 		enc := base64.RawURLEncoding.EncodeToString
 		return enc([]byte(`{"alg":"HS256"}`)) + "." + enc([]byte(claims)) + ".sig"
 	}
-	exp := time.Now().Add(90 * time.Minute).Unix()
+	// a server clock an hour off this one: the lifetime is exp minus iat, never exp minus now
+	iat := time.Now().Add(time.Hour).Unix()
 	for _, tc := range []struct {
 		name string
 		tok  tokenReply
@@ -209,7 +210,8 @@ func TestTokenLifetime(t *testing.T) {
 	}{
 		{"expiresIn", tokenReply{Access: "opaque", ExpiresIn: "900"}, "valid for 15m"},
 		{"expires_in", tokenReply{AccessSnake: "opaque", ExpiresSnake: "7200"}, "valid for 2h"},
-		{"a JWT's exp", tokenReply{Access: jwt(fmt.Sprintf(`{"exp":%d}`, exp))}, "valid for 1h30m"},
+		{"a JWT's exp and iat", tokenReply{Access: jwt(fmt.Sprintf(`{"iat":%d,"exp":%d}`, iat, iat+90*60))}, "valid for 1h30m"},
+		{"a JWT's exp alone", tokenReply{Access: jwt(fmt.Sprintf(`{"exp":%d}`, iat+90*60))}, "lifetime not told"},
 		{"a JWT without exp", tokenReply{Access: jwt(`{"sub":"api-user"}`)}, "lifetime not told"},
 		{"opaque, no expiresIn", tokenReply{Access: "opaque"}, "lifetime not told"},
 	} {
