@@ -253,6 +253,24 @@ func TestServeBinary(t *testing.T) {
 		assert.Equal(t, 405, r.status)
 	})
 
+	t.Run("the API's document, as an installation serves it", func(t *testing.T) {
+		t.Parallel()
+		s := startServe(t, bin, "--demo")
+		c := newRawClient(t, s.url)
+		doc := c.do(t, "GET", "/openapi.json", "", nil) // without credentials, as FastAPI serves it
+		require.Equal(t, 200, doc.status)
+		var d struct {
+			OpenAPI string         `json:"openapi"`
+			Paths   map[string]any `json:"paths"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(doc.body), &d))
+		assert.Equal(t, "3.1.0", d.OpenAPI)
+		assert.Contains(t, d.Paths, "/api/v0/accounts/refill")
+		page := c.do(t, "GET", "/docs", "", nil)
+		require.Equal(t, 200, page.status)
+		assert.Contains(t, string(page.body), "url: '/openapi.json'", "the Swagger page names the document the way FastAPI's does")
+	})
+
 	t.Run("the admin is off unless asked for", func(t *testing.T) {
 		t.Parallel()
 		s := startServe(t, bin, "--demo")
