@@ -3,13 +3,11 @@ package probonus_test
 import (
 	"go/ast"
 	"go/parser"
-	gotoken "go/token"
-	"io/fs"
 	"strings"
 	"testing"
 
+	"github.com/probonus-go/probonus"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestEveryExportedNameHasADocComment keeps go doc and pkg.go.dev complete: every exported name of
@@ -17,13 +15,9 @@ import (
 func TestEveryExportedNameHasADocComment(t *testing.T) {
 	t.Parallel()
 	for _, dir := range []string{".", "probonustest"} {
-		fset := gotoken.NewFileSet()
-		pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool {
-			return !strings.HasSuffix(fi.Name(), "_test.go")
-		}, parser.ParseComments)
-		require.NoError(t, err)
-		for _, pkg := range pkgs {
-			for name, f := range pkg.Files {
+		files := probonus.ParseSources(t, dir, parser.ParseComments)
+		{
+			for name, f := range files {
 				for _, decl := range f.Decls {
 					switch d := decl.(type) {
 					case *ast.FuncDecl:

@@ -146,7 +146,7 @@ func (h *histServer) start(t *testing.T) string {
 			from, err1 := time.ParseInLocation("2006-01-02T15:04:05", q.Get("dateFrom"), msk)
 			to, err2 := time.ParseInLocation("2006-01-02T15:04:05", q.Get("dateTo"), msk)
 			if err1 != nil || err2 != nil {
-				http.Error(w, "bad period", 422)
+				http.Error(w, "bad period", http.StatusUnprocessableEntity)
 				return
 			}
 			h.mu.Lock()

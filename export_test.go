@@ -1,0 +1,4 @@
+package probonus
+
+// ParseSources is parseSources for the external tests.
+var ParseSources = parseSources
