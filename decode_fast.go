@@ -1,7 +1,9 @@
 package probonus
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -43,12 +45,11 @@ func (r *reader) fail() {
 // ws skips JSON white space and returns the next byte (0 at the end).
 func (r *reader) ws() byte {
 	for r.i < len(r.b) {
-		switch c := r.b[r.i]; c {
-		case ' ', '\t', '\n', '\r':
-			r.i++
-		default:
+		c := r.b[r.i]
+		if c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
 			return c
 		}
+		r.i++
 	}
 	return 0
 }
@@ -152,25 +153,37 @@ var strClass = func() (t [256]byte) {
 }()
 
 // scanString reads a string starting at its quote at r.i, leaving r.i after the closing quote.
-// high: it holds bytes beyond ASCII; esc: it holds escapes.
+// high: it holds bytes beyond ASCII; esc: it holds escapes. It reads eight bytes at a time to the
+// first that ends the string, starts an escape or is a control character.
 func (r *reader) scanString() (high, esc bool) {
 	b := r.b
 	i := r.i + 1
+	var hi uint64
 	for {
-		for i < len(b) && strClass[b[i]] == 0 {
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			if m := specials(x); m != 0 {
+				first := m & -m       // the first special byte's top bit
+				hi |= x & (first - 1) // the bytes before it
+				i += bits.TrailingZeros64(m) >> 3
+				goto special
+			}
+			hi |= x
+			i += 8
+		}
+		for i < len(b) && strClass[b[i]] != 1 {
+			hi |= uint64(b[i])
 			i++
 		}
 		if i >= len(b) {
 			r.fail()
 			return
 		}
+	special:
 		switch c := b[i]; {
 		case c == '"':
 			r.i = i + 1
-			return
-		case c >= 0x80:
-			high = true
-			i++
+			return hi&0x8080808080808080 != 0, esc
 		case c == '\\':
 			esc = true
 			if i+1 >= len(b) {
@@ -197,6 +210,20 @@ func (r *reader) scanString() (high, esc bool) {
 	}
 }
 
+// specials marks, by its top bit, each byte of the eight in x (little-endian: the first is the
+// lowest) that is a quote, a backslash or a control character, by the classic has-zero-byte and
+// has-less-than tests. Their borrows may mark bytes after a marked one too, never before: the
+// lowest mark is exactly the first such byte.
+func specials(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ (ones * '"')
+	bslash := x ^ (ones * '\\')
+	zeroQ := (quote - ones) &^ quote
+	zeroB := (bslash - ones) &^ bslash
+	less := (x - ones*0x20) &^ x
+	return (zeroQ | zeroB | less) & highs
+}
+
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 // stringValue reads a JSON string into a Go string as json does: as it is when it has no escape
@@ -209,16 +236,16 @@ func (r *reader) stringValue(slot int) (string, bool) {
 		return "", false
 	}
 	raw := r.b[start+1 : r.i-1]
+	if !esc && slot >= 0 && r.intern[slot] == string(raw) {
+		// a slot holds only strings taken as they were: raw is one, already checked
+		return r.intern[slot], true
+	}
 	if !esc && (!high || utf8.Valid(raw)) {
+		s := string(raw)
 		if slot >= 0 {
-			if r.intern[slot] == string(raw) {
-				return r.intern[slot], true
-			}
-			s := string(raw)
 			r.intern[slot] = s
-			return s, true
 		}
-		return string(raw), true
+		return s, true
 	}
 	var s string
 	if json.Unmarshal(r.b[start:r.i], &s) != nil {

@@ -6,6 +6,8 @@ package probonus
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 
 	"os"
 	"path/filepath"
@@ -207,4 +209,45 @@ func FuzzFastTransactions(f *testing.F) {
 		sameAsJSON(t, data, func() []Transaction { return nil })
 		sameAsJSON(t, data, func() []Transaction { return make([]Transaction, 0, capacity%8) })
 	})
+}
+
+// TestSpecials: the eight-at-a-time scan finds the first quote, backslash or control character
+// wherever it is and whatever precedes or follows it.
+func TestSpecials(t *testing.T) {
+	t.Parallel()
+	isSpecial := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+	fillers := []byte{'a', 0x7f, 0x80, 0xd0, 0xff, ' ', '!', '#', '[', ']'}
+	for c := 0; c < 256; c++ {
+		for pos := range 8 {
+			for _, before := range fillers {
+				for _, after := range append([]byte{byte(c), 0, '"'}, fillers...) {
+					var chunk [8]byte
+					for i := range chunk {
+						switch {
+						case i < pos:
+							chunk[i] = before
+						case i == pos:
+							chunk[i] = byte(c)
+						default:
+							chunk[i] = after
+						}
+					}
+					want := -1
+					for i, b := range chunk {
+						if isSpecial(b) {
+							want = i
+							break
+						}
+					}
+					got := -1
+					if m := specials(binary.LittleEndian.Uint64(chunk[:])); m != 0 {
+						got = bits.TrailingZeros64(m) >> 3
+					}
+					if got != want {
+						t.Fatalf("%q: first special at %d, found %d", chunk, want, got)
+					}
+				}
+			}
+		}
+	}
 }
