@@ -1,8 +1,9 @@
-// Package gendecode writes the root package's fast decoders (decode_gen.go) from its types' Go
-// source: for each response type a typed method decodes into, a reader of its JSON object (or
-// list) that matches every member name exactly or folded, as encoding/json does, and reads each
-// field with the reader's method for its kind (decode_fast.go). It reads the source, not the
-// compiled package, so a stale or broken decode_gen.go never stops it from running.
+// Package gendecode writes the root package's fast decoders (decode_gen.go) and request encoders
+// (encode_gen.go) from its types' Go source: for each response type a typed method decodes into,
+// a reader of its JSON object (or list) that matches every member name exactly or folded, as
+// encoding/json does, and reads each field with the reader's method for its kind (decode_fast.go);
+// for each request type, an appender that writes what json.Marshal writes (encode_fast.go). It
+// reads the source, not the compiled package, so a stale or broken output never stops it.
 package gendecode
 
 import (
@@ -22,12 +23,19 @@ import (
 	"unicode/utf8"
 )
 
-// Output is the file Generate's result is written to, in the root package's folder.
-const Output = "decode_gen.go"
+// Output and EncodeOutput are the files Generate's results are written to, in the root
+// package's folder.
+const (
+	Output       = "decode_gen.go"
+	EncodeOutput = "encode_gen.go"
+)
 
 // Roots are the types the typed methods decode answers into. Login's tokenResponse is left to
 // encoding/json: it is read once per login, and its json.Number fields have rules of their own.
 var Roots = []string{"Account", "[]AccountGroup", "RefillResult", "[]Transaction", "Check", "BalanceExtended"}
+
+// Requests are the types the typed methods send. Login's body is left to encoding/json.
+var Requests = []string{"NewAccount", "Refill", "AccountUpdate"}
 
 // valueReaders name the reader's method for each value type with an UnmarshalJSON of its own, and
 // whether it takes an intern slot.
@@ -106,7 +114,7 @@ func load(dir string) (source, error) {
 	fset := token.NewFileSet()
 	for _, name := range names {
 		base := filepath.Base(name)
-		if strings.HasSuffix(base, "_test.go") || base == Output {
+		if strings.HasSuffix(base, "_test.go") || base == Output || base == EncodeOutput {
 			continue
 		}
 		text, err := os.ReadFile(name)
@@ -193,6 +201,8 @@ func (g *gen) slot() int {
 type field struct {
 	goName, jsonName string
 	typ              ast.Expr
+	omitEmpty        bool
+	omitZero         bool
 }
 
 func (g *gen) fields(name string, st *ast.StructType) ([]field, error) {
@@ -214,9 +224,15 @@ func (g *gen) fields(name string, st *ast.StructType) ([]field, error) {
 			continue
 		}
 		jsonName, opts, _ := strings.Cut(tag, ",")
+		omitEmpty, omitZero := false, false
 		for o := range strings.SplitSeq(opts, ",") {
-			if o == "string" {
+			switch o {
+			case "string":
 				return nil, fmt.Errorf("%s: the ,string option, which the generator does not read", name)
+			case "omitempty":
+				omitEmpty = true
+			case "omitzero":
+				omitZero = true
 			}
 		}
 		for _, id := range f.Names {
@@ -238,7 +254,7 @@ func (g *gen) fields(name string, st *ast.StructType) ([]field, error) {
 				return nil, fmt.Errorf("%s: %q and %q fold alike", name, other, n)
 			}
 			folded[fold(n)] = n
-			fs = append(fs, field{id.Name, n, f.Type})
+			fs = append(fs, field{id.Name, n, f.Type, omitEmpty, omitZero})
 		}
 	}
 	return fs, nil
