@@ -1,5 +1,7 @@
 package probonus
 
+//go:generate go run ./internal/cmd/gendecode -dir .
+
 import (
 	"bytes"
 	"encoding/json"
@@ -48,6 +50,12 @@ func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any,
 	if !cl.mayBeEmpty && isNull(b) {
 		// json leaves out as it was for a null: an account with id 0, a refill of 0.00
 		return false, rerr == nil, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: "null", Err: errNullAnswer}
+	}
+	// A typed method's answer goes through its generated decoder (decode_gen.go); whatever that
+	// does not accept, and every Do, through encoding/json, which gives the error.
+	if cl.op != opDo && fastDecode(b, out) {
+		localize(out, c.loc)
+		return false, rerr == nil, nil
 	}
 	if err = unmarshal(b, out); err == nil {
 		if !cl.mayBeEmpty {

@@ -3,7 +3,6 @@ package probonus
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -77,7 +76,7 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 	fullPath := c.baseURL.Path + cl.path // what errors show: the path the server saw
 	var body []byte
 	if cl.in != nil {
-		if body, err = json.Marshal(cl.in); err != nil {
+		if body, err = encodeBody(cl); err != nil {
 			return fmt.Errorf("probonus: %s %s: encoding the request: %w", cl.method, fullPath, err)
 		}
 	}
