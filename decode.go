@@ -53,11 +53,11 @@ func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any,
 	}
 	// A typed method's answer goes through its generated decoder (decode_gen.go); whatever that
 	// does not accept, and every Do, through encoding/json, which gives the error.
-	if cl.op != opDo && fastDecode(b, out) {
-		localize(out, c.loc)
-		return false, rerr == nil, nil
+	fast := cl.op != opDo && fastDecode(b, out)
+	if !fast {
+		err = unmarshal(b, out)
 	}
-	if err = unmarshal(b, out); err == nil {
+	if err == nil {
 		if !cl.mayBeEmpty {
 			if err := missingIdentity(out); err != nil {
 				// a write's answer without its identity: applied, but with what result?
