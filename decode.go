@@ -19,7 +19,7 @@ import (
 // decode reads a success body into out, through the size cap. For a typed method, an empty,
 // all-white-space or null body is a *DecodeError (no account, list or result); for Do it leaves out
 // unchanged (a 204, say). With a nil out any body is read and discarded. After a JSON value
-// anything may follow and is ignored, as it always was when the body was streamed into a decoder.
+// anything may follow and is ignored, as a streaming decoder would.
 // eof is true when the body was read to its end (nothing is left to drain). transport is true when
 // reading failed (the connection broke or the attempt timed out) rather than the body being bad; a
 // JSON value read whole before the failure still counts.
@@ -280,7 +280,7 @@ var (
 
 // hasTime reports whether a Time can be reached inside a value of type t. Only complete answers
 // are published: a concurrent first caller either reads one or computes its own, never a guess
-// made halfway through another goroutine's analysis (issue 10 #5).
+// made halfway through another goroutine's analysis.
 func hasTime(t reflect.Type) bool {
 	if v, ok := timeTypes.Load(t); ok {
 		return v.(bool)

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// The fast decoders (issue 22): one per response type, generated into decode_gen.go from the
+// The fast decoders: one per response type, generated into decode_gen.go from the
 // types' tags by internal/cmd/gendecode, on the reader below. They read a body once, without
 // reflection and without encoding/json's pre-scan, and accept exactly what json.Unmarshal (as
 // decode's unmarshal calls it) accepts, to the same value: the same grammar and nesting limit, the
