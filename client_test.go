@@ -694,3 +694,39 @@ func TestClientStringHidesCredentials(t *testing.T) {
 	assert.Contains(t, login.String(), "login api-user")
 	assert.Contains(t, key.String(), "auth: api key")
 }
+
+// TestDecide is the whole retry decision as a table: the rule for the outcome (shouldRetry, tested
+// above), then its limits and the replay, each on its own.
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	fail := errors.New("x")
+	base := retryInput{idempotent: true, status: 503, err: fail, attempt: 1, maxAttempts: 3, backoff: time.Second, maxRetryAfter: 30 * time.Second}
+	with := func(f func(*retryInput)) retryInput { in := base; f(&in); return in }
+	tests := []struct {
+		name string
+		in   retryInput
+		want decision
+	}{
+		{"a retryable read", base, decision{retry: true, wait: time.Second, reason: "server unavailable (503)"}},
+		{"success", with(func(in *retryInput) { in.status, in.err = 200, nil }), decision{}},
+		{"no attempts left", with(func(in *retryInput) { in.attempt = 3 }), decision{reason: "server unavailable (503): no attempts left"}},
+		{"Retry-After beyond the policy", with(func(in *retryInput) { in.retryAfter = time.Minute }),
+			decision{reason: "the server asks to wait 1m0s, more than MaxRetryAfter"}},
+		{"the deadline ends first", with(func(in *retryInput) { in.hasDeadline, in.untilDeadline = true, 500*time.Millisecond }),
+			decision{reason: "server unavailable (503): the deadline ends before the next attempt"}},
+		{"the deadline leaves room", with(func(in *retryInput) { in.hasDeadline, in.untilDeadline = true, 2*time.Second }),
+			decision{retry: true, wait: time.Second, reason: "server unavailable (503)"}},
+		{"failed before sending", with(func(in *retryInput) { in.final = true }), decision{}},
+		{"credentials renewed", with(func(in *retryInput) { in.replayable, in.status = true, 401 }),
+			decision{replay: true, reason: "credentials rejected: replaying once with new ones"}},
+		{"replay even on the last attempt", with(func(in *retryInput) { in.replayable, in.status, in.attempt = true, 401, 3 }),
+			decision{replay: true, reason: "credentials rejected: replaying once with new ones"}},
+		{"a write written, then 503", with(func(in *retryInput) { in.idempotent, in.written = false, true }),
+			decision{unknown: true, reason: "not resent: the server may have applied it"}},
+		{"a write refused with 429", with(func(in *retryInput) { in.idempotent, in.written, in.status = false, true, 429 }),
+			decision{retry: true, wait: time.Second, reason: "rate limited (429)"}},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, decide(tt.in), tt.name)
+	}
+}

@@ -101,72 +101,76 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 		if err := c.wait(ctx); err != nil {
 			return fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, err)
 		}
-		var at *Attempt
-		actx := ctx
-		if obs != nil {
-			obs.Attempts++
-			at = &Attempt{Call: obs, Number: obs.Attempts, Replay: replaying, Retry: retried && !replaying,
-				SentBecause: lastReason, Header: http.Header{}, Start: time.Now()}
-			for _, o := range c.observers {
-				actx = o.AttemptStart(actx, at)
-			}
-		}
-		res := c.attempt(actx, cl, &u, fullPath, body, out, at, idempotent)
+		at, actx := c.startAttempt(ctx, obs, replaying, retried && !replaying, lastReason)
+		res := c.attempt(actx, attemptSpec{cl: cl, u: &u, fullPath: fullPath, body: body, out: out, at: at, idempotent: idempotent})
+		d := decide(c.retryInput(ctx, res, attempt, idempotent, !replayed && !res.final && c.mayReplay(cl, res)))
 		replaying = false
-		d := shouldRetry(idempotent, res.status, res.err, res.written, ctx.Err() != nil)
-		if res.final {
-			d = decision{}
-		}
-		replay := !replayed && !res.final && c.mayReplay(cl, res)
-		if d.retry && attempt >= c.retry.MaxAttempts && !replay {
-			d.retry, d.reason = false, d.reason+": no attempts left"
-		}
-		var wait time.Duration
-		if d.retry && !replay {
-			wait = c.backoff(attempt, res.apiErr)
-			if res.apiErr != nil && res.apiErr.RetryAfter > c.retry.MaxRetryAfter {
-				// Retrying sooner than the server asked helps no one: the caller decides.
-				d.retry, d.reason = false, fmt.Sprintf("the server asks to wait %v, more than MaxRetryAfter", res.apiErr.RetryAfter)
-			} else if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-				d.retry, d.reason = false, d.reason+": the deadline ends before the next attempt"
-			}
-		}
 		if at != nil {
-			switch {
-			case replay:
-				at.RetryReason = "credentials rejected: replaying once with new ones"
-			case d.retry:
+			if d.retry || d.replay {
 				at.RetryReason = d.reason
 			}
 			lastReason = at.RetryReason
 			c.endAttempt(actx, at, res)
 		}
-		if res.final {
+		switch {
+		case res.final:
 			return res.err
-		}
-		if replay {
-			// A rejected token is refreshed and the request replayed once; the replay is not a retry.
+		case d.replay:
 			replayed, replaying = true, true
-			attempt--
+			attempt-- // the replay is not a retry
 			continue
-		}
-		if !d.retry {
-			switch {
-			case res.err == nil:
-				return nil
-			case d.unknown:
-				return &outcomeError{err: c.withContext(ctx, res.err)}
-			}
+		case !d.retry && d.unknown:
+			return &outcomeError{err: c.withContext(ctx, res.err)}
+		case !d.retry:
 			return res.err
 		}
 		retried = true
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w; then, waiting to retry: %w", res.err, ctx.Err())
+		if err := sleepCtx(ctx, d.wait); err != nil {
+			return fmt.Errorf("%w; then, waiting to retry: %w", res.err, err)
 		}
+	}
+}
+
+// startAttempt tells the observers an attempt begins; nil and ctx when there are none.
+func (c *Client) startAttempt(ctx context.Context, obs *Call, replay, retry bool, because string) (*Attempt, context.Context) {
+	if obs == nil {
+		return nil, ctx
+	}
+	obs.Attempts++
+	at := &Attempt{Call: obs, Number: obs.Attempts, Replay: replay, Retry: retry, SentBecause: because,
+		Header: http.Header{}, Start: time.Now()}
+	for _, o := range c.observers {
+		ctx = o.AttemptStart(ctx, at)
+	}
+	return at, ctx
+}
+
+// retryInput gathers what decide needs about res, the attempt-th attempt.
+func (c *Client) retryInput(ctx context.Context, res attemptResult, attempt int, idempotent, replayable bool) retryInput {
+	in := retryInput{idempotent: idempotent, written: res.written, ctxDone: ctx.Err() != nil, final: res.final,
+		replayable: replayable, status: res.status, err: res.err, attempt: attempt, maxAttempts: c.retry.MaxAttempts,
+		maxRetryAfter: c.retry.MaxRetryAfter}
+	if res.err != nil && !res.final && !replayable {
+		in.backoff = c.backoff(attempt, res.apiErr)
+	}
+	if res.apiErr != nil {
+		in.retryAfter = res.apiErr.RetryAfter
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		in.hasDeadline, in.untilDeadline = true, time.Until(dl)
+	}
+	return in
+}
+
+// sleepCtx waits d, or until ctx ends (its error then).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -203,8 +207,20 @@ func (c *Client) wait(ctx context.Context) error {
 	return nil
 }
 
+// attemptSpec is what one attempt sends and where its answer goes.
+type attemptSpec struct {
+	cl         *call
+	u          *url.URL
+	fullPath   string // what errors show: the path the server saw
+	body       []byte
+	out        any
+	at         *Attempt // nil without observers
+	idempotent bool
+}
+
 // attempt sends the request once and decodes the response, all within the per-attempt timeout.
-func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, fullPath string, body []byte, out any, at *Attempt, idempotent bool) attemptResult {
+func (c *Client) attempt(ctx context.Context, a attemptSpec) attemptResult {
+	cl, u, fullPath, body, out, at, idempotent := a.cl, a.u, a.fullPath, a.body, a.out, a.at, a.idempotent
 	var res attemptResult
 	actx := ctx
 	if attemptTimerNeeded(ctx, c.timeout) {

@@ -36,12 +36,55 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 
 // decision is what the retry rules say about one attempt.
 type decision struct {
-	retry   bool   // send again
-	unknown bool   // a write that may have been applied without a definitive answer: ErrOutcomeUnknown
-	reason  string // why, for observers and the log
+	retry   bool          // send again, after wait
+	replay  bool          // send again at once, with the credentials renewed; not a retry
+	unknown bool          // a write that may have been applied without a definitive answer: ErrOutcomeUnknown
+	wait    time.Duration // the backoff before a retry
+	reason  string        // why, for observers and the log
 }
 
-// shouldRetry is the one retry decision. An idempotent request (GET, and login and refresh) is
+// retryInput is everything the retry decision looks at after an attempt: plain values, so the
+// decision is a pure function, table-tested.
+type retryInput struct {
+	idempotent, written, ctxDone bool
+	final                        bool // the attempt failed before sending, in a way another would repeat
+	replayable                   bool // the credentials were rejected and renewed, and the call was not replayed yet
+	status                       int
+	err                          error
+	attempt, maxAttempts         int
+	backoff                      time.Duration // the wait before another attempt, jitter included
+	retryAfter, maxRetryAfter    time.Duration
+	hasDeadline                  bool
+	untilDeadline                time.Duration
+}
+
+// decide is the whole retry decision: shouldRetry's rule for the attempt's outcome, then the
+// limits on it (attempts left, a Retry-After longer than the policy honours, a deadline that ends
+// before the next attempt), and the replay after renewed credentials, which is not a retry.
+func decide(in retryInput) decision {
+	switch {
+	case in.final:
+		return decision{}
+	case in.replayable:
+		return decision{replay: true, reason: "credentials rejected: replaying once with new ones"}
+	}
+	d := shouldRetry(in.idempotent, in.status, in.err, in.written, in.ctxDone)
+	switch {
+	case !d.retry:
+	case in.attempt >= in.maxAttempts:
+		d.retry, d.reason = false, d.reason+": no attempts left"
+	case in.retryAfter > in.maxRetryAfter:
+		// Retrying sooner than the server asked helps no one: the caller decides.
+		d.retry, d.reason = false, fmt.Sprintf("the server asks to wait %v, more than MaxRetryAfter", in.retryAfter)
+	case in.hasDeadline && in.untilDeadline < in.backoff:
+		d.retry, d.reason = false, d.reason+": the deadline ends before the next attempt"
+	default:
+		d.wait = in.backoff
+	}
+	return d
+}
+
+// shouldRetry is the rule for an attempt's outcome. An idempotent request (GET, and login and refresh) is
 // retried on connection errors and on 429, 502, 503 and 504. A write is resent only when the
 // server certainly did not act on it: it was never written, or the server answered 429. A write
 // that was written and then got no definitive answer (the connection broke, the body broke off,
