@@ -102,7 +102,7 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 			return fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, err)
 		}
 		at, actx := c.startAttempt(ctx, obs, replaying, retried && !replaying, lastReason)
-		res := c.attempt(actx, attemptSpec{cl: cl, u: &u, fullPath: fullPath, body: body, out: out, at: at, idempotent: idempotent})
+		res := c.attempt(actx, cl, &u, attemptSpec{fullPath: fullPath, body: body, out: out, at: at, idempotent: idempotent})
 		d := decide(c.retryInput(ctx, res, attempt, idempotent, !replayed && !res.final && c.mayReplay(cl, res)))
 		replaying = false
 		if at != nil {
@@ -207,10 +207,9 @@ func (c *Client) wait(ctx context.Context) error {
 	return nil
 }
 
-// attemptSpec is what one attempt sends and where its answer goes.
+// attemptSpec is what one attempt of a call sends and where its answer goes. (The call and its URL
+// are parameters of their own: inside the struct, escape analysis would move both to the heap.)
 type attemptSpec struct {
-	cl         *call
-	u          *url.URL
 	fullPath   string // what errors show: the path the server saw
 	body       []byte
 	out        any
@@ -219,8 +218,8 @@ type attemptSpec struct {
 }
 
 // attempt sends the request once and decodes the response, all within the per-attempt timeout.
-func (c *Client) attempt(ctx context.Context, a attemptSpec) attemptResult {
-	cl, u, fullPath, body, out, at, idempotent := a.cl, a.u, a.fullPath, a.body, a.out, a.at, a.idempotent
+func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, a attemptSpec) attemptResult {
+	fullPath, body, out, at, idempotent := a.fullPath, a.body, a.out, a.at, a.idempotent
 	var res attemptResult
 	actx := ctx
 	if attemptTimerNeeded(ctx, c.timeout) {
