@@ -193,40 +193,9 @@ func unmarshal(b []byte, out any) error {
 	return dec.Decode(out)
 }
 
-var interfaceTypes sync.Map // reflect.Type → bool: whether decoding into it can fill an interface value
-
 // holdsInterface reports whether encoding/json, decoding into a value of type t, may store into an
 // interface (where UseNumber matters).
-func holdsInterface(t reflect.Type) bool {
-	if v, ok := interfaceTypes.Load(t); ok {
-		return v.(bool)
-	}
-	v := reachesInterface(t, map[reflect.Type]bool{})
-	interfaceTypes.Store(t, v)
-	return v
-}
-
-// reachesInterface walks the types json fills from t, each once (a recursive type meets itself
-// again and adds nothing new).
-func reachesInterface(t reflect.Type, seen map[reflect.Type]bool) bool {
-	if seen[t] {
-		return false
-	}
-	seen[t] = true
-	switch t.Kind() {
-	case reflect.Interface:
-		return true
-	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-		return reachesInterface(t.Elem(), seen)
-	case reflect.Struct:
-		for i := range t.NumField() {
-			if f := t.Field(i); (f.IsExported() || f.Anonymous) && reachesInterface(f.Type, seen) {
-				return true
-			}
-		}
-	}
-	return false
-}
+func holdsInterface(t reflect.Type) bool { return factsOf(t).holdsInterface }
 
 // cappedReader fails once more than left bytes have been read: a body read only to be discarded (a
 // nil out) goes through it.
@@ -274,20 +243,35 @@ func localize(v any, loc *time.Location) {
 
 var (
 	timeType   = reflect.TypeFor[Time]()
-	timeTypes  sync.Map // reflect.Type → bool: whether a Time can be reached inside it; final answers only
+	facts      sync.Map // reflect.Type → typeFacts: final answers only
 	timeFields sync.Map // reflect.Type (a struct) → []int: the fields relocate descends into
 )
 
-// hasTime reports whether a Time can be reached inside a value of type t. Only complete answers
-// are published: a concurrent first caller either reads one or computes its own, never a guess
-// made halfway through another goroutine's analysis.
-func hasTime(t reflect.Type) bool {
-	if v, ok := timeTypes.Load(t); ok {
-		return v.(bool)
+// typeFacts are what decoding needs to know of a type, found in one walk of the types json fills
+// from it and cached once for both: unmarshal's choice of decoder and localize's walk.
+type typeFacts struct {
+	holdsInterface bool // json may store into an interface inside it
+	hasTime        bool // a Time can be reached inside it (an interface may hold a *Time)
+}
+
+func (f typeFacts) or(g typeFacts) typeFacts {
+	return typeFacts{f.holdsInterface || g.holdsInterface, f.hasTime || g.hasTime}
+}
+
+func (f typeFacts) all() bool { return f.holdsInterface && f.hasTime }
+
+// hasTime reports whether a Time can be reached inside a value of type t.
+func hasTime(t reflect.Type) bool { return factsOf(t).hasTime }
+
+// factsOf returns t's facts. Only complete answers are published: a concurrent first caller either
+// reads one or computes its own, never a guess made halfway through another goroutine's analysis.
+func factsOf(t reflect.Type) typeFacts {
+	if v, ok := facts.Load(t); ok {
+		return v.(typeFacts)
 	}
 	a := typeAnalysis{depth: map[reflect.Type]int{}}
-	found, _ := a.visit(t)
-	return found
+	f, _ := a.visit(t)
+	return f
 }
 
 // typeAnalysis walks a type graph once. A recursive type meets itself while its answer is still
@@ -295,52 +279,55 @@ func hasTime(t reflect.Type) bool {
 // Tarjan's strongly connected components are: every type of a cycle has the same answer.
 type typeAnalysis struct {
 	depth   map[reflect.Type]int // the types on the current path, by depth
-	pending []reflect.Type       // "no" answers that depend on a type still on the path
+	pending []reflect.Type       // incomplete answers that depend on a type still on the path
 }
 
-// visit returns whether t reaches a Time, and the smallest depth of a type on the path that the
-// answer depends on (math.MaxInt: none, the answer is final).
-func (a *typeAnalysis) visit(t reflect.Type) (found bool, low int) {
-	if v, ok := timeTypes.Load(t); ok {
-		return v.(bool), math.MaxInt
+// visit returns t's facts, and the smallest depth of a type on the path that the answer depends on
+// (math.MaxInt: none, the answer is final).
+func (a *typeAnalysis) visit(t reflect.Type) (found typeFacts, low int) {
+	if v, ok := facts.Load(t); ok {
+		return v.(typeFacts), math.MaxInt
 	}
 	if d, open := a.depth[t]; open {
-		return false, d
+		return typeFacts{}, d
 	}
 	d := len(a.depth)
 	a.depth[t] = d
 	mark := len(a.pending)
 	low = math.MaxInt
-	child := func(c reflect.Type) bool {
+	child := func(c reflect.Type) {
 		f, l := a.visit(c)
 		low = min(low, l)
-		return f
+		found = found.or(f)
 	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-		found = child(t.Elem())
+		child(t.Elem())
 	case reflect.Interface:
-		found = true // it may hold a *Time
+		found = typeFacts{holdsInterface: true, hasTime: true}
 	case reflect.Struct:
-		found = t == timeType
-		for i := 0; i < t.NumField() && !found; i++ {
+		if t == timeType {
+			found.hasTime = true // read by its own UnmarshalJSON: nothing inside it is filled
+			break
+		}
+		for i := 0; i < t.NumField() && !found.all(); i++ {
 			if f := t.Field(i); decodedInto(f) {
-				found = child(f.Type)
+				child(f.Type)
 			}
 		}
 	}
 	delete(a.depth, t)
-	if !found && low < d {
+	if !found.all() && low < d {
 		a.pending = append(a.pending, t)
-		return false, low
+		return found, low
 	}
 	// Final. The types left pending since t was entered reach t (their answers depend on it or on
 	// a type between), and t reaches them: they share t's answer.
 	for _, p := range a.pending[mark:] {
-		timeTypes.Store(p, found)
+		facts.Store(p, found)
 	}
 	a.pending = a.pending[:mark]
-	timeTypes.Store(t, found)
+	facts.Store(t, found)
 	return found, math.MaxInt
 }
 

@@ -306,9 +306,9 @@ func TestTimeAnalysisOfRecursiveTypes(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, hasTime(tt.ask), "%v", tt.ask)
 		for _, m := range tt.members {
-			v, ok := timeTypes.Load(m)
+			v, ok := facts.Load(m)
 			if assert.True(t, ok, "%v: answer for %v not published", tt.ask, m) {
-				assert.Equal(t, tt.want, v, "%v: published for %v", tt.ask, m)
+				assert.Equal(t, tt.want, v.(typeFacts).hasTime, "%v: published for %v", tt.ask, m)
 			}
 		}
 	}
