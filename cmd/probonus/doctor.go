@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/probonus-go/probonus"
 	"github.com/probonus-go/probonus/internal/openapidiff"
@@ -135,88 +134,6 @@ func sdkText(err error) string {
 		return fmt.Sprintf("%s %s: the SDK cannot read the answer: %s", dec.Method, dec.Path, sdkText(dec.Err))
 	}
 	return strings.ReplaceAll(err.Error(), "probonus: ", "")
-}
-
-// checkGroups says which groups can receive sign-ups.
-func (d *doctor) checkGroups(context.Context) bool {
-	var with []string
-	for _, g := range d.groups {
-		if g.HaveTemplate {
-			with = append(with, fmt.Sprintf("%d %q", g.ID, g.Name))
-		}
-	}
-	n := fmt.Sprintf("%d groups", len(d.groups))
-	switch len(with) {
-	case 0:
-		d.add(statusWarn, "groups", n+", none with a template: signup cannot create guests",
-			"tick \"Шаблон для API\" on a group in the admin UI")
-	case 1:
-		d.add(statusOK, "groups", n+"; signup creates guests in "+with[0]+", the one with a template")
-	default:
-		d.add(statusOK, "groups", n+"; "+fmt.Sprint(len(with))+" with a template: "+strings.Join(with, ", "))
-	}
-	return true
-}
-
-// checkGuest reads one guest's data the way the SDK's users do, for the contract and money checks.
-func (d *doctor) checkGuest(ctx context.Context) bool {
-	if d.phone == "" {
-		return false
-	}
-	c := d.reader
-	acc, err := c.Accounts.FindByPhone(ctx, d.phone)
-	if errors.Is(err, probonus.ErrNotFound) {
-		d.add(statusWarn, "guest", "no guest with phone "+d.phone, "pass --phone with an existing guest's number to compare their data with the model")
-		return false
-	}
-	if err != nil {
-		d.add(statusFail, "guest", "find_by_phone: "+d.sdkText(err))
-		return false
-	}
-	d.read = append(d.read, acc)
-	var problems []string
-	last, err := c.Accounts.LastTransactions(ctx, acc.ID, 50)
-	if err != nil {
-		problems = append(problems, "last transactions: "+d.sdkText(err))
-	}
-	d.read = append(d.read, last)
-	now := time.Now().In(d.s.loc)
-	period, err := c.Accounts.Transactions(ctx, acc.ID, now.AddDate(0, 0, -90), now)
-	if err != nil {
-		problems = append(problems, "transactions of 90 days: "+d.sdkText(err))
-	}
-	d.read = append(d.read, period)
-	bal, err := c.Accounts.BalanceExtended(ctx, acc.ID)
-	if err != nil {
-		problems = append(problems, "balance: "+d.sdkText(err))
-	} else {
-		d.read = append(d.read, bal)
-	}
-	checkNote := "no check among them"
-	for _, tx := range append(last, period...) {
-		if tx.CheckID == 0 {
-			continue
-		}
-		ch, err := c.Checks.GetByID(ctx, tx.CheckID)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("check %d: %s", tx.CheckID, d.sdkText(err)))
-			checkNote = fmt.Sprintf("check %d unreadable", tx.CheckID)
-		} else {
-			d.read = append(d.read, ch)
-			checkNote = fmt.Sprintf("check %d with %d dish%s", ch.ID, len(ch.Dishes), map[bool]string{true: "es"}[len(ch.Dishes) != 1])
-		}
-		break
-	}
-	summary := fmt.Sprintf("%s is account %d: %d transactions (%d in the last 90 days), %s", d.phone, acc.ID, len(last), len(period), checkNote)
-	if bal != nil {
-		summary += ", balance " + money(bal.BonusBalance)
-	}
-	if len(problems) > 0 {
-		d.add(statusFail, "guest", summary, problems...)
-		return true
-	}
-	d.add(statusOK, "guest", summary)
-	return true
 }
 
 // outcome counts the findings by status.
