@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/probonus-go/probonus"
@@ -96,65 +93,6 @@ func (d *doctor) checkGuest(ctx context.Context) bool {
 	}
 	d.add(statusOK, "guest", summary)
 	return true
-}
-
-// exchange is one answer the doctor kept, for the contract check and the report.
-type exchange struct {
-	Method, Path, Query string // Path from /api/v0 on, without the base URL's own path
-	Status              int
-	Body                []byte
-}
-
-// recorder keeps every GET answer, and refuses anything that could change data: the doctor only
-// reads. Logins and refreshes pass, and their answers (tokens) are never kept.
-type recorder struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	got  []exchange
-}
-
-// maxKept bounds what is kept of one answer.
-const maxKept = 32 << 20
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	auth := strings.Contains(req.URL.Path, "/api/v0/auth/")
-	if req.Method != http.MethodGet && !auth {
-		return nil, fmt.Errorf("doctor only reads: refusing to send %s %s", req.Method, req.URL.Path)
-	}
-	resp, err := r.next.RoundTrip(req)
-	if err != nil || auth {
-		return resp, err
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxKept))
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	path := req.URL.Path
-	if i := strings.Index(path, "/api/v0/"); i >= 0 {
-		path = path[i:]
-	}
-	r.mu.Lock()
-	r.got = append(r.got, exchange{Method: req.Method, Path: path, Query: req.URL.RawQuery, Status: resp.StatusCode, Body: body})
-	r.mu.Unlock()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
-}
-
-// answers returns the kept answers, each request once (the groups are read by every auth check).
-func (r *recorder) answers() []exchange {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	seen := map[string]bool{}
-	var out []exchange
-	for _, e := range r.got {
-		k := e.Path + "?" + e.Query
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // modelOf returns a pointer to a new value of the type the SDK decodes a path's answer into.
