@@ -173,13 +173,6 @@ func renameGuess(missing string, unknown []string) string {
 	return ""
 }
 
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
 // moneyValue is one amount the guest's reads decoded, named like the contract's fields.
 type moneyValue struct {
 	name string
