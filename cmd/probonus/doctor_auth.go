@@ -59,16 +59,17 @@ type tokenReply struct {
 	ExpiresSnake json.Number `json:"expires_in"`
 }
 
-func (t tokenReply) access() string  { return cmp(t.Access, t.AccessSnake) }
-func (t tokenReply) refresh() string { return cmp(t.Refresh, t.RefreshSnake) }
+func (t tokenReply) access() string  { return firstSet(t.Access, t.AccessSnake) }
+func (t tokenReply) refresh() string { return firstSet(t.Refresh, t.RefreshSnake) }
 
 // lifetime is the token's lifetime as the SDK reads it (tokenlife.Of); zero when not told.
 func (t tokenReply) lifetime() time.Duration {
-	d, _ := tokenlife.Of(cmp(t.ExpiresIn, t.ExpiresSnake), t.access())
+	d, _ := tokenlife.Of(firstSet(t.ExpiresIn, t.ExpiresSnake), t.access())
 	return d
 }
 
-func cmp[T ~string](a, b T) T {
+// firstSet is a if it is set, else b: a field the server may spell two ways.
+func firstSet[T ~string](a, b T) T {
 	if a != "" {
 		return a
 	}
