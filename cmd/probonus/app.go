@@ -60,9 +60,19 @@ type command struct {
 // runner runs a command with its positional arguments.
 type runner func(ctx context.Context, s *session, args []string) error
 
+// runFunc runs a command from its options. A command's constructor (newXCmd) parses its flags and
+// arguments into the options and hands them to one: the command's run function (runX), or in a
+// test one that keeps them, so the parsing is tested without a server and the run without flags.
+type runFunc[O any] func(ctx context.Context, s *session, opts O) error
+
+// bind makes a command's setup from its constructor and its run function.
+func bind[O any](newCmd func(*flag.FlagSet, runFunc[O]) runner, run runFunc[O]) func(*flag.FlagSet) runner {
+	return func(fs *flag.FlagSet) runner { return newCmd(fs, run) }
+}
+
 // commands is every subcommand, in the order "probonus help" lists them.
 var commands = []*command{
-	{name: "groups", summary: "account groups; marks those with a template", setup: groupsCommand},
+	{name: "groups", summary: "account groups; marks those with a template", setup: bind(newGroupsCmd, runGroups)},
 	{name: "find", args: "PHONE", nargs: 1, summary: "a guest by phone in any common form: profile, balance, level, coupons", setup: findCommand},
 	{name: "balance", args: "ACCOUNT", nargs: 1, summary: "balance with what arrives when and what burns when", setup: balanceCommand},
 	{name: "history", args: "ACCOUNT [--last N] [--from DATE --to DATE]", nargs: 1, summary: "transactions, newest first", setup: historyCommand},
