@@ -73,7 +73,7 @@ func bind[O any](newCmd func(*flag.FlagSet, runFunc[O]) runner, run runFunc[O]) 
 // commands is every subcommand, in the order "probonus help" lists them.
 var commands = []*command{
 	{name: "groups", summary: "account groups; marks those with a template", setup: bind(newGroupsCmd, runGroups)},
-	{name: "find", args: "PHONE", nargs: 1, summary: "a guest by phone in any common form: profile, balance, level, coupons", setup: findCommand},
+	{name: "find", args: "PHONE", nargs: 1, summary: "a guest by phone in any common form: profile, balance, level, coupons", setup: bind(newFindCmd, runFind)},
 	{name: "balance", args: "ACCOUNT", nargs: 1, summary: "balance with what arrives when and what burns when", setup: balanceCommand},
 	{name: "history", args: "ACCOUNT [--last N] [--from DATE --to DATE]", nargs: 1, summary: "transactions, newest first", setup: historyCommand},
 	{name: "check", args: "CHECK", nargs: 1, summary: "a check down to dishes", setup: checkCommand},
