@@ -75,7 +75,7 @@ var commands = []*command{
 	{name: "groups", summary: "account groups; marks those with a template", setup: bind(newGroupsCmd, runGroups)},
 	{name: "find", args: "PHONE", nargs: 1, summary: "a guest by phone in any common form: profile, balance, level, coupons", setup: bind(newFindCmd, runFind)},
 	{name: "balance", args: "ACCOUNT", nargs: 1, summary: "balance with what arrives when and what burns when", setup: bind(newBalanceCmd, runBalance)},
-	{name: "history", args: "ACCOUNT [--last N] [--from DATE --to DATE]", nargs: 1, summary: "transactions, newest first", setup: historyCommand},
+	{name: "history", args: "ACCOUNT [--last N] [--from DATE --to DATE]", nargs: 1, summary: "transactions, newest first", setup: bind(newHistoryCmd, runHistory)},
 	{name: "check", args: "CHECK", nargs: 1, summary: "a check down to dishes", setup: bind(newCheckCmd, runCheck)},
 	{name: "signup", args: "PHONE --group ID [--first-name ...] | --file FILE --group ID [--dry-run] [--out FILE]", nargs: 1, summary: "create a guest from a group's template (asks first)", setup: signupCommand},
 	{name: "refill", args: "ACCOUNT AMOUNT --reason TEXT [--once] | --file FILE [--dry-run] [--out FILE]", nargs: 2, summary: "credit bonuses (asks first)", setup: refillCommand},
