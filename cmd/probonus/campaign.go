@@ -113,6 +113,11 @@ func (f *campaignFlags) run(ctx context.Context, s *session, group int64) error 
 	if err != nil {
 		return err
 	}
+	return watchCampaign(ctx, s, o)
+}
+
+// watchCampaign runs a file with Ctrl-C watched.
+func watchCampaign(ctx context.Context, s *session, o campaignOptions) error {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt)
 	defer signal.Stop(sig)
