@@ -107,15 +107,6 @@ func (f *campaignFlags) unused() error {
 	return nil
 }
 
-// run runs a file with the flags given, Ctrl-C watched.
-func (f *campaignFlags) run(ctx context.Context, s *session, group int64) error {
-	o, err := f.parse(group)
-	if err != nil {
-		return err
-	}
-	return watchCampaign(ctx, s, o)
-}
-
 // watchCampaign runs a file with Ctrl-C watched.
 func watchCampaign(ctx context.Context, s *session, o campaignOptions) error {
 	sig := make(chan os.Signal, 2)
