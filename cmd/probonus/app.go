@@ -80,7 +80,7 @@ var commands = []*command{
 	{name: "signup", args: "PHONE --group ID [--first-name ...] | --file FILE --group ID [--dry-run] [--out FILE]", nargs: 1, summary: "create a guest from a group's template (asks first)", setup: bind(newSignupCmd, runSignup)},
 	{name: "refill", args: "ACCOUNT AMOUNT --reason TEXT [--once] | --file FILE [--dry-run] [--out FILE]", nargs: 2, summary: "credit bonuses (asks first)", setup: bind(newRefillCmd, runRefill)},
 	{name: "update", args: "ACCOUNT --email ... --first-name ...", nargs: 1, summary: "change some of a guest's fields (asks first)", setup: bind(newUpdateCmd, runUpdate)},
-	{name: "doctor", summary: "check an installation end to end: address, TLS, auth, groups, with --phone the data model", setup: doctorCommand},
+	{name: "doctor", summary: "check an installation end to end: address, TLS, auth, groups, with --phone the data model", setup: bind(newDoctorCmd, runDoctor)},
 	{name: "serve", args: "[--addr 127.0.0.1:11030] [--flavor modern|legacy] [--demo] [--seed FILE] [--admin]", summary: "run the fake ProBonus (probonustest) on a port, for other teams and tools", setup: serveCommand},
 }
 

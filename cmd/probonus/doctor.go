@@ -54,37 +54,57 @@ type doctor struct {
 	differences []openapidiff.Difference
 }
 
-func doctorCommand(fs *flag.FlagSet) runner {
-	phone := fs.String("phone", "", "a guest's phone: read their account, balance, transactions and a check, and compare every answer with the SDK's model (with --demo: the demo guest)")
-	report := fs.String("report", "", "write a report to send us to this file, with phones, names, emails, birth dates, tokens and cards replaced by fakes")
-	openapi := fs.String("openapi", "", "compare this OpenAPI document (a file, or a URL) with the SDK's model instead of the installation's own; without a base URL, only that, and nothing is sent")
+// doctorOptions is what doctor runs with.
+type doctorOptions struct {
+	phone        string // the guest to read, normalised; "" for none
+	report       string // the file to write the report to; "": none
+	openapi      string // a document (a file or a URL) to compare instead of the installation's own
+	documentOnly bool   // --openapi without a base URL: that document alone, and nothing is sent
+}
+
+// newDoctorCmd registers doctor's flags and returns what parses them and runs it.
+func newDoctorCmd(fs *flag.FlagSet, runF runFunc[doctorOptions]) runner {
+	var flags doctorOptions
+	fs.StringVar(&flags.phone, "phone", "", "a guest's phone: read their account, balance, transactions and a check, and compare every answer with the SDK's model (with --demo: the demo guest)")
+	fs.StringVar(&flags.report, "report", "", "write a report to send us to this file, with phones, names, emails, birth dates, tokens and cards replaced by fakes")
+	fs.StringVar(&flags.openapi, "openapi", "", "compare this OpenAPI document (a file, or a URL) with the SDK's model instead of the installation's own; without a base URL, only that, and nothing is sent")
 	return func(ctx context.Context, s *session, _ []string) error {
-		d := &doctor{s: s}
-		if *openapi != "" && s.cfg.baseURL == "" {
-			d.checkOpenAPI(ctx, *openapi) // alone: no server to check
-			return d.finish(*report)
+		o := flags
+		o.documentOnly = o.openapi != "" && s.cfg.baseURL == ""
+		switch {
+		case o.documentOnly:
+			o.phone = "" // no server, so no guest to read
+		case o.phone == "" && s.server != nil:
+			o.phone = probonustest.DemoPhone
 		}
-		if *phone == "" && s.server != nil {
-			*phone = probonustest.DemoPhone
-		}
-		if *phone != "" {
-			p, err := probonus.NormalizePhone(*phone)
+		if o.phone != "" {
+			p, err := probonus.NormalizePhone(o.phone)
 			if err != nil {
 				return usageErrorf("--phone: %s", strings.TrimPrefix(err.Error(), "probonus: "))
 			}
-			d.phone = p
+			o.phone = p
 		}
-		base := http.DefaultTransport.(*http.Transport).Clone()
-		if s.roots != nil {
-			base.TLSClientConfig = &tls.Config{RootCAs: s.roots}
-		}
-		defer base.CloseIdleConnections()
-		d.rec = &recorder{next: learner{s: s.secrets, next: base}}
-		d.hc = &http.Client{Transport: d.rec}
-		d.transport = learner{s: s.secrets, next: base}
-		d.run(ctx, base, *openapi)
-		return d.finish(*report)
+		return runF(ctx, s, o)
 	}
+}
+
+// runDoctor checks the installation, or the document alone, and prints what it found.
+func runDoctor(ctx context.Context, s *session, o doctorOptions) error {
+	d := &doctor{s: s, phone: o.phone}
+	if o.documentOnly {
+		d.checkOpenAPI(ctx, o.openapi)
+		return d.finish(o.report)
+	}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	if s.roots != nil {
+		base.TLSClientConfig = &tls.Config{RootCAs: s.roots}
+	}
+	defer base.CloseIdleConnections()
+	d.rec = &recorder{next: learner{s: s.secrets, next: base}}
+	d.hc = &http.Client{Transport: d.rec}
+	d.transport = learner{s: s.secrets, next: base}
+	d.run(ctx, base, o.openapi)
+	return d.finish(o.report)
 }
 
 // add records a finding, without a secret: a finding is printed, in --json and in the report.
