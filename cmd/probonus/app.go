@@ -81,7 +81,7 @@ var commands = []*command{
 	{name: "refill", args: "ACCOUNT AMOUNT --reason TEXT [--once] | --file FILE [--dry-run] [--out FILE]", nargs: 2, summary: "credit bonuses (asks first)", setup: bind(newRefillCmd, runRefill)},
 	{name: "update", args: "ACCOUNT --email ... --first-name ...", nargs: 1, summary: "change some of a guest's fields (asks first)", setup: bind(newUpdateCmd, runUpdate)},
 	{name: "doctor", summary: "check an installation end to end: address, TLS, auth, groups, with --phone the data model", setup: bind(newDoctorCmd, runDoctor)},
-	{name: "serve", args: "[--addr 127.0.0.1:11030] [--flavor modern|legacy] [--demo] [--seed FILE] [--admin]", summary: "run the fake ProBonus (probonustest) on a port, for other teams and tools", setup: serveCommand},
+	{name: "serve", args: "[--addr 127.0.0.1:11030] [--flavor modern|legacy] [--demo] [--seed FILE] [--admin]", summary: "run the fake ProBonus (probonustest) on a port, for other teams and tools", setup: bind(newServeCmd, runServe)},
 }
 
 // wantArgs is how many positional arguments c takes as parsed into fs: none when --file gives
