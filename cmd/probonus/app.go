@@ -60,18 +60,28 @@ type command struct {
 // runner runs a command with its positional arguments.
 type runner func(ctx context.Context, s *session, args []string) error
 
+// runFunc runs a command from its options. A command's constructor (newXCmd) parses its flags and
+// arguments into the options and hands them to one: the command's run function (runX), or in a
+// test one that keeps them, so the parsing is tested without a server and the run without flags.
+type runFunc[O any] func(ctx context.Context, s *session, opts O) error
+
+// bind makes a command's setup from its constructor and its run function.
+func bind[O any](newCmd func(*flag.FlagSet, runFunc[O]) runner, run runFunc[O]) func(*flag.FlagSet) runner {
+	return func(fs *flag.FlagSet) runner { return newCmd(fs, run) }
+}
+
 // commands is every subcommand, in the order "probonus help" lists them.
 var commands = []*command{
-	{name: "groups", summary: "account groups; marks those with a template", setup: groupsCommand},
-	{name: "find", args: "PHONE", nargs: 1, summary: "a guest by phone in any common form: profile, balance, level, coupons", setup: findCommand},
-	{name: "balance", args: "ACCOUNT", nargs: 1, summary: "balance with what arrives when and what burns when", setup: balanceCommand},
-	{name: "history", args: "ACCOUNT [--last N] [--from DATE --to DATE]", nargs: 1, summary: "transactions, newest first", setup: historyCommand},
-	{name: "check", args: "CHECK", nargs: 1, summary: "a check down to dishes", setup: checkCommand},
-	{name: "signup", args: "PHONE --group ID [--first-name ...] | --file FILE --group ID [--dry-run] [--out FILE]", nargs: 1, summary: "create a guest from a group's template (asks first)", setup: signupCommand},
-	{name: "refill", args: "ACCOUNT AMOUNT --reason TEXT [--once] | --file FILE [--dry-run] [--out FILE]", nargs: 2, summary: "credit bonuses (asks first)", setup: refillCommand},
-	{name: "update", args: "ACCOUNT --email ... --first-name ...", nargs: 1, summary: "change some of a guest's fields (asks first)", setup: updateCommand},
-	{name: "doctor", summary: "check an installation end to end: address, TLS, auth, groups, with --phone the data model", setup: doctorCommand},
-	{name: "serve", args: "[--addr 127.0.0.1:11030] [--flavor modern|legacy] [--demo] [--seed FILE] [--admin]", summary: "run the fake ProBonus (probonustest) on a port, for other teams and tools", setup: serveCommand},
+	{name: "groups", summary: "account groups; marks those with a template", setup: bind(newGroupsCmd, runGroups)},
+	{name: "find", args: "PHONE", nargs: 1, summary: "a guest by phone in any common form: profile, balance, level, coupons", setup: bind(newFindCmd, runFind)},
+	{name: "balance", args: "ACCOUNT", nargs: 1, summary: "balance with what arrives when and what burns when", setup: bind(newBalanceCmd, runBalance)},
+	{name: "history", args: "ACCOUNT [--last N] [--from DATE --to DATE]", nargs: 1, summary: "transactions, newest first", setup: bind(newHistoryCmd, runHistory)},
+	{name: "check", args: "CHECK", nargs: 1, summary: "a check down to dishes", setup: bind(newCheckCmd, runCheck)},
+	{name: "signup", args: "PHONE --group ID [--first-name ...] | --file FILE --group ID [--dry-run] [--out FILE]", nargs: 1, summary: "create a guest from a group's template (asks first)", setup: bind(newSignupCmd, runSignup)},
+	{name: "refill", args: "ACCOUNT AMOUNT --reason TEXT [--once] | --file FILE [--dry-run] [--out FILE]", nargs: 2, summary: "credit bonuses (asks first)", setup: bind(newRefillCmd, runRefill)},
+	{name: "update", args: "ACCOUNT --email ... --first-name ...", nargs: 1, summary: "change some of a guest's fields (asks first)", setup: bind(newUpdateCmd, runUpdate)},
+	{name: "doctor", summary: "check an installation end to end: address, TLS, auth, groups, with --phone the data model", setup: bind(newDoctorCmd, runDoctor)},
+	{name: "serve", args: "[--addr 127.0.0.1:11030] [--flavor modern|legacy] [--demo] [--seed FILE] [--admin]", summary: "run the fake ProBonus (probonustest) on a port, for other teams and tools", setup: bind(newServeCmd, runServe)},
 }
 
 // wantArgs is how many positional arguments c takes as parsed into fs: none when --file gives

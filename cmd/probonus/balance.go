@@ -12,25 +12,36 @@ import (
 	"github.com/probonus-go/probonus"
 )
 
-func balanceCommand(*flag.FlagSet) runner {
+// balanceOptions is what balance runs with.
+type balanceOptions struct {
+	accountID int64
+}
+
+// newBalanceCmd registers balance's flags (none) and returns what parses its argument and runs it.
+func newBalanceCmd(_ *flag.FlagSet, runF runFunc[balanceOptions]) runner {
 	return func(ctx context.Context, s *session, args []string) error {
 		accountID, err := parseID("ACCOUNT", args[0])
 		if err != nil {
 			return err
 		}
-		c, err := s.connect()
-		if err != nil {
-			return err
-		}
-		b, err := c.Accounts.BalanceExtended(ctx, accountID)
-		if err != nil {
-			return accountErr(err, accountID)
-		}
-		if s.cfg.json {
-			return printJSON(s.stdout, b)
-		}
-		return printBalance(s.stdout, b)
+		return runF(ctx, s, balanceOptions{accountID: accountID})
 	}
+}
+
+// runBalance shows an account's balance with what arrives and what burns when.
+func runBalance(ctx context.Context, s *session, o balanceOptions) error {
+	c, err := s.connect()
+	if err != nil {
+		return err
+	}
+	b, err := c.Accounts.BalanceExtended(ctx, o.accountID)
+	if err != nil {
+		return accountErr(err, o.accountID)
+	}
+	if s.cfg.json {
+		return printJSON(s.stdout, b)
+	}
+	return printBalance(s.stdout, b)
 }
 
 // parseID reads a positive id given as an argument.

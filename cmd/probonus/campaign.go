@@ -107,12 +107,8 @@ func (f *campaignFlags) unused() error {
 	return nil
 }
 
-// run runs a file with the flags given, Ctrl-C watched.
-func (f *campaignFlags) run(ctx context.Context, s *session, group int64) error {
-	o, err := f.parse(group)
-	if err != nil {
-		return err
-	}
+// watchCampaign runs a file with Ctrl-C watched.
+func watchCampaign(ctx context.Context, s *session, o campaignOptions) error {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt)
 	defer signal.Stop(sig)

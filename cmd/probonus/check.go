@@ -10,28 +10,39 @@ import (
 	"github.com/probonus-go/probonus"
 )
 
-func checkCommand(*flag.FlagSet) runner {
+// checkOptions is what check runs with.
+type checkOptions struct {
+	checkID int64
+}
+
+// newCheckCmd registers check's flags (none) and returns what parses its argument and runs it.
+func newCheckCmd(_ *flag.FlagSet, runF runFunc[checkOptions]) runner {
 	return func(ctx context.Context, s *session, args []string) error {
 		checkID, err := parseID("CHECK", args[0])
 		if err != nil {
 			return err
 		}
-		c, err := s.connect()
-		if err != nil {
-			return err
-		}
-		ch, err := c.Checks.GetByID(ctx, checkID)
-		if errors.Is(err, probonus.ErrNotFound) {
-			return notFound(fmt.Errorf("no check %d: %w", checkID, err), "a guest's checks are in the CHECK column of probonus history ACCOUNT")
-		}
-		if err != nil {
-			return err
-		}
-		if s.cfg.json {
-			return printJSON(s.stdout, ch)
-		}
-		return printCheck(s.stdout, ch)
+		return runF(ctx, s, checkOptions{checkID: checkID})
 	}
+}
+
+// runCheck shows a check down to its dishes.
+func runCheck(ctx context.Context, s *session, o checkOptions) error {
+	c, err := s.connect()
+	if err != nil {
+		return err
+	}
+	ch, err := c.Checks.GetByID(ctx, o.checkID)
+	if errors.Is(err, probonus.ErrNotFound) {
+		return notFound(fmt.Errorf("no check %d: %w", o.checkID, err), "a guest's checks are in the CHECK column of probonus history ACCOUNT")
+	}
+	if err != nil {
+		return err
+	}
+	if s.cfg.json {
+		return printJSON(s.stdout, ch)
+	}
+	return printCheck(s.stdout, ch)
 }
 
 // printCheck prints a check's header, its sums and its dishes.

@@ -1,24 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
+	"os"
 	"strings"
-	"time"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/probonus-go/probonus"
 	"github.com/probonus-go/probonus/internal/openapidiff"
-	"github.com/probonus-go/probonus/internal/tokenlife"
 	"github.com/probonus-go/probonus/probonustest"
 )
 
@@ -56,37 +54,57 @@ type doctor struct {
 	differences []openapidiff.Difference
 }
 
-func doctorCommand(fs *flag.FlagSet) runner {
-	phone := fs.String("phone", "", "a guest's phone: read their account, balance, transactions and a check, and compare every answer with the SDK's model (with --demo: the demo guest)")
-	report := fs.String("report", "", "write a report to send us to this file, with phones, names, emails, birth dates, tokens and cards replaced by fakes")
-	openapi := fs.String("openapi", "", "compare this OpenAPI document (a file, or a URL) with the SDK's model instead of the installation's own; without a base URL, only that, and nothing is sent")
+// doctorOptions is what doctor runs with.
+type doctorOptions struct {
+	phone        string // the guest to read, normalised; "" for none
+	report       string // the file to write the report to; "": none
+	openapi      string // a document (a file or a URL) to compare instead of the installation's own
+	documentOnly bool   // --openapi without a base URL: that document alone, and nothing is sent
+}
+
+// newDoctorCmd registers doctor's flags and returns what parses them and runs it.
+func newDoctorCmd(fs *flag.FlagSet, runF runFunc[doctorOptions]) runner {
+	var flags doctorOptions
+	fs.StringVar(&flags.phone, "phone", "", "a guest's phone: read their account, balance, transactions and a check, and compare every answer with the SDK's model (with --demo: the demo guest)")
+	fs.StringVar(&flags.report, "report", "", "write a report to send us to this file, with phones, names, emails, birth dates, tokens and cards replaced by fakes")
+	fs.StringVar(&flags.openapi, "openapi", "", "compare this OpenAPI document (a file, or a URL) with the SDK's model instead of the installation's own; without a base URL, only that, and nothing is sent")
 	return func(ctx context.Context, s *session, _ []string) error {
-		d := &doctor{s: s}
-		if *openapi != "" && s.cfg.baseURL == "" {
-			d.checkOpenAPI(ctx, *openapi) // alone: no server to check
-			return d.finish(*report)
+		o := flags
+		o.documentOnly = o.openapi != "" && s.cfg.baseURL == ""
+		switch {
+		case o.documentOnly:
+			o.phone = "" // no server, so no guest to read
+		case o.phone == "" && s.server != nil:
+			o.phone = probonustest.DemoPhone
 		}
-		if *phone == "" && s.server != nil {
-			*phone = probonustest.DemoPhone
-		}
-		if *phone != "" {
-			p, err := probonus.NormalizePhone(*phone)
+		if o.phone != "" {
+			p, err := probonus.NormalizePhone(o.phone)
 			if err != nil {
 				return usageErrorf("--phone: %s", strings.TrimPrefix(err.Error(), "probonus: "))
 			}
-			d.phone = p
+			o.phone = p
 		}
-		base := http.DefaultTransport.(*http.Transport).Clone()
-		if s.roots != nil {
-			base.TLSClientConfig = &tls.Config{RootCAs: s.roots}
-		}
-		defer base.CloseIdleConnections()
-		d.rec = &recorder{next: learner{s: s.secrets, next: base}}
-		d.hc = &http.Client{Transport: d.rec}
-		d.transport = learner{s: s.secrets, next: base}
-		d.run(ctx, base, *openapi)
-		return d.finish(*report)
+		return runF(ctx, s, o)
 	}
+}
+
+// runDoctor checks the installation, or the document alone, and prints what it found.
+func runDoctor(ctx context.Context, s *session, o doctorOptions) error {
+	d := &doctor{s: s, phone: o.phone}
+	if o.documentOnly {
+		d.checkOpenAPI(ctx, o.openapi)
+		return d.finish(o.report)
+	}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	if s.roots != nil {
+		base.TLSClientConfig = &tls.Config{RootCAs: s.roots}
+	}
+	defer base.CloseIdleConnections()
+	d.rec = &recorder{next: learner{s: s.secrets, next: base}}
+	d.hc = &http.Client{Transport: d.rec}
+	d.transport = learner{s: s.secrets, next: base}
+	d.run(ctx, base, o.openapi)
+	return d.finish(o.report)
 }
 
 // add records a finding, without a secret: a finding is printed, in --json and in the report.
@@ -120,287 +138,11 @@ func (d *doctor) run(ctx context.Context, base *http.Transport, openapi string) 
 	d.checkMoney()
 }
 
-// checkBaseURL reports a base URL ending in /api/v0 as a mistake, before anything is sent, and
-// goes on with the URL it should be.
-func (d *doctor) checkBaseURL(context.Context) bool {
-	raw := d.s.cfg.baseURL
-	problem, fixed := baseURLProblem(raw)
-	if problem != "" && fixed == "" {
-		d.add(statusFail, "base URL", problem)
-		return false
-	}
-	if fixed != "" {
-		d.add(statusFail, "base URL", problem, "the checks below use "+fixed)
-		raw = fixed
-	}
-	u, _ := url.Parse(strings.TrimRight(raw, "/"))
-	d.base = u
-	if problem == "" {
-		summary := u.Redacted()
-		if p := strings.TrimRight(u.Path, "/"); p != "" {
-			summary += " (the API under " + p + "/api/v0, behind a proxy)"
-		}
-		d.add(statusOK, "base URL", summary)
-	}
-	return true
-}
-
-// checkAddress resolves the host, and says where it is: this machine, a private network, the internet.
-func (d *doctor) checkAddress(ctx context.Context) bool {
-	host := d.base.Hostname()
-	var addrs []netip.Addr
-	if a, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{a}
-	} else {
-		found, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-		if err != nil {
-			d.add(statusFail, "address", fmt.Sprintf("cannot resolve %s: %v", host, unwrapDNS(err)), "is the host name right, and does this machine's DNS know it?")
-			return false
-		}
-		addrs = found
-	}
-	names := make([]string, len(addrs))
-	for i, a := range addrs {
-		names[i] = a.Unmap().String()
-	}
-	where := placeOf(addrs)
-	summary := strings.Join(names, ", ") + " (" + where + ")"
-	if host != names[0] {
-		summary = host + " is " + summary
-	}
-	d.add(statusOK, "address", summary)
-	return true
-}
-
-func unwrapDNS(err error) error {
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return errors.New(dns.Err)
-	}
-	return err
-}
-
-// placeOf says where addresses are: every one on this machine, every one private, or else public.
-func placeOf(addrs []netip.Addr) string {
-	local, private := true, true
-	for _, a := range addrs {
-		a = a.Unmap()
-		local = local && a.IsLoopback()
-		private = private && (a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast())
-	}
-	switch {
-	case local:
-		return "this machine"
-	case private:
-		return "a private network"
-	}
-	return "the internet"
-}
-
-// checkTLS shakes hands with an https server and reads its certificate; for http it says whether
-// the plain text crosses a network.
-func (d *doctor) checkTLS(ctx context.Context) bool {
-	if d.base.Scheme == "http" {
-		where := d.findings[len(d.findings)-1].Summary
-		switch {
-		case strings.HasSuffix(where, "(this machine)"):
-			d.add(statusOK, "TLS", "not used: plain http on this machine")
-		case strings.HasSuffix(where, "(a private network)"):
-			d.add(statusOK, "TLS", "not used: plain http on a private network; use https if others share it")
-		default:
-			d.add(statusWarn, "TLS", "not used: the API key and guests' data cross the internet unencrypted", "put https in front of the server, and use an https base URL")
-		}
-		return true
-	}
-	port := d.base.Port()
-	if port == "" {
-		port = "443"
-	}
-	dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: d.s.cfg.timeout}, Config: &tls.Config{ServerName: d.base.Hostname(), RootCAs: d.s.roots}}
-	conn, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(d.base.Hostname(), port))
-	if err != nil {
-		var unknown x509.UnknownAuthorityError
-		var host x509.HostnameError
-		var invalid x509.CertificateInvalidError
-		switch {
-		case errors.As(err, &unknown):
-			d.add(statusFail, "TLS", "the server's certificate is not trusted on this machine: "+err.Error(),
-				"the SDK refuses it too: install the issuing CA on this machine (on Linux, SSL_CERT_FILE=ca.pem also works), or give the SDK an http.Client that trusts it (WithHTTPClient)")
-		case errors.As(err, &host):
-			d.add(statusFail, "TLS", "the certificate is for other names: "+err.Error(), "use the host name the certificate names in the base URL")
-		case errors.As(err, &invalid):
-			d.add(statusFail, "TLS", "the certificate is not valid: "+err.Error(), "renew it on the server")
-		default:
-			d.add(statusFail, "TLS", "no TLS handshake: "+err.Error(), "is the port right, and does it speak https?")
-		}
-		return false
-	}
-	defer conn.Close()
-	st := conn.(*tls.Conn).ConnectionState()
-	cert := st.PeerCertificates[0]
-	left := time.Until(cert.NotAfter)
-	summary := fmt.Sprintf("%s, certificate for %s from %s, valid until %s", tls.VersionName(st.Version),
-		certName(cert), cert.Issuer.CommonName, cert.NotAfter.Format(time.DateOnly))
-	if left < 14*24*time.Hour {
-		d.add(statusWarn, "TLS", summary, fmt.Sprintf("the certificate expires in %d days: renew it", int(left.Hours()/24)))
-		return true
-	}
-	d.add(statusOK, "TLS", summary)
-	return true
-}
-
-func certName(c *x509.Certificate) string {
-	if len(c.DNSNames) > 0 {
-		return c.DNSNames[0]
-	}
-	return c.Subject.CommonName
-}
-
-// probePath is what the doctor asks for without credentials: an API route every installation has.
-const probePath = "/api/v0/account_groups/list"
-
-// rttSamples is how many unauthenticated requests measure the round trip.
-const rttSamples = 3
-
-// checkServer asks for the groups without credentials: a ProBonus API answers that it wants
-// them, and how it does tells the FastAPI generation. It measures the round trip on the way.
-func (d *doctor) checkServer(ctx context.Context, base http.RoundTripper) bool {
-	hc := &http.Client{Transport: base, Timeout: d.s.cfg.timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	target := d.base.String() + probePath
-	var best time.Duration
-	var resp *http.Response
-	var body []byte
-	for i := range rttSamples {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-		if err != nil {
-			d.add(statusFail, "server", err.Error())
-			return false
-		}
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", "probonus-cli/"+probonus.Version)
-		start := time.Now()
-		r, err := hc.Do(req)
-		if err != nil {
-			d.add(statusFail, "server", "no answer: "+unwrapURL(err).Error(),
-				"is the server running, the port right (a local install listens on 11030), no firewall between?")
-			return false
-		}
-		b, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-		_ = r.Body.Close()
-		if took := time.Since(start); i == 0 || took < best {
-			best = took
-		}
-		resp, body = r, b
-	}
-	rtt := fmt.Sprintf("round trip %s (best of %d)", roundDuration(best), rttSamples)
-	detail := d.errorDetail(body)
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
-		d.probe = "401"
-		d.add(statusOK, "server", "a ProBonus API: asks for credentials with 401 (FastAPI 0.122 or newer), "+rtt)
-	case resp.StatusCode == http.StatusForbidden && strings.EqualFold(detail, "Not authenticated"):
-		d.probe = "403"
-		d.add(statusOK, "server", "a ProBonus API: asks for credentials with 403 (FastAPI 0.121 or older), "+rtt)
-	case resp.StatusCode == http.StatusOK:
-		d.add(statusWarn, "server", "answers "+probePath+" without credentials, "+rtt,
-			"anyone who can reach it can read guests' data: require an API key or a login")
-	case resp.StatusCode == http.StatusNotFound:
-		hint := "if a reverse proxy serves the API under a prefix, add it to the base URL: https://host/prefix"
-		if p := strings.TrimRight(d.base.Path, "/"); p != "" {
-			hint = "is the path " + p + " right? A local install answers at http://127.0.0.1:11030, without a path"
-		}
-		d.add(statusFail, "server", fmt.Sprintf("no ProBonus API here: GET %s%s is 404 %s", d.base.Path, probePath, detail), hint)
-		return false
-	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		d.redirect = resp.Header.Get("Location")
-		d.add(statusFail, "server", fmt.Sprintf("redirects (%d) to %s", resp.StatusCode, displayURL(resp.Header.Get("Location"))),
-			"use the address it redirects to as the base URL: the SDK does not send credentials along a redirect to another origin")
-		return false
-	case resp.StatusCode >= 500:
-		d.add(statusFail, "server", fmt.Sprintf("fails: %d %s", resp.StatusCode, detail),
-			"a proxy in front answers while ProBonus behind it is down, or ProBonus fails: look at its log")
-		return false
-	default:
-		d.add(statusWarn, "server", fmt.Sprintf("answers %d %s without credentials, which no ProBonus version does; %s", resp.StatusCode, detail, rtt))
-	}
-	return true
-}
-
-// errorDetail reads FastAPI's detail, or the start of a non-JSON body: secrets removed first,
-// then cut.
-func (d *doctor) errorDetail(body []byte) string {
-	var v struct {
-		Detail any `json:"detail"`
-	}
-	if json.Unmarshal(body, &v) == nil {
-		if s, ok := v.Detail.(string); ok {
-			return d.s.secrets.text(s)
-		}
-	}
-	return d.s.secrets.cut(strings.Join(strings.Fields(string(body)), " "), 80)
-}
-
-func unwrapURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func roundDuration(d time.Duration) time.Duration {
-	switch {
-	case d >= time.Second:
-		return d.Round(10 * time.Millisecond)
-	case d >= time.Millisecond:
-		return d.Round(100 * time.Microsecond)
-	}
-	return d.Round(time.Microsecond)
-}
-
 // sdkOptions are the options of the doctor's SDK clients: through the recorder, one attempt (a
 // retry would hide what the server does), the configuration's location and log.
 func (d *doctor) sdkOptions(auth probonus.Option) []probonus.Option {
 	return append(d.s.clientOptions(d.base.String()), probonus.WithHTTPClient(d.hc),
 		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}), auth)
-}
-
-// checkAuth tries the API key, and the login followed by a token refresh; either may be configured.
-func (d *doctor) checkAuth(ctx context.Context) bool {
-	cfg := d.s.cfg
-	if cfg.apiKey == "" && cfg.login == "" {
-		d.add(statusFail, "auth", "no credentials",
-			"set "+envAPIKey+" to an API user's token (made in the admin UI), or "+envLogin+" and "+envPassword)
-		return false
-	}
-	if cfg.apiKey != "" && cfg.login != "" && d.s.server == nil {
-		d.add(statusFail, "config", "both an API key and a login are set: the other commands refuse that, as the SDK's FromEnv does; unset one",
-			"the doctor checks both below")
-	}
-	if cfg.apiKey != "" {
-		c, err := probonus.New(d.sdkOptions(probonus.WithAPIKey(cfg.apiKey))...)
-		if err != nil {
-			d.add(statusFail, "API key", d.sdkText(err))
-		} else if groups, err := c.AccountGroups.List(ctx); err != nil {
-			d.authFailed("API key", err, "make a token for an API user in the admin UI and set "+envAPIKey)
-		} else {
-			d.add(statusOK, "API key", "accepted")
-			d.reader, d.groups = c, groups
-		}
-	}
-	if cfg.login != "" {
-		d.checkLogin(ctx)
-	}
-	return d.reader != nil
-}
-
-func (d *doctor) authFailed(name string, err error, hint string) {
-	if errors.Is(err, probonus.ErrUnauthorized) {
-		d.add(statusFail, name, "refused: "+d.sdkText(err), hint)
-		return
-	}
-	d.add(statusFail, name, d.sdkText(err))
 }
 
 // sdkText is an SDK error without its "probonus: " prefixes, nor a secret the server echoed. An
@@ -419,209 +161,6 @@ func sdkText(err error) string {
 	return strings.ReplaceAll(err.Error(), "probonus: ", "")
 }
 
-// tokenReply is a login or refresh answer in either spelling; tokens stay in memory only.
-type tokenReply struct {
-	Access       string      `json:"accessToken"`
-	AccessSnake  string      `json:"access_token"`
-	Refresh      string      `json:"refreshToken"`
-	RefreshSnake string      `json:"refresh_token"`
-	ExpiresIn    json.Number `json:"expiresIn"`
-	ExpiresSnake json.Number `json:"expires_in"`
-}
-
-func (t tokenReply) access() string  { return cmp(t.Access, t.AccessSnake) }
-func (t tokenReply) refresh() string { return cmp(t.Refresh, t.RefreshSnake) }
-
-// lifetime is the token's lifetime as the SDK reads it (tokenlife.Of); zero when not told.
-func (t tokenReply) lifetime() time.Duration {
-	d, _ := tokenlife.Of(cmp(t.ExpiresIn, t.ExpiresSnake), t.access())
-	return d
-}
-
-func cmp[T ~string](a, b T) T {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func describeLifetime(d time.Duration) string {
-	if d <= 0 {
-		return "lifetime not told (no expiresIn, not a JWT): the SDK renews it when the server refuses it"
-	}
-	d = d.Round(time.Minute)
-	if d < time.Minute {
-		return "valid for less than a minute"
-	}
-	h, m := int(d.Hours()), int(d.Minutes())%60
-	switch {
-	case h == 0:
-		return fmt.Sprintf("valid for %dm", m)
-	case m == 0:
-		return fmt.Sprintf("valid for %dh", h)
-	}
-	return fmt.Sprintf("valid for %dh%dm", h, m)
-}
-
-// bearer sends a token the doctor obtained itself, to prove the token works.
-type bearer struct{ token func() string }
-
-func (b bearer) Authenticate(_ context.Context, req *http.Request) error {
-	req.Header.Set("Authorization", "Bearer "+b.token())
-	return nil
-}
-
-// checkLogin logs in and refreshes by hand, so each step is seen on its own, and proves each
-// token on a read; then it leaves reading to the SDK's own login when there is no API key.
-func (d *doctor) checkLogin(ctx context.Context) {
-	cfg := d.s.cfg
-	anon, err := probonus.New(d.sdkOptions(probonus.WithoutAuth())...) // login and refresh carry no credentials
-	if err != nil {
-		d.add(statusFail, "login", d.sdkText(err))
-		return
-	}
-	var tok tokenReply
-	err = anon.Do(ctx, http.MethodPost, "/api/v0/auth/login", nil, map[string]string{"login": cfg.login, "password": cfg.password}, &tok)
-	switch {
-	case errors.Is(err, probonus.ErrNotFound):
-		d.add(statusFail, "login", "the server has no /api/v0/auth/login: "+d.sdkText(err), "use an API key ("+envAPIKey+")")
-		return
-	case err != nil:
-		d.authFailed("login", err, "check "+envLogin+" and "+envPassword+": an API user's, made in the admin UI")
-		return
-	case tok.access() == "":
-		d.add(statusFail, "login", "answered without an access token (accessToken or access_token)", "send us the report (--report)")
-		return
-	}
-	if err := d.proveToken(ctx, tok.access()); err != nil {
-		d.add(statusFail, "login", "a token the server then refuses: "+d.sdkText(err))
-		return
-	}
-	summary := "accepted: " + describeLifetime(tok.lifetime())
-	if tok.refresh() == "" {
-		d.add(statusOK, "login", summary+"; no refresh token, so the SDK logs in again when it expires")
-	} else {
-		d.add(statusOK, "login", summary+", with a refresh token")
-		var fresh tokenReply
-		err := anon.Do(ctx, http.MethodPost, "/api/v0/auth/refresh_token", nil, map[string]string{"refreshToken": tok.refresh()}, &fresh)
-		switch {
-		case err != nil:
-			d.add(statusWarn, "refresh", "refused: "+d.sdkText(err), "the SDK then logs in again, which works, at the cost of a login per token lifetime")
-		case fresh.access() == "":
-			d.add(statusWarn, "refresh", "answered without an access token", "the SDK then logs in again")
-		default:
-			if err := d.proveToken(ctx, fresh.access()); err != nil {
-				d.add(statusFail, "refresh", "a token the server then refuses: "+d.sdkText(err))
-			} else {
-				d.add(statusOK, "refresh", "a new access token, "+describeLifetime(fresh.lifetime()))
-			}
-		}
-	}
-	if d.reader == nil {
-		c, err := probonus.New(d.sdkOptions(probonus.WithLogin(cfg.login, cfg.password))...)
-		if err != nil {
-			d.add(statusFail, "login", d.sdkText(err))
-			return
-		}
-		if d.groups, err = c.AccountGroups.List(ctx); err != nil {
-			d.add(statusFail, "login", "the SDK's own login failed: "+d.sdkText(err))
-			return
-		}
-		d.reader = c
-	}
-}
-
-func (d *doctor) proveToken(ctx context.Context, token string) error {
-	c, err := probonus.New(d.sdkOptions(probonus.WithAuth(bearer{token: func() string { return token }}))...)
-	if err != nil {
-		return err
-	}
-	_, err = c.AccountGroups.List(ctx)
-	return err
-}
-
-// checkGroups says which groups can receive sign-ups.
-func (d *doctor) checkGroups(context.Context) bool {
-	var with []string
-	for _, g := range d.groups {
-		if g.HaveTemplate {
-			with = append(with, fmt.Sprintf("%d %q", g.ID, g.Name))
-		}
-	}
-	n := fmt.Sprintf("%d groups", len(d.groups))
-	switch len(with) {
-	case 0:
-		d.add(statusWarn, "groups", n+", none with a template: signup cannot create guests",
-			"tick \"Шаблон для API\" on a group in the admin UI")
-	case 1:
-		d.add(statusOK, "groups", n+"; signup creates guests in "+with[0]+", the one with a template")
-	default:
-		d.add(statusOK, "groups", n+"; "+fmt.Sprint(len(with))+" with a template: "+strings.Join(with, ", "))
-	}
-	return true
-}
-
-// checkGuest reads one guest's data the way the SDK's users do, for the contract and money checks.
-func (d *doctor) checkGuest(ctx context.Context) bool {
-	if d.phone == "" {
-		return false
-	}
-	c := d.reader
-	acc, err := c.Accounts.FindByPhone(ctx, d.phone)
-	if errors.Is(err, probonus.ErrNotFound) {
-		d.add(statusWarn, "guest", "no guest with phone "+d.phone, "pass --phone with an existing guest's number to compare their data with the model")
-		return false
-	}
-	if err != nil {
-		d.add(statusFail, "guest", "find_by_phone: "+d.sdkText(err))
-		return false
-	}
-	d.read = append(d.read, acc)
-	var problems []string
-	last, err := c.Accounts.LastTransactions(ctx, acc.ID, 50)
-	if err != nil {
-		problems = append(problems, "last transactions: "+d.sdkText(err))
-	}
-	d.read = append(d.read, last)
-	now := time.Now().In(d.s.loc)
-	period, err := c.Accounts.Transactions(ctx, acc.ID, now.AddDate(0, 0, -90), now)
-	if err != nil {
-		problems = append(problems, "transactions of 90 days: "+d.sdkText(err))
-	}
-	d.read = append(d.read, period)
-	bal, err := c.Accounts.BalanceExtended(ctx, acc.ID)
-	if err != nil {
-		problems = append(problems, "balance: "+d.sdkText(err))
-	} else {
-		d.read = append(d.read, bal)
-	}
-	checkNote := "no check among them"
-	for _, tx := range append(last, period...) {
-		if tx.CheckID == 0 {
-			continue
-		}
-		ch, err := c.Checks.GetByID(ctx, tx.CheckID)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("check %d: %s", tx.CheckID, d.sdkText(err)))
-			checkNote = fmt.Sprintf("check %d unreadable", tx.CheckID)
-		} else {
-			d.read = append(d.read, ch)
-			checkNote = fmt.Sprintf("check %d with %d dish%s", ch.ID, len(ch.Dishes), map[bool]string{true: "es"}[len(ch.Dishes) != 1])
-		}
-		break
-	}
-	summary := fmt.Sprintf("%s is account %d: %d transactions (%d in the last 90 days), %s", d.phone, acc.ID, len(last), len(period), checkNote)
-	if bal != nil {
-		summary += ", balance " + money(bal.BonusBalance)
-	}
-	if len(problems) > 0 {
-		d.add(statusFail, "guest", summary, problems...)
-		return true
-	}
-	d.add(statusOK, "guest", summary)
-	return true
-}
-
 // outcome counts the findings by status.
 func (d *doctor) outcome() (fails, warns int) {
 	for _, f := range d.findings {
@@ -633,4 +172,180 @@ func (d *doctor) outcome() (fails, warns int) {
 		}
 	}
 	return fails, warns
+}
+
+// exchange is one answer the doctor kept, for the contract check and the report.
+type exchange struct {
+	Method, Path, Query string // Path from /api/v0 on, without the base URL's own path
+	Status              int
+	Body                []byte
+}
+
+// recorder keeps every GET answer, and refuses anything that could change data: the doctor only
+// reads. Logins and refreshes pass, and their answers (tokens) are never kept.
+type recorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	got  []exchange
+}
+
+// maxKept bounds what is kept of one answer.
+const maxKept = 32 << 20
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	auth := strings.Contains(req.URL.Path, "/api/v0/auth/")
+	if req.Method != http.MethodGet && !auth {
+		return nil, fmt.Errorf("doctor only reads: refusing to send %s %s", req.Method, req.URL.Path)
+	}
+	resp, err := r.next.RoundTrip(req)
+	if err != nil || auth {
+		return resp, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxKept))
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	path := req.URL.Path
+	if i := strings.Index(path, "/api/v0/"); i >= 0 {
+		path = path[i:]
+	}
+	r.mu.Lock()
+	r.got = append(r.got, exchange{Method: req.Method, Path: path, Query: req.URL.RawQuery, Status: resp.StatusCode, Body: body})
+	r.mu.Unlock()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// answers returns the kept answers, each request once (the groups are read by every auth check).
+func (r *recorder) answers() []exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[string]bool{}
+	var out []exchange
+	for _, e := range r.got {
+		k := e.Path + "?" + e.Query
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// doctorOutput is what --json prints.
+type doctorOutput struct {
+	SDKVersion string    `json:"sdkVersion"`
+	BaseURL    string    `json:"baseUrl"`
+	Checks     []finding `json:"checks"`
+	Verdict    string    `json:"verdict"`
+	OK         bool      `json:"ok"` // no check failed
+	Report     string    `json:"report,omitempty"`
+	// Differences are those of the installation's OpenAPI document from the SDK's model.
+	Differences []openapidiff.Difference `json:"differences"`
+}
+
+// finish prints the findings and the verdict, writes the report, and sets the exit code: 1 when
+// a check failed or the installation's document differs from the model with a fail or a warn.
+// Other warnings leave it 0.
+func (d *doctor) finish(reportPath string) error {
+	fails, _ := d.outcome()
+	verdict := d.verdict(reportPath)
+	text := d.render(verdict)
+	if reportPath != "" {
+		if err := os.WriteFile(reportPath, d.report(text), 0o600); err != nil {
+			return fmt.Errorf("writing the report: %w", err)
+		}
+	}
+	if d.s.cfg.json {
+		out := doctorOutput{SDKVersion: probonus.Version, BaseURL: displayURL(d.s.cfg.baseURL), Checks: d.findings,
+			Verdict: strings.Join(verdict, " "), OK: fails == 0, Report: reportPath, Differences: d.differences}
+		if out.Differences == nil {
+			out.Differences = []openapidiff.Difference{}
+		}
+		if err := printJSON(d.s.stdout, out); err != nil {
+			return err
+		}
+	} else if _, err := io.WriteString(d.s.stdout, text); err != nil {
+		return err
+	}
+	if fails > 0 || d.differs() {
+		return &silentFailure{code: exitFailed}
+	}
+	return nil
+}
+
+// verdict is the closing lines: what the checks add up to, and what to send when something differs.
+func (d *doctor) verdict(reportPath string) []string {
+	fails, warns := d.outcome()
+	var v []string
+	switch {
+	case fails > 0:
+		v = append(v, fmt.Sprintf("Verdict: %d problem%s to fix (FAIL above)%s.", fails, plural(fails), andWarnings(warns)))
+	case warns > 0:
+		v = append(v, fmt.Sprintf("Verdict: works, with %d warning%s above.", warns, plural(warns)))
+	case d.read != nil:
+		v = append(v, "Verdict: ready. The SDK reads everything this installation sent.")
+	default:
+		v = append(v, "Verdict: ready as far as checked. Add --phone with a guest's number to compare their data with the SDK's model.")
+	}
+	differs := false
+	for _, f := range d.findings {
+		differs = differs || (f.Name == "contract" || f.Name == "money" || f.Name == "openapi") && f.Status != statusOK
+	}
+	switch {
+	case reportPath != "":
+		v = append(v, "Report written to "+reportPath+": phones, names, emails, birth dates, tokens and cards are fakes in it, the server's host names and addresses withheld. Attach it to an issue at "+issuesURL+".")
+	case differs:
+		phone := d.phone
+		if phone == "" {
+			phone = "PHONE"
+		}
+		run := "--phone " + phone
+		if d.base == nil {
+			run = "--openapi FILE"
+		}
+		v = append(v, "The server differs from the SDK's model: run probonus doctor "+run+" --report doctor-report.md and attach the file to an issue at "+issuesURL+" (it holds no phone, name, email or token).")
+	}
+	return v
+}
+
+func andWarnings(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" and %d warning%s", n, plural(n))
+}
+
+// render lays the findings out: status, name, summary, and details under the summary.
+func (d *doctor) render(verdict []string) string {
+	var b strings.Builder
+	target := displayURL(d.s.cfg.baseURL)
+	if d.base == nil && d.s.cfg.baseURL == "" {
+		target = "no server: the OpenAPI document alone, nothing sent"
+	}
+	fmt.Fprintf(&b, "probonus doctor %s: %s\n\n", probonus.Version, target)
+	width := 0
+	for _, f := range d.findings {
+		width = max(width, utf8.RuneCountInString(f.Name))
+	}
+	indent := strings.Repeat(" ", 4+2+width+2)
+	for _, f := range d.findings {
+		fmt.Fprintf(&b, "%-4s  %s%s  %s\n", f.Status, f.Name, strings.Repeat(" ", width-utf8.RuneCountInString(f.Name)), f.Summary)
+		for _, det := range f.Details {
+			fmt.Fprintf(&b, "%s%s\n", indent, det)
+		}
+	}
+	b.WriteString("\n")
+	for _, line := range verdict {
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

@@ -5,10 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/netip"
 	"net/url"
-	"os"
 	"reflect"
 	"runtime"
 	"slices"
@@ -16,125 +14,13 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/probonus-go/probonus"
-	"github.com/probonus-go/probonus/internal/openapidiff"
 	"github.com/probonus-go/probonus/internal/scrub"
 )
 
 // issuesURL is where a report goes.
 const issuesURL = "https://github.com/probonus-go/probonus/issues"
-
-// doctorOutput is what --json prints.
-type doctorOutput struct {
-	SDKVersion string    `json:"sdkVersion"`
-	BaseURL    string    `json:"baseUrl"`
-	Checks     []finding `json:"checks"`
-	Verdict    string    `json:"verdict"`
-	OK         bool      `json:"ok"` // no check failed
-	Report     string    `json:"report,omitempty"`
-	// Differences are those of the installation's OpenAPI document from the SDK's model.
-	Differences []openapidiff.Difference `json:"differences"`
-}
-
-// finish prints the findings and the verdict, writes the report, and sets the exit code: 1 when
-// a check failed or the installation's document differs from the model with a fail or a warn.
-// Other warnings leave it 0.
-func (d *doctor) finish(reportPath string) error {
-	fails, _ := d.outcome()
-	verdict := d.verdict(reportPath)
-	text := d.render(verdict)
-	if reportPath != "" {
-		if err := os.WriteFile(reportPath, d.report(text), 0o600); err != nil {
-			return fmt.Errorf("writing the report: %w", err)
-		}
-	}
-	if d.s.cfg.json {
-		out := doctorOutput{SDKVersion: probonus.Version, BaseURL: displayURL(d.s.cfg.baseURL), Checks: d.findings,
-			Verdict: strings.Join(verdict, " "), OK: fails == 0, Report: reportPath, Differences: d.differences}
-		if out.Differences == nil {
-			out.Differences = []openapidiff.Difference{}
-		}
-		if err := printJSON(d.s.stdout, out); err != nil {
-			return err
-		}
-	} else if _, err := io.WriteString(d.s.stdout, text); err != nil {
-		return err
-	}
-	if fails > 0 || d.differs() {
-		return &silentFailure{code: exitFailed}
-	}
-	return nil
-}
-
-// verdict is the closing lines: what the checks add up to, and what to send when something differs.
-func (d *doctor) verdict(reportPath string) []string {
-	fails, warns := d.outcome()
-	var v []string
-	switch {
-	case fails > 0:
-		v = append(v, fmt.Sprintf("Verdict: %d problem%s to fix (FAIL above)%s.", fails, plural(fails), andWarnings(warns)))
-	case warns > 0:
-		v = append(v, fmt.Sprintf("Verdict: works, with %d warning%s above.", warns, plural(warns)))
-	case d.read != nil:
-		v = append(v, "Verdict: ready. The SDK reads everything this installation sent.")
-	default:
-		v = append(v, "Verdict: ready as far as checked. Add --phone with a guest's number to compare their data with the SDK's model.")
-	}
-	differs := false
-	for _, f := range d.findings {
-		differs = differs || (f.Name == "contract" || f.Name == "money" || f.Name == "openapi") && f.Status != statusOK
-	}
-	switch {
-	case reportPath != "":
-		v = append(v, "Report written to "+reportPath+": phones, names, emails, birth dates, tokens and cards are fakes in it, the server's host names and addresses withheld. Attach it to an issue at "+issuesURL+".")
-	case differs:
-		phone := d.phone
-		if phone == "" {
-			phone = "PHONE"
-		}
-		run := "--phone " + phone
-		if d.base == nil {
-			run = "--openapi FILE"
-		}
-		v = append(v, "The server differs from the SDK's model: run probonus doctor "+run+" --report doctor-report.md and attach the file to an issue at "+issuesURL+" (it holds no phone, name, email or token).")
-	}
-	return v
-}
-
-func andWarnings(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" and %d warning%s", n, plural(n))
-}
-
-// render lays the findings out: status, name, summary, and details under the summary.
-func (d *doctor) render(verdict []string) string {
-	var b strings.Builder
-	target := displayURL(d.s.cfg.baseURL)
-	if d.base == nil && d.s.cfg.baseURL == "" {
-		target = "no server: the OpenAPI document alone, nothing sent"
-	}
-	fmt.Fprintf(&b, "probonus doctor %s: %s\n\n", probonus.Version, target)
-	width := 0
-	for _, f := range d.findings {
-		width = max(width, utf8.RuneCountInString(f.Name))
-	}
-	indent := strings.Repeat(" ", 4+2+width+2)
-	for _, f := range d.findings {
-		fmt.Fprintf(&b, "%-4s  %s%s  %s\n", f.Status, f.Name, strings.Repeat(" ", width-utf8.RuneCountInString(f.Name)), f.Summary)
-		for _, det := range f.Details {
-			fmt.Fprintf(&b, "%s%s\n", indent, det)
-		}
-	}
-	b.WriteString("\n")
-	for _, line := range verdict {
-		b.WriteString(line + "\n")
-	}
-	return b.String()
-}
 
 // report is the file to send us: the doctor's output and every answer it read, with personal and
 // secret data replaced by consistent fakes (internal/scrub) and the server's host names and

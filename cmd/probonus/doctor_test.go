@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/probonus-go/probonus"
 	"github.com/probonus-go/probonus/probonustest"
 )
 
@@ -248,4 +250,34 @@ func TestReportWithholdsTheHost(t *testing.T) {
 	assert.NotContains(t, string(b), "127.0.0.1")
 	assert.Contains(t, string(b), "ok    address   <address> (this machine)")
 	assert.Contains(t, string(b), "probonus doctor 0.1.0: http://<address>:")
+}
+
+// TestDoctorParse: --phone is normalised, and refused when it is no phone, unless --openapi
+// without a base URL leaves no guest to read.
+func TestDoctorParse(t *testing.T) {
+	t.Parallel()
+	withServer := &session{loc: moscow, cfg: config{baseURL: "http://127.0.0.1:11030"}}
+	o, err := parseCmd(t, newDoctorCmd, withServer, "--phone", guestPhone, "--report", "r.md")
+	require.NoError(t, err)
+	assert.Equal(t, doctorOptions{phone: "79161234567", report: "r.md"}, o)
+
+	_, err = parseCmd(t, newDoctorCmd, withServer, "--phone", "12")
+	assert.Equal(t, exitUsage, exitCode(err))
+	assert.ErrorContains(t, err, "--phone: ")
+
+	o, err = parseCmd(t, newDoctorCmd, nil, "--openapi", "openapi.json", "--phone", "12")
+	require.NoError(t, err)
+	assert.Equal(t, doctorOptions{openapi: "openapi.json", documentOnly: true}, o)
+}
+
+// TestRunDoctor runs the doctor without flags on a session: every check, and the verdict.
+func TestRunDoctor(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, probonustest.Legacy)
+	s, stdout, _ := testSession(t, srv)
+	s.cfg.apiKey, s.cfg.timeout = srv.APIKey(), probonus.DefaultTimeout // the settings the flags would give
+	require.NoError(t, runDoctor(context.Background(), s, doctorOptions{phone: "79161234567"}), stdout.String())
+	assert.Contains(t, stdout.String(), "ok    API key   accepted\n")
+	assert.Contains(t, stdout.String(), "ok    guest     79161234567 is account 1001: ")
+	assert.Contains(t, stdout.String(), "\nVerdict: ready. The SDK reads everything this installation sent.\n")
 }

@@ -11,29 +11,40 @@ import (
 	"github.com/probonus-go/probonus"
 )
 
-func findCommand(*flag.FlagSet) runner {
+// findOptions is what find runs with.
+type findOptions struct {
+	phone string // as given: the run normalises it with the client's region
+}
+
+// newFindCmd registers find's flags (none) and returns what parses its argument and runs it.
+func newFindCmd(_ *flag.FlagSet, runF runFunc[findOptions]) runner {
 	return func(ctx context.Context, s *session, args []string) error {
-		c, err := s.connect()
-		if err != nil {
-			return err
-		}
-		phone, err := c.NormalizePhone(args[0])
-		if err != nil {
-			return err
-		}
-		acc, err := c.Accounts.FindByPhone(ctx, phone)
-		if errors.Is(err, probonus.ErrNotFound) {
-			return notFound(fmt.Errorf("no guest with phone %s: %w", phone, err),
-				"sign them up with probonus signup "+phone+" --group ID")
-		}
-		if err != nil {
-			return err
-		}
-		if s.cfg.json {
-			return printJSON(s.stdout, acc)
-		}
-		return printAccount(s.stdout, acc)
+		return runF(ctx, s, findOptions{phone: args[0]})
 	}
+}
+
+// runFind shows the guest with a phone.
+func runFind(ctx context.Context, s *session, o findOptions) error {
+	c, err := s.connect()
+	if err != nil {
+		return err
+	}
+	phone, err := c.NormalizePhone(o.phone)
+	if err != nil {
+		return err
+	}
+	acc, err := c.Accounts.FindByPhone(ctx, phone)
+	if errors.Is(err, probonus.ErrNotFound) {
+		return notFound(fmt.Errorf("no guest with phone %s: %w", phone, err),
+			"sign them up with probonus signup "+phone+" --group ID")
+	}
+	if err != nil {
+		return err
+	}
+	if s.cfg.json {
+		return printJSON(s.stdout, acc)
+	}
+	return printAccount(s.stdout, acc)
 }
 
 // notFound adds a hint to a 404. FastAPI answers an unknown route with the detail "Not Found", so

@@ -9,21 +9,30 @@ import (
 	"github.com/probonus-go/probonus"
 )
 
-func groupsCommand(*flag.FlagSet) runner {
+// groupsOptions is what groups runs with: it has no flags or arguments of its own.
+type groupsOptions struct{}
+
+// newGroupsCmd registers groups' flags (none) and returns what parses its arguments and runs it.
+func newGroupsCmd(_ *flag.FlagSet, runF runFunc[groupsOptions]) runner {
 	return func(ctx context.Context, s *session, _ []string) error {
-		c, err := s.connect()
-		if err != nil {
-			return err
-		}
-		groups, err := c.AccountGroups.List(ctx)
-		if err != nil {
-			return err
-		}
-		if s.cfg.json {
-			return printJSON(s.stdout, groups)
-		}
-		return printGroups(s, groups)
+		return runF(ctx, s, groupsOptions{})
 	}
+}
+
+// runGroups lists the account groups and says which can take a sign-up.
+func runGroups(ctx context.Context, s *session, _ groupsOptions) error {
+	c, err := s.connect()
+	if err != nil {
+		return err
+	}
+	groups, err := c.AccountGroups.List(ctx)
+	if err != nil {
+		return err
+	}
+	if s.cfg.json {
+		return printJSON(s.stdout, groups)
+	}
+	return printGroups(s, groups)
 }
 
 func printGroups(s *session, groups []probonus.AccountGroup) error {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -358,4 +360,29 @@ func TestTableAlignsMoneyRight(t *testing.T) {
 		"NAME                     SUM  NOTE\n"+
 		"Капучино              290.00\n"+
 		"Круассан с миндалём  1490.50  две штуки\n", b.String())
+}
+
+// parseCmd parses args as the app does for a command, the flags of every command registered
+// too, and then the command's constructor parses them into its options, which a run function
+// keeps instead of running: the parsing without a server. s is the session the parse sees (nil:
+// an empty one in Moscow).
+func parseCmd[O any](t *testing.T, newCmd func(*flag.FlagSet, runFunc[O]) runner, s *session, args ...string) (O, error) {
+	t.Helper()
+	var cfg config
+	fs := flag.NewFlagSet("probonus", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfg.register(fs)
+	var got O
+	ran := false
+	exec := newCmd(fs, func(_ context.Context, _ *session, o O) error { got, ran = o, true; return nil })
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return got, err
+	}
+	if s == nil {
+		s = &session{loc: moscow}
+	}
+	err = exec(context.Background(), s, pos)
+	assert.Equal(t, err == nil, ran, "the options reach the run function when, and only when, they parse")
+	return got, err
 }

@@ -39,20 +39,23 @@ type serveOptions struct {
 	listening func(baseURL string) // tests: called once the fake accepts connections
 }
 
-// serveCommand registers serve's flags. --demo, --api-key, --login and --password are flags of
-// every command (they name the server to talk to); after "serve" they name what the fake serves
-// and accepts instead, so they write into serve's options and never reach the session.
-func serveCommand(fs *flag.FlagSet) runner {
+// newServeCmd registers serve's flags and returns what completes its options from the session
+// and runs it.
+func newServeCmd(fs *flag.FlagSet, runF runFunc[serveOptions]) runner {
 	o := registerServe(fs)
 	return func(ctx context.Context, s *session, _ []string) error {
 		o.loc = s.loc
 		if s.server != nil { // --demo before the command name
 			o.demo = true
 		}
-		return runServe(ctx, *o, s.stdout, s.stderr)
+		return runF(ctx, s, *o)
 	}
 }
 
+// registerServe registers serve's flags into its options. --demo, --api-key, --login and
+// --password are flags of every command (they name the server to talk to); after "serve" they
+// name what the fake serves and accepts instead, so they write into serve's options and never
+// reach the session.
 func registerServe(fs *flag.FlagSet) *serveOptions {
 	o := &serveOptions{addr: defaultServeAddr, flavor: "modern", grace: 5 * time.Second}
 	fs.StringVar(&o.addr, "addr", o.addr, "the address to listen on; :0 or 127.0.0.1:0 picks a free port (printed), :11030 every interface")
@@ -130,8 +133,10 @@ func seedProblem(file string, err error) error {
 	return usageErrorf("--seed %s: %s", where, what)
 }
 
-// runServe runs the fake until ctx ends or a SIGINT or SIGTERM arrives.
-func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error {
+// runServe runs the fake until ctx ends or a SIGINT or SIGTERM arrives: the banner on the
+// session's stdout, the log on its stderr.
+func runServe(ctx context.Context, s *session, o serveOptions) error {
+	stdout, stderr := s.stdout, s.stderr
 	flavor, err := o.check()
 	if err != nil {
 		return err

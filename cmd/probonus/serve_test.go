@@ -82,13 +82,32 @@ func TestServeRefusesBadOptions(t *testing.T) {
 			o := ok
 			tc.edit(&o)
 			var stdout, stderr bytes.Buffer
-			err := runServe(context.Background(), o, &stdout, &stderr)
+			err := runServe(context.Background(), streams(&stdout, &stderr), o)
 			require.Error(t, err)
 			assert.Equal(t, exitUsage, exitCode(err))
 			assert.Contains(t, err.Error(), tc.msg)
 			assert.Empty(t, stdout.String(), "no banner for a server that does not run")
 		})
 	}
+}
+
+// streams is a session with only its output: what runServe uses of one.
+func streams(stdout, stderr io.Writer) *session {
+	return &session{app: &app{stdout: stdout, stderr: stderr}}
+}
+
+// TestServeCompletesItsOptions: the constructor takes the session's time zone, and --demo given
+// before the command name.
+func TestServeCompletesItsOptions(t *testing.T) {
+	t.Parallel()
+	loc := time.FixedZone("UTC+5", 5*60*60)
+	o, err := parseCmd(t, newServeCmd, &session{loc: loc}, "--addr", ":0")
+	require.NoError(t, err)
+	assert.Equal(t, serveOptions{addr: ":0", flavor: "modern", grace: 5 * time.Second, loc: loc}, o)
+
+	o, err = parseCmd(t, newServeCmd, &session{loc: loc, server: probonustest.NewServer(t)})
+	require.NoError(t, err)
+	assert.True(t, o.demo, "--demo before serve: the fake has the demo data")
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
@@ -115,7 +134,7 @@ func TestServeRunsUntilCancelled(t *testing.T) {
 		grace: time.Second, listening: func(u string) { urls <- u }}
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, o, &stdout, &stderr) }()
+	go func() { done <- runServe(ctx, streams(&stdout, &stderr), o) }()
 	var base string
 	select {
 	case base = <-urls:

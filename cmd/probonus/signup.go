@@ -10,7 +10,14 @@ import (
 	"github.com/probonus-go/probonus"
 )
 
-func signupCommand(fs *flag.FlagSet) runner {
+// signupOptions is what signup runs with: one guest, or a file of them.
+type signupOptions struct {
+	campaign *campaignOptions    // --file: a run of its rows; nil: one guest
+	account  probonus.NewAccount // one guest, its Phone as given: the run normalises it with the client's region
+}
+
+// newSignupCmd registers signup's flags and returns what parses them with the phone and runs it.
+func newSignupCmd(fs *flag.FlagSet, runF runFunc[signupOptions]) runner {
 	group := fs.Int64("group", 0, "the group to create the guest in: one with a template (see probonus groups); required")
 	var first, last, middle, email, gender, birth, card *string
 	fs.Var(optString{&first}, "first-name", "first name")
@@ -28,7 +35,11 @@ func signupCommand(fs *flag.FlagSet) runner {
 					return usageErrorf("with --file, each guest's fields are in its columns: drop --first-name, --email and the like")
 				}
 			}
-			return file.run(ctx, s, *group)
+			o, err := file.parse(*group)
+			if err != nil {
+				return err
+			}
+			return runF(ctx, s, signupOptions{campaign: &o})
 		}
 		if err := file.unused(); err != nil {
 			return err
@@ -36,7 +47,7 @@ func signupCommand(fs *flag.FlagSet) runner {
 		if *group <= 0 {
 			return usageErrorf("--group is required: the id of a group with a template (probonus groups lists them)")
 		}
-		n := probonus.NewAccount{GroupID: *group, FirstName: first, LastName: last, MiddleName: middle, Email: email}
+		n := probonus.NewAccount{Phone: args[0], GroupID: *group, FirstName: first, LastName: last, MiddleName: middle, Email: email}
 		if gender != nil {
 			g, err := parseGender(*gender)
 			if err != nil {
@@ -54,39 +65,48 @@ func signupCommand(fs *flag.FlagSet) runner {
 		if card != nil {
 			n.Identifiers = []probonus.Identifier{{Type: probonus.IdentifierCard, Value: *card}}
 		}
-		c, err := s.connect()
-		if err != nil {
-			return err
-		}
-		if n.Phone, err = c.NormalizePhone(args[0]); err != nil {
-			return err
-		}
-		what := fmt.Sprintf("create a guest with phone %s in group %d", n.Phone, n.GroupID)
-		if name := join(" ", deref(first), deref(middle), deref(last)); name != "" {
-			what += " named " + name
-		}
-		if err := s.confirm(what); err != nil {
-			return err
-		}
-		acc, err := c.Accounts.InsertByTemplate(ctx, n)
-		if errors.Is(err, probonus.ErrAccountExists) {
-			return withHint(err, "probonus find "+n.Phone+" shows the guest")
-		}
-		if errors.Is(err, probonus.ErrBadRequest) {
-			return withHint(err, signupRefusal(err, n))
-		}
-		if errors.Is(err, probonus.ErrOutcomeUnknown) {
-			return withHint(err, "the guest may have been created: probonus find "+n.Phone+" tells")
-		}
-		if err != nil {
-			return err
-		}
-		if s.cfg.json {
-			return printJSON(s.stdout, acc)
-		}
-		fmt.Fprintf(s.stdout, "Created account %d.\n\n", acc.ID)
-		return printAccount(s.stdout, acc)
+		return runF(ctx, s, signupOptions{account: n})
 	}
+}
+
+// runSignup creates a guest from a group's template, once confirmed, or runs a file of them.
+func runSignup(ctx context.Context, s *session, o signupOptions) error {
+	if o.campaign != nil {
+		return watchCampaign(ctx, s, *o.campaign)
+	}
+	n := o.account
+	c, err := s.connect()
+	if err != nil {
+		return err
+	}
+	if n.Phone, err = c.NormalizePhone(n.Phone); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("create a guest with phone %s in group %d", n.Phone, n.GroupID)
+	if name := join(" ", deref(n.FirstName), deref(n.MiddleName), deref(n.LastName)); name != "" {
+		what += " named " + name
+	}
+	if err := s.confirm(what); err != nil {
+		return err
+	}
+	acc, err := c.Accounts.InsertByTemplate(ctx, n)
+	if errors.Is(err, probonus.ErrAccountExists) {
+		return withHint(err, "probonus find "+n.Phone+" shows the guest")
+	}
+	if errors.Is(err, probonus.ErrBadRequest) {
+		return withHint(err, signupRefusal(err, n))
+	}
+	if errors.Is(err, probonus.ErrOutcomeUnknown) {
+		return withHint(err, "the guest may have been created: probonus find "+n.Phone+" tells")
+	}
+	if err != nil {
+		return err
+	}
+	if s.cfg.json {
+		return printJSON(s.stdout, acc)
+	}
+	fmt.Fprintf(s.stdout, "Created account %d.\n\n", acc.ID)
+	return printAccount(s.stdout, acc)
 }
 
 // signupRefusal says what to do about a 400 from insert_by_template that is not

@@ -11,7 +11,14 @@ import (
 	"github.com/probonus-go/probonus"
 )
 
-func updateCommand(fs *flag.FlagSet) runner {
+// updateOptions is what update runs with.
+type updateOptions struct {
+	update  probonus.AccountUpdate // its Phone as given: the run normalises it with the client's region
+	changes []string               // the flags given, name="value", for the confirmation
+}
+
+// newUpdateCmd registers update's flags and returns what parses them with the account and runs it.
+func newUpdateCmd(fs *flag.FlagSet, runF runFunc[updateOptions]) runner {
 	var phone, email, first, last, middle, gender, birth, blocked, info, screen, prn, discount, bonusType, lifetime *string
 	for _, f := range []struct {
 		p          **string
@@ -87,31 +94,37 @@ func updateCommand(fs *flag.FlagSet) runner {
 		if len(changes) == 0 {
 			return usageErrorf("nothing to change: pass at least one field, e.g. --email or --first-name (probonus help update lists them)")
 		}
-		c, err := s.connect()
-		if err != nil {
-			return err
-		}
-		if phone != nil {
-			p, err := c.NormalizePhone(*phone)
-			if err != nil {
-				return err
-			}
-			u.Phone = &p
-		}
-		if err := s.confirm(fmt.Sprintf("change account %d: %s", accountID, strings.Join(changes, ", "))); err != nil {
-			return err
-		}
-		acc, err := c.Accounts.Update(ctx, u)
-		if errors.Is(err, probonus.ErrOutcomeUnknown) {
-			return withHint(err, "the change may have been applied: probonus find PHONE shows the account")
-		}
-		if err != nil {
-			return accountErr(err, accountID)
-		}
-		if s.cfg.json {
-			return printJSON(s.stdout, acc)
-		}
-		fmt.Fprintf(s.stdout, "Updated account %d.\n\n", acc.ID)
-		return printAccount(s.stdout, acc)
+		return runF(ctx, s, updateOptions{update: u, changes: changes})
 	}
+}
+
+// runUpdate changes some of a guest's fields, once confirmed.
+func runUpdate(ctx context.Context, s *session, o updateOptions) error {
+	u := o.update
+	c, err := s.connect()
+	if err != nil {
+		return err
+	}
+	if u.Phone != nil {
+		p, err := c.NormalizePhone(*u.Phone)
+		if err != nil {
+			return err
+		}
+		u.Phone = &p
+	}
+	if err := s.confirm(fmt.Sprintf("change account %d: %s", u.AccountID, strings.Join(o.changes, ", "))); err != nil {
+		return err
+	}
+	acc, err := c.Accounts.Update(ctx, u)
+	if errors.Is(err, probonus.ErrOutcomeUnknown) {
+		return withHint(err, "the change may have been applied: probonus find PHONE shows the account")
+	}
+	if err != nil {
+		return accountErr(err, u.AccountID)
+	}
+	if s.cfg.json {
+		return printJSON(s.stdout, acc)
+	}
+	fmt.Fprintf(s.stdout, "Updated account %d.\n\n", acc.ID)
+	return printAccount(s.stdout, acc)
 }

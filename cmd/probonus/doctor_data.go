@@ -1,75 +1,98 @@
 package main
 
 import (
-	"bytes"
+	"context"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/probonus-go/probonus"
 	"github.com/probonus-go/probonus/internal/contract"
 )
 
-// exchange is one answer the doctor kept, for the contract check and the report.
-type exchange struct {
-	Method, Path, Query string // Path from /api/v0 on, without the base URL's own path
-	Status              int
-	Body                []byte
-}
-
-// recorder keeps every GET answer, and refuses anything that could change data: the doctor only
-// reads. Logins and refreshes pass, and their answers (tokens) are never kept.
-type recorder struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	got  []exchange
-}
-
-// maxKept bounds what is kept of one answer.
-const maxKept = 32 << 20
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	auth := strings.Contains(req.URL.Path, "/api/v0/auth/")
-	if req.Method != http.MethodGet && !auth {
-		return nil, fmt.Errorf("doctor only reads: refusing to send %s %s", req.Method, req.URL.Path)
-	}
-	resp, err := r.next.RoundTrip(req)
-	if err != nil || auth {
-		return resp, err
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxKept))
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	path := req.URL.Path
-	if i := strings.Index(path, "/api/v0/"); i >= 0 {
-		path = path[i:]
-	}
-	r.mu.Lock()
-	r.got = append(r.got, exchange{Method: req.Method, Path: path, Query: req.URL.RawQuery, Status: resp.StatusCode, Body: body})
-	r.mu.Unlock()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
-}
-
-// answers returns the kept answers, each request once (the groups are read by every auth check).
-func (r *recorder) answers() []exchange {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	seen := map[string]bool{}
-	var out []exchange
-	for _, e := range r.got {
-		k := e.Path + "?" + e.Query
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, e)
+// checkGroups says which groups can receive sign-ups.
+func (d *doctor) checkGroups(context.Context) bool {
+	var with []string
+	for _, g := range d.groups {
+		if g.HaveTemplate {
+			with = append(with, fmt.Sprintf("%d %q", g.ID, g.Name))
 		}
 	}
-	return out
+	n := fmt.Sprintf("%d groups", len(d.groups))
+	switch len(with) {
+	case 0:
+		d.add(statusWarn, "groups", n+", none with a template: signup cannot create guests",
+			"tick \"Шаблон для API\" on a group in the admin UI")
+	case 1:
+		d.add(statusOK, "groups", n+"; signup creates guests in "+with[0]+", the one with a template")
+	default:
+		d.add(statusOK, "groups", n+"; "+fmt.Sprint(len(with))+" with a template: "+strings.Join(with, ", "))
+	}
+	return true
+}
+
+// checkGuest reads one guest's data the way the SDK's users do, for the contract and money checks.
+func (d *doctor) checkGuest(ctx context.Context) bool {
+	if d.phone == "" {
+		return false
+	}
+	c := d.reader
+	acc, err := c.Accounts.FindByPhone(ctx, d.phone)
+	if errors.Is(err, probonus.ErrNotFound) {
+		d.add(statusWarn, "guest", "no guest with phone "+d.phone, "pass --phone with an existing guest's number to compare their data with the model")
+		return false
+	}
+	if err != nil {
+		d.add(statusFail, "guest", "find_by_phone: "+d.sdkText(err))
+		return false
+	}
+	d.read = append(d.read, acc)
+	var problems []string
+	last, err := c.Accounts.LastTransactions(ctx, acc.ID, 50)
+	if err != nil {
+		problems = append(problems, "last transactions: "+d.sdkText(err))
+	}
+	d.read = append(d.read, last)
+	now := time.Now().In(d.s.loc)
+	period, err := c.Accounts.Transactions(ctx, acc.ID, now.AddDate(0, 0, -90), now)
+	if err != nil {
+		problems = append(problems, "transactions of 90 days: "+d.sdkText(err))
+	}
+	d.read = append(d.read, period)
+	bal, err := c.Accounts.BalanceExtended(ctx, acc.ID)
+	if err != nil {
+		problems = append(problems, "balance: "+d.sdkText(err))
+	} else {
+		d.read = append(d.read, bal)
+	}
+	checkNote := "no check among them"
+	for _, tx := range append(last, period...) {
+		if tx.CheckID == 0 {
+			continue
+		}
+		ch, err := c.Checks.GetByID(ctx, tx.CheckID)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("check %d: %s", tx.CheckID, d.sdkText(err)))
+			checkNote = fmt.Sprintf("check %d unreadable", tx.CheckID)
+		} else {
+			d.read = append(d.read, ch)
+			checkNote = fmt.Sprintf("check %d with %d dish%s", ch.ID, len(ch.Dishes), map[bool]string{true: "es"}[len(ch.Dishes) != 1])
+		}
+		break
+	}
+	summary := fmt.Sprintf("%s is account %d: %d transactions (%d in the last 90 days), %s", d.phone, acc.ID, len(last), len(period), checkNote)
+	if bal != nil {
+		summary += ", balance " + money(bal.BonusBalance)
+	}
+	if len(problems) > 0 {
+		d.add(statusFail, "guest", summary, problems...)
+		return true
+	}
+	d.add(statusOK, "guest", summary)
+	return true
 }
 
 // modelOf returns a pointer to a new value of the type the SDK decodes a path's answer into.
@@ -148,13 +171,6 @@ func renameGuess(missing string, unknown []string) string {
 		return " (renamed " + same[0] + "?)"
 	}
 	return ""
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // moneyValue is one amount the guest's reads decoded, named like the contract's fields.
