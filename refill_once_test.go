@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -238,14 +240,19 @@ type ledgerTx struct {
 	typ, sum, reason string
 }
 
-// ledger is a raw history server for one account: refills apply as hold says, a period answer is
-// newest first and cut to pageCap entries when it is set, the way a server with a page size would.
+// ledger is a raw history server for one account: refills apply as hold says; a period is
+// compared at whole seconds, as the wire has them, and answered newest first (oldest first with
+// oldestFirst), cut to pageCap entries when it is set, the way a server with a page size would;
+// the last-N read (?count=N) is answered only with lastN.
 type ledger struct {
-	mu      sync.Mutex
-	txs     []ledgerTx
-	nextID  int64
-	posts   atomic.Int32
-	pageCap int
+	mu          sync.Mutex
+	txs         []ledgerTx
+	nextID      int64
+	posts       atomic.Int32
+	gets        atomic.Int32 // history reads
+	pageCap     int
+	oldestFirst bool
+	lastN       bool
 	// hold, when set, keeps a refill for this long before applying it, whatever the client does
 	// meanwhile (a slow commit, a proxy holding the request); the client gets no answer.
 	hold time.Duration
@@ -295,7 +302,22 @@ func (l *ledger) server(t *testing.T) string {
 			apply()
 			_, _ = fmt.Fprintf(w, `{"transactionId":%d,"balance":"1.00"}`, l.nextID)
 		case "/api/v0/accounts/transactions":
+			l.gets.Add(1)
 			q := r.URL.Query()
+			entry := func(tx ledgerTx) map[string]any {
+				return map[string]any{"id": tx.id, "datetime": tx.at.In(msk).Format("2006-01-02T15:04:05"),
+					"type": tx.typ, "sum": tx.sum, "reason": tx.reason}
+			}
+			out := []map[string]any{}
+			if n, err := strconv.Atoi(q.Get("count")); err == nil && l.lastN {
+				l.mu.Lock()
+				for i := len(l.txs) - 1; i >= 0 && len(out) < n; i-- {
+					out = append(out, entry(l.txs[i]))
+				}
+				l.mu.Unlock()
+				_ = json.NewEncoder(w).Encode(out)
+				return
+			}
 			from, err1 := time.ParseInLocation("2006-01-02T15:04:05", q.Get("dateFrom"), msk)
 			to, err2 := time.ParseInLocation("2006-01-02T15:04:05", q.Get("dateTo"), msk)
 			if err1 != nil || err2 != nil {
@@ -303,19 +325,22 @@ func (l *ledger) server(t *testing.T) string {
 				return
 			}
 			l.mu.Lock()
-			out := []map[string]any{}
-			for i := len(l.txs) - 1; i >= 0; i-- {
-				tx := l.txs[i]
-				if tx.at.Before(from) || tx.at.After(to) {
-					continue
+			var in []ledgerTx
+			for _, tx := range l.txs { // in time order
+				if at := tx.at.Truncate(time.Second); !at.Before(from) && !at.After(to) {
+					in = append(in, tx)
 				}
-				if l.pageCap > 0 && len(out) == l.pageCap {
-					break
-				}
-				out = append(out, map[string]any{"id": tx.id, "datetime": tx.at.In(msk).Format("2006-01-02T15:04:05"),
-					"type": tx.typ, "sum": tx.sum, "reason": tx.reason})
 			}
 			l.mu.Unlock()
+			if !l.oldestFirst {
+				slices.Reverse(in)
+			}
+			if l.pageCap > 0 && len(in) > l.pageCap {
+				in = in[:l.pageCap]
+			}
+			for _, tx := range in {
+				out = append(out, entry(tx))
+			}
 			_ = json.NewEncoder(w).Encode(out)
 		case "/api/v0/accounts/get_balance_extended":
 			_, _ = io.WriteString(w, `{"bonusBalance":"1.00"}`)

@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,96 +90,6 @@ func TestRound3ReviewInstallationSpellings(t *testing.T) {
 	}
 }
 
-// histServer is a raw history server for one account, as a real server with a page size may be:
-// a period's answer is cut to pageCap entries (0: no cap), newest or oldest first.
-type histServer struct {
-	mu          sync.Mutex
-	txs         []ledgerTx
-	nextID      int64
-	pageCap     int
-	oldestFirst bool
-	lastN       bool // answers ?count=N (the API's last-N read), newest first, uncapped
-	posts       atomic.Int32
-	gets        atomic.Int32
-}
-
-func (h *histServer) add(at time.Time, typ, sum, reason string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.nextID++
-	h.txs = append(h.txs, ledgerTx{h.nextID, at, typ, sum, reason})
-}
-
-func (h *histServer) start(t *testing.T) string {
-	msk := time.FixedZone("MSK", 3*60*60)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case refillPath:
-			h.posts.Add(1)
-			var in struct {
-				Amount probonus.Amount `json:"amount"`
-				Reason string          `json:"reason"`
-			}
-			if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-				http.Error(w, err.Error(), 400)
-				return
-			}
-			h.add(time.Now(), "refill", in.Amount.String(), in.Reason)
-			_, _ = fmt.Fprintf(w, `{"transactionId":%d,"balance":"1.00"}`, h.nextID)
-		case "/api/v0/accounts/transactions":
-			h.gets.Add(1)
-			q := r.URL.Query()
-			if n, err := strconv.Atoi(q.Get("count")); err == nil && h.lastN {
-				h.mu.Lock()
-				out := []map[string]any{}
-				for i := len(h.txs) - 1; i >= 0 && len(out) < n; i-- {
-					tx := h.txs[i]
-					out = append(out, map[string]any{"id": tx.id, "datetime": tx.at.In(msk).Format("2006-01-02T15:04:05"),
-						"type": tx.typ, "sum": tx.sum, "reason": tx.reason})
-				}
-				h.mu.Unlock()
-				_ = json.NewEncoder(w).Encode(out)
-				return
-			}
-			from, err1 := time.ParseInLocation("2006-01-02T15:04:05", q.Get("dateFrom"), msk)
-			to, err2 := time.ParseInLocation("2006-01-02T15:04:05", q.Get("dateTo"), msk)
-			if err1 != nil || err2 != nil {
-				http.Error(w, "bad period", http.StatusUnprocessableEntity)
-				return
-			}
-			h.mu.Lock()
-			var in []ledgerTx
-			for _, tx := range h.txs { // h.txs is in time order
-				at := tx.at.Truncate(time.Second)
-				if !at.Before(from) && !at.After(to) {
-					in = append(in, tx)
-				}
-			}
-			h.mu.Unlock()
-			if !h.oldestFirst {
-				for i, j := 0, len(in)-1; i < j; i, j = i+1, j-1 {
-					in[i], in[j] = in[j], in[i]
-				}
-			}
-			if h.pageCap > 0 && len(in) > h.pageCap {
-				in = in[:h.pageCap]
-			}
-			out := []map[string]any{}
-			for _, tx := range in {
-				out = append(out, map[string]any{"id": tx.id, "datetime": tx.at.In(msk).Format("2006-01-02T15:04:05"),
-					"type": tx.typ, "sum": tx.sum, "reason": tx.reason})
-			}
-			_ = json.NewEncoder(w).Encode(out)
-		case "/api/v0/accounts/get_balance_extended":
-			_, _ = fmt.Fprint(w, `{"bonusBalance":"1.00"}`)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
 // TestRound3ReviewPageCapNotAMultipleOf50
 //
 // Defect: the look detects a cut page only when the answer is a multiple of 50 entries. A server
@@ -202,13 +110,13 @@ func TestRound3ReviewPageCapNotAMultipleOf50(t *testing.T) {
 	}{{100, false}, {100, true}, {64, false}, {25, false}, {128, false}} {
 		t.Run(fmt.Sprintf("cap %d oldest first %v", tc.cap, tc.oldest), func(t *testing.T) {
 			t.Parallel()
-			h := &histServer{pageCap: tc.cap, oldestFirst: tc.oldest}
+			h := &ledger{pageCap: tc.cap, oldestFirst: tc.oldest}
 			now := time.Now()
 			h.add(now.Add(-20*24*time.Hour), "refill", "50.00", "Отзыв о заказе 3200")
 			for i := range 150 {
 				h.add(now.Add(-time.Duration(150-i)*time.Hour), "check_accrual", "3.00", fmt.Sprint("Чек ", i))
 			}
-			res, err := ledgerClient(t, h.start(t), "ledger-test-key").Accounts.RefillOnce(context.Background(), review(1, 3200, "50"))
+			res, err := ledgerClient(t, h.server(t), "ledger-test-key").Accounts.RefillOnce(context.Background(), review(1, 3200, "50"))
 			require.NoError(t, err)
 			assert.True(t, res.AlreadyApplied, "the 20-day-old credit is the key's")
 			assert.Equal(t, int32(0), h.posts.Load(), "refills sent although the key was credited 20 days ago (server page %d)", tc.cap)
@@ -233,12 +141,12 @@ func TestRound3ReviewPageCapNotAMultipleOf50(t *testing.T) {
 // the API has, tells them apart: fewer than 1000 entries are the whole history.
 func TestRound3ReviewFiftyEntriesInOneMinuteBlockRefillOnce(t *testing.T) {
 	t.Parallel()
-	h := &histServer{lastN: true}
+	h := &ledger{lastN: true}
 	batch := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range 50 {
 		h.add(batch, "check_accrual", "3.00", fmt.Sprint("Импорт ", i))
 	}
-	_, err := ledgerClient(t, h.start(t), "ledger-test-key").Accounts.RefillOnce(context.Background(), review(1, 3300, "50"))
+	_, err := ledgerClient(t, h.server(t), "ledger-test-key").Accounts.RefillOnce(context.Background(), review(1, 3300, "50"))
 	require.NoError(t, err, "nothing hides the key's absence: the server answered the period in full")
 	assert.Equal(t, int32(1), h.posts.Load(), "refills sent")
 	assert.LessOrEqual(t, h.gets.Load(), int32(6), "history reads for one look")
@@ -692,12 +600,12 @@ func TestRound3ReviewPhoneCheckRefusesWhatTheParserRead(t *testing.T) {
 // or time.RFC3339 with the offset), without the monotonic reading (t.Round(0)).
 func TestRound3ReviewCutPageErrorPrintsClockReadings(t *testing.T) {
 	t.Parallel()
-	h := &histServer{pageCap: 50}
+	h := &ledger{pageCap: 50}
 	busy := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range 120 {
 		h.add(busy, "check_accrual", "3.00", fmt.Sprint("Чек ", i))
 	}
-	_, err := ledgerClient(t, h.start(t), "ledger-test-key").Accounts.RefillOnce(context.Background(), review(1, 3400, "50"))
+	_, err := ledgerClient(t, h.server(t), "ledger-test-key").Accounts.RefillOnce(context.Background(), review(1, 3400, "50"))
 	require.Error(t, err, "a cut page even at the floor: nothing sent")
 	assert.Equal(t, int32(0), h.posts.Load())
 	assert.NotContains(t, err.Error(), " m=", "a monotonic clock reading in %v", err)
