@@ -224,7 +224,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	s.st = newState(s.loc)
 	if s.demo {
-		SeedDemo(s)
+		s.seedDemo()
 	}
 	s.mux = s.newMux()
 	var h http.Handler = http.HandlerFunc(s.serve)
