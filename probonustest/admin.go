@@ -101,23 +101,7 @@ func (s *Server) adminIndex(w http.ResponseWriter) {
 	for _, rt := range adminRoutes {
 		routes = append(routes, map[string]string{"method": rt.method, "path": AdminPath + rt.path, "what": rt.summary})
 	}
-	api := []string{}
-	for path, methods := range routesList() {
-		api = append(api, methods+" "+path)
-	}
-	sort.Strings(api)
-	s.writeJSON(w, http.StatusOK, map[string]any{"admin": routes, "api": api, "flavor": s.flavor.String()})
-}
-
-// routesList is every API route: path → method.
-func routesList() map[string]string {
-	out := map[string]string{}
-	for path, methods := range routes {
-		for m := range methods {
-			out[path] = m
-		}
-	}
-	return out
+	s.writeJSON(w, http.StatusOK, map[string]any{"admin": routes, "api": routeNames(), "flavor": s.flavor.String()})
 }
 
 func (s *Server) adminReset(w http.ResponseWriter, _ *http.Request, _ string) {
@@ -217,12 +201,7 @@ func (s *Server) adminInject(w http.ResponseWriter, r *http.Request, _ string) {
 		problem = fmt.Sprintf("times %d: want 1 to 1000", in.Times)
 	}
 	if problem != "" {
-		routes := []string{}
-		for path, m := range routesList() {
-			routes = append(routes, m+" "+path)
-		}
-		sort.Strings(routes)
-		s.writeJSON(w, http.StatusBadRequest, map[string]any{"detail": problem, "routes": routes})
+		s.writeJSON(w, http.StatusBadRequest, map[string]any{"detail": problem, "routes": routeNames()})
 		return
 	}
 	s.mu.Lock()
@@ -273,7 +252,7 @@ func (s *Server) adminRequests(w http.ResponseWriter, r *http.Request, _ string)
 		}
 		m := map[string]any{"method": req.Method, "path": req.Path, "query": req.Query, "auth": authMode(req.Header)}
 		switch {
-		case public[req.Path]: // a password or a refresh token
+		case routeAt[req.Path].public: // a password or a refresh token
 			if len(req.Body) > 0 {
 				m["body"] = "(withheld: credentials)"
 			}

@@ -2,7 +2,7 @@ package probonustest
 
 import "time"
 
-// Phones of the demo data that WithDemoData and SeedDemo add.
+// Phones of the demo data that WithDemoData adds.
 const (
 	// DemoPhone is the returning guest: an account with a visit, bonuses paid and earned, and a
 	// deferred accrual.
@@ -17,23 +17,28 @@ type Demo struct {
 	CheckIDs  []int64 // the guest's checks, oldest first
 }
 
-// WithDemoData seeds the server as SeedDemo does, so a demo or a command-line tool shows a
-// realistic guest without any setup.
+// WithDemoData gives the server a returning guest (DemoPhone) in the template group 3 with 300
+// bonuses (burning in a month) and two visits to a bakery: a check 26 hours ago with three dishes,
+// 200 bonuses paid and 42.35 earned, and a check 2 hours ago whose 15.00 accrual is deferred two
+// weeks. Dates are relative to the start (and to Reset), so the data looks the same whenever it is
+// seeded: a demo or a command-line tool shows a realistic guest without any setup.
 func WithDemoData() Option { return func(s *Server) { s.demo = true } }
 
-// SeedDemo gives the server a returning guest (DemoPhone) in the template group 3 with 300 bonuses
-// (burning in a month) and two visits to a bakery: a check 26 hours ago with three dishes, 200
-// bonuses paid and 42.35 earned, and a check 2 hours ago whose 15.00 accrual is deferred two weeks.
-// Dates are relative to now, so the data looks the same whenever it is seeded.
-func SeedDemo(s *Server) Demo {
+// SeedDemo adds WithDemoData's guest to a running server and returns its ids.
+//
+// Deprecated: Use WithDemoData. The guest is found by DemoPhone, its checks by Server.Checks.
+func SeedDemo(s *Server) Demo { return s.seedDemo() }
+
+// seedDemo adds the demo data now, and again at each Reset.
+func (s *Server) seedDemo() Demo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.demo = true // Reset seeds it again
-	return seedDemo(&s.st, s.now())
+	s.demo = true
+	return s.st.addDemo(s.now())
 }
 
-// seedDemo adds the demo data to a state: SeedDemo's, and Reset's on a fresh state.
-func seedDemo(st *state, now time.Time) Demo {
+// addDemo adds the demo data to a state: the server's at the start, or a fresh one at Reset.
+func (st *state) addDemo(now time.Time) Demo {
 	must := func(id int64, err error) int64 {
 		if err != nil {
 			panic("probonustest: SeedDemo: " + err.Error())

@@ -16,40 +16,35 @@ const (
 	PathRedoc   = "/redoc"
 )
 
-// serveOpenAPI answers the document routes: the SDK's own model (probonus.OpenAPI), with the
-// base path as its server the way FastAPI's root_path is, and pages that name its URL as
-// FastAPI's do. It reports whether the path was one of them.
-func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request, path string) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return false
-	}
-	url := s.basePath + PathOpenAPI
-	switch path {
-	case PathOpenAPI:
-		doc := probonus.OpenAPI()
-		if s.basePath != "" {
-			var m map[string]any
-			if json.Unmarshal(doc, &m) == nil {
-				m["servers"] = []any{map[string]any{"url": s.basePath}}
-				if b, err := json.Marshal(m); err == nil {
-					doc = b
-				}
+// serveOpenAPI answers the document: the SDK's own model (probonus.OpenAPI), with the base path
+// as its server the way FastAPI's root_path is.
+func (s *Server) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	doc := probonus.OpenAPI()
+	if s.basePath != "" {
+		var m map[string]any
+		if json.Unmarshal(doc, &m) == nil {
+			m["servers"] = []any{map[string]any{"url": s.basePath}}
+			if b, err := json.Marshal(m); err == nil {
+				doc = b
 			}
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(doc)
-	case PathDocs:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(swaggerPage(url)))
-	case PathRedoc:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<!DOCTYPE html><html><head><title>ProBonus - ReDoc</title></head><body>` +
-			`<noscript>ReDoc requires Javascript to function. Please enable it to browse the documentation.</noscript>` +
-			`<redoc spec-url="` + html.EscapeString(url) + `"></redoc></body></html>`))
-	default:
-		return false
 	}
-	return true
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(doc)
+}
+
+// serveDocs answers the Swagger UI page, naming the document's URL as FastAPI's does.
+func (s *Server) serveDocs(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(swaggerPage(s.basePath + PathOpenAPI)))
+}
+
+// serveRedoc answers the ReDoc page, naming the document's URL as FastAPI's does.
+func (s *Server) serveRedoc(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(`<!DOCTYPE html><html><head><title>ProBonus - ReDoc</title></head><body>` +
+		`<noscript>ReDoc requires Javascript to function. Please enable it to browse the documentation.</noscript>` +
+		`<redoc spec-url="` + html.EscapeString(s.basePath+PathOpenAPI) + `"></redoc></body></html>`))
 }
 
 // swaggerPage is FastAPI's get_swagger_ui_html, as it writes the document's URL.

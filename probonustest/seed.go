@@ -634,19 +634,19 @@ func (st *state) load(seed *Seed, now time.Time) error {
 	return nil
 }
 
-// Reset puts the server back as it started: its own groups, the demo data (WithDemoData or
-// SeedDemo, with dates relative to now again) and every seed Load applied, in that order. It
-// forgets the requests received, the faults not yet fired and the counts of AuthCounts; what
-// AddGroup, AddAccount and AddCheck added is gone too. Issued tokens stay valid, so a client
-// logged in before keeps working. An error means a seed no longer applies (it named what
-// AddAccount had added, say); the state is then left as it was.
+// Reset puts the server back as it started: its own groups, the demo data (WithDemoData, with dates
+// relative to now again) and every seed Load applied, in that order. It forgets the requests
+// received, the faults not yet fired and the counts of AuthCounts; what AddGroup, AddAccount and
+// AddCheck added is gone too. Issued tokens stay valid, so a client logged in before keeps working.
+// An error means a seed no longer applies (it named what AddAccount had added, say); the state is
+// then left as it was.
 func (s *Server) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := newState(s.loc)
 	now := s.now()
 	if s.demo {
-		seedDemo(&st, now)
+		st.addDemo(now)
 	}
 	for _, seed := range s.seeds {
 		if err := st.load(seed, now); err != nil {

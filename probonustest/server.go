@@ -167,6 +167,7 @@ type Fault struct {
 // Server is an in-memory ProBonus server on a local port. It is safe for concurrent use.
 type Server struct {
 	ts            *httptest.Server
+	mux           *http.ServeMux // the routes, newMux
 	flavor        Flavor
 	tokenLifetime time.Duration
 	latency       time.Duration
@@ -223,8 +224,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	s.st = newState(s.loc)
 	if s.demo {
-		SeedDemo(s)
+		s.seedDemo()
 	}
+	s.mux = s.newMux()
 	var h http.Handler = http.HandlerFunc(s.serve)
 	if s.admin {
 		h = s.withAdmin(h)
@@ -328,16 +330,14 @@ func (s *Server) Inject(method, path string, f Fault) {
 
 // routeProblem says why no request would ever match method and path; "" when one would.
 func (s *Server) routeProblem(method, path string) string {
-	if methods, ok := routes[path]; ok {
-		for m := range methods { // one method per route
-			switch {
-			case m == method:
-				return ""
-			case strings.EqualFold(m, method):
-				return fmt.Sprintf("the method is %q: methods are upper case", m)
-			default:
-				return fmt.Sprintf("the route is %s %s, not %s", m, path, method)
-			}
+	if rt, ok := routeAt[path]; ok {
+		switch {
+		case rt.method == method:
+			return ""
+		case strings.EqualFold(rt.method, method):
+			return fmt.Sprintf("the method is %q: methods are upper case", rt.method)
+		default:
+			return fmt.Sprintf("the route is %s %s, not %s", rt.method, path, method)
 		}
 	}
 	for _, hint := range []struct {
@@ -349,7 +349,7 @@ func (s *Server) routeProblem(method, path string) string {
 		{true, "/api/v0/" + strings.TrimLeft(path, "/"), "paths start with /api/v0"},
 		{true, strings.TrimSuffix(path, "/"), "a trailing slash is only redirected"},
 	} {
-		if hint.cond && hint.fix != path && routes[hint.fix] != nil {
+		if _, ok := routeAt[hint.fix]; hint.cond && hint.fix != path && ok {
 			return fmt.Sprintf("no such route: %s, did you mean %q (probonustest.Path…)?", hint.why, hint.fix)
 		}
 	}
@@ -378,7 +378,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if q := s.faults[r.Method+" "+path]; len(q) > 0 {
 		fault = &q[0]
 		s.faults[r.Method+" "+path] = q[1:]
-	} else if len(s.chaos) > 0 && !public[path] && s.rnd.Float64() < s.chaosRate {
+	} else if len(s.chaos) > 0 && !routeAt[path].public && s.rnd.Float64() < s.chaosRate {
 		fault = &s.chaos[s.rnd.IntN(len(s.chaos))]
 	}
 	s.requests[len(s.requests)-1].Fault = fault
