@@ -413,11 +413,11 @@ func TestRefillOnceRerunAfterAnUncertainSend(t *testing.T) {
 // earlier uncertain send has settled looks at once and, not finding the credit, sends nothing.
 func TestRefillOnceRerunWithAShortDeadline(t *testing.T) {
 	t.Parallel()
-	l := &ledger{hold: 600 * time.Millisecond}
+	l := &ledger{hold: 1500 * time.Millisecond} // longer than both deadlines: nothing shows before they end
 	base := l.server(t)
-	c := ledgerClient(t, base, "ledger-test-key", probonus.WithRefillSettle(1500*time.Millisecond))
+	c := ledgerClient(t, base, "ledger-test-key", probonus.WithRefillSettle(3*time.Second))
 	for range 2 {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 		_, err := c.Accounts.RefillOnce(ctx, review(1, 6, "50"))
 		cancel()
 		require.ErrorIs(t, err, probonus.ErrOutcomeUnknown)
