@@ -388,16 +388,16 @@ func TestRefillOnceTwoClientsOneProcess(t *testing.T) {
 	assert.Equal(t, 1, srv.TransactionCount(id, "refill"))
 }
 
-// TestRefillOnceRerunAfterAnUncertainSend (issue 17 #2): the server holds a refill 600 ms and
+// TestRefillOnceRerunAfterAnUncertainSend (issue 17 #2): the server holds a refill 1.5 s and
 // then applies it; the first RefillOnce's deadline ends mid-send. A rerun right after, on another
 // Client, waits for that send to settle before it looks, finds the credit and sends nothing.
 func TestRefillOnceRerunAfterAnUncertainSend(t *testing.T) {
 	t.Parallel()
-	l := &ledger{hold: 600 * time.Millisecond}
+	l := &ledger{hold: 1500 * time.Millisecond}
 	base := l.server(t)
-	settle := probonus.WithRefillSettle(1500 * time.Millisecond)
+	settle := probonus.WithRefillSettle(3 * time.Second)
 	first, second := ledgerClient(t, base, "ledger-test-key", settle), ledgerClient(t, base, "ledger-test-key", settle)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	_, err := first.Accounts.RefillOnce(ctx, review(1, 5, "50"))
 	require.ErrorIs(t, err, probonus.ErrOutcomeUnknown)
@@ -429,10 +429,10 @@ func TestRefillOnceRerunWithAShortDeadline(t *testing.T) {
 // unknown is remembered too: the RefillOnce a caller runs next waits for it before looking.
 func TestRefillOnceAfterAnUncertainRefill(t *testing.T) {
 	t.Parallel()
-	l := &ledger{hold: 600 * time.Millisecond}
+	l := &ledger{hold: 1500 * time.Millisecond}
 	base := l.server(t)
-	c := ledgerClient(t, base, "ledger-test-key", probonus.WithRefillSettle(1500*time.Millisecond))
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	c := ledgerClient(t, base, "ledger-test-key", probonus.WithRefillSettle(3*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	_, err := c.Accounts.Refill(ctx, review(1, 8, "50"))
 	require.ErrorIs(t, err, probonus.ErrOutcomeUnknown)

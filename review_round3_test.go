@@ -680,15 +680,15 @@ func TestRound3ReviewLookFailingAfterAnUncertainSendIsNotUnknown(t *testing.T) {
 				answer(conn, 404, "application/json", `{"detail":"Not Found"}`)
 				return true
 			})
-			c := ledgerClient(t, base, "ledger-test-key", probonus.WithRefillSettle(1500*time.Millisecond),
+			c := ledgerClient(t, base, "ledger-test-key", probonus.WithRefillSettle(5*time.Second),
 				probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}))
 			key := review(1, 3600+len(name), "50")
-			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 			_, err := c.Accounts.RefillOnce(ctx, key)
 			cancel()
 			require.ErrorIs(t, err, probonus.ErrOutcomeUnknown, "the first: sent, no answer")
 
-			ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+			ctx, cancel = context.WithTimeout(context.Background(), time.Second)
 			_, err = c.Accounts.RefillOnce(ctx, key)
 			cancel()
 			require.Error(t, err)
