@@ -472,9 +472,10 @@ func (p *seedParser) fail(off int64, entry string, format string, args ...any) e
 func (p *seedParser) syntax(err error, entry string) error {
 	var syn *json.SyntaxError
 	switch {
-	case errors.As(err, &syn):
+	case errors.As(err, &syn) && !strings.Contains(syn.Error(), "unexpected end of JSON input"):
 		return p.fail(syn.Offset, entry, "%s", strings.TrimPrefix(syn.Error(), "json: "))
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	// io.ErrUnexpectedEOF from Go 1.26's decoder, a syntax error saying so from Go 1.27's
+	case syn != nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return p.fail(int64(len(p.data)), entry, "the file ends before the JSON does (a missing } or ]?)")
 	}
 	return p.fail(p.dec.InputOffset(), entry, "%v", err)
