@@ -51,9 +51,7 @@ func (s *AccountsService) FindOrInsert(ctx context.Context, a NewAccount) (_ *Ac
 	if a, err = s.validateNewAccount(a); err != nil {
 		return nil, false, err
 	}
-	find := func() (*Account, error) {
-		return fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: encodeQuery(qStr(qPhone, a.Phone))})
-	}
+	find := func() (*Account, error) { return s.findPhone(ctx, a.Phone) }
 	acc, err := find()
 	if !errors.Is(err, ErrNotFound) {
 		return acc, false, err
@@ -97,7 +95,7 @@ func (s *AccountsService) whyRefused(ctx context.Context, phone string, refused 
 			return refused // the group, its template, the phone's form: not a duplicate
 		}
 	}
-	if _, err := fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: encodeQuery(qStr(qPhone, phone))}); err == nil {
+	if _, err := s.findPhone(ctx, phone); err == nil {
 		return &accountExistsError{err: refused}
 	}
 	return refused
@@ -110,7 +108,12 @@ func (s *AccountsService) FindByPhone(ctx context.Context, phone string) (_ *Acc
 	if err != nil {
 		return nil, err
 	}
-	return fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: encodeQuery(qStr(qPhone, p))})
+	return s.findPhone(ctx, p)
+}
+
+// findPhone finds the account of a phone already in the API's form.
+func (s *AccountsService) findPhone(ctx context.Context, phone string) (*Account, error) {
+	return fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: encodeQuery(qStr(qPhone, phone))})
 }
 
 // Refill credits bonuses to an account, e.g. for an activity in your app. It is never sent twice

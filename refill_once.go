@@ -93,8 +93,9 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 		}
 		early = !full
 	}
+	pending := !last.At.IsZero() // the key has an uncertain send on record, to forget once settled
 	settled := func() {
-		if !last.At.IsZero() || early {
+		if pending {
 			_ = coord.RecordUncertain(ctx, key, UncertainSend{}) // a failure only makes a later call wait
 		}
 	}
@@ -104,7 +105,7 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 		found.AlreadyApplied = true
 		settled()
 		return found, err
-	case err != nil && !last.At.IsZero():
+	case err != nil && pending:
 		// the earlier send may be applied: its outcome is still unknown, not this look's failure
 		return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: an earlier send of this key had no "+
 			"definitive answer, and looking for its credit failed: %w", err)}
@@ -125,7 +126,7 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 			}
 			return res, err
 		}
-		last.At = time.Now() // for settled: a record to forget once the credit is found
+		pending = true // Refill recorded it
 		uncertain = err
 		full, err := s.settleUntil(ctx, time.Now().Add(s.c.settleTime()))
 		if err != nil {
