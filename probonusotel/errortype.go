@@ -94,8 +94,11 @@ func exported(err error) bool {
 	return name != "" && name[0] >= 'A' && name[0] <= 'Z'
 }
 
+// sdkSentinels is probonus.Sentinels, read once: it returns a new slice each call.
+var sdkSentinels = probonus.Sentinels()
+
 func isSDKSentinel(err error) bool {
-	for _, s := range probonus.Sentinels() {
+	for _, s := range sdkSentinels {
 		if err == s {
 			return true
 		}
