@@ -438,3 +438,47 @@ func wireClient(t *testing.T, base string, opts ...probonus.Option) *probonus.Cl
 	require.NoError(t, err)
 	return c
 }
+
+// TestFindOrInsertAtEveryFailurePoint: the sign-up's insert breaks at each point a network or
+// server can after the server created the account (a 200 header and the connection closed, a body
+// that stalls, a 500 after applying); FindOrInsert finds the account the insert made, and the
+// server created one, whatever the answer.
+func TestFindOrInsertAtEveryFailurePoint(t *testing.T) {
+	t.Parallel()
+	const account = `{"id":1042,"groupId":3,"phone":"79991234567"}`
+	for name, lose := range map[string]func(conn net.Conn){
+		"200 header, then closed": func(conn net.Conn) {
+			_, _ = fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(account))
+		},
+		"body stalls": func(conn net.Conn) {
+			_, _ = fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(account), account[:10])
+			stall(conn)
+		},
+		"500 after applying": func(conn net.Conn) { answer(conn, 500, "text/plain", "Internal Server Error") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var created, inserts atomic.Int32
+			base := serveRequests(t, func(conn net.Conn, req *http.Request, _ int32) bool {
+				switch {
+				case req.Method == http.MethodGet && created.Load() == 0:
+					answer(conn, 404, "application/json", `{"detail":"Счёт не найден"}`)
+				case req.Method == http.MethodGet:
+					answer(conn, 200, "application/json", account)
+				default:
+					inserts.Add(1)
+					created.Store(1) // applied before the answer is lost
+					lose(conn)
+					return false
+				}
+				return true
+			})
+			acc, made, err := wireClient(t, base, probonus.WithTimeout(300*time.Millisecond)).Accounts.FindOrInsert(
+				context.Background(), probonus.NewAccount{GroupID: 3, Phone: "+7 999 123-45-67"})
+			require.NoError(t, err)
+			assert.Equal(t, int64(1042), acc.ID)
+			assert.False(t, made, "the insert's outcome was unknown: not reported as this call's")
+			assert.Equal(t, int32(1), inserts.Load(), "the insert is never resent")
+		})
+	}
+}
