@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -203,5 +204,47 @@ func TestServesTheDocument(t *testing.T) {
 		assert.Contains(t, page, "url: '"+base+"/openapi.json'")
 		_, redoc := get(PathRedoc)
 		assert.Contains(t, redoc, `spec-url="`+base+`/openapi.json"`)
+	}
+}
+
+// srcOrHref is every URL a page names in a src or href attribute.
+var srcOrHref = regexp.MustCompile(`(?i)\b(?:src|href)\s*=\s*["']([^"']*)["']`)
+
+// issue 26 item 10: /docs loaded Swagger UI from a CDN (blank offline) and /redoc loaded no script
+// at all; each page now names no host but the server and loads what it needs from the server itself.
+func TestDocsPagesLoadOnlyFromTheServer(t *testing.T) {
+	t.Parallel()
+	for _, base := range []string{"", "/probonus"} {
+		srv := NewServer(t, WithBasePath(base))
+		get := func(path string) (*http.Response, string) {
+			resp, err := http.Get(srv.URL() + path)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			return resp, string(b)
+		}
+		for _, tc := range []struct {
+			page string
+			want []string // the kinds of the files it loads
+		}{
+			{PathDocs, []string{"text/css", "text/javascript"}},
+			{PathRedoc, []string{"text/javascript"}},
+		} {
+			resp, page := get(tc.page)
+			require.Equal(t, http.StatusOK, resp.StatusCode, "%s%s", base, tc.page)
+			assert.NotRegexp(t, `(?i)(https?:)?//[a-z0-9.-]+\.[a-z]`, page, "%s%s names another host", base, tc.page)
+			var got []string
+			for _, m := range srcOrHref.FindAllStringSubmatch(page, -1) {
+				ref := m[1]
+				require.True(t, strings.HasPrefix(ref, base+"/"), "%s%s loads %q, not from under the base path", base, tc.page, ref)
+				aresp, body := get(strings.TrimPrefix(ref, base))
+				require.Equal(t, http.StatusOK, aresp.StatusCode, "%s%s loads %s", base, tc.page, ref)
+				assert.NotEmpty(t, body, ref)
+				kind, _, _ := strings.Cut(aresp.Header.Get("Content-Type"), ";")
+				got = append(got, kind)
+			}
+			assert.ElementsMatch(t, tc.want, got, "%s%s", base, tc.page)
+		}
 	}
 }

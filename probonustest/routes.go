@@ -86,6 +86,7 @@ func (s *Server) newMux() *http.ServeMux {
 	mux.HandleFunc(http.MethodGet+" "+PathOpenAPI, s.serveOpenAPI)
 	mux.HandleFunc(http.MethodGet+" "+PathDocs, s.serveDocs)
 	mux.HandleFunc(http.MethodGet+" "+PathRedoc, s.serveRedoc)
+	mux.HandleFunc(http.MethodGet+" "+docsAssets+"{file...}", s.serveDocsAsset)
 	mux.HandleFunc("/", s.unmatched)
 	return mux
 }
