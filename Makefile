@@ -21,6 +21,11 @@ test: ## go vet, then every test with the race detector, root and nested modules
 	$(GO) test -race -count=1 ./...
 	@set -e; for m in $(MODULES); do echo "== module $$m"; (cd $$m && $(GO) vet ./... && $(GO) test -race -count=1 ./...); done
 
+.PHONY: browser-test
+browser-test: ## /docs and /redoc in headless chromium with no network: every operation listed (apt-get install chromium; CI runs it)
+	$(GO) vet -tags browser ./probonustest
+	$(GO) test -race -count=1 -tags browser -run '^TestDocsPagesRenderOffline$$' ./probonustest
+
 .PHONY: stress
 stress: ## the tests three times over, shuffled, 8 in parallel, with the race detector (what flushes out a racy test)
 	$(GO) test -race -count=3 -parallel 8 -shuffle on ./...
