@@ -127,5 +127,6 @@ body {
 <redoc spec-url="` + html.EscapeString(url) + `" disable-telemetry="true"></redoc>
 <script type="module" src="` + html.EscapeString(assets+docsui.RedocScript) + `"></script>
 </body>
-</html>`
+</html>
+`
 }
