@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"io"
 	"io/fs"
-	"mime"
 	"net/http"
 	"path"
 	"strconv"
@@ -41,6 +40,13 @@ type file struct {
 	kind   string // Content-Type
 }
 
+// kinds are the Content-Types of the bundles, fixed here rather than read from mime, which on
+// Unix takes the machine's own table (application/javascript on some).
+var kinds = map[string]string{
+	".js":  "text/javascript; charset=utf-8",
+	".css": "text/css; charset=utf-8",
+}
+
 // index is every file by the name Serve takes: a gzipped file by its name without ".gz".
 var index = sync.OnceValue(func() map[string]file {
 	m := map[string]file{}
@@ -56,8 +62,8 @@ var index = sync.OnceValue(func() map[string]file {
 		f := file{stored: name, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
 		served, gz := strings.CutSuffix(name, ".gz")
 		f.gzip = gz
-		if f.kind = mime.TypeByExtension(path.Ext(served)); f.kind == "" || path.Ext(served) == ".txt" {
-			f.kind = "text/plain; charset=utf-8" // LICENSE, NOTICE
+		if f.kind = kinds[path.Ext(served)]; f.kind == "" {
+			f.kind = "text/plain; charset=utf-8" // LICENSE, NOTICE, *.LICENSE.txt
 		}
 		m[served] = f
 		return nil
