@@ -74,15 +74,6 @@ var index = sync.OnceValue(func() map[string]file {
 	return m
 })
 
-// Names is every file Serve answers, the licences included.
-func Names() []string {
-	out := make([]string, 0, len(index()))
-	for name := range index() {
-		out = append(out, name)
-	}
-	return out
-}
-
 // Serve answers a GET or HEAD for the named file ("swagger-ui/swagger-ui-bundle.js") and reports
 // true, or answers nothing and reports false when there is no such file. The answer carries an
 // ETag and asks the browser to revalidate (the names carry no version, so an update is picked up
