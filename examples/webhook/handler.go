@@ -72,7 +72,7 @@ type Handler struct {
 	// Secret is the key of SignatureHeader. Without it anyone who can reach the service can credit
 	// bonuses: leave it nil only behind something that authenticates the sender.
 	Secret []byte
-	Log    *slog.Logger
+	Log    *slog.Logger // each delivery's outcome; nil: slog.Default()
 }
 
 // answer is what the handler tells the sender: a status and a JSON body.
@@ -107,13 +107,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.Secret != nil && !validSignature(h.Secret, body, r.Header.Get(SignatureHeader)) {
-		h.Log.Warn("webhook refused: bad signature", "remote", r.RemoteAddr)
+		h.log().Warn("webhook refused: bad signature", "remote", r.RemoteAddr)
 		h.reply(w, answer{http.StatusUnauthorized, Answer{Error: "missing or wrong " + SignatureHeader}})
 		return
 	}
 	order, err := ParseOrder(body)
 	if err != nil {
-		h.Log.Warn("webhook refused: bad payload", "error", err)
+		h.log().Warn("webhook refused: bad payload", "error", err)
 		h.reply(w, answer{http.StatusBadRequest, Answer{Error: err.Error()}})
 		return
 	}
@@ -133,7 +133,7 @@ func (h *Handler) credit(ctx context.Context, order OrderCompleted) answer {
 		// res is not used when err is set: whatever came with the error, the sender is told to
 		// deliver again, and the redelivery looks before it sends.
 		a, level := h.failure(order, err)
-		h.Log.Log(ctx, level, "order bonus not credited", "order_id", order.OrderID, "account_id", order.AccountID,
+		h.log().Log(ctx, level, "order bonus not credited", "order_id", order.OrderID, "account_id", order.AccountID,
 			"status", a.status, "error", err)
 		return a
 	}
@@ -141,7 +141,7 @@ func (h *Handler) credit(ctx context.Context, order OrderCompleted) answer {
 	if res.AlreadyApplied {
 		status = "already_credited"
 	}
-	h.Log.Info("order bonus "+strings.ReplaceAll(status, "_", " "), "order_id", order.OrderID, "account_id", order.AccountID,
+	h.log().Info("order bonus "+strings.ReplaceAll(status, "_", " "), "order_id", order.OrderID, "account_id", order.AccountID,
 		"transaction_id", res.TransactionID)
 	return answer{http.StatusOK, Answer{Status: status, TransactionID: res.TransactionID, Balance: res.Balance.String()}}
 }
@@ -168,6 +168,13 @@ func (h *Handler) failure(order OrderCompleted, err error) (answer, slog.Level) 
 	default: // unreachable, timed out, 5xx, 429, the coordinator: nothing is known to be applied
 		return retry("the bonus service is unavailable: deliver again later"), slog.LevelWarn
 	}
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log == nil {
+		return slog.Default()
+	}
+	return h.Log
 }
 
 func (h *Handler) reply(w http.ResponseWriter, a answer) {

@@ -62,14 +62,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		fmt.Fprintln(out, "error: -sender-timeout: at least 100ms")
 		return 2
 	}
-	real := getenv("PROBONUS_BASE_URL") != ""
+	remote := getenv("PROBONUS_BASE_URL") != ""
 	secret := []byte(getenv("WEBHOOK_SECRET"))
 	switch {
-	case real && *listen == "":
+	case remote && *listen == "":
 		fmt.Fprintln(out, "error: the demo runs only against the embedded server (it injects faults): "+
 			"pass -listen ADDR to serve deliveries against PROBONUS_BASE_URL")
 		return 2
-	case real && len(secret) == 0:
+	case remote && len(secret) == 0:
 		fmt.Fprintf(out, "error: set WEBHOOK_SECRET, the key of the sender's %s: without it anyone who reaches "+
 			"this service can credit bonuses\n", SignatureHeader)
 		return 2
