@@ -63,7 +63,7 @@ type Handler struct {
 	Accounts *probonus.AccountsService
 	// Deadline bounds the work of one delivery. Keep it under the sender's own timeout (with room
 	// to read the request and write the answer): an answer the sender no longer waits for counts as
-	// a failure there, and it delivers again.
+	// a failure there, and it delivers again. Zero: 8 s (a sender that waits 10 s).
 	Deadline time.Duration
 	// RetryAfter is what a 503 asks the sender to wait. Make it at least the client's refill
 	// settle time: a redelivery that reaches another process (without a fleet's coordinator) then
@@ -75,8 +75,8 @@ type Handler struct {
 	Log    *slog.Logger // each delivery's outcome; nil: slog.Default()
 }
 
-// answer is what the handler tells the sender: a status and a JSON body.
-type answer struct {
+// outcome is what the handler tells the sender: a status and a JSON body.
+type outcome struct {
 	status int
 	body   Answer
 }
@@ -90,48 +90,53 @@ type Answer struct {
 	RetryAfter    int    `json:"retry_after,omitempty"` // seconds, as the Retry-After header of a 503
 }
 
+// ServeHTTP handles one delivery.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.reply(w, answer{http.StatusMethodNotAllowed, Answer{Error: "use POST"}})
+		h.reply(w, outcome{http.StatusMethodNotAllowed, Answer{Error: "use POST"}})
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			h.reply(w, answer{http.StatusRequestEntityTooLarge, Answer{Error: fmt.Sprintf("the body is over %d bytes", maxBody)}})
+			h.reply(w, outcome{http.StatusRequestEntityTooLarge, Answer{Error: fmt.Sprintf("the body is over %d bytes", maxBody)}})
 			return
 		}
-		h.reply(w, answer{http.StatusBadRequest, Answer{Error: "reading the body: " + err.Error()}})
+		h.reply(w, outcome{http.StatusBadRequest, Answer{Error: "reading the body: " + err.Error()}})
 		return
 	}
 	if h.Secret != nil && !validSignature(h.Secret, body, r.Header.Get(SignatureHeader)) {
 		h.log().Warn("webhook refused: bad signature", "remote", r.RemoteAddr)
-		h.reply(w, answer{http.StatusUnauthorized, Answer{Error: "missing or wrong " + SignatureHeader}})
+		h.reply(w, outcome{http.StatusUnauthorized, Answer{Error: "missing or wrong " + SignatureHeader}})
 		return
 	}
 	order, err := ParseOrder(body)
 	if err != nil {
 		h.log().Warn("webhook refused: bad payload", "error", err)
-		h.reply(w, answer{http.StatusBadRequest, Answer{Error: err.Error()}})
+		h.reply(w, outcome{http.StatusBadRequest, Answer{Error: err.Error()}})
 		return
 	}
 	h.reply(w, h.credit(r.Context(), order))
 }
 
 // credit credits order's bonus once and says what to answer.
-func (h *Handler) credit(ctx context.Context, order OrderCompleted) answer {
+func (h *Handler) credit(ctx context.Context, order OrderCompleted) outcome {
 	// The work goes on when the sender hangs up: cutting a credit off mid-send would only make
 	// its outcome unknown. It ends at the handler's own deadline instead.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.Deadline)
+	deadline := h.Deadline
+	if deadline <= 0 {
+		deadline = 8 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deadline)
 	defer cancel()
 	res, err := h.Accounts.RefillOnce(ctx, probonus.Refill{
 		AccountID: order.AccountID, Amount: *order.Bonus, Reason: probonus.Ptr(Reason(order.OrderID)),
 	})
 	if err != nil {
-		// res is not used when err is set: whatever came with the error, the sender is told to
-		// deliver again, and the redelivery looks before it sends.
+		// res is read only when err is nil. Whatever the error, this delivery cannot tell the whole
+		// story; a redelivery can, since RefillOnce looks in the history before it sends.
 		a, level := h.failure(order, err)
 		h.log().Log(ctx, level, "order bonus not credited", "order_id", order.OrderID, "account_id", order.AccountID,
 			"status", a.status, "error", err)
@@ -143,28 +148,28 @@ func (h *Handler) credit(ctx context.Context, order OrderCompleted) answer {
 	}
 	h.log().Info("order bonus "+strings.ReplaceAll(status, "_", " "), "order_id", order.OrderID, "account_id", order.AccountID,
 		"transaction_id", res.TransactionID)
-	return answer{http.StatusOK, Answer{Status: status, TransactionID: res.TransactionID, Balance: res.Balance.String()}}
+	return outcome{http.StatusOK, Answer{Status: status, TransactionID: res.TransactionID, Balance: res.Balance.String()}}
 }
 
 // failure turns RefillOnce's error into the answer and the log's level. The order matters: an
 // unknown outcome may wrap any cause (a 5xx, a failed look), and credentials refused with a 403 or
 // 422 match ErrForbidden or ErrValidation too.
-func (h *Handler) failure(order OrderCompleted, err error) (answer, slog.Level) {
-	retry := func(msg string) answer {
-		return answer{http.StatusServiceUnavailable, Answer{Error: msg, RetryAfter: retryAfterSeconds(h.RetryAfter)}}
+func (h *Handler) failure(order OrderCompleted, err error) (outcome, slog.Level) {
+	retry := func(msg string) outcome {
+		return outcome{http.StatusServiceUnavailable, Answer{Error: msg, RetryAfter: retryAfterSeconds(h.RetryAfter)}}
 	}
 	var input *probonus.InputError
 	switch {
 	case errors.Is(err, probonus.ErrOutcomeUnknown):
 		return retry("the credit's outcome is not known yet: deliver again later (it is looked up before anything is sent)"), slog.LevelWarn
 	case errors.As(err, &input):
-		return answer{http.StatusBadRequest, Answer{Error: payloadField(input.Field) + " " + input.Reason}}, slog.LevelWarn
+		return outcome{http.StatusBadRequest, Answer{Error: payloadField(input.Field) + " " + input.Reason}}, slog.LevelWarn
 	case errors.Is(err, probonus.ErrUnauthorized), errors.Is(err, probonus.ErrForbidden):
 		return retry("the bonus service is misconfigured: deliver again later"), slog.LevelError // this service's fault
 	case errors.Is(err, probonus.ErrNotFound):
-		return answer{http.StatusUnprocessableEntity, Answer{Error: fmt.Sprintf("no ProBonus account %d", order.AccountID)}}, slog.LevelWarn
+		return outcome{http.StatusUnprocessableEntity, Answer{Error: fmt.Sprintf("no ProBonus account %d", order.AccountID)}}, slog.LevelWarn
 	case errors.Is(err, probonus.ErrBadRequest), errors.Is(err, probonus.ErrValidation):
-		return answer{http.StatusUnprocessableEntity, Answer{Error: "ProBonus refused the credit"}}, slog.LevelError
+		return outcome{http.StatusUnprocessableEntity, Answer{Error: "ProBonus refused the credit"}}, slog.LevelError
 	default: // unreachable, timed out, 5xx, 429, the coordinator: nothing is known to be applied
 		return retry("the bonus service is unavailable: deliver again later"), slog.LevelWarn
 	}
@@ -177,7 +182,7 @@ func (h *Handler) log() *slog.Logger {
 	return h.Log
 }
 
-func (h *Handler) reply(w http.ResponseWriter, a answer) {
+func (h *Handler) reply(w http.ResponseWriter, a outcome) {
 	if a.status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(h.RetryAfter)))
 	}
