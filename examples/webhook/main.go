@@ -121,7 +121,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	url := "http://" + ln.Addr().String() + Path
 	fmt.Fprintf(out, "# listening on %s\n", url)
 	if srv != nil {
-		body := `{"order_id":"A-1","account_id":1001,"bonus":"50"}` // the embedded server's demo guest
+		guest, err := c.Accounts.FindByPhone(ctx, probonustest.DemoPhone)
+		if err != nil {
+			fmt.Fprintln(out, "error:", err)
+			return 1
+		}
+		body := fmt.Sprintf(`{"order_id":"A-1","account_id":%d,"bonus":"50"}`, guest.ID)
 		sign := ""
 		if h.Secret != nil {
 			sign = fmt.Sprintf(" -H '%s: %s'", SignatureHeader, Sign(h.Secret, []byte(body)))
@@ -178,7 +183,7 @@ func connect(getenv func(string) string, out io.Writer, attempt time.Duration) (
 	if getenv("PROBONUS_BASE_URL") == "" {
 		srv = probonustest.NewServer(nil, probonustest.WithDemoData())
 		fmt.Fprintf(out, "# PROBONUS_BASE_URL is not set: using an embedded probonustest server at %s with demo data "+
-			"(retries 1-5ms apart and a 50ms settle time, to keep the demo short)\n", srv.URL())
+			"(and the fake's test settings: retries 1-5ms apart, a 50ms settle time)\n", srv.URL())
 		c, err = probonus.New(srv.ClientOptions(probonus.WithTimeout(attempt), probonus.WithUserAgent("webhook-example"))...)
 		if err != nil {
 			srv.Close()

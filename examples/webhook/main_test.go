@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -139,4 +140,36 @@ func TestWebhookRefusesUnsafeConfigurations(t *testing.T) {
 		})
 	}
 	assert.Zero(t, srv.Count(http.MethodPost, probonustest.PathRefill))
+}
+
+// issue 26 item 12: -listen without PROBONUS_BASE_URL serves against the embedded server and
+// prints a delivery to try, signed when WEBHOOK_SECRET is set: sent as printed, it is credited.
+func TestWebhookServesTheEmbeddedServer(t *testing.T) {
+	t.Parallel()
+	for _, secret := range []string{"", string(testSecret)} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out syncBuffer
+		code := make(chan int, 1)
+		go func() {
+			code <- run(ctx, []string{"-listen", "127.0.0.1:0"}, func(k string) string { return map[string]string{"WEBHOOK_SECRET": secret}[k] }, &out)
+		}()
+		try := regexp.MustCompile(`# try: curl -i(?: -H '` + SignatureHeader + `: (sha256=[0-9a-f]{64})')? -d '(\{[^']*\})' (http://\S+)\n`)
+		require.Eventually(t, func() bool { return try.MatchString(out.String()) }, 10*time.Second, time.Millisecond, out.String())
+		m := try.FindStringSubmatch(out.String())
+		assert.Equal(t, secret == "", m[1] == "", "signed exactly when there is a secret: %s", m[0])
+		assert.Equal(t, secret == "", strings.Contains(out.String(), "# WEBHOOK_SECRET is not set: deliveries are not authenticated"))
+		req, err := http.NewRequest(http.MethodPost, m[3], strings.NewReader(m[2]))
+		require.NoError(t, err)
+		if m[1] != "" {
+			req.Header.Set(SignatureHeader, m[1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		assert.Contains(t, string(body), `"status":"credited"`)
+		cancel()
+		assert.Equal(t, 0, <-code, out.String())
+	}
 }
