@@ -11,9 +11,14 @@
 // The timeouts follow from the sender's (-sender-timeout, 10 s by default: how long it waits for an
 // answer before it counts the delivery failed and delivers again later). The work of a delivery gets
 // 80% of it, the rest being for reading the request and writing the answer; each HTTP attempt to
-// ProBonus gets a quarter of that, since a send whose answer is lost costs up to four: the send, the
-// settle time (RefillOnce's default: the attempt timeout), and a look in the history and the balance.
-// A delivery that runs out of time is answered 503, and its redelivery looks before it sends.
+// ProBonus gets a quarter of that, since a send whose answer is lost costs up to four attempt
+// timeouts: the send, the settle time (RefillOnce's default: the attempt timeout), and a look in the
+// history and the balance. A delivery that runs out of time is answered 503, and its redelivery
+// looks before it sends.
+//
+// RefillOnce runs one call per key at a time within a process. Behind a load balancer, where a
+// redelivery may reach another process while the first still works, give the client a fleet's
+// coordinator: probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb)).
 package main
 
 import (
