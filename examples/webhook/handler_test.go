@@ -109,24 +109,27 @@ func TestWebhookDeliveredTwiceCreditsOnce(t *testing.T) {
 // finds the credit, and answers 200 without sending it again.
 func TestWebhookAnswerLostAfterApplyingThenRedelivered(t *testing.T) {
 	t.Parallel()
-	srv := probonustest.NewServer(t)
-	h, id := newHandler(t, srv)
-	// the answer is held 200ms after the credit is applied, then the connection drops
-	srv.Inject(http.MethodPost, probonustest.PathRefill, probonustest.Fault{AfterApply: true, Delay: 200 * time.Millisecond, Reset: true})
-	done := make(chan *httptest.ResponseRecorder, 1)
-	go func() {
-		r := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(order("A-7", id, "25.50")))
-		r.Header.Set(SignatureHeader, Sign(testSecret, []byte(order("A-7", id, "25.50"))))
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		done <- w
-	}()
-	// once applied, every attempt of the look that follows the lost answer fails
-	require.Eventually(t, func() bool { return len(srv.Refills(id)) == 1 }, 5*time.Second, time.Millisecond)
-	for range 3 {
-		srv.FailNext(http.MethodGet, probonustest.PathTransactions, http.StatusBadGateway, "Bad Gateway", 0)
+	var srv *probonustest.Server
+	var once sync.Once
+	// when the refill arrives (after the look that precedes it), every attempt of the look that
+	// follows the lost answer is set to fail
+	failLookAfterSend := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, probonustest.PathRefill) {
+				once.Do(func() {
+					for range 3 {
+						srv.FailNext(http.MethodGet, probonustest.PathTransactions, http.StatusBadGateway, "Bad Gateway", 0)
+					}
+				})
+			}
+			next.ServeHTTP(w, r)
+		})
 	}
-	w := <-done
+	srv = probonustest.NewServer(t, probonustest.WithMiddleware(failLookAfterSend))
+	h, id := newHandler(t, srv)
+	srv.Inject(http.MethodPost, probonustest.PathRefill, probonustest.Fault{AfterApply: true, Reset: true})
+	w, _ := deliver(t, h, order("A-7", id, "25.50"))
+	require.Equal(t, 1, len(srv.Refills(id)), "applied")
 	require.Equal(t, http.StatusServiceUnavailable, w.Code, w.Body.String())
 	assert.Equal(t, "5", w.Header().Get("Retry-After"))
 	assert.Contains(t, w.Body.String(), `"error":"the credit's outcome is not known yet: deliver again later`)
