@@ -51,7 +51,7 @@ func (s *AccountsService) FindOrInsert(ctx context.Context, a NewAccount) (_ *Ac
 	if a, err = s.validateNewAccount(a); err != nil {
 		return nil, false, err
 	}
-	find := func() (*Account, error) { return s.findPhone(ctx, a.Phone) }
+	find := func() (*Account, error) { return s.findPhone(ctx, a.Phone, true) }
 	acc, err := find()
 	if !errors.Is(err, ErrNotFound) {
 		return acc, false, err
@@ -95,7 +95,7 @@ func (s *AccountsService) whyRefused(ctx context.Context, phone string, refused 
 			return refused // the group, its template, the phone's form: not a duplicate
 		}
 	}
-	if _, err := s.findPhone(ctx, phone); err == nil {
+	if _, err := s.findPhone(ctx, phone, true); err == nil {
 		return &accountExistsError{err: refused}
 	}
 	return refused
@@ -108,12 +108,14 @@ func (s *AccountsService) FindByPhone(ctx context.Context, phone string) (_ *Acc
 	if err != nil {
 		return nil, err
 	}
-	return s.findPhone(ctx, p)
+	return s.findPhone(ctx, p, false)
 }
 
-// findPhone finds the account of a phone already in the API's form.
-func (s *AccountsService) findPhone(ctx context.Context, phone string) (*Account, error) {
-	return fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: encodeQuery(qStr(qPhone, phone))})
+// findPhone finds the account of a phone already in the API's form. absentOK says that the caller
+// handles a 404 itself (FindOrInsert's finds, a refused sign-up's): observers see it as
+// Call.Handled, and the log as an expected answer, not a failure.
+func (s *AccountsService) findPhone(ctx context.Context, phone string, absentOK bool) (*Account, error) {
+	return fetch[Account](ctx, s.c, &call{endpoint: epFindByPhone, query: encodeQuery(qStr(qPhone, phone)), absentOK: absentOK})
 }
 
 // Refill credits bonuses to an account, e.g. for an activity in your app. It is never sent twice

@@ -105,6 +105,7 @@ type call struct {
 	secret   string // a login's password or a refresh token: redacted from errors before anyone sees them
 	fresh    bool   // an answer no cache may give: RefillOnce's looks in the history
 	template string // Do's path as observers see it: "" or the caller's WithPathTemplate
+	absentOK bool   // the method handles a 404 itself (FindOrInsert's finds): observers see Call.Handled
 	// mayBeEmpty: an empty or null body is a success that leaves out unchanged (Do). A typed
 	// method's answer must be an object or a list.
 	mayBeEmpty bool

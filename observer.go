@@ -52,6 +52,12 @@ type Call struct {
 	Duration       time.Duration // the whole call, backoff waits included
 	Err            error         // the final error; nil on success
 	OutcomeUnknown bool          // a write that may have been applied (errors.Is(Err, ErrOutcomeUnknown))
+	// Handled is true when Err is an answer the SDK's own method expected and handled itself, so
+	// that its caller does not get it as an error: the 404 of FindOrInsert's find of a guest who
+	// is not signed up yet. WithLogger logs such a call at Debug, not as a failure.
+	Handled bool
+
+	absentOK bool // the method handles a 404 itself: Handled when Err is one
 }
 
 // Attempt is one HTTP request of a call.
@@ -81,13 +87,14 @@ func (c *Client) newCall(cl *call) *Call {
 		path = cl.template // the caller's literal path may hold personal data
 	}
 	return &Call{Operation: cl.op, Method: cl.method, Path: path, BasePath: c.baseURL.Path, Scheme: c.baseURL.Scheme,
-		Host: c.baseURL.Hostname(), Port: port, Start: time.Now()}
+		Host: c.baseURL.Hostname(), Port: port, Start: time.Now(), absentOK: cl.absentOK}
 }
 
 func (c *Client) endCall(ctx context.Context, obs *Call, err error) {
 	obs.Duration = time.Since(obs.Start)
 	obs.Err = err
 	obs.OutcomeUnknown = errors.Is(err, ErrOutcomeUnknown)
+	obs.Handled = obs.absentOK && errors.Is(err, ErrNotFound)
 	for _, o := range c.observers {
 		o.CallEnd(ctx, obs)
 	}
@@ -138,8 +145,14 @@ func (o logObserver) AttemptEnd(ctx context.Context, a *Attempt) {
 	o.l.LogAttrs(ctx, level, "probonus request", attrs...)
 }
 
+// CallEnd warns of a failed call, and only of what the caller gets as an error: an answer the SDK
+// handled itself (Call.Handled) is logged at Debug.
 func (o logObserver) CallEnd(ctx context.Context, c *Call) {
-	if c.Err == nil || !o.l.Enabled(ctx, slog.LevelWarn) {
+	level, msg := slog.LevelWarn, "probonus call failed"
+	if c.Handled {
+		level, msg = slog.LevelDebug, "probonus call handled"
+	}
+	if c.Err == nil || !o.l.Enabled(ctx, level) {
 		return
 	}
 	attrs := make([]slog.Attr, 0, 7)
@@ -149,7 +162,7 @@ func (o logObserver) CallEnd(ctx context.Context, c *Call) {
 	}
 	attrs = append(attrs, slog.Int("attempts", c.Attempts), slog.Duration("duration", c.Duration),
 		slog.Bool("outcome_unknown", c.OutcomeUnknown), slog.String("error", c.Err.Error()))
-	o.l.LogAttrs(ctx, slog.LevelWarn, "probonus call failed", attrs...)
+	o.l.LogAttrs(ctx, level, msg, attrs...)
 }
 
 // pathTemplateKey carries WithPathTemplate's template in a context.

@@ -2,8 +2,10 @@ package probonus_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -126,6 +128,88 @@ func TestObserverSeesAnUnknownOutcome(t *testing.T) {
 		`o:     attempt 1 status=500 reason=""`,
 		`o:   end Accounts.Refill attempts=1 err=true unknown=true`,
 	}, lines)
+}
+
+// issue 26 item 15: a 404 the SDK consumes itself (FindOrInsert's first find of a new guest) is
+// an expected answer, logged at Debug; only what the caller gets as an error is a warning.
+func TestLoggerWarnsOnlyOfWhatTheCallerGets(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		call  func(ctx context.Context, c *probonus.Client) error
+		warns []string // the WARN lines' start, after the time
+		calls []string // what an Observer sees of each call's end
+	}{
+		{"FindOrInsert of a new guest", func(ctx context.Context, c *probonus.Client) error {
+			_, created, err := c.Accounts.FindOrInsert(ctx, probonus.NewAccount{GroupID: 3, Phone: "+7 999 000-00-01"})
+			if err == nil && !created {
+				err = fmt.Errorf("not created")
+			}
+			return err
+		}, nil, []string{"Accounts.FindByPhone err=true handled=true", "Accounts.InsertByTemplate err=false handled=false"}},
+		{"FindOrInsert of a guest there", func(ctx context.Context, c *probonus.Client) error {
+			_, _, err := c.Accounts.FindOrInsert(ctx, probonus.NewAccount{GroupID: 3, Phone: "+7 999 000-00-02"})
+			return err
+		}, nil, []string{"Accounts.FindByPhone err=false handled=false"}},
+		{"FindByPhone of a new guest: the caller gets the 404", func(ctx context.Context, c *probonus.Client) error {
+			if _, err := c.Accounts.FindByPhone(ctx, "+7 999 000-00-01"); !errors.Is(err, probonus.ErrNotFound) {
+				return fmt.Errorf("want ErrNotFound, got %v", err)
+			}
+			return nil
+		}, []string{`level=WARN msg="probonus call failed" op=Accounts.FindByPhone method=GET path=/api/v0/accounts/find_by_phone attempts=1`},
+			[]string{"Accounts.FindByPhone err=true handled=false"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := probonustest.NewServer(t)
+			srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "+7 999 000-00-02"})
+			var buf lockedBuffer
+			logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug,
+				ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+					if a.Key == slog.TimeKey {
+						return slog.Attr{}
+					}
+					return a
+				}}))
+			seen := &callEnds{}
+			c, err := probonus.New(srv.ClientOptions(probonus.WithLogger(logger), probonus.WithObserver(seen))...)
+			require.NoError(t, err)
+			require.NoError(t, tc.call(context.Background(), c))
+			var warns []string
+			for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+				if strings.HasPrefix(l, "level=WARN") {
+					warns = append(warns, l)
+				}
+			}
+			require.Len(t, warns, len(tc.warns), buf.String())
+			for i, w := range tc.warns {
+				assert.True(t, strings.HasPrefix(warns[i], w), warns[i])
+			}
+			if tc.warns == nil && strings.HasPrefix(tc.name, "FindOrInsert of a new") {
+				// the consumed 404 is still in the debug log, as what it is
+				assert.Contains(t, buf.String(), `level=DEBUG msg="probonus request" op=Accounts.FindByPhone method=GET path=/api/v0/accounts/find_by_phone status=404`)
+				assert.Contains(t, buf.String(), `level=DEBUG msg="probonus call handled" op=Accounts.FindByPhone`)
+			}
+			seen.mu.Lock()
+			defer seen.mu.Unlock()
+			assert.Equal(t, tc.calls, seen.lines)
+		})
+	}
+}
+
+// callEnds is an Observer that keeps each call's end: its operation, error and Handled.
+type callEnds struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (o *callEnds) CallStart(ctx context.Context, _ *probonus.Call) context.Context       { return ctx }
+func (o *callEnds) AttemptStart(ctx context.Context, _ *probonus.Attempt) context.Context { return ctx }
+func (o *callEnds) AttemptEnd(context.Context, *probonus.Attempt)                         {}
+func (o *callEnds) CallEnd(_ context.Context, c *probonus.Call) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.lines = append(o.lines, fmt.Sprintf("%s err=%v handled=%v", c.Operation, c.Err != nil, c.Handled))
 }
 
 // TestObserverHeadersStayHome: a header an observer adds (a traceparent) never follows a

@@ -174,8 +174,9 @@ func WithLimiter(l Limiter) Option {
 
 // WithLogger logs through l: one line per attempt at Debug (method, path, status, duration,
 // attempt, and the retry reason, error and request id when there are any), a retry and a failed
-// call at Warn. Never a header value, a body or a query. It is one Observer among those given to
-// WithObserver, called in the order the options are given. Default: silent.
+// call at Warn; a call whose error the SDK handled itself (Call.Handled: FindOrInsert's 404 for a
+// new guest) at Debug. Never a header value, a body or a query. It is one Observer among those
+// given to WithObserver, called in the order the options are given. Default: silent.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *settings) error {
 		if l == nil {

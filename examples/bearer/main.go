@@ -8,11 +8,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,7 +69,7 @@ func run(args []string, getenv func(string) string, w io.Writer) int {
 
 // connect makes a client that logs in with PROBONUS_LOGIN and PROBONUS_PASSWORD at
 // PROBONUS_BASE_URL (see probonus.FromEnv; PROBONUS_API_KEY is ignored here, since this example
-// shows the login). Without PROBONUS_BASE_URL it starts an embedded probonustest server whose
+// shows the login, and without a login it says so). Without PROBONUS_BASE_URL it starts an embedded probonustest server whose
 // tokens live 2 seconds, and returns it too, for the caller to close; srv is nil for a real server.
 func connect(getenv func(string) string, out io.Writer, extra ...probonus.Option) (c *probonus.Client, srv *probonustest.Server, err error) {
 	if getenv("PROBONUS_BASE_URL") == "" {
@@ -79,6 +81,14 @@ func connect(getenv func(string) string, out io.Writer, extra ...probonus.Option
 			return nil, nil, err
 		}
 		return c, srv, nil
+	}
+	if blank(getenv("PROBONUS_LOGIN")) && blank(getenv("PROBONUS_PASSWORD")) {
+		// FromEnv would offer the API key, which this example ignores: say what it needs instead
+		msg := "this example logs in with a login and password: set PROBONUS_LOGIN and PROBONUS_PASSWORD"
+		if !blank(getenv("PROBONUS_API_KEY")) {
+			msg += " (PROBONUS_API_KEY is set, but not used here; examples/quickstart uses it)"
+		}
+		return nil, nil, errors.New(msg)
 	}
 	opts, err := probonus.FromEnv(func(name string) string {
 		if name == "PROBONUS_API_KEY" {
@@ -93,6 +103,9 @@ func connect(getenv func(string) string, out io.Writer, extra ...probonus.Option
 	c, err = probonus.New(append(opts, extra...)...)
 	return c, nil, err
 }
+
+// blank reports whether an environment variable is unset or only white space, as FromEnv reads it.
+func blank(v string) bool { return strings.TrimSpace(v) == "" }
 
 // lockedWriter serialises writes from the calls and the background token refresh.
 type lockedWriter struct {

@@ -58,3 +58,24 @@ func TestBearerAgainstAServerLogsInEvenWithAKeySet(t *testing.T) {
 	assert.Equal(t, 1, run(nil, func(k string) string { return env[k] }, out))
 	assert.Contains(t, buf.String(), "PROBONUS_LOGIN is set but PROBONUS_PASSWORD is not")
 }
+
+// issue 26 item 13: with only an API key set, the example says that it logs in and which
+// variables it needs, not FromEnv's "set PROBONUS_API_KEY, or …" (the key is set, and ignored).
+func TestBearerWithOnlyAnAPIKeyAsksForTheLogin(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t)
+	env := map[string]string{"PROBONUS_BASE_URL": srv.URL(), "PROBONUS_API_KEY": srv.APIKey()}
+	var buf bytes.Buffer
+	out := &lockedWriter{w: &buf}
+	code := run(nil, func(k string) string { return env[k] }, out)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "error: this example logs in with a login and password: set PROBONUS_LOGIN and PROBONUS_PASSWORD "+
+		"(PROBONUS_API_KEY is set, but not used here; examples/quickstart uses it)\n", buf.String())
+	assert.NotContains(t, buf.String(), srv.APIKey())
+	assert.Empty(t, srv.Requests(), "nothing is sent")
+
+	delete(env, "PROBONUS_API_KEY")
+	buf.Reset()
+	assert.Equal(t, 1, run(nil, func(k string) string { return env[k] }, out))
+	assert.Equal(t, "error: this example logs in with a login and password: set PROBONUS_LOGIN and PROBONUS_PASSWORD\n", buf.String())
+}
