@@ -125,14 +125,24 @@ func (s *AccountsService) Refill(ctx context.Context, r Refill) (_ *RefillResult
 	if err := validateRefill(r); err != nil {
 		return nil, err
 	}
-	res, err := fetch[RefillResult](ctx, s.c, &call{endpoint: epRefill, in: r})
+	res, err := s.refill(ctx, r)
 	if errors.Is(err, ErrOutcomeUnknown) && r.Reason != nil && strings.TrimSpace(*r.Reason) != "" {
 		// a RefillOnce with the same key, later, must not look before this send has settled
 		// (a coordinator that fails to record it leaves the error as it is: it already says unknown)
-		_ = s.c.coordinator.RecordUncertain(context.WithoutCancel(ctx), s.c.refillKey(r),
-			UncertainSend{At: time.Now(), Settle: s.c.settleTime(), Keep: s.c.refillLookback})
+		_ = s.recordUncertain(ctx, r, s.c.refillKey(r))
 	}
 	return res, err
+}
+
+// refill sends a validated refill: Refill's request, and RefillOnce's.
+func (s *AccountsService) refill(ctx context.Context, r Refill) (*RefillResult, error) {
+	return fetch[RefillResult](ctx, s.c, &call{endpoint: epRefill, in: r})
+}
+
+// recordUncertain tells the coordinator that a send of r (key) had no definitive answer, now.
+func (s *AccountsService) recordUncertain(ctx context.Context, r Refill, key string) error {
+	return s.c.coordinator.RecordUncertain(context.WithoutCancel(ctx), key,
+		UncertainSend{At: time.Now(), Settle: s.c.settleTime(), Keep: s.c.refillLookback})
 }
 
 // Transactions returns an account's transactions between from and to, both included. The times

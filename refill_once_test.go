@@ -503,8 +503,11 @@ func TestTransactionsIncludeTheirLastSecond(t *testing.T) {
 // brokenCoordinator fails as a coordinator whose Redis is down.
 type brokenCoordinator struct{ lockErr, readErr error }
 
-func (b brokenCoordinator) Lock(context.Context, string, time.Duration) (func(), error) {
-	return func() {}, b.lockErr
+func (b brokenCoordinator) Lock(context.Context, string, time.Duration) (probonus.RefillLease, error) {
+	if b.lockErr != nil {
+		return nil, b.lockErr
+	}
+	return &testLease{}, nil
 }
 func (b brokenCoordinator) RecordUncertain(context.Context, string, probonus.UncertainSend) error {
 	return nil
@@ -542,11 +545,11 @@ type recordingCoordinator struct {
 	last    map[string]probonus.UncertainSend
 }
 
-func (r *recordingCoordinator) Lock(context.Context, string, time.Duration) (func(), error) {
+func (r *recordingCoordinator) Lock(context.Context, string, time.Duration) (probonus.RefillLease, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.locks++
-	return func() {}, nil
+	return &testLease{}, nil
 }
 func (r *recordingCoordinator) RecordUncertain(_ context.Context, key string, u probonus.UncertainSend) error {
 	r.mu.Lock()

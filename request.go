@@ -252,6 +252,22 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, a attemptSpe
 	if at != nil {
 		at.Start = time.Now() // the attempt's duration is the request's, not the wait for a token
 	}
+	if !idempotent {
+		// a RefillOnce's lease is confirmed last, and bounds the attempt
+		if gate, _ := ctx.Value(writeGateKey{}).(writeGate); gate != nil {
+			until, err := gate(ctx)
+			if err != nil {
+				res.err, res.final = err, true
+				return res
+			}
+			if dl, ok := req.Context().Deadline(); !until.IsZero() && (!ok || dl.After(until)) {
+				gctx, cancel := context.WithDeadline(req.Context(), until)
+				defer cancel()
+				req = req.WithContext(gctx)
+				res.req = req
+			}
+		}
+	}
 	if cl.onSend != nil {
 		cl.onSend()
 	}
