@@ -69,7 +69,7 @@ func TestLockIsExclusive(t *testing.T) {
 	key := testKey(t, "k")
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 
-	unlock, err := c.Lock(context.Background(), key, 10*time.Second)
+	held, err := c.Lock(context.Background(), key, 10*time.Second)
 	require.NoError(t, err)
 	token, err := rdb.Get(context.Background(), lockKey).Result()
 	require.NoError(t, err)
@@ -83,14 +83,14 @@ func TestLockIsExclusive(t *testing.T) {
 
 	other, err := c.Lock(context.Background(), testKey(t, "other"), 10*time.Second)
 	require.NoError(t, err, "another key is free")
-	other()
+	other.Unlock(true)
 
-	unlock()
-	unlock() // a second unlock does nothing
+	held.Unlock(true)
+	held.Unlock(true) // a second unlock does nothing
 	assert.Zero(t, rdb.Exists(context.Background(), lockKey, holderKey).Val(), "unlock deletes the lock and the mark")
 	again, err := c.Lock(context.Background(), key, 10*time.Second)
 	require.NoError(t, err)
-	again()
+	again.Unlock(true)
 }
 
 // TestUnlockLeavesAnotherHoldersLock: a holder whose lease went to another leaves that other's lock
@@ -105,12 +105,12 @@ func TestUnlockLeavesAnotherHoldersLock(t *testing.T) {
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 	ctx := context.Background()
 
-	unlock, err := c.Lock(ctx, key, 10*time.Second)
+	held, err := c.Lock(ctx, key, 10*time.Second)
 	require.NoError(t, err)
 	// As if the lease had ended and another holder had taken the key.
 	require.NoError(t, rdb.Set(ctx, lockKey, "another-holder", 10*time.Second).Err())
 	require.NoError(t, rdb.Set(ctx, holderKey, "another-holder", 20*time.Second).Err())
-	unlock()
+	held.Unlock(true)
 	assert.Equal(t, "another-holder", rdb.Get(ctx, lockKey).Val())
 	assert.Equal(t, "another-holder", rdb.Get(ctx, holderKey).Val())
 }
@@ -127,9 +127,9 @@ func TestLockRenewsItsLease(t *testing.T) {
 	key := testKey(t, "k")
 	lockKey, _, _ := redisKeys(prefix, key)
 
-	unlock, err := c.Lock(context.Background(), key, lease)
+	held, err := c.Lock(context.Background(), key, lease)
 	require.NoError(t, err)
-	defer unlock()
+	defer held.Unlock(true)
 	time.Sleep(4 * lease)
 	ttl := rdb.PTTL(context.Background(), lockKey).Val()
 	assert.Positive(t, ttl, "still held after four leases")
@@ -154,9 +154,9 @@ func TestRenewalTakesBackALapsedLease(t *testing.T) {
 	lockKey, _, _ := redisKeys(prefix, key)
 	ctx := context.Background()
 
-	unlock, err := c.Lock(ctx, key, lease)
+	held, err := c.Lock(ctx, key, lease)
 	require.NoError(t, err)
-	defer unlock()
+	defer held.Unlock(true)
 	token := rdb.Get(ctx, lockKey).Val()
 	require.NoError(t, rdb.Del(ctx, lockKey).Err()) // as if the lease had run out
 	assert.Eventually(t, func() bool { return rdb.Get(ctx, lockKey).Val() == token }, 5*time.Second, 10*time.Millisecond)
@@ -177,18 +177,18 @@ func TestDeadHoldersLeaseEnds(t *testing.T) {
 		probonusredis.WithPollInterval(20*time.Millisecond))
 	key := testKey(t, "k")
 
-	deadUnlock, err := dead.Lock(context.Background(), key, lease)
+	deadHeld, err := dead.Lock(context.Background(), key, lease)
 	require.NoError(t, err)
 	require.NoError(t, deadRDB.Close())
-	defer deadUnlock() // ends its renewal; its release fails, the client being closed
+	defer deadHeld.Unlock(true) // ends its renewal; its release fails, the client being closed
 
 	before := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	unlock, err := next.Lock(ctx, key, lease)
+	held, err := next.Lock(ctx, key, lease)
 	require.NoError(t, err, "the lease of a holder that stopped renewing ends")
 	took := time.Now()
-	defer unlock()
+	defer held.Unlock(true)
 
 	last, err := next.LastUncertain(ctx, key)
 	require.NoError(t, err)
