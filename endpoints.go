@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+
+	"github.com/probonus-go/probonus/internal/apimodel"
 )
 
 // opDo is the operation name of Client.Do's calls.
@@ -41,6 +43,9 @@ var endpoints []described
 func describe(op, method, path string, s shape) endpoint {
 	e := endpoint{op, method, path}
 	endpoints = append(endpoints, described{e, s})
+	if method == http.MethodGet && s.answer != nil {
+		apimodel.Register(path, s.answer) // the CLI's doctor reads the same table
+	}
 	return e
 }
 
