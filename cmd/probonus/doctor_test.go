@@ -211,14 +211,14 @@ func TestTokenLifetime(t *testing.T) {
 		tok  tokenReply
 		want string
 	}{
-		{"expiresIn", tokenReply{Access: "opaque", ExpiresIn: "900"}, "valid for 15m"},
-		{"expires_in", tokenReply{AccessSnake: "opaque", ExpiresSnake: "7200"}, "valid for 2h"},
-		{"a JWT's exp and iat", tokenReply{Access: jwt(fmt.Sprintf(`{"iat":%d,"exp":%d}`, iat, iat+90*60))}, "valid for 1h30m"},
-		{"a JWT's exp alone", tokenReply{Access: jwt(fmt.Sprintf(`{"exp":%d}`, iat+90*60))}, "lifetime not told"},
-		{"a JWT without exp", tokenReply{Access: jwt(`{"sub":"api-user"}`)}, "lifetime not told"},
-		{"opaque, no expiresIn", tokenReply{Access: "opaque"}, "lifetime not told"},
+		{"expiresIn", tokenReply{AccessToken: "opaque", ExpiresIn: "900"}, "valid for 15m"},
+		{"expires_in", tokenReply{AccessTokenSnake: "opaque", ExpiresInSnake: "7200"}, "valid for 2h"},
+		{"a JWT's exp and iat", tokenReply{AccessToken: jwt(fmt.Sprintf(`{"iat":%d,"exp":%d}`, iat, iat+90*60))}, "valid for 1h30m"},
+		{"a JWT's exp alone", tokenReply{AccessToken: jwt(fmt.Sprintf(`{"exp":%d}`, iat+90*60))}, "lifetime not told"},
+		{"a JWT without exp", tokenReply{AccessToken: jwt(`{"sub":"api-user"}`)}, "lifetime not told"},
+		{"opaque, no expiresIn", tokenReply{AccessToken: "opaque"}, "lifetime not told"},
 	} {
-		assert.Contains(t, describeLifetime(tc.tok.lifetime()), tc.want, tc.name)
+		assert.Contains(t, describeLifetime(lifetimeOf(tc.tok)), tc.want, tc.name)
 	}
 }
 
