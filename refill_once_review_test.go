@@ -41,6 +41,10 @@ package probonus_test
 //  8. A Lock that fails with its own error when ctx has ended is neither the context's error nor
 //     ErrCoordinatorUnavailable (TestReview25LockFailingAsCtxEndsIsTyped): RefillOnce wraps the
 //     coordinator's error where run() uses ctx.Err().
+//  9. The write gate rides in the context, through the observers' hands
+//     (TestReview25GateSurvivesAnObserversContext): an observer whose CallStart (or AttemptStart)
+//     returns a context without the caller's values removes the gate and the cap at the lease's
+//     end, and the refill goes out under a lease the coordinator says is lost.
 //
 // Areas tried that held (no test here): the gate sits after Authenticate (a slow bearer login) and
 // after the limiter's Wait, and refuses once Until passed there (Confirm that does not extend); the
@@ -342,4 +346,26 @@ func TestReview25LockFailingAsCtxEndsIsTyped(t *testing.T) {
 	assert.True(t, errors.Is(err, context.DeadlineExceeded) || errors.Is(err, probonus.ErrCoordinatorUnavailable),
 		"untyped: %v", err)
 	assert.False(t, strings.Contains(err.Error(), "%!"))
+}
+
+// freshContextObserver is an observer whose CallStart hands back a context of its own (a tracing
+// library that starts a new root context, say), keeping none of the caller's values.
+type freshContextObserver struct{ refillCalls }
+
+func (*freshContextObserver) CallStart(context.Context, *probonus.Call) context.Context {
+	return context.Background()
+}
+
+// TestReview25GateSurvivesAnObserversContext (review 25 finding 9): the write gate travels in the
+// context, through the observers' CallStart and AttemptStart: an observer that returns a context
+// without the caller's values removes the gate, and the refill is sent under a lease the
+// coordinator says is lost (and without the cap at the lease's end). The gate belongs to the call,
+// not to what a hook returns.
+func TestReview25GateSurvivesAnObserversContext(t *testing.T) {
+	t.Parallel()
+	lease := &testLease{confirm: func(int) error { return errLost }}
+	srv, c, id, _ := leaseSetup(t, lease, probonus.WithObserver(&freshContextObserver{}))
+	_, err := c.Accounts.RefillOnce(context.Background(), review(id, 2512, "50"))
+	assert.ErrorIs(t, err, probonus.ErrLeaseLost)
+	assert.Zero(t, srv.Count("POST", refillPath), "sent under a lease the coordinator said is lost")
 }
