@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"os"
 	"os/exec"
@@ -602,3 +603,354 @@ func settleMarker(tb testing.TB, rdb *redis.Client, prefix string) {
 	at := time.Now().Add(-time.Hour).UnixMicro()
 	require.NoError(tb, rdb.Set(ctx, prefix+"epoch", strconv.FormatInt(at, 10)+" "+runID, 0).Err())
 }
+
+// TestFleetRedisRestartedEmptyMidRefill: issue 25 item 2: Redis killed with SIGKILL and restarted
+// empty while a holder is between its look and its send, or has its send out (the server applies
+// it after 150 ms, within the settle time), while a second holder takes the same keys in the new
+// Redis. Each variant: 4 restarts × 5 keys, 0 doubled keys; the first holder's refusals say its
+// lease was lost (or the coordinator unavailable), and a rerun finds every key credited once.
+//   - look: released right after the restart;
+//   - wait: released right after the restart, then waits 300 ms before its send (as on a rate
+//     limiter), by when the second holder has the key;
+//   - send: its request out when Redis dies: the second holder finds no marker in the new Redis,
+//     so it waits its settle time before it looks, and finds the first holder's credit.
+func TestFleetRedisRestartedEmptyMidRefill(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	for _, point := range []string{"look", "wait", "send"} {
+		t.Run(point, func(t *testing.T) {
+			t.Parallel()
+			rs := newRedis(t)
+			prefix := "test:restart:"
+			doubled, firstLost, firstCredited := 0, 0, 0
+			for round := range 4 {
+				r := restartRound(t, rs, prefix, point, round)
+				doubled += r.doubled
+				for _, c := range r.worker {
+					assert.True(t, c.typed(), "a refused call is typed: %s", c.Err)
+					if c.Lost {
+						firstLost++
+					}
+					if c.Credited || c.Already {
+						firstCredited++
+					}
+				}
+				for _, c := range r.second {
+					assert.Empty(t, c.Err, "the second holder's call")
+				}
+			}
+			t.Logf("%s: 4 restarts, 20 keys: %d doubled; the first holder: %d refused with ErrLeaseLost, %d credited or found",
+				point, doubled, firstLost, firstCredited)
+			assert.Zero(t, doubled, "no key credited twice")
+			if point != "send" {
+				assert.Equal(t, 20, firstLost, "the first holder sent nothing: its lease was lost with Redis's memory")
+			}
+		})
+	}
+}
+
+// restartRound is one restart of TestFleetRedisRestartedEmptyMidRefill: 5 keys.
+func restartRound(t *testing.T, rs *redisServer, prefix, point string, round int) pauseRun {
+	srv := probonustest.NewServer(t, probonustest.WithDemoData())
+	parked := make(chan struct{}, 5)
+	release := make(chan struct{})
+	hook := &restartHook{point: point, parked: parked, release: release}
+	newHolder := func(first bool) *probonus.Client {
+		rdb := newRDB(t, rs.addr)
+		tr := &http.Transport{MaxIdleConnsPerHost: 16}
+		t.Cleanup(tr.CloseIdleConnections)
+		var rt http.RoundTripper = tr
+		opts := append(pauseSettings(), probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb,
+			probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(20*time.Millisecond))))
+		if first {
+			rt = &restartTransport{h: hook, next: tr}
+			opts = append(opts, probonus.WithObserver(hook))
+		}
+		c, err := probonus.New(append(opts, probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey(srv.APIKey()),
+			probonus.WithHTTPClient(&http.Client{Transport: rt}))...)
+		require.NoError(t, err)
+		return c
+	}
+	first, second := newHolder(true), newHolder(false)
+	acc, err := second.Accounts.FindByPhone(context.Background(), probonustest.DemoPhone)
+	require.NoError(t, err)
+	settleMarker(t, newRDB(t, rs.addr), prefix)
+	refill := func(reason string) probonus.Refill {
+		return probonus.Refill{AccountID: acc.ID, Amount: probonus.MustAmount("10"), Reason: probonus.Ptr(reason)}
+	}
+	reasons := make([]string, 5)
+	for k := range reasons {
+		reasons[k] = fmt.Sprintf("%s round %d key %d", point, round, k)
+		if point == "send" {
+			srv.Inject("POST", probonustest.PathRefill, probonustest.Fault{Delay: 150 * time.Millisecond})
+		}
+	}
+
+	run := pauseRun{reasons: reasons}
+	var mu sync.Mutex
+	call := func(c *probonus.Client, reason string, into *[]pauseCall) {
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), reasonIndex{}, reason), 30*time.Second)
+		defer cancel()
+		res, err := c.Accounts.RefillOnce(ctx, refill(reason))
+		mu.Lock()
+		*into = append(*into, newPauseCall(reason, res, err))
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for _, reason := range reasons {
+		wg.Go(func() { call(first, reason, &run.worker) })
+	}
+	for range reasons {
+		select {
+		case <-parked:
+		case <-time.After(30 * time.Second):
+			require.FailNow(t, "the first holder did not reach its point")
+		}
+	}
+	rs.stop() // SIGKILL
+	require.NoError(t, rs.start())
+	for _, reason := range reasons {
+		wg.Go(func() { call(second, reason, &run.second) })
+	}
+	close(release)
+	wg.Wait()
+
+	for _, reason := range reasons {
+		n := 0
+		for _, tx := range srv.Refills(acc.ID) {
+			if tx.Reason == reason {
+				n++
+			}
+		}
+		if n > 1 {
+			run.doubled++
+		}
+		res, err := second.Accounts.RefillOnce(context.Background(), refill(reason))
+		require.NoError(t, err, "rerun %s", reason)
+		assert.True(t, res.AlreadyApplied, "%s credited before the rerun", reason)
+	}
+	return run
+}
+
+// restartHook is the first holder's Observer in TestFleetRedisRestartedEmptyMidRefill: at wait,
+// each refill attempt waits 300 ms before it goes on to its confirmation and send.
+type restartHook struct {
+	point   string
+	parked  chan struct{}
+	release chan struct{}
+}
+
+func (h *restartHook) CallStart(ctx context.Context, _ *probonus.Call) context.Context { return ctx }
+func (h *restartHook) CallEnd(context.Context, *probonus.Call)                         {}
+func (h *restartHook) AttemptEnd(context.Context, *probonus.Attempt)                   {}
+func (h *restartHook) AttemptStart(ctx context.Context, a *probonus.Attempt) context.Context {
+	if h.point == "wait" && isRefill(a.Call.Method, a.Call.Path) {
+		time.Sleep(300 * time.Millisecond)
+	}
+	return ctx
+}
+
+// restartTransport tells the test when the first holder has looked (look, wait: then waits for
+// the restart) or has its request out (send).
+type restartTransport struct {
+	h    *restartHook
+	next http.RoundTripper
+	once sync.Map // reason → told
+}
+
+func (t *restartTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	first := func() bool {
+		_, again := t.once.LoadOrStore(req.Context().Value(reasonIndex{}), true)
+		return !again
+	}
+	switch {
+	case t.h.point == "send" && isRefill(req.Method, req.URL.Path):
+		t.h.parked <- struct{}{}
+	case t.h.point != "send" && req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, probonustest.PathTransactions):
+		resp, err := t.next.RoundTrip(req)
+		if err != nil || !first() {
+			return resp, err
+		}
+		t.h.parked <- struct{}{}
+		<-t.h.release
+		return resp, nil
+	}
+	return t.next.RoundTrip(req)
+}
+
+// TestFleetUnrecordedUncertainSend: issue 25 item 3: a send cut off by its deadline (a proxy holds
+// it 400 ms, then hands it to the server, which applies it; the settle time is 700 ms) whose record as an uncertain send Redis refuses (a go-redis
+// hook fails the record script). The holder returns ErrOutcomeUnknown and frees the key keeping
+// its holder mark; the next holder, taking the key at once, waits its settle time before it looks,
+// finds the credit and sends nothing: one credit per key, 20 keys.
+func TestFleetUnrecordedUncertainSend(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	srv := probonustest.NewServer(t, probonustest.WithDemoData())
+	held := newHoldingProxy(t, srv.URL(), 1200*time.Millisecond)
+	const prefix = "test:unrecorded:"
+	refused := &refuseRecords{}
+	rdb := newRDB(t, sharedRedis.addr)
+	rdb.AddHook(refused)
+	settleMarker(t, rdb, prefix)
+	newHolder := func(rdb *redis.Client) *probonus.Client {
+		// The network holds a refill 1.2 s, within the settle time.
+		c, err := probonus.New(probonus.WithTimeout(2*time.Second), probonus.WithRefillSettle(2*time.Second),
+			probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
+			probonus.WithBaseURL(held.URL()), probonus.WithAPIKey(srv.APIKey()),
+			probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix),
+				probonusredis.WithPollInterval(20*time.Millisecond))))
+		require.NoError(t, err)
+		return c
+	}
+	first, next := newHolder(rdb), newHolder(newRDB(t, sharedRedis.addr))
+	acc, err := next.Accounts.FindByPhone(context.Background(), probonustest.DemoPhone)
+	require.NoError(t, err)
+	const keys = 20
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firsts, nexts []pauseCall
+	for k := range keys {
+		wg.Go(func() {
+			r := probonus.Refill{AccountID: acc.ID, Amount: probonus.MustAmount("10"), Reason: probonus.Ptr(fmt.Sprintf("unrecorded %d", k))}
+			// The first holder gives up after 1 s, before the credit is applied.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			res, err := first.Accounts.RefillOnce(ctx, r)
+			cancel()
+			f := newPauseCall(*r.Reason, res, err)
+			ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res, err = next.Accounts.RefillOnce(ctx, r)
+			mu.Lock()
+			defer mu.Unlock()
+			firsts = append(firsts, f)
+			nexts = append(nexts, newPauseCall(*r.Reason, res, err))
+		})
+	}
+	wg.Wait()
+	held.wait()
+
+	applied := map[string]int{}
+	for _, tx := range srv.Refills(acc.ID) {
+		applied[tx.Reason]++
+	}
+	doubled, cut := 0, 0
+	for _, c := range firsts {
+		assert.True(t, c.typed(), "a refused call is typed: %s", c.Err)
+		if c.Unknown {
+			cut++
+		}
+	}
+	for _, c := range nexts {
+		assert.Empty(t, c.Err, "the next holder's call")
+		assert.True(t, c.Already, "the next holder found the credit: %+v", c)
+		assert.Equal(t, 1, applied[c.Reason], "%s applied once", c.Reason)
+		if applied[c.Reason] > 1 {
+			doubled++
+		}
+	}
+	t.Logf("%d keys: %d sends cut off with their record refused (%d records refused in all); %d doubled", keys, cut, refused.count(), doubled)
+	assert.Positive(t, refused.count(), "Redis refused the records")
+	assert.Positive(t, cut, "sends were cut off")
+	assert.Len(t, applied, keys, "every key credited")
+}
+
+// refuseRecords is a go-redis hook that fails every script on one uncertain-send record alone:
+// RecordUncertain's.
+type refuseRecords struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (r *refuseRecords) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+func (r *refuseRecords) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (r *refuseRecords) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (r *refuseRecords) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		args := cmd.Args()
+		if name := cmd.Name(); (name == "evalsha" || name == "eval") && len(args) > 3 && fmt.Sprint(args[2]) == "1" &&
+			strings.Contains(fmt.Sprint(args[3]), "uncertain:") {
+			r.mu.Lock()
+			r.n++
+			r.mu.Unlock()
+			err := errors.New("refused by the test's hook")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// holdingProxy is a network that cuts each refill off from its client (the connection drops once
+// the request is in: the client cannot know whether it was applied) and hands it to the server
+// after a while.
+type holdingProxy struct {
+	srv *httptest.Server
+	wg  sync.WaitGroup
+}
+
+func newHoldingProxy(t *testing.T, target string, hold time.Duration) *holdingProxy {
+	tr := &http.Transport{}
+	p := &holdingProxy{}
+	forward := func(r *http.Request, body []byte) (*http.Response, error) {
+		out, err := http.NewRequestWithContext(context.Background(), r.Method, target+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		out.Header = r.Header.Clone()
+		return tr.RoundTrip(out)
+	}
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		if isRefill(r.Method, r.URL.Path) {
+			p.wg.Go(func() {
+				time.Sleep(hold)
+				if resp, err := forward(r, body); err == nil {
+					drainClose(resp)
+				}
+			})
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				_ = conn.Close()
+			}
+			return
+		}
+		resp, err := forward(r, body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		defer drainClose(resp)
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(func() {
+		p.srv.Close()
+		p.wait()
+		tr.CloseIdleConnections()
+	})
+	return p
+}
+
+func drainClose(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+}
+
+func (p *holdingProxy) URL() string { return p.srv.URL }
+
+// wait waits until every request held has reached the server.
+func (p *holdingProxy) wait() { p.wg.Wait() }
