@@ -125,7 +125,7 @@ func (s *AccountsService) Refill(ctx context.Context, r Refill) (_ *RefillResult
 	if err := validateRefill(r); err != nil {
 		return nil, err
 	}
-	res, err := s.refill(ctx, r)
+	res, err := s.refill(ctx, r, nil)
 	if errors.Is(err, ErrOutcomeUnknown) && r.Reason != nil && strings.TrimSpace(*r.Reason) != "" {
 		// a RefillOnce with the same key, later, must not look before this send has settled
 		// (a coordinator that fails to record it leaves the error as it is: it already says unknown)
@@ -134,9 +134,9 @@ func (s *AccountsService) Refill(ctx context.Context, r Refill) (_ *RefillResult
 	return res, err
 }
 
-// refill sends a validated refill: Refill's request, and RefillOnce's.
-func (s *AccountsService) refill(ctx context.Context, r Refill) (*RefillResult, error) {
-	return fetch[RefillResult](ctx, s.c, &call{endpoint: epRefill, in: r})
+// refill sends a validated refill: Refill's request, and RefillOnce's with its lease's gate.
+func (s *AccountsService) refill(ctx context.Context, r Refill, gate writeGate) (*RefillResult, error) {
+	return fetch[RefillResult](ctx, s.c, &call{endpoint: epRefill, in: r, gate: gate})
 }
 
 // recordUncertain tells the coordinator that a send of r (key) had no definitive answer, now.

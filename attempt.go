@@ -58,18 +58,14 @@ func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, a attemptSpe
 		}
 	}
 	a.at.begin() // the attempt's duration is the request's, not the wait for a token
-	if !a.idempotent {
-		if gate, _ := ctx.Value(writeGateKey{}).(writeGate); gate != nil {
-			until, err := gate(ctx)
-			if err != nil {
-				return attemptResult{err: err, final: true, req: req} // it says what was not sent
-			}
-			if dl, ok := req.Context().Deadline(); !until.IsZero() && (!ok || dl.After(until)) {
-				gctx, cancel := context.WithDeadline(req.Context(), until)
-				defer cancel()
-				req = req.WithContext(gctx)
-			}
+	if cl.gate != nil && !a.idempotent {
+		until, lost, err := cl.gate(ctx)
+		if err != nil {
+			return attemptResult{err: err, final: true, req: req} // it says what was not sent
 		}
+		var cancel context.CancelFunc
+		req, cancel = boundedBy(req, until, lost)
+		defer cancel()
 	}
 	if cl.onSend != nil {
 		cl.onSend()
@@ -222,4 +218,31 @@ func validMethod(method string) bool {
 func attemptTimerNeeded(ctx context.Context, timeout time.Duration) bool {
 	dl, ok := ctx.Deadline()
 	return !ok || time.Until(dl) > timeout
+}
+
+// boundedBy is req ending by until (unless zero) and as soon as lost closes (unless nil): a
+// RefillOnce's attempt never outlives its lease.
+func boundedBy(req *http.Request, until time.Time, lost <-chan struct{}) (*http.Request, context.CancelFunc) {
+	ctx, cancel := req.Context(), context.CancelFunc(func() {})
+	if dl, ok := ctx.Deadline(); !until.IsZero() && (!ok || dl.After(until)) {
+		ctx, cancel = context.WithDeadline(ctx, until)
+	}
+	if lost != nil {
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			select {
+			case <-lost:
+				stop()
+			case <-done:
+			}
+		}()
+		prev := cancel
+		cancel = func() { close(done); stop(); prev() }
+	}
+	if ctx == req.Context() {
+		return req, cancel
+	}
+	return req.WithContext(ctx), cancel
 }

@@ -82,19 +82,24 @@ func (e *coordinatorError) Unwrap() error        { return e.err }
 func (e *coordinatorError) Is(target error) bool { return target == ErrCoordinatorUnavailable }
 
 // leaseError is RefillOnce's refusal to go on under a lease that lapsed or was lost. It matches
-// ErrLeaseLost, and ErrOutcomeUnknown when an earlier send of the key is uncertain.
+// ErrLeaseLost, and ErrOutcomeUnknown when an earlier send of the key is uncertain. Inside the
+// error of a call whose own send is uncertain (inner), it says only what happened to the lease.
 type leaseError struct {
 	what      string
 	err       error // the coordinator's answer, if it gave one
 	uncertain bool
+	inner     bool
 }
 
 func (e *leaseError) Error() string {
-	s := "probonus: Accounts.RefillOnce: the key's lease was lost " + e.what
+	s := "the key's lease was lost " + e.what
 	if e.err != nil {
 		s += ": " + e.err.Error()
 	}
-	s += ": nothing sent this time"
+	if e.inner {
+		return s
+	}
+	s = "probonus: Accounts.RefillOnce: " + s + ": nothing sent this time"
 	if e.uncertain {
 		s += "; an earlier send of this key had no definitive answer, and its outcome is still unknown"
 	}

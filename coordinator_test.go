@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -345,19 +346,329 @@ func TestRefillOnceNeverReturnsAResultWithAnError(t *testing.T) {
 
 // TestRefillOnceShortDeadlineWaitsHalfOfIt (issue 26 #11): under a deadline shorter than the
 // settle time, RefillOnce waits half of what remains before it looks, as its docs say: a send
-// held 600 ms is found by a rerun whose deadline is 2 s, though the settle time is 10 s.
+// held 900 ms is found by a rerun whose deadline is 4 s, though the settle time is 30 s.
 func TestRefillOnceShortDeadlineWaitsHalfOfIt(t *testing.T) {
 	t.Parallel()
-	l := &ledger{hold: 600 * time.Millisecond}
+	l := &ledger{hold: 900 * time.Millisecond}
 	base := l.server(t)
-	c := ledgerClient(t, base, "ledger-test-key", probonus.WithRefillSettle(10*time.Second), probonus.WithTimeout(100*time.Millisecond),
+	c := ledgerClient(t, base, "ledger-test-key", probonus.WithRefillSettle(30*time.Second), probonus.WithTimeout(300*time.Millisecond),
 		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}))
 	_, err := c.Accounts.Refill(context.Background(), review(1, 14, "50"))
 	require.ErrorIs(t, err, probonus.ErrOutcomeUnknown)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	res, err := c.Accounts.RefillOnce(ctx, review(1, 14, "50"))
 	require.NoError(t, err, "a look at once would not have found the held send")
 	assert.True(t, res.AlreadyApplied)
 	assert.Equal(t, int32(1), l.posts.Load())
+}
+
+// limiterFunc is a Limiter a test steers.
+type limiterFunc func(ctx context.Context) error
+
+func (f limiterFunc) Wait(ctx context.Context) error { return f(ctx) }
+
+// From the adversarial review of issue 25 (the SDK under a fleet's lease).
+// TestReview25GateRefusalIsNotASend (review 25 finding 1): a lease found lost at a write's gate
+// ends RefillOnce at once: no record of a send that did not happen, no further look, no further
+// Confirm, no "sent N times".
+func TestReview25GateRefusalIsNotASend(t *testing.T) {
+	t.Parallel()
+	t.Run("Confirm says lost at the resend", func(t *testing.T) {
+		t.Parallel()
+		lease := &testLease{confirm: func(n int) error {
+			if n == 1 {
+				return nil
+			}
+			return errLost
+		}}
+		srv, c, id, _ := leaseSetup(t, lease)
+		srv.Inject("POST", refillPath, probonustest.Fault{Reset: true}) // written, not applied: unknown
+		res, err := c.Accounts.RefillOnce(context.Background(), review(id, 2501, "50"))
+		require.Error(t, err)
+		assert.Nil(t, res)
+		assert.ErrorIs(t, err, probonus.ErrLeaseLost)
+		assert.ErrorIs(t, err, probonus.ErrOutcomeUnknown, "its first send is uncertain")
+		confirms, _ := lease.state()
+		assert.Equal(t, 2, confirms, "asked again after the coordinator said the lease is lost")
+		assert.Equal(t, 1, srv.Count("POST", refillPath))
+		assert.Equal(t, 2, srv.Count("GET", transactionsPath), "looked again under a lease known lost")
+		assert.NotContains(t, err.Error(), "sent 3 times", "it sent once")
+	})
+	t.Run("an earlier send on record, Confirm says lost at the first send", func(t *testing.T) {
+		t.Parallel()
+		lease := &testLease{confirm: func(int) error { return errLost }}
+		srv, c, id, _ := leaseSetup(t, lease)
+		srv.Inject("POST", refillPath, probonustest.Fault{Reset: true})
+		_, err := c.Accounts.Refill(context.Background(), review(id, 2502, "50"))
+		require.ErrorIs(t, err, probonus.ErrOutcomeUnknown) // recorded for the key
+		_, err = c.Accounts.RefillOnce(context.Background(), review(id, 2502, "50"))
+		require.ErrorIs(t, err, probonus.ErrLeaseLost)
+		confirms, _ := lease.state()
+		assert.Equal(t, 1, confirms, "one refusal ends the call")
+		assert.Equal(t, 1, srv.Count("GET", transactionsPath), "no look after the refusal")
+		assert.NotContains(t, err.Error(), "without a definitive answer, and the credit is not in the history",
+			"RefillOnce sent nothing: it must not say it sent")
+	})
+	t.Run("Lost closes in the limiter's Wait before the resend", func(t *testing.T) {
+		t.Parallel()
+		lost := make(chan struct{})
+		var once sync.Once
+		var srv *probonustest.Server
+		lim := limiterFunc(func(ctx context.Context) error {
+			if srv.Count("POST", refillPath) == 1 && srv.Count("GET", transactionsPath) == 2 {
+				once.Do(func() { close(lost) })
+			}
+			return nil
+		})
+		lease := &testLease{lost: lost}
+		srv, c, id, _ := leaseSetup(t, lease, probonus.WithLimiter(lim))
+		srv.Inject("POST", refillPath, probonustest.Fault{Reset: true})
+		_, err := c.Accounts.RefillOnce(context.Background(), review(id, 2503, "50"))
+		require.ErrorIs(t, err, probonus.ErrLeaseLost)
+		assert.ErrorIs(t, err, probonus.ErrOutcomeUnknown)
+		assert.NotContains(t, err.Error(), "%!", "a broken format verb in the error text")
+		assert.Equal(t, 1, srv.Count("POST", refillPath))
+	})
+}
+
+// From the adversarial review of issue 25 (the SDK under a fleet's lease).
+// TestReview25ResendRefusedByTheCoordinatorStaysUnknown (review 25 finding 2): this call's first
+// send is uncertain; its resend's gate finds the coordinator unreachable. The error must still
+// match ErrOutcomeUnknown (and ErrCoordinatorUnavailable), not claim nothing was sent.
+func TestReview25ResendRefusedByTheCoordinatorStaysUnknown(t *testing.T) {
+	t.Parallel()
+	lease := &testLease{confirm: func(n int) error {
+		if n == 1 {
+			return nil
+		}
+		return errors.New("test: dial tcp 10.0.0.7:6379: connect: connection refused")
+	}}
+	srv, c, id, _ := leaseSetup(t, lease)
+	srv.Inject("POST", refillPath, probonustest.Fault{Reset: true})
+	res, err := c.Accounts.RefillOnce(context.Background(), review(id, 2504, "50"))
+	require.Error(t, err)
+	assert.Nil(t, res)
+	assert.ErrorIs(t, err, probonus.ErrCoordinatorUnavailable)
+	assert.ErrorIs(t, err, probonus.ErrOutcomeUnknown, "the first send of this call has no definitive answer")
+	assert.Equal(t, 1, srv.Count("POST", refillPath))
+}
+
+// From the adversarial review of issue 25 (the SDK under a fleet's lease).
+// TestReview25ResendCancelledBeforeTheWireStaysUnknown (review 25 finding 3): the context ends
+// after this call's uncertain first send, before its resend reaches the wire: the error matches
+// ErrOutcomeUnknown.
+func TestReview25ResendCancelledBeforeTheWireStaysUnknown(t *testing.T) {
+	t.Parallel()
+	t.Run("a Confirm that blocks until ctx ends", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		lease := &testLease{confirm: func(n int) error {
+			if n == 1 {
+				return nil
+			}
+			cancel() // the caller gives up while Confirm waits on Redis
+			<-ctx.Done()
+			return ctx.Err()
+		}}
+		srv, c, id, _ := leaseSetup(t, lease)
+		srv.Inject("POST", refillPath, probonustest.Fault{Reset: true})
+		_, err := c.Accounts.RefillOnce(ctx, review(id, 2505, "50"))
+		require.ErrorIs(t, err, context.Canceled)
+		assert.ErrorIs(t, err, probonus.ErrOutcomeUnknown, "the first send of this call has no definitive answer")
+		assert.Equal(t, 1, srv.Count("POST", refillPath))
+	})
+	t.Run("the rate limiter's Wait", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var srv *probonustest.Server
+		lim := limiterFunc(func(ctx context.Context) error {
+			if srv.Count("POST", refillPath) == 1 && srv.Count("GET", transactionsPath) == 2 {
+				cancel()
+				return ctx.Err()
+			}
+			return nil
+		})
+		srv, c, id, _ := leaseSetup(t, &testLease{}, probonus.WithLimiter(lim))
+		srv.Inject("POST", refillPath, probonustest.Fault{Reset: true})
+		_, err := c.Accounts.RefillOnce(ctx, review(id, 2506, "50"))
+		require.ErrorIs(t, err, context.Canceled)
+		assert.ErrorIs(t, err, probonus.ErrOutcomeUnknown, "the first send of this call has no definitive answer")
+		assert.Equal(t, 1, srv.Count("POST", refillPath))
+	})
+}
+
+// refillCalls records what the observers see of refill calls once armed.
+type refillCalls struct {
+	armed atomic.Bool
+	mu    sync.Mutex
+	calls []probonus.Call
+}
+
+func (o *refillCalls) CallStart(ctx context.Context, _ *probonus.Call) context.Context { return ctx }
+
+func (o *refillCalls) CallEnd(_ context.Context, c *probonus.Call) {
+	if o.armed.Load() && c.Method == http.MethodPost {
+		o.mu.Lock()
+		o.calls = append(o.calls, *c)
+		o.mu.Unlock()
+	}
+}
+
+func (o *refillCalls) AttemptStart(ctx context.Context, _ *probonus.Attempt) context.Context {
+	return ctx
+}
+
+func (o *refillCalls) AttemptEnd(context.Context, *probonus.Attempt) {}
+
+// From the adversarial review of issue 25 (the SDK under a fleet's lease).
+// TestReview25ObserverSeesARefusedWriteAsNotSent (review 25 finding 4): a refill call stopped by
+// the gate before the transport was not applied: observers must not see OutcomeUnknown.
+func TestReview25ObserverSeesARefusedWriteAsNotSent(t *testing.T) {
+	t.Parallel()
+	obs := &refillCalls{}
+	lease := &testLease{confirm: func(int) error { return errLost }}
+	srv, c, id, _ := leaseSetup(t, lease, probonus.WithObserver(obs))
+	srv.Inject("POST", refillPath, probonustest.Fault{Reset: true})
+	_, err := c.Accounts.Refill(context.Background(), review(id, 2507, "50"))
+	require.ErrorIs(t, err, probonus.ErrOutcomeUnknown) // the key has an uncertain send on record
+	obs.armed.Store(true)
+	_, err = c.Accounts.RefillOnce(context.Background(), review(id, 2507, "50"))
+	require.ErrorIs(t, err, probonus.ErrLeaseLost)
+	assert.Equal(t, 1, srv.Count("POST", refillPath), "RefillOnce sent nothing")
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	require.NotEmpty(t, obs.calls)
+	for _, call := range obs.calls {
+		assert.ErrorIs(t, call.Err, probonus.ErrLeaseLost)
+		assert.False(t, call.OutcomeUnknown, "a write stopped before the transport may not have been applied")
+	}
+}
+
+// From the adversarial review of issue 25 (the SDK under a fleet's lease).
+// TestReview25LostDuringTheDialSendsNothing (review 25 finding 5): the gate passed, then the
+// holder learns its lease is lost (Lost closes) while the request is still dialing (1 s, honouring
+// the request's context as net.Dialer does). Nothing has been written yet: nothing may be.
+func TestReview25LostDuringTheDialSendsNothing(t *testing.T) {
+	t.Parallel()
+	lost := make(chan struct{})
+	var armed atomic.Bool
+	tr := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if armed.Swap(false) {
+			close(lost) // a renewal finds the key another's
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Second):
+			}
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	lease := &testLease{lost: lost, confirm: func(n int) error {
+		if n == 1 {
+			armed.Store(true) // the gate passed: the next dial is the refill's
+		}
+		return nil
+	}}
+	srv, c, id, _ := leaseSetup(t, lease, probonus.WithHTTPClient(&http.Client{Transport: tr}), probonus.WithTimeout(10*time.Second))
+	_, err := c.Accounts.RefillOnce(context.Background(), review(id, 2508, "50"))
+	assert.ErrorIs(t, err, probonus.ErrLeaseLost)
+	assert.Zero(t, srv.Count("POST", refillPath), "written after the holder knew its lease was lost")
+	assert.Zero(t, srv.TransactionCount(id, "refill"))
+}
+
+// From the adversarial review of issue 25 (the SDK under a fleet's lease).
+// TestReview25DuplicatesOnAnotherPage (review 25 finding 6): the account holds the key's credit
+// twice, 25 entries apart, and the server answers 20 entries a page, newest first. RefillOnce
+// must not report one credit: two credits are never reported as one.
+func TestReview25DuplicatesOnAnotherPage(t *testing.T) {
+	t.Parallel()
+	l := &ledger{pageCap: 20}
+	now := time.Now()
+	reason := "Отзыв о заказе 2509"
+	l.add(now.Add(-2*time.Hour), "refill", "50", reason)
+	for i := range 25 {
+		l.add(now.Add(-time.Hour+time.Duration(i)*time.Second), "refill", "1", "other")
+	}
+	l.add(now.Add(-time.Minute), "refill", "50", reason)
+	c := ledgerClient(t, l.server(t), "ledger-test-key")
+	res, err := c.Accounts.RefillOnce(context.Background(), review(1, 2509, "50"))
+	require.NoError(t, err)
+	require.Equal(t, 2, l.credits(reason))
+	assert.True(t, res.AlreadyApplied)
+	assert.Len(t, res.Duplicates, 1, "the account holds the credit twice; the result says once")
+}
+
+// From the adversarial review of issue 25 (the SDK under a fleet's lease).
+// TestReview25LeaseLostAfterItsOwnSendDoesNotSayNothingSent (review 25 finding 7): after this
+// call's own send had no answer, the lease is lost while it waits to look: the error must not say
+// "nothing sent this time".
+func TestReview25LeaseLostAfterItsOwnSendDoesNotSayNothingSent(t *testing.T) {
+	t.Parallel()
+	lost := make(chan struct{})
+	tr := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if r.Method == http.MethodPost {
+			close(lost) // the renewal finds the key another's while this send settles
+		}
+		return resp, err
+	})
+	lease := &testLease{lost: lost}
+	srv, c, id, _ := leaseSetup(t, lease, probonus.WithHTTPClient(&http.Client{Transport: tr}))
+	srv.Inject("POST", refillPath, probonustest.Fault{Reset: true})
+	_, err := c.Accounts.RefillOnce(context.Background(), review(id, 2510, "50"))
+	require.ErrorIs(t, err, probonus.ErrLeaseLost)
+	require.ErrorIs(t, err, probonus.ErrOutcomeUnknown)
+	assert.Equal(t, 1, srv.Count("POST", refillPath))
+	assert.NotContains(t, err.Error(), "nothing sent this time", "this call sent once, and its outcome is unknown")
+}
+
+// lockFailsAsCtxEnds is a coordinator whose Lock answers with its own error once ctx ends (a
+// client whose pool wait gave up, say).
+type lockFailsAsCtxEnds struct{ leaseCoordinator }
+
+func (*lockFailsAsCtxEnds) Lock(ctx context.Context, _ string, _ time.Duration) (probonus.RefillLease, error) {
+	<-ctx.Done()
+	return nil, errors.New("test: redis: connection pool timeout")
+}
+
+// From the adversarial review of issue 25 (the SDK under a fleet's lease).
+// TestReview25LockFailingAsCtxEndsIsTyped (review 25 finding 8): the error of a Lock that failed
+// as ctx ended matches ctx's error (as LastUncertain's and Confirm's do), or else
+// ErrCoordinatorUnavailable: one of the two, not neither.
+func TestReview25LockFailingAsCtxEndsIsTyped(t *testing.T) {
+	t.Parallel()
+	_, c, id := onceSetup(t, probonus.WithRefillCoordinator(&lockFailsAsCtxEnds{}))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.Accounts.RefillOnce(ctx, review(id, 2511, "50"))
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, context.DeadlineExceeded) || errors.Is(err, probonus.ErrCoordinatorUnavailable),
+		"untyped: %v", err)
+	assert.False(t, strings.Contains(err.Error(), "%!"))
+}
+
+// freshContextObserver is an observer whose CallStart hands back a context of its own (a tracing
+// library that starts a new root context, say), keeping none of the caller's values.
+type freshContextObserver struct{ refillCalls }
+
+func (*freshContextObserver) CallStart(context.Context, *probonus.Call) context.Context {
+	return context.Background()
+}
+
+// From the adversarial review of issue 25 (the SDK under a fleet's lease).
+// TestReview25GateSurvivesAnObserversContext (review 25 finding 9): the write gate travels in the
+// context, through the observers' CallStart and AttemptStart: an observer that returns a context
+// without the caller's values removes the gate, and the refill is sent under a lease the
+// coordinator says is lost (and without the cap at the lease's end). The gate belongs to the call,
+// not to what a hook returns.
+func TestReview25GateSurvivesAnObserversContext(t *testing.T) {
+	t.Parallel()
+	lease := &testLease{confirm: func(int) error { return errLost }}
+	srv, c, id, _ := leaseSetup(t, lease, probonus.WithObserver(&freshContextObserver{}))
+	_, err := c.Accounts.RefillOnce(context.Background(), review(id, 2512, "50"))
+	assert.ErrorIs(t, err, probonus.ErrLeaseLost)
+	assert.Zero(t, srv.Count("POST", refillPath), "sent under a lease the coordinator said is lost")
 }

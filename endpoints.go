@@ -105,11 +105,12 @@ type call struct {
 	endpoint
 	query    string // encoded, without the "?"
 	in       any
-	noAuth   bool   // login and refresh carry their credentials in the body, and no header
-	onSend   func() // called as each attempt is handed to the transport (a token's lifetime starts there)
-	secret   string // a login's password or a refresh token: redacted from errors before anyone sees them
-	fresh    bool   // an answer no cache may give: RefillOnce's looks in the history
-	template string // Do's path as observers see it: "" or the caller's WithPathTemplate
+	noAuth   bool      // login and refresh carry their credentials in the body, and no header
+	onSend   func()    // called as each attempt is handed to the transport (a token's lifetime starts there)
+	secret   string    // a login's password or a refresh token: redacted from errors before anyone sees them
+	fresh    bool      // an answer no cache may give: RefillOnce's looks in the history
+	gate     writeGate // a write's last check before the transport: RefillOnce's lease
+	template string    // Do's path as observers see it: "" or the caller's WithPathTemplate
 	// mayBeEmpty: an empty or null body is a success that leaves out unchanged (Do). A typed
 	// method's answer must be an object or a list.
 	mayBeEmpty bool

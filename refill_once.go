@@ -82,7 +82,7 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 	o.lease, err = o.coord.Lock(ctx, o.key, s.c.refillLease())
 	switch {
 	case err != nil && ctx.Err() != nil:
-		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: waiting for another RefillOnce with the same key: %w", err)
+		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: waiting for another RefillOnce with the same key: %w (%v)", ctx.Err(), err)
 	case err != nil:
 		return nil, &coordinatorError{"taking the key's lock", err}
 	}
@@ -137,14 +137,22 @@ func (o *onceRun) run(ctx context.Context) (*RefillResult, error) {
 			"answer, its credit is not in the history yet, and the deadline ends before the settle time: not sent " +
 			"(call RefillOnce again later: it looks first)")}
 	}
-	var uncertain error
+	var uncertain error // this call's own last send without a definitive answer
 	for sends := 1; ; sends++ {
-		res, err := o.s.refill(context.WithValue(ctx, writeGateKey{}, writeGate(o.gate)), o.r)
-		if !errors.Is(err, ErrOutcomeUnknown) {
-			if err == nil {
-				o.settled(ctx)
-			}
-			return res, err
+		res, err := o.s.refill(ctx, o.r, o.gate)
+		var refused *gateRefusal
+		switch {
+		case err == nil:
+			o.settled(ctx)
+			return res, nil
+		case errors.As(err, &refused):
+			// the gate stopped the request before the transport: nothing of this attempt was sent
+			return nil, o.refusedAt(refused.err, uncertain, sends)
+		case uncertain != nil && !errors.Is(err, ErrOutcomeUnknown):
+			// the resend failed before it could be applied; the first send's outcome is unknown still
+			return nil, stillUnknown(uncertain, "then, sending it again: %w", err)
+		case !errors.Is(err, ErrOutcomeUnknown):
+			return nil, err
 		}
 		o.recordUncertain(ctx)
 		uncertain = err
@@ -173,11 +181,28 @@ func (o *onceRun) run(ctx context.Context) (*RefillResult, error) {
 	}
 }
 
+// refusedAt is RefillOnce's error when the gate of its sends-th send refused it (a lease lost, a
+// coordinator that did not answer, the context's end): that send went nowhere, but this call's own
+// earlier send (uncertain), or one remembered for the key, may still be applied.
+func (o *onceRun) refusedAt(cause error, uncertain error, sends int) error {
+	if uncertain != nil {
+		return stillUnknown(uncertain, "then, before sending it again (send %d): %w: not sent again", sends, cause)
+	}
+	var le *leaseError
+	if errors.As(cause, &le) {
+		return &leaseError{what: le.what, err: le.err, uncertain: o.pending}
+	}
+	return o.failed(cause)
+}
+
 // failed is err as RefillOnce returns it before its first send: a lost lease as it is (it says
 // whether an earlier send is uncertain), and a failed look or wait after an earlier uncertain
 // send as that send's outcome, still unknown.
 func (o *onceRun) failed(err error) error {
-	if le := (*leaseError)(nil); errors.As(err, &le) || !o.pending {
+	if le := (*leaseError)(nil); errors.As(err, &le) {
+		return &leaseError{what: le.what, err: le.err, uncertain: o.pending}
+	}
+	if !o.pending {
 		return err
 	}
 	return &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: an earlier send of this key had no "+
@@ -206,13 +231,24 @@ func (o *onceRun) look(ctx context.Context) (*RefillResult, error) {
 }
 
 // gate is the last step before each attempt of the refill is handed to the transport: the lease
-// is confirmed with the coordinator, and the attempt must end by the lease's end.
-func (o *onceRun) gate(ctx context.Context) (time.Time, error) {
+// is confirmed with the coordinator, and the attempt must end by the lease's end, or as soon as
+// the lease is lost. A refusal is a *gateRefusal: nothing of that attempt was sent.
+func (o *onceRun) gate(ctx context.Context) (time.Time, <-chan struct{}, error) {
 	if err := o.confirm(ctx); err != nil {
-		return time.Time{}, err
+		if le := (*leaseError)(nil); errors.As(err, &le) {
+			err = &leaseError{what: le.what, err: le.err} // the send refused: RefillOnce adds what else is unknown
+		}
+		return time.Time{}, nil, &gateRefusal{err}
 	}
-	return o.lease.Until(), nil
+	return o.lease.Until(), o.lease.Lost(), nil
 }
+
+// gateRefusal is a write that its gate stopped before the transport. It matches what its cause
+// matches, and never ErrOutcomeUnknown by itself: observers see a write that was not sent.
+type gateRefusal struct{ err error }
+
+func (e *gateRefusal) Error() string { return e.err.Error() }
+func (e *gateRefusal) Unwrap() error { return e.err }
 
 // held reports whether the lease certainly holds now.
 func (o *onceRun) held() bool {
@@ -294,11 +330,9 @@ func (o *onceRun) settleUntil(ctx context.Context, until time.Time) (full bool, 
 }
 
 // writeGate is asked by a write's attempt as its last step before the transport: an error sends
-// nothing (the attempt is final); otherwise the attempt must end by until, unless it is zero.
-type writeGate func(ctx context.Context) (until time.Time, err error)
-
-// writeGateKey is the context key of a call's writeGate.
-type writeGateKey struct{}
+// nothing (the attempt is final); otherwise the attempt must end by until (unless it is zero), or
+// when lost closes (unless it is nil).
+type writeGate func(ctx context.Context) (until time.Time, lost <-chan struct{}, err error)
 
 // refillLease is how long a RefillOnce holder that died keeps its key in a fleet's coordinator:
 // long enough for every attempt of a send and the looks around it.
@@ -309,7 +343,16 @@ func (c *Client) refillLease() time.Duration {
 // stillUnknown is RefillOnce's error when a send's outcome stays unknown: the send's own error,
 // then what the call did about it.
 func stillUnknown(uncertain error, format string, args ...any) error {
-	return &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; "+format, append([]any{errors.Unwrap(uncertain)}, args...)...)}
+	cause := errors.Unwrap(uncertain)
+	if cause == nil {
+		cause = uncertain
+	}
+	for i, a := range args {
+		if le, ok := a.(*leaseError); ok { // the call's own send is what is unknown: the lease's story only
+			args[i] = &leaseError{what: le.what, err: le.err, inner: true}
+		}
+	}
+	return &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; "+format, append([]any{cause}, args...)...)}
 }
 
 // settleTime is how long an uncertain refill is given to show in the history.
@@ -361,21 +404,23 @@ func (s *AccountsService) findRefill(ctx context.Context, r Refill, since time.T
 	return res, nil
 }
 
-// creditIn returns r's first credit in txs and the ids of any other entry of the same key there.
-func creditIn(txs []Transaction, r Refill) (*Transaction, []int64) {
+// credits keeps r's first credit seen in a look and the ids of every other entry of the same key.
+type credits struct {
+	first *Transaction
+	dups  []int64
+}
+
+func (c *credits) add(txs []Transaction, r Refill) {
 	for i := range txs {
-		if !isCreditOf(txs[i], r) {
-			continue
+		switch {
+		case !isCreditOf(txs[i], r):
+		case c.first == nil:
+			tx := txs[i]
+			c.first = &tx
+		case txs[i].ID != c.first.ID && !slices.Contains(c.dups, txs[i].ID):
+			c.dups = append(c.dups, txs[i].ID)
 		}
-		var dups []int64
-		for j := i + 1; j < len(txs); j++ {
-			if txs[j].ID != txs[i].ID && isCreditOf(txs[j], r) && !slices.Contains(dups, txs[j].ID) {
-				dups = append(dups, txs[j].ID)
-			}
-		}
-		return &txs[i], dups
 	}
-	return nil, nil
 }
 
 // findCredit reads the history between from and to and returns r's credit in it. The server may
@@ -385,11 +430,15 @@ func creditIn(txs []Transaction, r Refill) (*Transaction, []int64) {
 // by entries of one second cannot be read past by time (the wire has whole seconds): then the
 // last entries, by count, decide.
 func (s *AccountsService) findCredit(ctx context.Context, r Refill, from, to time.Time) (*Transaction, []int64, error) {
+	var found credits
 	seen := map[int64]bool{}
 	var crowded time.Time // a second whose entries filled a whole answer
 	windows := [][2]time.Time{{from, to}}
 	for looks := 0; len(windows) > 0; looks++ {
 		if looks == maxLooks {
+			if found.first != nil {
+				return found.first, found.dups, nil // found; other credits of the key may lie further
+			}
 			return nil, nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history still brings new entries after %d reads: not sent", looks)
 		}
 		w := windows[0]
@@ -398,9 +447,9 @@ func (s *AccountsService) findCredit(ctx context.Context, r Refill, from, to tim
 		if err != nil {
 			return nil, nil, err
 		}
-		if tx, dups := creditIn(txs, r); tx != nil {
-			return tx, dups, nil
-		}
+		// The credit found, the rest of a paged history is read too: two credits of the key are
+		// never reported as one.
+		found.add(txs, r)
 		var oldest, newest time.Time
 		fresh := 0
 		for i := range txs {
@@ -431,8 +480,8 @@ func (s *AccountsService) findCredit(ctx context.Context, r Refill, from, to tim
 			windows = append(windows, [2]time.Time{newest, w[1]})
 		}
 	}
-	if crowded.IsZero() {
-		return nil, nil, nil
+	if found.first != nil || crowded.IsZero() {
+		return found.first, found.dups, nil
 	}
 	return s.findCreditInLast(ctx, r, crowded)
 }
@@ -447,8 +496,9 @@ func (s *AccountsService) findCreditInLast(ctx context.Context, r Refill, crowde
 		return nil, nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history's answers by period stop at %s, "+
 			"and reading the last %d entries failed: not sent: %w", formatWireTime(crowded, s.c.loc), MaxLastTransactions, err)
 	}
-	if tx, dups := creditIn(txs, r); tx != nil {
-		return tx, dups, nil
+	var found credits
+	if found.add(txs, r); found.first != nil {
+		return found.first, found.dups, nil
 	}
 	if len(txs) < MaxLastTransactions || txs[len(txs)-1].Datetime.Before(crowded) {
 		return nil, nil, nil
