@@ -519,3 +519,41 @@ func (c *Client) refillKey(r Refill) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// readLast reads an account's n most recent transactions; fresh as for readPeriod.
+func (s *AccountsService) readLast(ctx context.Context, accountID int64, n int, fresh bool) ([]Transaction, error) {
+	q := encodeQuery(qInt(qAccountID, accountID), qInt(qCount, int64(n)))
+	// json appends to a slice's capacity: room for n spares the regrowing of a long list
+	txs := make([]Transaction, 0, n)
+	if err := s.c.send(ctx, &call{endpoint: epLastTransactions, query: q, fresh: fresh}, &txs); err != nil {
+		return nil, err
+	}
+	return txs, nil
+}
+
+// readPeriod reads an account's transactions between from and to; fresh asks any cache on the way to
+// stand aside (RefillOnce's looks).
+func (s *AccountsService) readPeriod(ctx context.Context, accountID int64, from, to time.Time, fresh bool) ([]Transaction, error) {
+	// The wire has whole seconds: from is cut down to its second and to rounded up to the next, so
+	// an entry in to's last fraction of a second is not left out.
+	if to.Nanosecond() != 0 {
+		to = to.Truncate(time.Second).Add(time.Second)
+	}
+	q := encodeQuery(qInt(qAccountID, accountID), qStr(qDateFrom, formatWireTime(from, s.c.loc)), qStr(qDateTo, formatWireTime(to, s.c.loc)))
+	var txs []Transaction
+	if err := s.c.send(ctx, &call{endpoint: epTransactions, query: q, fresh: fresh}, &txs); err != nil {
+		return nil, err
+	}
+	return txs, nil
+}
+
+// balance reads an account's balance with its schedule; fresh as for period.
+func (s *AccountsService) balance(ctx context.Context, accountID int64, fresh bool) (*BalanceExtended, error) {
+	return fetch[BalanceExtended](ctx, s.c, &call{endpoint: epBalanceExtended, query: encodeQuery(qInt(qAccountID, accountID)), fresh: fresh})
+}
+
+// recordUncertain tells the coordinator that a send of r (key) had no definitive answer, now.
+func (s *AccountsService) recordUncertain(ctx context.Context, r Refill, key string) error {
+	return s.c.coordinator.RecordUncertain(context.WithoutCancel(ctx), key,
+		UncertainSend{At: time.Now(), Settle: s.c.settleTime(), Keep: s.c.refillLookback})
+}
