@@ -19,8 +19,9 @@ const MaxLastTransactions = 1000
 // The server refuses a phone that already has an account with a 400, as it refuses a group
 // without a template: both match ErrBadRequest, and a duplicate matches ErrAccountExists too. The
 // server's detail tells them apart when it says either ("already exists", "уже существует"; or a
-// group, its template, the phone's form); when it says neither, a find of the phone after the 400
-// does. Branch on ErrAccountExists, not on the detail text, which no public spec fixes; for a
+// group, its template, the phone's form); when it says neither, InsertByTemplate makes one more
+// request after the 400, a find of the phone (GET /api/v0/accounts/find_by_phone), and the answer
+// decides. Branch on ErrAccountExists, not on the detail text, which no public spec fixes; for a
 // sign-up that requests may race on, use FindOrInsert.
 func (s *AccountsService) InsertByTemplate(ctx context.Context, a NewAccount) (_ *Account, err error) {
 	defer nameInputOp(&err, "Accounts.InsertByTemplate")
@@ -127,14 +128,18 @@ func (s *AccountsService) Refill(ctx context.Context, r Refill) (_ *RefillResult
 	if err := validateRefill(r); err != nil {
 		return nil, err
 	}
-	res, err := fetch[RefillResult](ctx, s.c, &call{endpoint: epRefill, in: r})
+	res, err := s.refill(ctx, r, nil)
 	if errors.Is(err, ErrOutcomeUnknown) && r.Reason != nil && strings.TrimSpace(*r.Reason) != "" {
 		// a RefillOnce with the same key, later, must not look before this send has settled
 		// (a coordinator that fails to record it leaves the error as it is: it already says unknown)
-		_ = s.c.coordinator.RecordUncertain(context.WithoutCancel(ctx), s.c.refillKey(r),
-			UncertainSend{At: time.Now(), Settle: s.c.settleTime(), Keep: s.c.refillLookback})
+		_ = s.recordUncertain(ctx, r, s.c.refillKey(r))
 	}
 	return res, err
+}
+
+// refill sends a validated refill: Refill's request, and RefillOnce's with its lease's gate.
+func (s *AccountsService) refill(ctx context.Context, r Refill, gate writeGate) (*RefillResult, error) {
+	return fetch[RefillResult](ctx, s.c, &call{endpoint: epRefill, in: r, gate: gate})
 }
 
 // Transactions returns an account's transactions between from and to, both included. The times
@@ -166,38 +171,6 @@ func (s *AccountsService) LastTransactions(ctx context.Context, accountID int64,
 		return nil, &InputError{Field: "n", Reason: "must be between 1 and 1000"}
 	}
 	return s.readLast(ctx, accountID, n, false)
-}
-
-// readLast reads an account's n most recent transactions; fresh as for readPeriod.
-func (s *AccountsService) readLast(ctx context.Context, accountID int64, n int, fresh bool) ([]Transaction, error) {
-	q := encodeQuery(qInt(qAccountID, accountID), qInt(qCount, int64(n)))
-	// json appends to a slice's capacity: room for n spares the regrowing of a long list
-	txs := make([]Transaction, 0, n)
-	if err := s.c.send(ctx, &call{endpoint: epLastTransactions, query: q, fresh: fresh}, &txs); err != nil {
-		return nil, err
-	}
-	return txs, nil
-}
-
-// readPeriod reads an account's transactions between from and to; fresh asks any cache on the way to
-// stand aside (RefillOnce's looks).
-func (s *AccountsService) readPeriod(ctx context.Context, accountID int64, from, to time.Time, fresh bool) ([]Transaction, error) {
-	// The wire has whole seconds: from is cut down to its second and to rounded up to the next, so
-	// an entry in to's last fraction of a second is not left out.
-	if to.Nanosecond() != 0 {
-		to = to.Truncate(time.Second).Add(time.Second)
-	}
-	q := encodeQuery(qInt(qAccountID, accountID), qStr(qDateFrom, formatWireTime(from, s.c.loc)), qStr(qDateTo, formatWireTime(to, s.c.loc)))
-	var txs []Transaction
-	if err := s.c.send(ctx, &call{endpoint: epTransactions, query: q, fresh: fresh}, &txs); err != nil {
-		return nil, err
-	}
-	return txs, nil
-}
-
-// balance reads an account's balance with its schedule; fresh as for period.
-func (s *AccountsService) balance(ctx context.Context, accountID int64, fresh bool) (*BalanceExtended, error) {
-	return fetch[BalanceExtended](ctx, s.c, &call{endpoint: epBalanceExtended, query: encodeQuery(qInt(qAccountID, accountID)), fresh: fresh})
 }
 
 // Update changes the fields of an account that are set (non-nil) in u and returns the account.

@@ -334,7 +334,7 @@ func (a *typeAnalysis) visit(t reflect.Type) (found typeFacts, low int) {
 // decodedInto reports whether encoding/json may write into field f: an exported field, or an
 // embedded struct (exported or not) whose exported fields it promotes.
 func decodedInto(f reflect.StructField) bool {
-	return f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct
+	return (f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct) && f.Tag.Get("json") != "-"
 }
 
 // fieldsWithTime lists the fields of struct type t through which a Time can be reached, so that

@@ -80,7 +80,9 @@
 // AccountsService.RefillOnce does that looking itself: it credits exactly once per account,
 // reason and amount, serialised per key across every Client of the process (across a fleet with
 // WithRefillCoordinator and the probonusredis module), waits for a remembered uncertain send to
-// settle before it looks, and documents the one risk it cannot remove.
+// settle before it looks, and documents the one risk it cannot remove. A fleet's lock is a
+// RefillLease: RefillOnce confirms it before every write and sends nothing once it is lost
+// (ErrLeaseLost). It never returns a result together with an error.
 //
 // Retry-After (seconds or an HTTP date) is honoured up to RetryPolicy.MaxRetryAfter; a longer one
 // is not retried early but returned (APIError.RetryAfter) for the caller to decide. Otherwise the

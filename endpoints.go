@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+
+	"github.com/probonus-go/probonus/internal/apimodel"
 )
 
 // opDo is the operation name of Client.Do's calls.
@@ -41,6 +43,9 @@ var endpoints []described
 func describe(op, method, path string, s shape) endpoint {
 	e := endpoint{op, method, path}
 	endpoints = append(endpoints, described{e, s})
+	if method == http.MethodGet && s.answer != nil {
+		apimodel.Register(path, s.answer) // the CLI's doctor reads the same table
+	}
 	return e
 }
 
@@ -100,12 +105,13 @@ type call struct {
 	endpoint
 	query    string // encoded, without the "?"
 	in       any
-	noAuth   bool   // login and refresh carry their credentials in the body, and no header
-	onSend   func() // called as each attempt is handed to the transport (a token's lifetime starts there)
-	secret   string // a login's password or a refresh token: redacted from errors before anyone sees them
-	fresh    bool   // an answer no cache may give: RefillOnce's looks in the history
-	template string // Do's path as observers see it: "" or the caller's WithPathTemplate
-	absentOK bool   // the method handles a 404 itself (FindOrInsert's finds): observers see Call.Handled
+	noAuth   bool      // login and refresh carry their credentials in the body, and no header
+	onSend   func()    // called as each attempt is handed to the transport (a token's lifetime starts there)
+	secret   string    // a login's password or a refresh token: redacted from errors before anyone sees them
+	fresh    bool      // an answer no cache may give: RefillOnce's looks in the history
+	gate     writeGate // a write's last check before the transport: RefillOnce's lease
+	template string    // Do's path as observers see it: "" or the caller's WithPathTemplate
+	absentOK bool      // the method handles a 404 itself (FindOrInsert's finds): observers see Call.Handled
 	// mayBeEmpty: an empty or null body is a success that leaves out unchanged (Do). A typed
 	// method's answer must be an object or a list.
 	mayBeEmpty bool

@@ -50,7 +50,7 @@ var (
 // OpenTelemetry adapter, a metrics label): a new one is added here, and nowhere else.
 func Sentinels() []error {
 	return []error{ErrBadRequest, ErrAccountExists, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrValidation,
-		ErrRateLimited, ErrServer, ErrInvalidInput, ErrResponseTooLarge, ErrOutcomeUnknown, ErrCoordinatorUnavailable}
+		ErrRateLimited, ErrServer, ErrInvalidInput, ErrResponseTooLarge, ErrOutcomeUnknown, ErrCoordinatorUnavailable, ErrLeaseLost}
 }
 
 const (

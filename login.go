@@ -2,13 +2,12 @@ package probonus
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/probonus-go/probonus/internal/tokenlife"
+	"github.com/probonus-go/probonus/internal/tokenreply"
 )
 
 // token is one bearer token as the server issued it.
@@ -176,17 +175,9 @@ func newAuthError(op string, err error) *AuthError {
 	return e
 }
 
-// tokenResponse accepts the camelCase and snake_case spellings of a login or refresh response.
-type tokenResponse struct {
-	AccessToken       string      `json:"accessToken"`
-	AccessTokenSnake  string      `json:"access_token"`
-	RefreshToken      string      `json:"refreshToken"`
-	RefreshTokenSnake string      `json:"refresh_token"`
-	ExpiresIn         json.Number `json:"expiresIn"`
-	ExpiresInSnake    json.Number `json:"expires_in"`
-	TokenType         string      `json:"tokenType"` // "bearer"; read so strict decoding knows it
-	TokenTypeSnake    string      `json:"token_type"`
-}
+// tokenResponse is a login's or refresh's answer as the SDK and the CLI read it (tokenreply), under
+// the name the SDK's model of the API gives it.
+type tokenResponse tokenreply.Reply
 
 func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret string) (*token, error) {
 	var resp tokenResponse
@@ -195,28 +186,23 @@ func (a *loginAuth) request(ctx context.Context, ep endpoint, body any, secret s
 	if err != nil {
 		return nil, err // send removed the secret from it, before observers and the log saw it
 	}
-	access := firstNonEmpty(resp.AccessToken, resp.AccessTokenSnake)
+	reply := tokenreply.Reply(resp)
+	access := reply.Access()
 	if access == "" {
 		return nil, &DecodeError{StatusCode: http.StatusOK, Method: ep.method, Path: a.basePath + ep.path,
 			Err: errors.New("no accessToken in the response")}
 	}
 	t := &token{access: newCredential(access), obtained: sent}
-	if r := firstNonEmpty(resp.RefreshToken, resp.RefreshTokenSnake); r != "" {
+	if r := reply.Refresh(); r != "" {
 		t.refresh = newCredential(r)
 	}
-	// The lifetime is measured on this machine's clock (tokenlife.Of). It runs from when the successful attempt was sent, not when its answer arrived: the server issued the
+	// The lifetime is measured on this machine's clock (tokenreply). It runs from when the
+	// successful attempt was sent, not when its answer arrived: the server issued the
 	// token in between, so the token never outlives the server's idea of it, however slow the
 	// answer (a token used past it is refused, and costs a refresh and a replay).
-	if lifetime, ok := tokenlife.Of(firstNonEmpty(resp.ExpiresIn, resp.ExpiresInSnake), access); ok {
+	if lifetime, ok := reply.Lifetime(); ok {
 		t.expiry = sent.Add(lifetime)
 		t.refreshAt = t.expiry.Add(-earlyRefresh(lifetime))
 	}
 	return t, nil
-}
-
-func firstNonEmpty[T ~string](a, b T) T {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -79,34 +79,91 @@ type Attempt struct {
 	RequestID   string        // the response's X-Request-Id, when it had one
 }
 
-// newCall describes cl for the observers.
-func (c *Client) newCall(cl *call) *Call {
+// observing is a call as the client's observers see it. Without observers it is the zero value,
+// and each of its methods does nothing, at no cost: the request path calls them unconditionally.
+type observing struct {
+	observers []Observer
+	call      *Call
+}
+
+// observe tells the observers a call of cl begins.
+func (c *Client) observe(ctx context.Context, cl *call) (context.Context, observing) {
+	if len(c.observers) == 0 {
+		return ctx, observing{}
+	}
 	port, _ := strconv.Atoi(portOf(c.baseURL))
 	path := cl.path
 	if cl.op == opDo {
 		path = cl.template // the caller's literal path may hold personal data
 	}
-	return &Call{Operation: cl.op, Method: cl.method, Path: path, BasePath: c.baseURL.Path, Scheme: c.baseURL.Scheme,
-		Host: c.baseURL.Hostname(), Port: port, Start: time.Now(), absentOK: cl.absentOK}
+	o := observing{c.observers, &Call{Operation: cl.op, Method: cl.method, Path: path, BasePath: c.baseURL.Path,
+		Scheme: c.baseURL.Scheme, Host: c.baseURL.Hostname(), Port: port, Start: time.Now(), absentOK: cl.absentOK}}
+	for _, ob := range o.observers {
+		ctx = ob.CallStart(ctx, o.call)
+	}
+	return ctx, o
 }
 
-func (c *Client) endCall(ctx context.Context, obs *Call, err error) {
-	obs.Duration = time.Since(obs.Start)
-	obs.Err = err
-	obs.OutcomeUnknown = errors.Is(err, ErrOutcomeUnknown)
-	obs.Handled = obs.absentOK && errors.Is(err, ErrNotFound)
-	for _, o := range c.observers {
-		o.CallEnd(ctx, obs)
+// end tells the observers the call ended with err.
+func (o observing) end(ctx context.Context, err error) {
+	if o.call == nil {
+		return
+	}
+	o.call.Duration = time.Since(o.call.Start)
+	o.call.Err = err
+	o.call.OutcomeUnknown = errors.Is(err, ErrOutcomeUnknown)
+	o.call.Handled = o.call.absentOK && errors.Is(err, ErrNotFound)
+	for _, ob := range o.observers {
+		ob.CallEnd(ctx, o.call)
 	}
 }
 
-func (c *Client) endAttempt(ctx context.Context, at *Attempt, res attemptResult) {
+// attemptStart tells the observers an attempt begins: a replay, a retry, sent because of what the
+// attempt before it ended with. Without observers: nil and ctx.
+func (o observing) attemptStart(ctx context.Context, replay, retry bool, because string) (*Attempt, context.Context) {
+	if o.call == nil {
+		return nil, ctx
+	}
+	o.call.Attempts++
+	at := &Attempt{Call: o.call, Number: o.call.Attempts, Replay: replay, Retry: retry, SentBecause: because,
+		Header: http.Header{}, Start: time.Now()}
+	for _, ob := range o.observers {
+		ctx = ob.AttemptStart(ctx, at)
+	}
+	return at, ctx
+}
+
+// attemptEnd tells the observers at ended with res, followed by another attempt for reason ("" for
+// none), which it returns: the next attempt's SentBecause.
+func (o observing) attemptEnd(ctx context.Context, at *Attempt, res attemptResult, reason string) string {
+	if at == nil {
+		return ""
+	}
+	at.RetryReason = reason
 	at.Duration = time.Since(at.Start)
 	at.StatusCode = res.status
 	at.Err = res.err
 	at.RequestID = res.requestID
-	for _, o := range c.observers {
-		o.AttemptEnd(ctx, at)
+	for _, ob := range o.observers {
+		ob.AttemptEnd(ctx, at)
+	}
+	return reason
+}
+
+// addHeaders adds the headers the observers set to req; nothing for a nil Attempt.
+func (a *Attempt) addHeaders(req *http.Request) {
+	if a == nil {
+		return
+	}
+	for k, v := range a.Header {
+		req.Header[k] = v
+	}
+}
+
+// begin restarts the attempt's clock once its request is ready to go; nothing for a nil Attempt.
+func (a *Attempt) begin() {
+	if a != nil {
+		a.Start = time.Now()
 	}
 }
 

@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -19,37 +19,50 @@ import (
 //
 // Before sending, it looks in the account's transactions of the lookback window (WithRefillLookback,
 // default 30 days) for a credit with the same reason and amount; when there is one it sends nothing
-// and returns it with AlreadyApplied set, TransactionID from the history and Balance read fresh
-// (when that read fails, the result comes back with the error: the credit is known, the balance
-// is not). The reason is trimmed of surrounding white space before it is sent or compared; amounts
-// compare as decimals (50 is 50.00). The match fails closed: an entry with the same reason and
-// amount counts as the credit unless its type is one the SDK knows is not a credit (check_accrual,
-// check_payment, withdrawal, burn, deferred_accrual), so a type the server names otherwise cannot
-// make it send again. A server that answers a period in pages is followed by time: an answer of
-// 20 entries or more is read past, before its oldest entry and after its newest.
+// and returns it with AlreadyApplied and FromHistory set, TransactionID from the history and Balance
+// read fresh (when that read fails, BalanceErr says why: the credit is known, the balance is not;
+// RefillOnce never returns a result together with an error). The reason is trimmed of surrounding
+// white space before it is sent or compared; amounts compare as decimals (50 is 50.00). The match
+// fails closed: an entry with the same reason and amount counts as the credit unless its type is one
+// the SDK knows is not a credit (check_accrual, check_payment, withdrawal, burn, deferred_accrual),
+// so a type the server names otherwise cannot make it send again. A server that answers a period in
+// pages is followed by time: an answer of 20 entries or more is read past, before its oldest entry
+// and after its newest. When the answer that holds the credit holds other entries of the same key,
+// their ids are in Duplicates: two credits are never reported as one.
 //
 // When a send ends with ErrOutcomeUnknown, it waits a settle time (WithRefillSettle, default the
 // per-attempt timeout), looks again, and sends again only when the credit is still absent: at
-// most RetryPolicy.MaxAttempts sends in all. The time of that uncertain send is remembered for the
-// key, in the whole process (and by Refill too, for a refill with a reason): a later RefillOnce
-// with the same key, from any Client of the same installation, first waits until the uncertain
-// send is older than the settle time (the longer of its own and the one that recorded it), so it
-// cannot look before the first request could have been applied.
+// most RetryPolicy.MaxAttempts sends in all. When the look finds the credit then, the result has
+// FromHistory set and AlreadyApplied not: the credit is there, but the call cannot know whether its
+// own lost send made it or another caller's (its TransactionID is the history's entry). The time of
+// an uncertain send is remembered for the key, in the whole process (and by Refill too, for a
+// refill with a reason): a later RefillOnce with the same key, from any Client of the same
+// installation, first waits until the uncertain send is older than the settle time (the longer of
+// its own and the one that recorded it), so it cannot look before the first request could have been
+// applied.
 //
 // A short deadline never leads to a resend: when the context's deadline leaves less than the
-// settle time (after this call's own uncertain send, or a remembered one), it looks at once
-// instead of waiting; when the look finds the credit it returns it as a success (AlreadyApplied
-// when an earlier call sent it), and when it does not, it sends nothing and returns an error
-// matching ErrOutcomeUnknown: call RefillOnce again later, it looks first.
+// settle time to wait (after this call's own uncertain send, or a remembered one), it waits half of
+// what remains of the deadline instead, leaving the other half for the look, then looks. When the
+// look finds the credit it returns it as a success, and when it does not, it sends nothing and
+// returns an error matching ErrOutcomeUnknown: call RefillOnce again later, it looks first.
 //
 // Calls with the same key, on any Client in the process talking to the same installation (the base
 // URL's origin and path prefix), run one at a time; with WithRefillCoordinator, in the whole fleet.
+// A fleet's lock is a lease: RefillOnce trusts a look that found nothing only when its answer came
+// back while the lease certainly held (else it confirms the lease and looks again), confirms the
+// lease with the coordinator as the last step before each request of the refill is handed to the
+// transport (first sends, its own resends, a replay after a token refresh), and ends each attempt
+// at the lease's end. A lease found lapsed or lost sends nothing more: the error matches
+// ErrLeaseLost (and ErrOutcomeUnknown when an earlier send of the key is uncertain).
 //
 // One risk remains, and no client can remove it without server support: a request held up inside
 // a proxy or the server for longer than the settle time, and applied after the look that did not
-// find it, is applied twice. Make the settle time longer than any delay your network can hold a
-// request. Without a fleet's coordinator, processes are not serialised with each other: give each
-// key one process, or pass WithRefillCoordinator(probonusredis.NewCoordinator(...)).
+// find it, is applied twice; so is one whose process is paused between the lease's last
+// confirmation and the write of the request, past the lease and the next holder's settle time.
+// Make the settle time longer than any delay your network can hold a request. Without a fleet's
+// coordinator, processes are not serialised with each other: give each key one process, or pass
+// WithRefillCoordinator(probonusredis.NewCoordinator(...)).
 func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillResult, err error) {
 	defer nameInputOp(&err, "Accounts.RefillOnce")
 	if err := validateRefill(r); err != nil {
@@ -65,77 +78,92 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 	// the trimmed reason, sent and compared as such.
 	reason := strings.TrimSpace(*r.Reason)
 	r.Reason = &reason
-	key := s.c.refillKey(r)
-	coord := s.c.coordinator
-	unlock, err := coord.Lock(ctx, key, s.c.refillLease())
+	o := &onceRun{s: s, r: r, key: s.c.refillKey(r), coord: s.c.coordinator}
+	o.lease, err = o.coord.Lock(ctx, o.key, s.c.refillLease())
 	switch {
 	case err != nil && ctx.Err() != nil:
-		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: waiting for another RefillOnce with the same key: %w", err)
+		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: waiting for another RefillOnce with the same key: %w (%v)", ctx.Err(), err)
 	case err != nil:
 		return nil, &coordinatorError{"taking the key's lock", err}
 	}
-	defer unlock()
-	since := time.Now().Add(-s.c.refillLookback)
+	defer func() { o.lease.Unlock(!o.unrecorded) }()
+	o.since = time.Now().Add(-s.c.refillLookback)
+	return o.run(ctx)
+}
 
+// onceRun is one RefillOnce holding its key's lease.
+type onceRun struct {
+	s     *AccountsService
+	r     Refill // its reason trimmed
+	key   string
+	coord RefillCoordinator
+	lease RefillLease
+	since time.Time // the start of the lookback window
+	// pending: the key has an uncertain send on record (or one whose record failed), to forget
+	// once its outcome is known
+	pending bool
+	// unrecorded: recording an uncertain send failed, so the key is freed as by a holder that died
+	unrecorded bool
+}
+
+func (o *onceRun) run(ctx context.Context) (*RefillResult, error) {
 	// An earlier uncertain send of this key may still be on its way: look only once it has settled.
 	early := false
-	last, err := coord.LastUncertain(ctx, key)
+	last, err := o.coord.LastUncertain(ctx, o.key)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: reading the key's last uncertain send: %w", ctx.Err())
 	case err != nil:
 		return nil, &coordinatorError{"reading the key's last uncertain send", err}
 	}
-	if !last.At.IsZero() {
-		full, err := s.settleUntil(ctx, last.At.Add(max(last.Settle, s.c.settleTime())))
+	o.pending = !last.At.IsZero()
+	if o.pending {
+		full, err := o.settleUntil(ctx, last.At.Add(max(last.Settle, o.s.c.settleTime())))
 		if err != nil {
-			return nil, fmt.Errorf("probonus: Accounts.RefillOnce: waiting for an earlier uncertain send of this key to settle: %w", err)
+			return nil, o.failed(fmt.Errorf("probonus: Accounts.RefillOnce: waiting for an earlier uncertain send of this key to settle: %w", err))
 		}
 		early = !full
 	}
-	pending := !last.At.IsZero() // the key has an uncertain send on record, to forget once settled
-	settled := func() {
-		if pending {
-			_ = coord.RecordUncertain(ctx, key, UncertainSend{}) // a failure only makes a later call wait
-		}
-	}
-	found, err := s.findRefill(ctx, r, since)
+	found, err := o.look(ctx)
 	switch {
 	case found != nil:
 		found.AlreadyApplied = true
-		settled()
-		return found, err
-	case err != nil && pending:
-		// the earlier send may be applied: its outcome is still unknown, not this look's failure
-		return nil, &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: an earlier send of this key had no "+
-			"definitive answer, and looking for its credit failed: %w", err)}
+		o.settled(ctx)
+		return found, nil
 	case err != nil:
-		return nil, err
-	}
-	if early {
+		return nil, o.failed(err)
+	case early:
 		return nil, &outcomeError{err: errors.New("probonus: Accounts.RefillOnce: an earlier send of this key had no definitive " +
 			"answer, its credit is not in the history yet, and the deadline ends before the settle time: not sent " +
 			"(call RefillOnce again later: it looks first)")}
 	}
-	var uncertain error
+	var uncertain error // this call's own last send without a definitive answer
 	for sends := 1; ; sends++ {
-		res, err := s.Refill(ctx, r) // records an uncertain send itself
-		if !errors.Is(err, ErrOutcomeUnknown) {
-			if err == nil {
-				settled()
-			}
-			return res, err
+		res, err := o.s.refill(ctx, o.r, o.gate)
+		var refused *gateRefusal
+		switch {
+		case err == nil:
+			o.settled(ctx)
+			return res, nil
+		case errors.As(err, &refused):
+			// the gate stopped the request before the transport: nothing of this attempt was sent
+			return nil, o.refusedAt(refused.err, uncertain, sends)
+		case uncertain != nil && !errors.Is(err, ErrOutcomeUnknown):
+			// the resend failed before it could be applied; the first send's outcome is unknown still
+			return nil, stillUnknown(uncertain, "then, sending it again: %w", err)
+		case !errors.Is(err, ErrOutcomeUnknown):
+			return nil, err
 		}
-		pending = true // Refill recorded it
+		o.recordUncertain(ctx)
 		uncertain = err
-		full, err := s.settleUntil(ctx, time.Now().Add(s.c.settleTime()))
+		full, err := o.settleUntil(ctx, time.Now().Add(o.s.c.settleTime()))
 		if err != nil {
 			return nil, stillUnknown(uncertain, "then, waiting to look in the history: %w", err)
 		}
-		found, err := s.findRefill(ctx, r, since)
+		found, err := o.look(ctx)
 		if found != nil {
-			settled()
-			return found, err // this call's credit, found where the lost answer would have said
+			o.settled(ctx)
+			return found, nil // where the lost answer would have said, but maybe another caller's credit
 		}
 		if err != nil {
 			return nil, stillUnknown(uncertain, "then, looking in the history: %w", err)
@@ -146,36 +174,141 @@ func (s *AccountsService) RefillOnce(ctx context.Context, r Refill) (_ *RefillRe
 			// still on its way. A later RefillOnce waits for it to settle, then looks.
 			return nil, stillUnknown(uncertain, "not in the history yet, and the deadline leaves less than the settle "+
 				"time to be sure: not sent again (call RefillOnce again later: it looks first)")
-		case sends >= s.c.retry.MaxAttempts:
+		case sends >= o.s.c.retry.MaxAttempts:
 			return nil, stillUnknown(uncertain, "sent %d times without a definitive answer, and the credit is not "+
 				"in the history", sends)
 		}
 	}
 }
 
-// refillLease is how long a RefillOnce holder that died keeps its key in a fleet's coordinator:
-// long enough for every attempt of a send and the looks around it.
-func (c *Client) refillLease() time.Duration {
-	return time.Duration(c.retry.MaxAttempts+2)*c.timeout + c.settleTime()
-}
-
-// stillUnknown is RefillOnce's error when a send's outcome stays unknown: the send's own error,
-// then what the call did about it.
-func stillUnknown(uncertain error, format string, args ...any) error {
-	return &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; "+format, append([]any{errors.Unwrap(uncertain)}, args...)...)}
-}
-
-// settleTime is how long an uncertain refill is given to show in the history.
-func (c *Client) settleTime() time.Duration {
-	if c.refillSettle > 0 {
-		return c.refillSettle
+// refusedAt is RefillOnce's error when the gate of its sends-th send refused it (a lease lost, a
+// coordinator that did not answer, the context's end): that send went nowhere, but this call's own
+// earlier send (uncertain), or one remembered for the key, may still be applied.
+func (o *onceRun) refusedAt(cause error, uncertain error, sends int) error {
+	if uncertain != nil {
+		return stillUnknown(uncertain, "then, before sending it again (send %d): %w: not sent again", sends, cause)
 	}
-	return c.timeout
+	var le *leaseError
+	if errors.As(cause, &le) {
+		return &leaseError{what: le.what, err: le.err, uncertain: o.pending}
+	}
+	return o.failed(cause)
 }
 
-// settleUntil waits until until, leaving half the time before the context's deadline for the look
-// itself. full is false when the deadline cut the wait short.
-func (s *AccountsService) settleUntil(ctx context.Context, until time.Time) (full bool, err error) {
+// failed is err as RefillOnce returns it before its first send: a lost lease as it is (it says
+// whether an earlier send is uncertain), and a failed look or wait after an earlier uncertain
+// send as that send's outcome, still unknown.
+func (o *onceRun) failed(err error) error {
+	if le := (*leaseError)(nil); errors.As(err, &le) {
+		return &leaseError{what: le.what, err: le.err, uncertain: o.pending}
+	}
+	if !o.pending {
+		return err
+	}
+	return &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: an earlier send of this key had no "+
+		"definitive answer, and %w", err)}
+}
+
+// look looks for the credit in the history. A credit found is found whenever the answer came; an
+// answer without it proves nothing unless it came back while the lease certainly held: then the
+// lease is confirmed and the look made again, once, or the call fails closed.
+func (o *onceRun) look(ctx context.Context) (*RefillResult, error) {
+	for again := false; ; again = true {
+		found, err := o.s.findRefill(ctx, o.r, o.since)
+		if found != nil || err != nil {
+			return found, err
+		}
+		if o.held() {
+			return nil, nil
+		}
+		if again {
+			return nil, o.lost("while it looked in the history, twice", nil)
+		}
+		if err := o.confirm(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// gate is the last step before each attempt of the refill is handed to the transport: the lease
+// is confirmed with the coordinator, and the attempt must end by the lease's end, or as soon as
+// the lease is lost. A refusal is a *gateRefusal: nothing of that attempt was sent.
+func (o *onceRun) gate(ctx context.Context) (time.Time, <-chan struct{}, error) {
+	if err := o.confirm(ctx); err != nil {
+		if le := (*leaseError)(nil); errors.As(err, &le) {
+			err = &leaseError{what: le.what, err: le.err} // the send refused: RefillOnce adds what else is unknown
+		}
+		return time.Time{}, nil, &gateRefusal{err}
+	}
+	return o.lease.Until(), o.lease.Lost(), nil
+}
+
+// gateRefusal is a write that its gate stopped before the transport. It matches what its cause
+// matches, and never ErrOutcomeUnknown by itself: observers see a write that was not sent.
+type gateRefusal struct{ err error }
+
+func (e *gateRefusal) Error() string { return e.err.Error() }
+func (e *gateRefusal) Unwrap() error { return e.err }
+
+// held reports whether the lease certainly holds now.
+func (o *onceRun) held() bool {
+	select {
+	case <-o.lease.Lost():
+		return false
+	default:
+	}
+	until := o.lease.Until()
+	return until.IsZero() || time.Now().Before(until)
+}
+
+// confirm confirms the lease with the coordinator, and checks that it still holds after the
+// answer (a pause during the call may have outlasted it).
+func (o *onceRun) confirm(ctx context.Context) error {
+	select {
+	case <-o.lease.Lost():
+		return o.lost("(its renewal found it taken or forgotten)", nil)
+	default:
+	}
+	err := o.lease.Confirm(ctx)
+	switch {
+	case errors.Is(err, ErrLeaseLost):
+		return o.lost("(the coordinator says so)", err)
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("probonus: Accounts.RefillOnce: confirming the key's lease: %w", ctx.Err())
+	case err != nil:
+		return &coordinatorError{"confirming the key's lease", err}
+	case !o.held():
+		return o.lost("(it lapsed while it was confirmed)", nil)
+	}
+	return nil
+}
+
+func (o *onceRun) lost(what string, err error) error {
+	return &leaseError{what: what, err: err, uncertain: o.pending}
+}
+
+// recordUncertain remembers that a send of the key had no definitive answer. When the coordinator
+// cannot keep it, the key is freed at the end as by a holder that died, so that the next holder
+// still waits the settle time before it looks.
+func (o *onceRun) recordUncertain(ctx context.Context) {
+	o.pending = true
+	if err := o.s.recordUncertain(ctx, o.r, o.key); err != nil {
+		o.unrecorded = true
+	}
+}
+
+// settled forgets the key's uncertain send, now that its credit is known.
+func (o *onceRun) settled(ctx context.Context) {
+	if o.pending {
+		_ = o.coord.RecordUncertain(ctx, o.key, UncertainSend{}) // a failure only makes a later call wait
+		o.pending, o.unrecorded = false, false
+	}
+}
+
+// settleUntil waits until until, or half of what remains of the context's deadline when that is
+// sooner (leaving the other half for the look): full is false then. A lease lost meanwhile ends
+// the wait with its error.
+func (o *onceRun) settleUntil(ctx context.Context, until time.Time) (full bool, err error) {
 	d := time.Until(until)
 	if d <= 0 {
 		return true, nil
@@ -189,9 +322,45 @@ func (s *AccountsService) settleUntil(ctx context.Context, until time.Time) (ful
 	select {
 	case <-t.C:
 		return full, nil
+	case <-o.lease.Lost():
+		return false, o.lost("(its renewal found it taken or forgotten) while it waited for a send to settle", nil)
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
+}
+
+// writeGate is asked by a write's attempt as its last step before the transport: an error sends
+// nothing (the attempt is final); otherwise the attempt must end by until (unless it is zero), or
+// when lost closes (unless it is nil).
+type writeGate func(ctx context.Context) (until time.Time, lost <-chan struct{}, err error)
+
+// refillLease is how long a RefillOnce holder that died keeps its key in a fleet's coordinator:
+// long enough for every attempt of a send and the looks around it.
+func (c *Client) refillLease() time.Duration {
+	return time.Duration(c.retry.MaxAttempts+2)*c.timeout + c.settleTime()
+}
+
+// stillUnknown is RefillOnce's error when a send's outcome stays unknown: the send's own error,
+// then what the call did about it.
+func stillUnknown(uncertain error, format string, args ...any) error {
+	cause := errors.Unwrap(uncertain)
+	if cause == nil {
+		cause = uncertain
+	}
+	for i, a := range args {
+		if le, ok := a.(*leaseError); ok { // the call's own send is what is unknown: the lease's story only
+			args[i] = &leaseError{what: le.what, err: le.err, inner: true}
+		}
+	}
+	return &outcomeError{err: fmt.Errorf("probonus: Accounts.RefillOnce: %w; "+format, append([]any{cause}, args...)...)}
+}
+
+// settleTime is how long an uncertain refill is given to show in the history.
+func (c *Client) settleTime() time.Duration {
+	if c.refillSettle > 0 {
+		return c.refillSettle
+	}
+	return c.timeout
 }
 
 // notCredits are the transaction types the SDK knows are not a refill's credit. Any other type,
@@ -217,21 +386,41 @@ const maxLooks = 200
 
 // findRefill looks for a credit of r in the account's history since since; nil when there is none.
 // The window ends a day ahead, so a server clock ahead of this one hides nothing. When the credit
-// is found but the balance cannot be read, the credit comes back with the error: its outcome is
-// known, only the balance is not.
+// is found but the balance cannot be read, the result says so in BalanceErr: its outcome is known,
+// only the balance is not.
 func (s *AccountsService) findRefill(ctx context.Context, r Refill, since time.Time) (*RefillResult, error) {
-	tx, err := s.findCredit(ctx, r, since, time.Now().Add(24*time.Hour))
+	tx, dups, err := s.findCredit(ctx, r, since, time.Now().Add(24*time.Hour))
 	if err != nil || tx == nil {
 		return nil, err
 	}
-	res := &RefillResult{TransactionID: tx.ID}
+	res := &RefillResult{TransactionID: tx.ID, FromHistory: true, Duplicates: dups}
 	bal, err := s.balance(ctx, r.AccountID, true)
 	if err != nil {
-		return res, fmt.Errorf("probonus: Accounts.RefillOnce: the credit is applied (transaction %d), "+
+		res.BalanceErr = fmt.Errorf("probonus: Accounts.RefillOnce: the credit is applied (transaction %d), "+
 			"but reading the balance failed: %w", tx.ID, err)
+		return res, nil
 	}
 	res.Balance = bal.BonusBalance
 	return res, nil
+}
+
+// credits keeps r's first credit seen in a look and the ids of every other entry of the same key.
+type credits struct {
+	first *Transaction
+	dups  []int64
+}
+
+func (c *credits) add(txs []Transaction, r Refill) {
+	for i := range txs {
+		switch {
+		case !isCreditOf(txs[i], r):
+		case c.first == nil:
+			tx := txs[i]
+			c.first = &tx
+		case txs[i].ID != c.first.ID && !slices.Contains(c.dups, txs[i].ID):
+			c.dups = append(c.dups, txs[i].ID)
+		}
+	}
 }
 
 // findCredit reads the history between from and to and returns r's credit in it. The server may
@@ -240,26 +429,30 @@ func (s *AccountsService) findRefill(ctx context.Context, r Refill, since time.T
 // and the one after its newest, until no answer brings an entry not seen before. An answer filled
 // by entries of one second cannot be read past by time (the wire has whole seconds): then the
 // last entries, by count, decide.
-func (s *AccountsService) findCredit(ctx context.Context, r Refill, from, to time.Time) (*Transaction, error) {
+func (s *AccountsService) findCredit(ctx context.Context, r Refill, from, to time.Time) (*Transaction, []int64, error) {
+	var found credits
 	seen := map[int64]bool{}
 	var crowded time.Time // a second whose entries filled a whole answer
 	windows := [][2]time.Time{{from, to}}
 	for looks := 0; len(windows) > 0; looks++ {
 		if looks == maxLooks {
-			return nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history still brings new entries after %d reads: not sent", looks)
+			if found.first != nil {
+				return found.first, found.dups, nil // found; other credits of the key may lie further
+			}
+			return nil, nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history still brings new entries after %d reads: not sent", looks)
 		}
 		w := windows[0]
 		windows = windows[1:]
 		txs, err := s.readPeriod(ctx, r.AccountID, w[0], w[1], true)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		// The credit found, the rest of a paged history is read too: two credits of the key are
+		// never reported as one.
+		found.add(txs, r)
 		var oldest, newest time.Time
 		fresh := 0
 		for i := range txs {
-			if isCreditOf(txs[i], r) {
-				return &txs[i], nil
-			}
 			if seen[txs[i].ID] {
 				continue
 			}
@@ -287,8 +480,8 @@ func (s *AccountsService) findCredit(ctx context.Context, r Refill, from, to tim
 			windows = append(windows, [2]time.Time{newest, w[1]})
 		}
 	}
-	if crowded.IsZero() {
-		return nil, nil
+	if found.first != nil || crowded.IsZero() {
+		return found.first, found.dups, nil
 	}
 	return s.findCreditInLast(ctx, r, crowded)
 }
@@ -297,21 +490,20 @@ func (s *AccountsService) findCredit(ctx context.Context, r Refill, from, to tim
 // answers by period all stop at one crowded second (a page of entries of that second): the last
 // MaxLastTransactions entries are all there is, or reach past that second, or the look fails
 // closed.
-func (s *AccountsService) findCreditInLast(ctx context.Context, r Refill, crowded time.Time) (*Transaction, error) {
+func (s *AccountsService) findCreditInLast(ctx context.Context, r Refill, crowded time.Time) (*Transaction, []int64, error) {
 	txs, err := s.readLast(ctx, r.AccountID, MaxLastTransactions, true)
 	if err != nil {
-		return nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history's answers by period stop at %s, "+
+		return nil, nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history's answers by period stop at %s, "+
 			"and reading the last %d entries failed: not sent: %w", formatWireTime(crowded, s.c.loc), MaxLastTransactions, err)
 	}
-	for i := range txs {
-		if isCreditOf(txs[i], r) {
-			return &txs[i], nil
-		}
+	var found credits
+	if found.add(txs, r); found.first != nil {
+		return found.first, found.dups, nil
 	}
 	if len(txs) < MaxLastTransactions || txs[len(txs)-1].Datetime.Before(crowded) {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history holds more entries of %s than one answer shows, "+
+	return nil, nil, fmt.Errorf("probonus: Accounts.RefillOnce: the history holds more entries of %s than one answer shows, "+
 		"and they are older than its last %d: not sent (look at the history, then use Refill)",
 		formatWireTime(crowded, s.c.loc), MaxLastTransactions)
 }
@@ -328,147 +520,40 @@ func (c *Client) refillKey(r Refill) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// RefillCoordinator serialises RefillOnce per key and remembers, per key, when its last uncertain
-// send ended: in the process by default (every Client of the process shares one), or across a
-// fleet with WithRefillCoordinator (probonusredis.NewCoordinator keeps both in Redis). Keys are
-// opaque hex strings, one per installation, account, reason and amount; they hold no phone or
-// reason in clear. Implementations must be safe for concurrent use.
-//
-// When a coordinator fails (Redis unreachable, say), RefillOnce fails closed: it sends nothing and
-// returns an error matching ErrCoordinatorUnavailable.
-type RefillCoordinator interface {
-	// Lock takes key's lock, waiting until ctx ends. A holder that dies frees the key after lease;
-	// one that lives keeps it until unlock (a fleet's implementation renews the lease meanwhile).
-	Lock(ctx context.Context, key string, lease time.Duration) (unlock func(), err error)
-	// RecordUncertain remembers u as key's last uncertain send, for at least u.Keep; a u with a
-	// zero At forgets key's record (its outcome is known).
-	RecordUncertain(ctx context.Context, key string, u UncertainSend) error
-	// LastUncertain returns key's last uncertain send; a zero UncertainSend when there is none.
-	LastUncertain(ctx context.Context, key string) (UncertainSend, error)
-}
-
-// UncertainSend is a refill that ended without a definitive answer, as a RefillCoordinator keeps it.
-type UncertainSend struct {
-	At     time.Time     // when the send ended; zero: none
-	Settle time.Duration // the settle time of the client that sent it
-	Keep   time.Duration // how long to remember it at least (the client's refill lookback)
-}
-
-// ErrCoordinatorUnavailable matches the error of a RefillOnce whose RefillCoordinator failed: it
-// sent nothing (the credit was neither looked for nor sent), so calling again later is safe.
-var ErrCoordinatorUnavailable = errors.New("probonus: the RefillOnce coordinator is unavailable")
-
-// coordinatorError is a RefillCoordinator's failure; it matches ErrCoordinatorUnavailable.
-type coordinatorError struct {
-	what string
-	err  error
-}
-
-func (e *coordinatorError) Error() string {
-	return "probonus: Accounts.RefillOnce: " + e.what + ": " + e.err.Error() + " (nothing sent)"
-}
-func (e *coordinatorError) Unwrap() error        { return e.err }
-func (e *coordinatorError) Is(target error) bool { return target == ErrCoordinatorUnavailable }
-
-// processCoordinator is the default RefillCoordinator: one for the whole process.
-var processCoordinator RefillCoordinator = &keyRegistry{m: map[string]*keyState{}}
-
-// keyRegistry is the in-memory RefillCoordinator. A waiter gives up with its own context; the
-// lease does not apply (a process that dies takes its locks with it).
-type keyRegistry struct {
-	mu        sync.Mutex
-	m         map[string]*keyState
-	lastSweep time.Time
-}
-
-type keyState struct {
-	busy      chan struct{} // closed when the key's holder is done; nil when none holds it
-	uncertain UncertainSend
-	keep      time.Time // until when the record is kept
-}
-
-func (k *keyRegistry) Lock(ctx context.Context, key string, _ time.Duration) (unlock func(), err error) {
-	for {
-		k.mu.Lock()
-		st := k.m[key]
-		if st == nil {
-			st = &keyState{}
-			k.m[key] = st
-		}
-		if st.busy == nil {
-			done := make(chan struct{})
-			st.busy = done
-			k.mu.Unlock()
-			return func() {
-				k.mu.Lock()
-				st.busy = nil
-				if st.uncertain.At.IsZero() {
-					delete(k.m, key)
-				}
-				k.sweepLocked(time.Now())
-				k.mu.Unlock()
-				close(done)
-			}, nil
-		}
-		busy := st.busy
-		k.mu.Unlock()
-		select {
-		case <-busy:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+// readLast reads an account's n most recent transactions; fresh as for readPeriod.
+func (s *AccountsService) readLast(ctx context.Context, accountID int64, n int, fresh bool) ([]Transaction, error) {
+	q := encodeQuery(qInt(qAccountID, accountID), qInt(qCount, int64(n)))
+	// json appends to a slice's capacity: room for n spares the regrowing of a long list
+	txs := make([]Transaction, 0, n)
+	if err := s.c.send(ctx, &call{endpoint: epLastTransactions, query: q, fresh: fresh}, &txs); err != nil {
+		return nil, err
 	}
+	return txs, nil
 }
 
-func (k *keyRegistry) RecordUncertain(_ context.Context, key string, u UncertainSend) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	st := k.m[key]
-	if st == nil {
-		if u.At.IsZero() {
-			return nil
-		}
-		st = &keyState{}
-		k.m[key] = st
+// readPeriod reads an account's transactions between from and to; fresh asks any cache on the way to
+// stand aside (RefillOnce's looks).
+func (s *AccountsService) readPeriod(ctx context.Context, accountID int64, from, to time.Time, fresh bool) ([]Transaction, error) {
+	// The wire has whole seconds: from is cut down to its second and to rounded up to the next, so
+	// an entry in to's last fraction of a second is not left out.
+	if to.Nanosecond() != 0 {
+		to = to.Truncate(time.Second).Add(time.Second)
 	}
-	switch {
-	case u.At.IsZero():
-		st.uncertain, st.keep = UncertainSend{}, time.Time{}
-		if st.busy == nil {
-			delete(k.m, key)
-		}
-	case u.At.After(st.uncertain.At):
-		st.uncertain = u
-		st.keep = maxTime(st.keep, u.At.Add(max(u.Keep, u.Settle)))
+	q := encodeQuery(qInt(qAccountID, accountID), qStr(qDateFrom, formatWireTime(from, s.c.loc)), qStr(qDateTo, formatWireTime(to, s.c.loc)))
+	var txs []Transaction
+	if err := s.c.send(ctx, &call{endpoint: epTransactions, query: q, fresh: fresh}, &txs); err != nil {
+		return nil, err
 	}
-	return nil
+	return txs, nil
 }
 
-func (k *keyRegistry) LastUncertain(_ context.Context, key string) (UncertainSend, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if st := k.m[key]; st != nil {
-		return st.uncertain, nil
-	}
-	return UncertainSend{}, nil
+// balance reads an account's balance with its schedule; fresh as for period.
+func (s *AccountsService) balance(ctx context.Context, accountID int64, fresh bool) (*BalanceExtended, error) {
+	return fetch[BalanceExtended](ctx, s.c, &call{endpoint: epBalanceExtended, query: encodeQuery(qInt(qAccountID, accountID)), fresh: fresh})
 }
 
-// sweepLocked drops, at most once a minute, the records kept past their time.
-func (k *keyRegistry) sweepLocked(now time.Time) {
-	if now.Sub(k.lastSweep) < time.Minute {
-		return
-	}
-	k.lastSweep = now
-	for key, st := range k.m {
-		if st.busy == nil && now.After(st.keep) {
-			delete(k.m, key)
-		}
-	}
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
+// recordUncertain tells the coordinator that a send of r (key) had no definitive answer, now.
+func (s *AccountsService) recordUncertain(ctx context.Context, r Refill, key string) error {
+	return s.c.coordinator.RecordUncertain(context.WithoutCancel(ctx), key,
+		UncertainSend{At: time.Now(), Settle: s.c.settleTime(), Keep: s.c.refillLookback})
 }

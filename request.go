@@ -1,12 +1,9 @@
 package probonus
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
@@ -57,17 +54,6 @@ func fetch[T any](ctx context.Context, c *Client, cl *call) (*T, error) {
 	return &v, nil
 }
 
-// attemptResult is what one attempt ended with: a status, an error, and what the retry decision needs.
-type attemptResult struct {
-	status    int
-	err       error
-	written   bool // the request may have reached the server: it was (or may have been) written
-	apiErr    *APIError
-	req       *http.Request
-	final     bool // it failed before sending, in a way another attempt would repeat
-	requestID string
-}
-
 // send is the one request path: build → limit → authenticate → send → decide retry → decode.
 func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 	if ctx == nil {
@@ -83,14 +69,8 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 	u := *c.baseURL
 	u.Path = fullPath // the same concatenation: one string, not two, under a base path
 	u.RawQuery = cl.query
-	var obs *Call
-	if len(c.observers) > 0 {
-		obs = c.newCall(cl)
-		for _, o := range c.observers {
-			ctx = o.CallStart(ctx, obs)
-		}
-		defer func() { c.endCall(ctx, obs, err) }()
-	}
+	ctx, obs := c.observe(ctx, cl)
+	defer func() { obs.end(ctx, err) }()
 	if cl.noAuth {
 		ctx = context.WithValue(ctx, noAuthKey{}, true)
 	}
@@ -101,17 +81,15 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 		if err := c.wait(ctx); err != nil {
 			return fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, err)
 		}
-		at, actx := c.startAttempt(ctx, obs, replaying, retried && !replaying, lastReason)
+		at, actx := obs.attemptStart(ctx, replaying, retried && !replaying, lastReason)
 		res := c.attempt(actx, cl, &u, attemptSpec{fullPath: fullPath, body: body, out: out, at: at, idempotent: idempotent})
 		d := decide(c.retryInput(ctx, res, attempt, idempotent, !replayed && !res.final && c.mayReplay(cl, res)))
 		replaying = false
-		if at != nil {
-			if d.retry || d.replay {
-				at.RetryReason = d.reason
-			}
-			lastReason = at.RetryReason
-			c.endAttempt(actx, at, res)
+		reason := ""
+		if d.retry || d.replay {
+			reason = d.reason
 		}
+		lastReason = obs.attemptEnd(actx, at, res, reason)
 		switch {
 		case res.final:
 			return res.err
@@ -129,20 +107,6 @@ func (c *Client) send(ctx context.Context, cl *call, out any) (err error) {
 			return fmt.Errorf("%w; then, waiting to retry: %w", res.err, err)
 		}
 	}
-}
-
-// startAttempt tells the observers an attempt begins; nil and ctx when there are none.
-func (c *Client) startAttempt(ctx context.Context, obs *Call, replay, retry bool, because string) (*Attempt, context.Context) {
-	if obs == nil {
-		return nil, ctx
-	}
-	obs.Attempts++
-	at := &Attempt{Call: obs, Number: obs.Attempts, Replay: replay, Retry: retry, SentBecause: because,
-		Header: http.Header{}, Start: time.Now()}
-	for _, o := range c.observers {
-		ctx = o.AttemptStart(ctx, at)
-	}
-	return at, ctx
 }
 
 // retryInput gathers what decide needs about res, the attempt-th attempt.
@@ -205,183 +169,4 @@ func (c *Client) wait(ctx context.Context) error {
 		return fmt.Errorf("waiting for the rate limiter: %w", err)
 	}
 	return nil
-}
-
-// attemptSpec is what one attempt of a call sends and where its answer goes. (The call and its URL
-// are parameters of their own: inside the struct, escape analysis would move both to the heap.)
-type attemptSpec struct {
-	fullPath   string // what errors show: the path the server saw
-	body       []byte
-	out        any
-	at         *Attempt // nil without observers
-	idempotent bool
-}
-
-// attempt sends the request once and decodes the response, all within the per-attempt timeout.
-func (c *Client) attempt(ctx context.Context, cl *call, u *url.URL, a attemptSpec) attemptResult {
-	fullPath, body, out, at, idempotent := a.fullPath, a.body, a.out, a.at, a.idempotent
-	var res attemptResult
-	actx := ctx
-	if attemptTimerNeeded(ctx, c.timeout) {
-		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
-	req, wt, err := c.newRequest(actx, cl.method, u, body, idempotent)
-	if err != nil {
-		res.err, res.final = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, err), true
-		return res
-	}
-	res.req = req
-	if cl.fresh {
-		// a caching proxy must not answer the second look with the first one's history
-		req.Header["Cache-Control"] = []string{"no-cache"}
-	}
-	if at != nil {
-		for k, v := range at.Header {
-			req.Header[k] = v
-		}
-	}
-	if !cl.noAuth && c.auth != nil && c.sameOrigin(req.URL) {
-		if err := c.auth.Authenticate(ctx, req); err != nil {
-			// nothing was sent; the login or refresh behind it already had its own retries
-			res.err, res.final = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, err), true
-			return res
-		}
-	}
-	if at != nil {
-		at.Start = time.Now() // the attempt's duration is the request's, not the wait for a token
-	}
-	if cl.onSend != nil {
-		cl.onSend()
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		if redirect := (*redirectError)(nil); errors.As(err, &redirect) {
-			res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, redirect)
-			res.final, res.written = !redirect.applied, redirect.applied
-			return res
-		}
-		res.written = idempotent || c.mayBeWritten(wt, err)
-		res.err = fmt.Errorf("probonus: %s %s: %w", cl.method, fullPath, withoutLocation(unwrapURLError(err)))
-		return res
-	}
-	res.written = true
-	drained := false // the body was read to its end: nothing is left to drain
-	defer func() {
-		if drained {
-			_ = resp.Body.Close()
-		} else {
-			drainAndClose(resp.Body)
-		}
-	}()
-	res.status = resp.StatusCode
-	if at != nil {
-		res.requestID = resp.Header.Get("X-Request-Id") // for the observers only
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		// the credentials are removed here, before observers, the log or the caller see the error
-		secrets := c.attemptSecrets(at, cl, req, resp.Request)
-		res.apiErr = parseError(resp, cl.method, fullPath, secrets)
-		if loc, err := resp.Location(); err == nil && !idempotent && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-			loc.RawQuery, loc.User, loc.Fragment = "", nil, ""
-			res.apiErr.Detail = secrets.redact("a write follows no redirect; the server sent it to " + loc.String())
-		}
-		res.err = res.apiErr
-		return res
-	}
-	var transport bool
-	if transport, drained, err = c.decode(resp, cl, fullPath, out, req, at); err != nil {
-		res.err = err
-		if transport {
-			res.status = 0 // the body broke off: a connection error, not a bad body
-		}
-	}
-	return res
-}
-
-// outgoing is what an attempt's request is made of besides the http.Request itself, in one
-// allocation instead of one per part. Nothing in it is shared with another attempt or another
-// call, so a transport or an Authenticator may change any of it, header values included.
-type outgoing struct {
-	url    url.URL
-	header [3]string // the values of Accept, User-Agent and Content-Type
-	body   bytes.Reader
-}
-
-// outgoingWrite is a write's outgoing, with its wire trace in the same allocation.
-type outgoingWrite struct {
-	outgoing
-	wire wireTrace
-}
-
-// newRequest makes what http.NewRequestWithContext would for u and body, with the client's
-// constant headers, without printing u and parsing it back. Only a write needs to know whether it
-// was sent (reads are resent either way): it gets a wire trace, returned. A write has no GetBody:
-// then nothing below the SDK can send a write twice (not net/http's HTTP/2 transport after a
-// stream reset, nor its HTTP/1 replay of a request it thinks safe, one with an Idempotency-Key
-// header, nor a retrying RoundTripper a user wrapped around it), and a 307 or 308 comes back as an
-// answer instead of being followed. Only send decides whether a write goes out again.
-func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, body []byte, idempotent bool) (*http.Request, *wireTrace, error) {
-	if !validMethod(method) {
-		return nil, nil, fmt.Errorf("net/http: invalid method %q", method)
-	}
-	var o *outgoing
-	var wt *wireTrace
-	if idempotent {
-		o = &outgoing{}
-	} else {
-		ow := &outgoingWrite{}
-		o, wt = &ow.outgoing, &ow.wire
-		ctx = wt.start(ctx, c.netHTTPTransport())
-	}
-	o.url = *u
-	if i := strings.LastIndexByte(o.url.Host, ':'); i > strings.LastIndexByte(o.url.Host, ']') && i == len(o.url.Host)-1 {
-		o.url.Host = o.url.Host[:i] // "host:" means the default port, as net/http reads it
-	}
-	o.header = [3]string{"application/json", c.userAgent, "application/json"}
-	// Full slice expressions: an append to one header's values copies them away from the others.
-	h := make(http.Header, 4)
-	h["Accept"] = o.header[0:1:1]
-	h["User-Agent"] = o.header[1:2:2]
-	r := http.Request{Method: method, URL: &o.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h, Host: o.url.Host}
-	if body != nil {
-		h["Content-Type"] = o.header[2:3:3]
-		r.ContentLength = int64(len(body))
-		o.body.Reset(body)
-		// io.NopCloser around a *bytes.Reader is a body net/http knows to be in memory: it writes
-		// it with the headers, in one write, instead of flushing the headers first.
-		r.Body = io.NopCloser(&o.body)
-		if idempotent {
-			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-		}
-		if len(body) == 0 {
-			r.Body, r.GetBody = http.NoBody, nil
-		}
-	}
-	return r.WithContext(ctx), wt, nil
-}
-
-// validMethod reports whether method is an HTTP token, as net/http requires.
-func validMethod(method string) bool {
-	if method == "" {
-		return false
-	}
-	for i := 0; i < len(method); i++ {
-		switch c := method[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// attemptTimerNeeded reports whether an attempt needs a timer of its own: not when the caller's
-// context already ends before the attempt timeout would. context.WithTimeout would then only wrap
-// the caller's deadline, at the price of a context, a cancel func and the transport's
-// registration with it: the largest cost of a call.
-func attemptTimerNeeded(ctx context.Context, timeout time.Duration) bool {
-	dl, ok := ctx.Deadline()
-	return !ok || time.Until(dl) > timeout
 }

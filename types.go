@@ -120,9 +120,21 @@ type Refill struct {
 type RefillResult struct {
 	TransactionID int64  `json:"transactionId"`
 	Balance       Amount `json:"balance"` // after the refill
-	// AlreadyApplied is set by RefillOnce when it found the credit in the account's history and
-	// sent nothing. It is not on the wire.
+	// AlreadyApplied is set by RefillOnce when it found the credit in the account's history
+	// before it sent anything: an earlier call (or another caller) made it. It is not on the wire.
 	AlreadyApplied bool `json:"-"`
+	// FromHistory is set by RefillOnce when the result was read from the account's history, not
+	// from the answer to a send: with AlreadyApplied, or after a send of its own whose answer was
+	// lost (then it cannot know whether its send or another caller's made the credit, and
+	// TransactionID is the history's entry). Not on the wire.
+	FromHistory bool `json:"-"`
+	// Duplicates are the ids of other entries of the history with the same reason and amount as
+	// the credit RefillOnce found, in the same answer: the key was credited more than once (by
+	// calls outside RefillOnce, or in the window its docs name). Empty when it was credited once.
+	Duplicates []int64 `json:"-"`
+	// BalanceErr is set by RefillOnce when it found the credit but could not read the balance
+	// after it: the credit is known, Balance is not (it is zero). Not on the wire.
+	BalanceErr error `json:"-"`
 }
 
 // AccountUpdate changes an account; nil fields are left unchanged.

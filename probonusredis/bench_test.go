@@ -102,13 +102,13 @@ func BenchmarkCoordinator(b *testing.B) {
 	const key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	b.ReportAllocs()
 	for b.Loop() {
-		unlock, err := coord.Lock(ctx, key, time.Minute)
+		lease, err := coord.Lock(ctx, key, time.Minute)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if _, err := coord.LastUncertain(ctx, key); err != nil {
 			b.Fatal(err)
 		}
-		unlock()
+		lease.Unlock(true)
 	}
 }

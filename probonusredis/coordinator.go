@@ -95,15 +95,23 @@ func NewCoordinator(rdb redis.UniversalClient, opts ...CoordinatorOption) *Coord
 // Err reports what was wrong with NewCoordinator's arguments, or nil.
 func (c *Coordinator) Err() error { return c.err }
 
-// Lock takes key's lock for lease, renewed every lease/3 until unlock, and waits (polling with
+// Lock takes key's lock for lease, renewed every lease/3 until Unlock, and waits (polling with
 // backoff) while another holder has it, until ctx ends; then it returns ctx.Err(). A Redis call
 // that fails or takes longer than the Redis timeout ends it with an error.
 //
-// When the key's previous holder did not unlock (it died, or lost its lease while it still ran),
-// Lock records an uncertain send at the moment it takes the key, with a zero Settle: RefillOnce
-// then waits its own settle time before it looks, as after an uncertain send of its own, since
-// the previous holder's last request may still be on its way.
-func (c *Coordinator) Lock(ctx context.Context, key string, lease time.Duration) (unlock func(), err error) {
+// When the key's previous holder did not unlock (it died, lost its lease while it still ran, or
+// unlocked with Unlock(false)), Lock records an uncertain send at the moment it takes the key,
+// with a zero Settle: RefillOnce then waits its own settle time before it looks, as after an
+// uncertain send of its own, since the previous holder's last request may still be on its way.
+// It does the same when the fleet's marker says that Redis lost its memory less than one lease
+// ago (see the package doc, "When Redis loses its memory").
+//
+// The lease it returns says until when the lock certainly holds (from the moment the last acquire,
+// renewal or confirmation that succeeded was sent, plus the lease, minus a tenth of it, at least
+// 5 ms), is renewed every third of the lease, and closes Lost as soon as a renewal finds the lock
+// another's or forgotten. Its Confirm is one Redis round trip; its Unlock(false) keeps the holder
+// mark (see the package doc, "RefillOnce across a fleet").
+func (c *Coordinator) Lock(ctx context.Context, key string, lease time.Duration) (probonus.RefillLease, error) {
 	if err := c.check(key); err != nil {
 		return nil, err
 	}
@@ -114,9 +122,11 @@ func (c *Coordinator) Lock(ctx context.Context, key string, lease time.Duration)
 	if err != nil {
 		return nil, err
 	}
-	h := &holding{c: c, keys: c.keys(key), token: token, leaseMs: ceilMs(lease), every: max(lease/3, time.Millisecond)}
+	h := &holding{c: c, keys: c.keys(key), token: token, lease: lease, leaseMs: ceilMs(lease), margin: leaseMargin(lease),
+		every: max(lease/3, time.Millisecond), lost: make(chan struct{})}
 	wait := max(c.poll/16, time.Millisecond)
 	for {
+		start := time.Now() // before the request: the lease runs from no later than this
 		took, err := bounded(ctx, c.timeout, func(rctx context.Context) (int64, error) {
 			return acquireScript.Run(rctx, c.rdb, h.keys, token, h.leaseMs, 2*h.leaseMs, unixMicro(time.Now())).Int64()
 		})
@@ -127,7 +137,16 @@ func (c *Coordinator) Lock(ctx context.Context, key string, lease time.Duration)
 		case err != nil:
 			return nil, fmt.Errorf("probonusredis: taking the lock: %w", err)
 		case took != 0:
-			return h.start(), nil
+			h.until = start.Add(lease - h.margin)
+			if err := h.checkMemory(ctx); err != nil {
+				h.free(false) // the lock goes, the mark stays: the next holder waits its settle time
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				return nil, err
+			}
+			h.start()
+			return h, nil
 		}
 		if err := sleep(ctx, wait/2+mathrand.N(wait/2+1)); err != nil {
 			return nil, err
@@ -202,30 +221,137 @@ func (c *Coordinator) keys(key string) []string {
 	return []string{c.prefix + "lock:" + tag, c.prefix + "holder:" + tag, c.prefix + "uncertain:" + tag}
 }
 
-// holding is one taken lock, renewed until unlock.
+// holding is a key's lock taken by Coordinator.Lock, as its holder has it: its
+// probonus.RefillLease. It is renewed every third of the lease until Unlock; Until moves on with
+// each renewal or confirmation that succeeds, from the moment it was sent. It is safe for
+// concurrent use.
 type holding struct {
 	c       *Coordinator
 	keys    []string
 	token   string
+	lease   time.Duration
 	leaseMs int64
+	margin  time.Duration
 	every   time.Duration
 	cancel  context.CancelFunc
 	done    chan struct{}
+	lost    chan struct{} // closed once the lock is known to be another's or forgotten
+	once    sync.Once     // Unlock's
+
+	mu       sync.Mutex
+	until    time.Time // monotonic: taken from time.Now()
+	isLost   bool
+	unlocked bool
 }
 
-// start starts the renewal and returns the unlock function.
-func (h *holding) start() func() {
+var _ probonus.RefillLease = (*holding)(nil)
+
+// errLeaseLost is what Confirm returns when the lock is no longer this holder's: another
+// holder took it after its lease lapsed, or Redis forgot it. It matches probonus.ErrLeaseLost.
+var errLeaseLost = fmt.Errorf("probonusredis: the lock is no longer this holder's (it lapsed and another holder took it, or Redis forgot it): %w",
+	probonus.ErrLeaseLost)
+
+// errUnlocked is what Confirm returns after Unlock.
+var errUnlocked = fmt.Errorf("probonusredis: the lock was unlocked: %w", probonus.ErrLeaseLost)
+
+// leaseMargin is what Until keeps back from the lease: a tenth of it, at least 5 ms, at most half.
+// It covers Redis's clock running faster than this process's over the lease (Redis expires keys
+// by its own clock) and the millisecond Redis rounds PX to; a tenth is far more than any clock
+// drifts, so only a clock stepped on the Redis host (which NTP does not do in normal running)
+// could end a lease before Until.
+func leaseMargin(lease time.Duration) time.Duration {
+	return min(max(lease/10, 5*time.Millisecond), lease/2)
+}
+
+// Until is the end of the time the lock certainly holds, on this process's monotonic clock: the
+// moment the last acquire, renewal or confirmation that succeeded was sent, plus the lease, minus
+// a margin (a tenth of the lease, at least 5 ms). A renewal that fails does not move it.
+func (h *holding) Until() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.until
+}
+
+// Lost is closed as soon as a renewal or a confirmation finds the lock taken by another holder or
+// forgotten by Redis; the renewal stops then.
+func (h *holding) Lost() <-chan struct{} { return h.lost }
+
+// Confirm checks in Redis, in one round trip (a script), that the lock still holds this holder's
+// token, and extends it and its holder mark when it does. A lock that lapsed while no other holder
+// took the key (its holder mark is still this holder's) is taken again, as a renewal does. When
+// the lock is another's or forgotten, Lost is closed and the error matches probonus.ErrLeaseLost;
+// when Redis fails or does not answer within the Redis timeout, the error says so and Until does
+// not move.
+func (h *holding) Confirm(ctx context.Context) error {
+	h.mu.Lock()
+	lost, unlocked := h.isLost, h.unlocked
+	h.mu.Unlock()
+	switch {
+	case unlocked:
+		return errUnlocked
+	case lost:
+		return errLeaseLost
+	}
+	start := time.Now()
+	held, err := bounded(ctx, h.c.timeout, func(rctx context.Context) (int64, error) {
+		return renewScript.Run(rctx, h.c.rdb, h.keys[:2], h.token, h.leaseMs, 2*h.leaseMs).Int64()
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("probonusredis: confirming the lock: %w", err)
+	case held == 0:
+		h.markLost()
+		return errLeaseLost
+	}
+	h.extend(start)
+	return nil
+}
+
+// Unlock stops the renewal and frees the key. Unlock(true) deletes the lock and the holder mark
+// if they are still this holder's. Unlock(false), for a holder whose last send's outcome is
+// unknown and could not be recorded, deletes the lock but keeps the mark (for up to two leases
+// after the last renewal): the next holder takes the key at once, finds the mark, records an
+// uncertain send at that moment and so waits its settle time before it looks, as after a holder
+// that died. When Redis cannot be reached the lock stays until its lease ends, and the mark with
+// it. Calls after the first do nothing.
+func (h *holding) Unlock(clean bool) {
+	h.once.Do(func() {
+		h.mu.Lock()
+		h.unlocked = true
+		h.mu.Unlock()
+		h.cancel()
+		<-h.done
+		h.free(clean)
+	})
+}
+
+func (h *holding) extend(start time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if u := start.Add(h.lease - h.margin); u.After(h.until) {
+		h.until = u
+	}
+}
+
+func (h *holding) markLost() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.isLost {
+		h.isLost = true
+		close(h.lost)
+	}
+}
+
+// start starts the renewal.
+func (h *holding) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan struct{})
 	go h.renew(ctx)
-	var once sync.Once
-	return func() { once.Do(h.release) }
 }
 
-// renew extends the lease every lease/3 until ctx ends. A renewal that fails is tried again at
-// the next tick (the lease may still be there); one that finds the key taken by another holder,
-// or gone with its holder mark (Redis restarted empty), stops: the holder goes on, since it has
-// already looked, and the next holder found the lease expired (see Lock).
+// renew extends the lease every lease/3 until ctx ends. A renewal that fails is tried again at the
+// next tick (the lease may still be there) and does not move Until; one that finds the key taken
+// by another holder, or gone with its holder mark (Redis forgot it), closes Lost and stops.
 func (h *holding) renew(ctx context.Context) {
 	defer close(h.done)
 	t := time.NewTicker(h.every)
@@ -234,27 +360,79 @@ func (h *holding) renew(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-h.lost:
+			return
 		case <-t.C:
 		}
+		start := time.Now()
 		held, err := bounded(ctx, h.c.timeout, func(rctx context.Context) (int64, error) {
 			return renewScript.Run(rctx, h.c.rdb, h.keys[:2], h.token, h.leaseMs, 2*h.leaseMs).Int64()
 		})
-		if err == nil && held == 0 {
+		switch {
+		case err != nil:
+		case held == 0:
+			h.markLost()
 			return
+		default:
+			h.extend(start)
 		}
 	}
 }
 
-// release stops the renewal and deletes the lock and the holder mark if they are still this
-// holder's. When Redis cannot be reached the lock stays until its lease ends, and the next holder
-// finds that its previous holder did not unlock.
-func (h *holding) release() {
-	h.cancel()
-	<-h.done
+// free deletes the lock, and with clean the holder mark, if they are still this holder's. When
+// Redis cannot be reached the lock stays until its lease ends, and the next holder finds that its
+// previous holder did not unlock.
+func (h *holding) free(clean bool) {
+	script := releaseScript
+	if !clean {
+		script = dropLockScript
+	}
 	_, _ = bounded(context.Background(), h.c.timeout, func(rctx context.Context) (int64, error) {
-		return releaseScript.Run(rctx, h.c.rdb, h.keys[:2], h.token).Int64()
+		return script.Run(rctx, h.c.rdb, h.keys[:2], h.token).Int64()
 	})
 }
+
+// checkMemory reads the fleet's marker right after the lock is taken. When Redis created it now
+// (it had none: a new Redis, or one that lost its memory) or less than one lease ago, the key
+// counts as taken from a holder that did not unlock: an uncertain send is recorded now, with a
+// zero Settle, so RefillOnce waits its settle time before it looks.
+func (h *holding) checkMemory(ctx context.Context) error {
+	c := h.c
+	ans, err := bounded(ctx, c.timeout, func(rctx context.Context) ([]int64, error) {
+		return epochScript.Run(rctx, c.rdb, []string{c.prefix + "epoch"}).Int64Slice()
+	})
+	if err == nil && len(ans) != 2 {
+		err = fmt.Errorf("the marker script answered %v", ans)
+	}
+	if err != nil {
+		return fmt.Errorf("probonusredis: reading the fleet's marker %q: %w", c.prefix+"epoch", err)
+	}
+	if ans[0] == 0 && ans[1] >= h.lease.Microseconds() {
+		return nil
+	}
+	_, err = bounded(ctx, c.timeout, func(rctx context.Context) (int64, error) {
+		return markScript.Run(rctx, c.rdb, h.keys[2:], unixMicro(time.Now()), 2*h.leaseMs).Int64()
+	})
+	if err != nil {
+		return fmt.Errorf("probonusredis: recording that Redis lost its memory less than a lease ago: %w", err)
+	}
+	return nil
+}
+
+// markLua records, in the uncertain-send record KEYS[rec], an uncertain send at ARGV[at] (µs)
+// with a zero settle time and keep, unless the record holds a later one, and keeps the record at
+// least ARGV[ttl] ms.
+const markLua = `
+local at = redis.call('HGET', KEYS[rec], 'at')
+if (not at) or tonumber(at) < tonumber(ARGV[ts]) then
+  redis.call('HSET', KEYS[rec], 'at', ARGV[ts])
+  redis.call('HSETNX', KEYS[rec], 'settle', '0')
+  redis.call('HSETNX', KEYS[rec], 'keep', '0')
+  if redis.call('PTTL', KEYS[rec]) < tonumber(ARGV[ttl]) then
+    redis.call('PEXPIRE', KEYS[rec], ARGV[ttl])
+  end
+end
+`
 
 // acquireScript takes the lock (KEYS[1]) for ARGV[1] with a lease of ARGV[2] ms, and marks its
 // holder (KEYS[2]) for ARGV[3] ms. A mark left by a previous holder says it did not unlock: then
@@ -269,16 +447,37 @@ redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 if not prev then
   return 1
 end
-local at = redis.call('HGET', KEYS[3], 'at')
-if (not at) or tonumber(at) < tonumber(ARGV[4]) then
-  redis.call('HSET', KEYS[3], 'at', ARGV[4])
-  redis.call('HSETNX', KEYS[3], 'settle', '0')
-  redis.call('HSETNX', KEYS[3], 'keep', '0')
-  if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[3]) then
-    redis.call('PEXPIRE', KEYS[3], ARGV[3])
+local rec, ts, ttl = 3, 4, 3
+` + markLua + `
+return 2
+`)
+
+// markScript records an uncertain send at ARGV[1] (µs) in KEYS[1], kept at least ARGV[2] ms, as
+// acquireScript does for a holder that did not unlock. 1.
+var markScript = redis.NewScript(`
+local rec, ts, ttl = 1, 1, 2
+` + markLua + `
+return 1
+`)
+
+// epochScript reads the fleet's marker (KEYS[1], no TTL), creating it when it is missing or was
+// written by another redis-server process (INFO's run_id differs: a restart, or a failover to a
+// replica). Its value is its creation time in µs by Redis's clock, then that run_id. Answer:
+// {1, 0} when created now; {0, age in µs} otherwise.
+var epochScript = redis.NewScript(`
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or ''
+local v = redis.call('GET', KEYS[1])
+if v then
+  local at, was = string.match(v, '^(%d+) (%w*)$')
+  if at and was == run then
+    return {0, now - tonumber(at)}
   end
 end
-return 2
+redis.call('SET', KEYS[1], t[1] .. string.format('%06d', tonumber(t[2])) .. ' ' .. run)
+return {1, 0}
 `)
 
 // renewScript extends the lease (KEYS[1], ARGV[2] ms) and the mark (KEYS[2], ARGV[3] ms) of the
@@ -311,6 +510,17 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('DEL', KEYS[2])
 end
 return held
+`)
+
+// dropLockScript deletes the lock (KEYS[1]) if it is ARGV[1]'s, and keeps the holder mark
+// (KEYS[2]): the next holder finds that this one did not unlock cleanly. 1: the lock was still
+// held.
+var dropLockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
 `)
 
 // recordScript keeps the uncertain send (at ARGV[1], settle ARGV[2], keep ARGV[3], in µs) in

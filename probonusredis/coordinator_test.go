@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,7 +71,7 @@ func TestLockIsExclusive(t *testing.T) {
 	key := testKey(t, "k")
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 
-	unlock, err := c.Lock(context.Background(), key, 10*time.Second)
+	held, err := c.Lock(context.Background(), key, 10*time.Second)
 	require.NoError(t, err)
 	token, err := rdb.Get(context.Background(), lockKey).Result()
 	require.NoError(t, err)
@@ -83,14 +85,14 @@ func TestLockIsExclusive(t *testing.T) {
 
 	other, err := c.Lock(context.Background(), testKey(t, "other"), 10*time.Second)
 	require.NoError(t, err, "another key is free")
-	other()
+	other.Unlock(true)
 
-	unlock()
-	unlock() // a second unlock does nothing
+	held.Unlock(true)
+	held.Unlock(true) // a second unlock does nothing
 	assert.Zero(t, rdb.Exists(context.Background(), lockKey, holderKey).Val(), "unlock deletes the lock and the mark")
 	again, err := c.Lock(context.Background(), key, 10*time.Second)
 	require.NoError(t, err)
-	again()
+	again.Unlock(true)
 }
 
 // TestUnlockLeavesAnotherHoldersLock: a holder whose lease went to another leaves that other's lock
@@ -105,12 +107,12 @@ func TestUnlockLeavesAnotherHoldersLock(t *testing.T) {
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 	ctx := context.Background()
 
-	unlock, err := c.Lock(ctx, key, 10*time.Second)
+	held, err := c.Lock(ctx, key, 10*time.Second)
 	require.NoError(t, err)
 	// As if the lease had ended and another holder had taken the key.
 	require.NoError(t, rdb.Set(ctx, lockKey, "another-holder", 10*time.Second).Err())
 	require.NoError(t, rdb.Set(ctx, holderKey, "another-holder", 20*time.Second).Err())
-	unlock()
+	held.Unlock(true)
 	assert.Equal(t, "another-holder", rdb.Get(ctx, lockKey).Val())
 	assert.Equal(t, "another-holder", rdb.Get(ctx, holderKey).Val())
 }
@@ -127,9 +129,9 @@ func TestLockRenewsItsLease(t *testing.T) {
 	key := testKey(t, "k")
 	lockKey, _, _ := redisKeys(prefix, key)
 
-	unlock, err := c.Lock(context.Background(), key, lease)
+	held, err := c.Lock(context.Background(), key, lease)
 	require.NoError(t, err)
-	defer unlock()
+	defer held.Unlock(true)
 	time.Sleep(4 * lease)
 	ttl := rdb.PTTL(context.Background(), lockKey).Val()
 	assert.Positive(t, ttl, "still held after four leases")
@@ -154,9 +156,9 @@ func TestRenewalTakesBackALapsedLease(t *testing.T) {
 	lockKey, _, _ := redisKeys(prefix, key)
 	ctx := context.Background()
 
-	unlock, err := c.Lock(ctx, key, lease)
+	held, err := c.Lock(ctx, key, lease)
 	require.NoError(t, err)
-	defer unlock()
+	defer held.Unlock(true)
 	token := rdb.Get(ctx, lockKey).Val()
 	require.NoError(t, rdb.Del(ctx, lockKey).Err()) // as if the lease had run out
 	assert.Eventually(t, func() bool { return rdb.Get(ctx, lockKey).Val() == token }, 5*time.Second, 10*time.Millisecond)
@@ -177,18 +179,18 @@ func TestDeadHoldersLeaseEnds(t *testing.T) {
 		probonusredis.WithPollInterval(20*time.Millisecond))
 	key := testKey(t, "k")
 
-	deadUnlock, err := dead.Lock(context.Background(), key, lease)
+	deadHeld, err := dead.Lock(context.Background(), key, lease)
 	require.NoError(t, err)
 	require.NoError(t, deadRDB.Close())
-	defer deadUnlock() // ends its renewal; its release fails, the client being closed
+	defer deadHeld.Unlock(true) // ends its renewal; its release fails, the client being closed
 
 	before := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	unlock, err := next.Lock(ctx, key, lease)
+	held, err := next.Lock(ctx, key, lease)
 	require.NoError(t, err, "the lease of a holder that stopped renewing ends")
 	took := time.Now()
-	defer unlock()
+	defer held.Unlock(true)
 
 	last, err := next.LastUncertain(ctx, key)
 	require.NoError(t, err)
@@ -323,4 +325,255 @@ func TestLockAcrossClients(t *testing.T) {
 	assert.Equal(t, 1, credited, "one call credits, the others find its credit")
 	assert.Equal(t, 1, srv.Count("POST", probonustest.PathRefill))
 	assert.Len(t, srv.Refills(acc.ID), 1)
+}
+
+// issue 25 item 1: Until runs from the moment the acquire was sent, plus the lease, minus a tenth
+// of it; Confirm moves it on; Confirm on a lock another holder took fails with
+// probonus.ErrLeaseLost and closes Lost; after Unlock, Confirm fails the same way.
+func TestLeaseConfirm(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, sharedRedis.addr)
+	const prefix = "test:confirm:"
+	const lease = 10 * time.Second
+	settleMarker(t, rdb, prefix)
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	key := testKey(t, "k")
+	lockKey, holderKey, _ := redisKeys(prefix, key)
+	ctx := context.Background()
+
+	before := time.Now()
+	held, err := c.Lock(ctx, key, lease)
+	require.NoError(t, err)
+	after := time.Now()
+	until := held.Until()
+	assert.False(t, until.Before(before.Add(lease-lease/10)), "Until %v starts no earlier than the acquire", until)
+	assert.False(t, until.After(after.Add(lease-lease/10)), "Until %v: the lease minus a tenth", until)
+	select {
+	case <-held.Lost():
+		t.Fatal("Lost is closed on a held lock")
+	default:
+	}
+
+	confirmed := time.Now()
+	require.NoError(t, held.Confirm(ctx))
+	assert.False(t, held.Until().Before(confirmed.Add(lease-lease/10)), "Confirm moves Until on")
+	assert.LessOrEqual(t, rdb.PTTL(ctx, lockKey).Val(), lease)
+	assert.Greater(t, rdb.PTTL(ctx, holderKey).Val(), lease, "the mark is kept two leases")
+
+	// As if the lease had ended and another holder had taken the key.
+	require.NoError(t, rdb.Set(ctx, lockKey, "another-holder", lease).Err())
+	require.NoError(t, rdb.Set(ctx, holderKey, "another-holder", 2*lease).Err())
+	err = held.Confirm(ctx)
+	require.ErrorIs(t, err, probonus.ErrLeaseLost)
+	select {
+	case <-held.Lost():
+	default:
+		t.Fatal("Lost is closed once Confirm finds the lock another's")
+	}
+	assert.Equal(t, "another-holder", rdb.Get(ctx, lockKey).Val(), "another's lock is left alone")
+	assert.ErrorIs(t, held.Confirm(ctx), probonus.ErrLeaseLost, "lost stays lost")
+	held.Unlock(true)
+	assert.Equal(t, "another-holder", rdb.Get(ctx, lockKey).Val())
+
+	again, err := c.Lock(ctx, testKey(t, "again"), lease)
+	require.NoError(t, err)
+	again.Unlock(true)
+	assert.ErrorIs(t, again.Confirm(ctx), probonus.ErrLeaseLost, "after Unlock")
+}
+
+// issue 25 item 1: a lease that lapsed while no other holder took the key (its mark is still the
+// holder's) is taken back by Confirm; one that Redis forgot (lock and mark gone) is lost.
+func TestLeaseConfirmAfterALapse(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, sharedRedis.addr)
+	const prefix = "test:confirm-lapse:"
+	settleMarker(t, rdb, prefix)
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	ctx := context.Background()
+
+	key := testKey(t, "lapsed")
+	lockKey, holderKey, _ := redisKeys(prefix, key)
+	held, err := c.Lock(ctx, key, 10*time.Second)
+	require.NoError(t, err)
+	defer held.Unlock(true)
+	token := rdb.Get(ctx, lockKey).Val()
+	require.NoError(t, rdb.Del(ctx, lockKey).Err()) // as if the lease had run out
+	require.NoError(t, held.Confirm(ctx))
+	assert.Equal(t, token, rdb.Get(ctx, lockKey).Val(), "taken back")
+
+	key = testKey(t, "forgotten")
+	lockKey, holderKey, _ = redisKeys(prefix, key)
+	forgotten, err := c.Lock(ctx, key, 10*time.Second)
+	require.NoError(t, err)
+	defer forgotten.Unlock(true)
+	require.NoError(t, rdb.Del(ctx, lockKey, holderKey).Err()) // as Redis restarted empty
+	assert.ErrorIs(t, forgotten.Confirm(ctx), probonus.ErrLeaseLost)
+	assert.Zero(t, rdb.Exists(ctx, lockKey).Val(), "not taken again: another holder may have looked meanwhile")
+}
+
+// issue 25 item 1: a renewal that finds the lock another's, or forgotten, closes Lost at once and
+// stops renewing.
+func TestLeaseRenewalFindsItLost(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, sharedRedis.addr)
+	const prefix = "test:renew-lost:"
+	const lease = 150 * time.Millisecond
+	settleMarker(t, rdb, prefix)
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	ctx := context.Background()
+	for name, steal := range map[string]func(lockKey, holderKey string){
+		"taken": func(lockKey, holderKey string) {
+			require.NoError(t, rdb.Set(ctx, lockKey, "another-holder", time.Minute).Err())
+			require.NoError(t, rdb.Set(ctx, holderKey, "another-holder", time.Minute).Err())
+		},
+		"forgotten": func(lockKey, holderKey string) { require.NoError(t, rdb.Del(ctx, lockKey, holderKey).Err()) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			key := testKey(t, name)
+			lockKey, holderKey, _ := redisKeys(prefix, key)
+			held, err := c.Lock(ctx, key, lease)
+			require.NoError(t, err)
+			defer held.Unlock(true)
+			steal(lockKey, holderKey)
+			select {
+			case <-held.Lost():
+			case <-time.After(10 * time.Second):
+				t.Fatal("Lost not closed")
+			}
+			if name == "forgotten" {
+				assert.Zero(t, rdb.Exists(ctx, lockKey).Val(), "the renewal does not take a forgotten lock back")
+			}
+		})
+	}
+}
+
+// issue 25 item 1: renewals that fail (Redis gone) do not move Until, and Confirm then fails with
+// an error of its own, not ErrLeaseLost.
+func TestLeaseRenewalFailureKeepsUntil(t *testing.T) {
+	rs := newRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, rs.addr)
+	const prefix = "test:renew-fail:"
+	const lease = 300 * time.Millisecond
+	settleMarker(t, rdb, prefix)
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), probonusredis.WithCoordinatorTimeout(100*time.Millisecond))
+	held, err := c.Lock(context.Background(), testKey(t, "k"), lease)
+	require.NoError(t, err)
+	defer held.Unlock(true)
+	require.Eventually(t, func() bool { return held.Until().After(time.Now().Add(lease / 2)) }, 5*time.Second, 10*time.Millisecond,
+		"a renewal moves Until on")
+	rs.stop()
+	until := held.Until()
+	// Renewals come every lease/3: three of them fail within a lease.
+	time.Sleep(lease)
+	assert.Equal(t, until, held.Until(), "failed renewals do not move Until")
+	err = held.Confirm(context.Background())
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, probonus.ErrLeaseLost, "Redis did not answer: the lease is not known to be lost")
+	assert.Equal(t, until, held.Until())
+	select {
+	case <-held.Lost():
+		t.Fatal("Lost is closed only when the lock is known to be another's or forgotten")
+	default:
+	}
+}
+
+// issue 25 item 3: Unlock(false) deletes the lock but keeps the holder mark, so that the next holder
+// takes the key at once and records an uncertain send at that moment (RefillOnce then waits its
+// settle time before it looks).
+func TestUnlockUncleanKeepsTheMark(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, sharedRedis.addr)
+	const prefix = "test:unclean:"
+	settleMarker(t, rdb, prefix)
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	key := testKey(t, "k")
+	lockKey, holderKey, _ := redisKeys(prefix, key)
+	ctx := context.Background()
+
+	held, err := c.Lock(ctx, key, 10*time.Second)
+	require.NoError(t, err)
+	token := rdb.Get(ctx, lockKey).Val()
+	held.Unlock(false)
+	held.Unlock(true) // a second unlock does nothing
+	assert.Zero(t, rdb.Exists(ctx, lockKey).Val(), "the lock is gone")
+	assert.Equal(t, token, rdb.Get(ctx, holderKey).Val(), "the mark stays")
+
+	before := time.Now()
+	next, err := c.Lock(ctx, key, 10*time.Second)
+	require.NoError(t, err)
+	defer next.Unlock(true)
+	last, err := c.LastUncertain(ctx, key)
+	require.NoError(t, err)
+	assert.False(t, last.At.Before(before.Truncate(time.Microsecond)), "recorded when the key was taken: %v", last.At)
+	assert.Zero(t, last.Settle)
+}
+
+// issue 25 item 2: the fleet's marker (PREFIX epoch, no TTL) is read after every acquire. When it
+// is missing (a new or emptied Redis), was written by another redis-server process (a restart or a
+// failover), or is younger than the lease, the key counts as taken from a holder that did not
+// unlock: an uncertain send is recorded at that moment, with a zero Settle. An older marker of the
+// running server records nothing.
+func TestLockNoticesRedisLostItsMemory(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, sharedRedis.addr)
+	ctx := context.Background()
+	const lease = 10 * time.Second
+	runID := func() string {
+		for _, line := range strings.Split(rdb.Info(ctx, "server").Val(), "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
+				return v
+			}
+		}
+		return ""
+	}()
+	require.NotEmpty(t, runID)
+	marker := func(age time.Duration, run string) string {
+		return strconv.FormatInt(time.Now().Add(-age).UnixMicro(), 10) + " " + run
+	}
+	cases := []struct {
+		name    string
+		marker  string // "" for none
+		counted bool
+	}{
+		{"missing", "", true},
+		{"older than the lease", marker(lease+time.Second, runID), false},
+		{"younger than the lease", marker(lease/2, runID), true},
+		{"another server's", marker(time.Hour, "0123456789abcdef0123456789abcdef01234567"), true},
+		{"unreadable", "garbage", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			prefix := "test:memory:" + tc.name + ":"
+			if tc.marker != "" {
+				require.NoError(t, rdb.Set(ctx, prefix+"epoch", tc.marker, 0).Err())
+			}
+			c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+			key := testKey(t, "k")
+			before := time.Now()
+			held, err := c.Lock(ctx, key, lease)
+			require.NoError(t, err)
+			defer held.Unlock(true)
+			after := time.Now()
+			last, err := c.LastUncertain(ctx, key)
+			require.NoError(t, err)
+			if !tc.counted {
+				assert.Zero(t, last, "nothing recorded")
+				assert.Equal(t, tc.marker, rdb.Get(ctx, prefix+"epoch").Val(), "the marker is left as it was")
+				return
+			}
+			assert.False(t, last.At.Before(before.Truncate(time.Microsecond)), "recorded at the take: %v", last.At)
+			assert.False(t, last.At.After(after.Add(time.Microsecond)), "recorded at the take: %v", last.At)
+			assert.Zero(t, last.Settle, "the settle time is the holder's own")
+			m := rdb.Get(ctx, prefix+"epoch").Val()
+			assert.Regexp(t, `^\d{16} `+runID+`$`, m, "the marker: its creation time in µs and the server's run_id")
+			assert.Equal(t, time.Duration(-1), rdb.TTL(ctx, prefix+"epoch").Val(), "the marker has no TTL")
+		})
+	}
 }

@@ -405,6 +405,9 @@ func (f *fleet) applied(srv *probonustest.Server) map[string]int {
 // fleetMain is a process of the fleet tests.
 func fleetMain() int {
 	redis.SetLogger(quietRedis{})
+	if os.Getenv(fleetEnv) == "pauser" {
+		return pauserMain()
+	}
 	acc, err := strconv.ParseInt(os.Getenv(fleetAccount), 10, 64)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bad account:", err)

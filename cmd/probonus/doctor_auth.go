@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/probonus-go/probonus"
-	"github.com/probonus-go/probonus/internal/tokenlife"
+	"github.com/probonus-go/probonus/internal/tokenreply"
 )
 
 // checkAuth tries the API key, and the login followed by a token refresh; either may be configured.
@@ -49,31 +48,13 @@ func (d *doctor) authFailed(name string, err error, hint string) {
 	d.add(statusFail, name, d.sdkText(err))
 }
 
-// tokenReply is a login or refresh answer in either spelling; tokens stay in memory only.
-type tokenReply struct {
-	Access       string      `json:"accessToken"`
-	AccessSnake  string      `json:"access_token"`
-	Refresh      string      `json:"refreshToken"`
-	RefreshSnake string      `json:"refresh_token"`
-	ExpiresIn    json.Number `json:"expiresIn"`
-	ExpiresSnake json.Number `json:"expires_in"`
-}
+// tokenReply is a login or refresh answer as the SDK reads it; its tokens stay in memory only.
+type tokenReply = tokenreply.Reply
 
-func (t tokenReply) access() string  { return firstSet(t.Access, t.AccessSnake) }
-func (t tokenReply) refresh() string { return firstSet(t.Refresh, t.RefreshSnake) }
-
-// lifetime is the token's lifetime as the SDK reads it (tokenlife.Of); zero when not told.
-func (t tokenReply) lifetime() time.Duration {
-	d, _ := tokenlife.Of(firstSet(t.ExpiresIn, t.ExpiresSnake), t.access())
+// lifetimeOf is the token's lifetime as the SDK reads it; zero when not told.
+func lifetimeOf(t tokenReply) time.Duration {
+	d, _ := t.Lifetime()
 	return d
-}
-
-// firstSet is a if it is set, else b: a field the server may spell two ways.
-func firstSet[T ~string](a, b T) T {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func describeLifetime(d time.Duration) string {
@@ -120,31 +101,31 @@ func (d *doctor) checkLogin(ctx context.Context) {
 	case err != nil:
 		d.authFailed("login", err, "check "+envLogin+" and "+envPassword+": an API user's, made in the admin UI")
 		return
-	case tok.access() == "":
+	case tok.Access() == "":
 		d.add(statusFail, "login", "answered without an access token (accessToken or access_token)", "send us the report (--report)")
 		return
 	}
-	if err := d.proveToken(ctx, tok.access()); err != nil {
+	if err := d.proveToken(ctx, tok.Access()); err != nil {
 		d.add(statusFail, "login", "a token the server then refuses: "+d.sdkText(err))
 		return
 	}
-	summary := "accepted: " + describeLifetime(tok.lifetime())
-	if tok.refresh() == "" {
+	summary := "accepted: " + describeLifetime(lifetimeOf(tok))
+	if tok.Refresh() == "" {
 		d.add(statusOK, "login", summary+"; no refresh token, so the SDK logs in again when it expires")
 	} else {
 		d.add(statusOK, "login", summary+", with a refresh token")
 		var fresh tokenReply
-		err := anon.Do(ctx, http.MethodPost, "/api/v0/auth/refresh_token", nil, map[string]string{"refreshToken": tok.refresh()}, &fresh)
+		err := anon.Do(ctx, http.MethodPost, "/api/v0/auth/refresh_token", nil, map[string]string{"refreshToken": tok.Refresh()}, &fresh)
 		switch {
 		case err != nil:
 			d.add(statusWarn, "refresh", "refused: "+d.sdkText(err), "the SDK then logs in again, which works, at the cost of a login per token lifetime")
-		case fresh.access() == "":
+		case fresh.Access() == "":
 			d.add(statusWarn, "refresh", "answered without an access token", "the SDK then logs in again")
 		default:
-			if err := d.proveToken(ctx, fresh.access()); err != nil {
+			if err := d.proveToken(ctx, fresh.Access()); err != nil {
 				d.add(statusFail, "refresh", "a token the server then refuses: "+d.sdkText(err))
 			} else {
-				d.add(statusOK, "refresh", "a new access token, "+describeLifetime(fresh.lifetime()))
+				d.add(statusOK, "refresh", "a new access token, "+describeLifetime(lifetimeOf(fresh)))
 			}
 		}
 	}

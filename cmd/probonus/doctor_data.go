@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/internal/apimodel"
 	"github.com/probonus-go/probonus/internal/contract"
 )
 
@@ -95,22 +96,9 @@ func (d *doctor) checkGuest(ctx context.Context) bool {
 	return true
 }
 
-// modelOf returns a pointer to a new value of the type the SDK decodes a path's answer into.
-func modelOf(path string) any {
-	switch path {
-	case "/api/v0/account_groups/list":
-		return &[]probonus.AccountGroup{}
-	case "/api/v0/accounts/find_by_phone":
-		return &probonus.Account{}
-	case "/api/v0/accounts/transactions":
-		return &[]probonus.Transaction{}
-	case "/api/v0/accounts/get_balance_extended":
-		return &probonus.BalanceExtended{}
-	case "/api/v0/checks/get_by_id":
-		return &probonus.Check{}
-	}
-	return nil
-}
+// modelOf returns a pointer to a new value of the type the SDK decodes a path's answer into: the
+// SDK's own endpoint table says (internal/apimodel), for every read.
+func modelOf(path string) any { return apimodel.New(path) }
 
 // checkContract compares every successful answer with the SDK's model (internal/contract): fields
 // the server sends that the model lacks, modelled fields that never came, values the SDK cannot read.

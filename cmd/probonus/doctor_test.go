@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/internal/apimodel"
 	"github.com/probonus-go/probonus/probonustest"
 )
 
@@ -210,14 +211,14 @@ func TestTokenLifetime(t *testing.T) {
 		tok  tokenReply
 		want string
 	}{
-		{"expiresIn", tokenReply{Access: "opaque", ExpiresIn: "900"}, "valid for 15m"},
-		{"expires_in", tokenReply{AccessSnake: "opaque", ExpiresSnake: "7200"}, "valid for 2h"},
-		{"a JWT's exp and iat", tokenReply{Access: jwt(fmt.Sprintf(`{"iat":%d,"exp":%d}`, iat, iat+90*60))}, "valid for 1h30m"},
-		{"a JWT's exp alone", tokenReply{Access: jwt(fmt.Sprintf(`{"exp":%d}`, iat+90*60))}, "lifetime not told"},
-		{"a JWT without exp", tokenReply{Access: jwt(`{"sub":"api-user"}`)}, "lifetime not told"},
-		{"opaque, no expiresIn", tokenReply{Access: "opaque"}, "lifetime not told"},
+		{"expiresIn", tokenReply{AccessToken: "opaque", ExpiresIn: "900"}, "valid for 15m"},
+		{"expires_in", tokenReply{AccessTokenSnake: "opaque", ExpiresInSnake: "7200"}, "valid for 2h"},
+		{"a JWT's exp and iat", tokenReply{AccessToken: jwt(fmt.Sprintf(`{"iat":%d,"exp":%d}`, iat, iat+90*60))}, "valid for 1h30m"},
+		{"a JWT's exp alone", tokenReply{AccessToken: jwt(fmt.Sprintf(`{"exp":%d}`, iat+90*60))}, "lifetime not told"},
+		{"a JWT without exp", tokenReply{AccessToken: jwt(`{"sub":"api-user"}`)}, "lifetime not told"},
+		{"opaque, no expiresIn", tokenReply{AccessToken: "opaque"}, "lifetime not told"},
 	} {
-		assert.Contains(t, describeLifetime(tc.tok.lifetime()), tc.want, tc.name)
+		assert.Contains(t, describeLifetime(lifetimeOf(tc.tok)), tc.want, tc.name)
 	}
 }
 
@@ -280,4 +281,23 @@ func TestRunDoctor(t *testing.T) {
 	assert.Contains(t, stdout.String(), "ok    API key   accepted\n")
 	assert.Contains(t, stdout.String(), "ok    guest     79161234567 is account 1001: ")
 	assert.Contains(t, stdout.String(), "\nVerdict: ready. The SDK reads everything this installation sent.\n")
+}
+
+// TestModelOfIsTheEndpointTable (issue 28 §1): the doctor compares each read's answer with the type
+// the SDK decodes it into, taken from the SDK's one endpoint table, not from a second list.
+func TestModelOfIsTheEndpointTable(t *testing.T) {
+	t.Parallel()
+	want := map[string]any{
+		"/api/v0/account_groups/list":           &[]probonus.AccountGroup{},
+		"/api/v0/accounts/find_by_phone":        &probonus.Account{},
+		"/api/v0/accounts/transactions":         &[]probonus.Transaction{},
+		"/api/v0/accounts/get_balance_extended": &probonus.BalanceExtended{},
+		"/api/v0/checks/get_by_id":              &probonus.Check{},
+	}
+	for path, v := range want {
+		assert.IsType(t, v, modelOf(path), path)
+	}
+	assert.Len(t, apimodel.Paths(), len(want), "every read of the table, and only those: %v", apimodel.Paths())
+	assert.Nil(t, modelOf("/api/v0/accounts/refill"), "a write's answer is not read by the doctor")
+	assert.Nil(t, modelOf("/api/v0/unknown"))
 }

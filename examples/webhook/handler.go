@@ -56,7 +56,8 @@ const maxOrderID = 64
 //     401 for a bad signature, 405, 413: the sender should not retry, nothing was sent;
 //   - 422 when ProBonus has no such account, or refuses the credit: retrying will not change it;
 //   - 503 with Retry-After when the outcome is not known yet or ProBonus cannot be reached or used
-//     (ErrOutcomeUnknown, a timeout, a 5xx, 429, ErrCoordinatorUnavailable, rejected credentials).
+//     (ErrOutcomeUnknown, a timeout, a 5xx, 429, ErrCoordinatorUnavailable, ErrLeaseLost, rejected
+//     credentials).
 //     A retry is safe: RefillOnce looks in the account's history before it sends anything, so a
 //     redelivery of a credit that was applied after all finds it and answers 200.
 type Handler struct {
@@ -148,7 +149,12 @@ func (h *Handler) credit(ctx context.Context, order OrderCompleted) outcome {
 	}
 	h.log().Info("order bonus "+strings.ReplaceAll(status, "_", " "), "order_id", order.OrderID, "account_id", order.AccountID,
 		"transaction_id", res.TransactionID)
-	return outcome{http.StatusOK, Answer{Status: status, TransactionID: res.TransactionID, Balance: res.Balance.String()}}
+	balance := res.Balance.String()
+	if res.BalanceErr != nil { // the credit is known; the balance after it could not be read
+		balance = ""
+		h.log().Warn("balance not read after the credit", "order_id", order.OrderID, "error", res.BalanceErr)
+	}
+	return outcome{http.StatusOK, Answer{Status: status, TransactionID: res.TransactionID, Balance: balance}}
 }
 
 // failure turns RefillOnce's error into the answer and the log's level. The order matters: an
@@ -170,7 +176,7 @@ func (h *Handler) failure(order OrderCompleted, err error) (outcome, slog.Level)
 		return outcome{http.StatusUnprocessableEntity, Answer{Error: fmt.Sprintf("no ProBonus account %d", order.AccountID)}}, slog.LevelWarn
 	case errors.Is(err, probonus.ErrBadRequest), errors.Is(err, probonus.ErrValidation):
 		return outcome{http.StatusUnprocessableEntity, Answer{Error: "ProBonus refused the credit"}}, slog.LevelError
-	default: // unreachable, timed out, 5xx, 429, the coordinator: nothing is known to be applied
+	default: // unreachable, timed out, 5xx, 429, the coordinator or its lease: nothing is known to be applied
 		return retry("the bonus service is unavailable: deliver again later"), slog.LevelWarn
 	}
 }

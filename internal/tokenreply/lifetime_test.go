@@ -1,4 +1,4 @@
-package tokenlife
+package tokenreply
 
 import (
 	"encoding/base64"
@@ -30,12 +30,12 @@ func TestJWTLifetime(t *testing.T) {
 // TestExpiresInFirst: the answer's expiresIn wins over the JWT's claims; a bad one is not told.
 func TestExpiresInFirst(t *testing.T) {
 	t.Parallel()
-	d, ok := Of("900", "eyJhbGciOiJIUzI1NiJ9."+base64.RawURLEncoding.EncodeToString([]byte(`{"iat":1,"exp":3601}`))+".c2ln")
+	d, ok := LifetimeOf("900", "eyJhbGciOiJIUzI1NiJ9."+base64.RawURLEncoding.EncodeToString([]byte(`{"iat":1,"exp":3601}`))+".c2ln")
 	require.True(t, ok)
 	assert.Equal(t, 15*time.Minute, d)
-	_, ok = Of("soon", "opaque")
+	_, ok = LifetimeOf("soon", "opaque")
 	assert.False(t, ok)
-	d, ok = Of("1e30", "opaque")
+	d, ok = LifetimeOf("1e30", "opaque")
 	require.True(t, ok)
 	assert.Equal(t, Max, d, "bounded")
 }

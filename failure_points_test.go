@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -322,111 +321,6 @@ func closedPortURL(t *testing.T) string {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	return "http://" + addr
-}
-
-// TestProxyConnectFailureIsNotSent: a proxy refusing CONNECT means nothing reached the server, so
-// a write is safe to resend and is not "outcome unknown".
-func TestProxyConnectFailureIsNotSent(t *testing.T) {
-	t.Parallel()
-	var connects atomic.Int32
-	proxy := newWireServer(t, func(conn net.Conn, n int32, apply func()) bool {
-		connects.Add(1)
-		answer(conn, 403, "text/plain", "Forbidden")
-		return false
-	})
-	hc := &http.Client{Transport: &http.Transport{Proxy: func(*http.Request) (*url.URL, error) { return url.Parse(proxy.URL()) }}}
-	c, err := probonus.New(probonus.WithBaseURL("https://probonus.invalid"), probonus.WithAPIKey("proxy-test-key"), probonus.WithHTTPClient(hc),
-		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}))
-	require.NoError(t, err)
-	_, err = c.Accounts.Refill(context.Background(), probonus.Refill{AccountID: 1, Amount: probonus.MustAmount("1")})
-	require.Error(t, err)
-	assert.NotErrorIs(t, err, probonus.ErrOutcomeUnknown, "%v", err)
-	assert.Equal(t, int32(2), connects.Load(), "nothing was written, so the refill was tried again")
-}
-
-// TestDoChecksOutBeforeSending: a POST is not applied only for the caller to learn that out was
-// unusable.
-func TestDoChecksOutBeforeSending(t *testing.T) {
-	t.Parallel()
-	srv := newWireServer(t, func(conn net.Conn, n int32, apply func()) bool {
-		apply()
-		answer(conn, 200, "application/json", okBody)
-		return true
-	})
-	c, err := probonus.New(probonus.WithBaseURL(srv.URL()), probonus.WithAPIKey("wire-test-key"))
-	require.NoError(t, err)
-	var nilMap *map[string]any
-	for name, out := range map[string]any{"a map value": map[string]any{}, "a struct value": probonus.RefillResult{}, "a nil pointer": nilMap} {
-		err := c.Do(context.Background(), http.MethodPost, "/api/v0/accounts/refill", nil, map[string]any{"accountId": 1}, out)
-		var input *probonus.InputError
-		require.ErrorAs(t, err, &input, name)
-		assert.Equal(t, "out", input.Field)
-	}
-	assert.Zero(t, srv.seen.Load(), "nothing was sent")
-	require.NoError(t, c.Do(context.Background(), http.MethodPost, "/api/v0/accounts/refill", nil, map[string]any{"accountId": 1}, nil), "a nil out discards the body")
-	assert.Equal(t, int32(1), srv.applied.Load())
-}
-
-// TestNullSuccessIsNotAResult (issue 17 #4): a 200 whose body is null, empty or white space is no
-// account, list or result: every typed method returns a *DecodeError (a write's also matches
-// ErrOutcomeUnknown, and is sent once); Do with an out leaves it unchanged, as documented.
-func TestNullSuccessIsNotAResult(t *testing.T) {
-	t.Parallel()
-	reads := map[string]func(ctx context.Context, c *probonus.Client) error{
-		"FindByPhone": func(ctx context.Context, c *probonus.Client) error {
-			_, err := c.Accounts.FindByPhone(ctx, "+79991234567")
-			return err
-		},
-		"AccountGroups.List": func(ctx context.Context, c *probonus.Client) error { _, err := c.AccountGroups.List(ctx); return err },
-		"Transactions": func(ctx context.Context, c *probonus.Client) error {
-			_, err := c.Accounts.Transactions(ctx, 1, time.Now().Add(-time.Hour), time.Now())
-			return err
-		},
-		"LastTransactions": func(ctx context.Context, c *probonus.Client) error {
-			_, err := c.Accounts.LastTransactions(ctx, 1, 5)
-			return err
-		},
-		"BalanceExtended": func(ctx context.Context, c *probonus.Client) error {
-			_, err := c.Accounts.BalanceExtended(ctx, 1)
-			return err
-		},
-		"Checks.GetByID": func(ctx context.Context, c *probonus.Client) error { _, err := c.Checks.GetByID(ctx, 1); return err },
-	}
-	for _, body := range []string{"null", "", " \r\n\t", " null \n"} {
-		for name, call := range reads {
-			t.Run(fmt.Sprintf("%s %q", name, body), func(t *testing.T) {
-				t.Parallel()
-				s := newWireServer(t, func(conn net.Conn, _ int32, _ func()) bool { answer(conn, 200, "application/json", body); return true })
-				err := call(context.Background(), wireClient(t, s.URL()))
-				var de *probonus.DecodeError
-				require.ErrorAs(t, err, &de, "a %q success is no result", body)
-				assert.NotErrorIs(t, err, probonus.ErrNotFound)
-				assert.NotErrorIs(t, err, probonus.ErrOutcomeUnknown, "a read")
-			})
-		}
-		for _, w := range writes[:3] {
-			t.Run(fmt.Sprintf("%s %q", w.name, body), func(t *testing.T) {
-				t.Parallel()
-				s := newWireServer(t, func(conn net.Conn, _ int32, apply func()) bool {
-					apply()
-					answer(conn, 200, "application/json", body)
-					return true
-				})
-				err := w.call(context.Background(), wireClient(t, s.URL()))
-				var de *probonus.DecodeError
-				require.ErrorAs(t, err, &de)
-				assert.ErrorIs(t, err, probonus.ErrOutcomeUnknown, "applied, but with what result?")
-				assert.Equal(t, int32(1), s.seen.Load(), "never resent")
-			})
-		}
-	}
-	t.Run("Do keeps out unchanged", func(t *testing.T) {
-		t.Parallel()
-		s := newWireServer(t, func(conn net.Conn, _ int32, _ func()) bool { answer(conn, 200, "application/json", " \n"); return true })
-		out := map[string]any{"kept": true}
-		require.NoError(t, wireClient(t, s.URL()).Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, &out))
-		assert.Equal(t, map[string]any{"kept": true}, out)
-	})
 }
 
 // wireClient is a client of a raw server, quick to give up.

@@ -1,6 +1,4 @@
-// Package tokenlife reads a bearer token's lifetime the one way the SDK and the command-line tool
-// share: measured on this machine's clock, never by comparing the server's clock with it.
-package tokenlife
+package tokenreply
 
 import (
 	"encoding/base64"
@@ -12,11 +10,11 @@ import (
 // Max bounds a lifetime read from an answer, so it fits a time.Duration.
 const Max = 100 * 365 * 24 * time.Hour
 
-// Of is a token's lifetime: expiresIn (in seconds) when the answer gives it, else a JWT's exp minus
+// LifetimeOf is a token's lifetime: expiresIn (in seconds) when the answer gives it, else a JWT's exp minus
 // its iat (both on the server's clock, so their difference is not skewed by it). exp alone is
 // never compared with the local clock, which may be hours off the server's. ok is false when the
 // lifetime is not told.
-func Of(expiresIn json.Number, access string) (time.Duration, bool) {
+func LifetimeOf(expiresIn json.Number, access string) (time.Duration, bool) {
 	if secs, err := expiresIn.Float64(); err == nil && secs > 0 {
 		return time.Duration(min(secs, Max.Seconds()) * float64(time.Second)), true
 	}
