@@ -33,8 +33,9 @@ func (s *Server) parseBody(w http.ResponseWriter, r *http.Request, body []byte) 
 type issue struct {
 	loc    []any
 	input  any
-	v1, v2 [2]string // msg, type
-	ctx    map[string]any
+	v1, v2 [2]string      // msg, type
+	ctx    map[string]any // Pydantic v2's
+	ctx1   map[string]any // Pydantic v1's
 }
 
 func missing(loc ...any) issue {
@@ -51,8 +52,16 @@ func notDecimal(input any, loc ...any) issue {
 		v2: [2]string{"Input should be a valid decimal", "decimal_parsing"}}
 }
 
+// tooManyPlaces is an amount with a fraction of a kopeck, refused as a Decimal field with
+// decimal_places=2 refuses it (Pydantic counts the places of the normalised value: 1.500 has one).
+func tooManyPlaces(input any, loc ...any) issue {
+	return issue{loc: loc, input: input, ctx: map[string]any{"decimal_places": 2}, ctx1: map[string]any{"decimal_places": 2},
+		v1: [2]string{"ensure that there are no more than 2 decimal places", "value_error.decimal.max_places"},
+		v2: [2]string{"Decimal input should have no more than 2 decimal places", "decimal_max_places"}}
+}
+
 func notPositive(input any, loc ...any) issue {
-	return issue{loc: loc, input: input, ctx: map[string]any{"gt": 0},
+	return issue{loc: loc, input: input, ctx: map[string]any{"gt": 0}, ctx1: map[string]any{"limit_value": 0},
 		v1: [2]string{"ensure this value is greater than 0", "value_error.number.not_gt"},
 		v2: [2]string{"Input should be greater than 0", "greater_than"}}
 }
@@ -68,8 +77,8 @@ func (s *Server) invalid(w http.ResponseWriter, issues ...issue) {
 	for i, is := range issues {
 		if s.flavor == Legacy {
 			items[i] = map[string]any{"loc": is.loc, "msg": is.v1[0], "type": is.v1[1]}
-			if is.ctx != nil {
-				items[i]["ctx"] = map[string]any{"limit_value": is.ctx["gt"]}
+			if is.ctx1 != nil {
+				items[i]["ctx"] = is.ctx1
 			}
 			continue
 		}
@@ -152,11 +161,21 @@ func optString(body map[string]json.RawMessage, name string) (string, bool) {
 	return v, true
 }
 
-// parseAmount reads money as Pydantic's Decimal does: a number or a numeric string.
-func parseAmount(raw json.RawMessage) (money, bool) {
+// parseAmount reads money as Pydantic's Decimal with two decimal places does: a number or a
+// numeric string; the issue when it is not one, or has a fraction of a kopeck.
+func parseAmount(raw json.RawMessage, loc ...any) (money, *issue) {
 	s := strings.Trim(string(raw), `"`)
-	m, err := parseMoney(s)
-	return m, err == nil && s != ""
+	d, err := decimal.NewFromString(s)
+	if err != nil || s == "" {
+		is := notDecimal(raw, loc...)
+		return 0, &is
+	}
+	m, err := parseMoney(d.String())
+	if err != nil {
+		is := tooManyPlaces(raw, loc...)
+		return 0, &is
+	}
+	return m, nil
 }
 
 func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request, _ map[string]json.RawMessage) {
@@ -254,9 +273,9 @@ func (s *Server) handleRefill(w http.ResponseWriter, r *http.Request, body map[s
 		s.invalid(w, missing("body", "amount"))
 		return
 	}
-	amount, ok := parseAmount(raw)
-	if !ok {
-		s.invalid(w, notDecimal(raw, "body", "amount"))
+	amount, problem := parseAmount(raw, "body", "amount") // issue 26 item 19
+	if problem != nil {
+		s.invalid(w, *problem)
 		return
 	}
 	if amount <= 0 {
@@ -299,16 +318,27 @@ func (s *Server) handleTransactions(w http.ResponseWriter, r *http.Request, _ ma
 			return
 		}
 	case q.Has("dateFrom") || q.Has("dateTo"):
+		// FastAPI reports every parameter at fault at once; one not sent is missing, not unreadable
+		// (issue 26 item 19)
+		var issues []issue
 		for _, p := range []struct {
 			name string
 			out  *time.Time
 		}{{"dateFrom", &from}, {"dateTo", &to}} {
+			if !q.Has(p.name) {
+				issues = append(issues, missing("query", p.name))
+				continue
+			}
 			t, err := s.parseTime(q.Get(p.name))
 			if err != nil {
-				s.invalid(w, notDate(q.Get(p.name), "query", p.name))
-				return
+				issues = append(issues, notDate(q.Get(p.name), "query", p.name))
+				continue
 			}
 			*p.out = t
+		}
+		if len(issues) > 0 {
+			s.invalid(w, issues...)
+			return
 		}
 	default:
 		s.invalid(w, missing("query", "count"))

@@ -1,0 +1,73 @@
+package probonustest_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus/probonustest"
+)
+
+// TestValidationAsPydanticSaysIt: the 422 items of the inputs a client gets wrong most, as FastAPI
+// with Pydantic v2 (Modern) and v1 (Legacy) words them.
+// issue 26 item 19: a fraction of a kopeck was "Input should be a valid decimal", and dateFrom
+// without dateTo a date parse error ("invalid character in year") for the parameter never sent.
+func TestValidationAsPydanticSaysIt(t *testing.T) {
+	t.Parallel()
+	n := func(s string) json.Number { return json.Number(s) }
+	transactions := probonustest.PathTransactions + "?accountId=1001&"
+	cases := []struct {
+		name, method, path, body string
+		modern, legacy           []map[string]any
+	}{
+		{"a fraction of a kopeck, a number", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":10.005}`,
+			[]map[string]any{{"type": "decimal_max_places", "loc": []any{"body", "amount"}, "msg": "Decimal input should have no more than 2 decimal places",
+				"input": n("10.005"), "ctx": map[string]any{"decimal_places": n("2")}}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "ensure that there are no more than 2 decimal places",
+				"type": "value_error.decimal.max_places", "ctx": map[string]any{"decimal_places": n("2")}}}},
+		{"a fraction of a kopeck, a string", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":"1.005"}`,
+			[]map[string]any{{"type": "decimal_max_places", "loc": []any{"body", "amount"}, "msg": "Decimal input should have no more than 2 decimal places",
+				"input": "1.005", "ctx": map[string]any{"decimal_places": n("2")}}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "ensure that there are no more than 2 decimal places",
+				"type": "value_error.decimal.max_places", "ctx": map[string]any{"decimal_places": n("2")}}}},
+		{"places before the sign: a negative fraction of a kopeck", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":-0.001}`,
+			[]map[string]any{{"type": "decimal_max_places", "loc": []any{"body", "amount"}, "msg": "Decimal input should have no more than 2 decimal places",
+				"input": n("-0.001"), "ctx": map[string]any{"decimal_places": n("2")}}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "ensure that there are no more than 2 decimal places",
+				"type": "value_error.decimal.max_places", "ctx": map[string]any{"decimal_places": n("2")}}}},
+		{"trailing zeros are no places", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":"0.000"}`,
+			[]map[string]any{{"type": "greater_than", "loc": []any{"body", "amount"}, "msg": "Input should be greater than 0",
+				"input": "0.000", "ctx": map[string]any{"gt": n("0")}}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "ensure this value is greater than 0",
+				"type": "value_error.number.not_gt", "ctx": map[string]any{"limit_value": n("0")}}}},
+		{"not a decimal", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":"ten"}`,
+			[]map[string]any{{"type": "decimal_parsing", "loc": []any{"body", "amount"}, "msg": "Input should be a valid decimal", "input": "ten"}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "value is not a valid decimal", "type": "type_error.decimal"}}},
+		{"dateFrom without dateTo", "GET", transactions + "dateFrom=2024-01-01T00:00:00", "",
+			[]map[string]any{{"type": "missing", "loc": []any{"query", "dateTo"}, "msg": "Field required", "input": nil}},
+			[]map[string]any{{"loc": []any{"query", "dateTo"}, "msg": "field required", "type": "value_error.missing"}}},
+		{"dateTo without dateFrom", "GET", transactions + "dateTo=2024-01-01T00:00:00", "",
+			[]map[string]any{{"type": "missing", "loc": []any{"query", "dateFrom"}, "msg": "Field required", "input": nil}},
+			[]map[string]any{{"loc": []any{"query", "dateFrom"}, "msg": "field required", "type": "value_error.missing"}}},
+	}
+	servers := map[probonustest.Flavor]*probonustest.Server{}
+	for _, f := range []probonustest.Flavor{probonustest.Modern, probonustest.Legacy} {
+		servers[f] = probonustest.NewServer(t, probonustest.WithFlavor(f), probonustest.WithDemoData())
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for f, want := range map[probonustest.Flavor][]map[string]any{probonustest.Modern: tc.modern, probonustest.Legacy: tc.legacy} {
+				resp, body, _ := call(t, servers[f], tc.method, tc.path, tc.body, nil)
+				require.Equal(t, 422, resp.StatusCode, "%s: %v", f, body)
+				var items []map[string]any
+				for _, it := range body["detail"].([]any) {
+					items = append(items, it.(map[string]any))
+				}
+				assert.Equal(t, want, items, f.String())
+			}
+		})
+	}
+}
