@@ -101,7 +101,11 @@ func (s *Server) adminIndex(w http.ResponseWriter) {
 	for _, rt := range adminRoutes {
 		routes = append(routes, map[string]string{"method": rt.method, "path": AdminPath + rt.path, "what": rt.summary})
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"admin": routes, "api": routeNames(), "flavor": s.flavor.String()})
+	s.mu.Lock()
+	log := map[string]any{"kept": len(s.log.entries), "dropped": s.log.dropped, "max": s.log.cfg.Max, "maxBytes": s.log.cfg.MaxBytes,
+		"authenticatedOnly": s.log.cfg.AuthenticatedOnly}
+	s.mu.Unlock()
+	s.writeJSON(w, http.StatusOK, map[string]any{"admin": routes, "api": routeNames(), "flavor": s.flavor.String(), "requests": log})
 }
 
 func (s *Server) adminReset(w http.ResponseWriter, _ *http.Request, _ string) {
@@ -246,11 +250,21 @@ func (s *Server) adminDropFaults(w http.ResponseWriter, _ *http.Request, _ strin
 func (s *Server) adminRequests(w http.ResponseWriter, r *http.Request, _ string) {
 	method, path := r.URL.Query().Get("method"), r.URL.Query().Get("path")
 	out := []map[string]any{}
-	for _, req := range s.Requests() {
+	s.mu.Lock()
+	kept := make([]entry, len(s.log.entries))
+	for i, e := range s.log.entries {
+		kept[i] = *e
+	}
+	dropped := s.log.dropped
+	s.mu.Unlock()
+	for _, req := range kept {
 		if (method != "" && req.Method != method) || (path != "" && req.Path != path) {
 			continue
 		}
-		m := map[string]any{"method": req.Method, "path": req.Path, "query": req.Query, "auth": authMode(req.Header)}
+		m := map[string]any{"method": req.Method, "path": req.Path, "query": req.Query, "auth": req.auth}
+		if req.Status != 0 {
+			m["status"] = req.Status
+		}
 		switch {
 		case routeAt[req.Path].public: // a password or a refresh token
 			if len(req.Body) > 0 {
@@ -266,6 +280,7 @@ func (s *Server) adminRequests(w http.ResponseWriter, r *http.Request, _ string)
 		}
 		out = append(out, m)
 	}
+	w.Header().Set("X-Probonus-Dropped", strconv.Itoa(dropped)) // issue 26 item 7
 	s.writeJSON(w, http.StatusOK, out)
 }
 

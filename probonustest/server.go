@@ -131,9 +131,10 @@ type Request struct {
 	Method string
 	Path   string // without the base path
 	Query  url.Values
-	Header http.Header
-	Body   []byte
-	Fault  *Fault // the fault injected into it; nil when it was served normally
+	Header http.Header // nil when the log keeps it only once authenticated, and it was not (RequestLog)
+	Body   []byte      // as Header
+	Fault  *Fault      // the fault injected into it; nil when it was served normally
+	Status int         // the status answered; 0 while in flight, or when a fault dropped the connection first
 }
 
 // Fault is a failure injected into a request. With neither Status, Reset, BreakBody nor StallBody
@@ -194,7 +195,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	st       state
-	requests []Request
+	log      requestLog
 	faults   map[string][]Fault
 	tokens   map[string]time.Time // access token → expiry
 	refresh  map[string]bool      // refresh tokens not yet used
@@ -271,24 +272,24 @@ func (s *Server) Close() {
 // Client returns an *http.Client for the server (the httptest one).
 func (s *Server) Client() *http.Client { return s.ts.Client() }
 
-// Requests returns the requests received so far, oldest first.
+// Requests returns the requests received so far, oldest first: those the log kept
+// (WithRequestLog; by default every one).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	out := make([]Request, len(s.log.entries))
+	for i, e := range s.log.entries {
+		out[i] = e.Request
+	}
+	return out
 }
 
-// Count returns how many requests for method and path (without the base path) arrived.
+// Count returns how many requests for method and path (without the base path) arrived: for a
+// route's method and path every one, for others those the log kept.
 func (s *Server) Count(method, path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.requests {
-		if r.Method == method && r.Path == path {
-			n++
-		}
-	}
-	return n
+	return s.log.count(method, path)
 }
 
 // AuthCounts returns how many logins and token refreshes succeeded.
@@ -360,20 +361,30 @@ func (s *Server) routeProblem(method, path string) string {
 func (s *Server) now() time.Time { return time.Now().In(s.loc) }
 
 // serve records the request, applies latency and faults, checks credentials and routes.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	// the prefix ends at a segment boundary: under /pb, /pbx/api/v0/... is not found
 	path, under := strings.CutPrefix(r.URL.Path, s.basePath)
 	if !under || !strings.HasPrefix(path, "/") {
-		s.writeJSON(w, http.StatusNotFound, map[string]any{"detail": "Not Found"})
+		s.writeJSON(rw, http.StatusNotFound, map[string]any{"detail": "Not Found"})
 		return
 	}
 	body, err := readBody(r)
 	if err != nil {
-		s.writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"detail": "Request Entity Too Large"})
+		s.writeJSON(rw, http.StatusRequestEntityTooLarge, map[string]any{"detail": "Request Entity Too Large"})
 		return
 	}
+	// the request is read: the answer may take as long as a fault says, and the read deadline
+	// (WithTimeouts) would cut it off from the client's close
+	_ = http.NewResponseController(rw).SetReadDeadline(time.Time{})
+	w := &statusWriter{ResponseWriter: rw}
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
+	e := s.log.add(r, path, body)
+	defer func() {
+		s.mu.Lock()
+		e.Status = w.status
+		s.mu.Unlock()
+	}()
+	r = withEntry(r, e, body)
 	var fault *Fault
 	if q := s.faults[r.Method+" "+path]; len(q) > 0 {
 		fault = &q[0]
@@ -381,7 +392,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	} else if len(s.chaos) > 0 && !routeAt[path].public && s.rnd.Float64() < s.chaosRate {
 		fault = &s.chaos[s.rnd.IntN(len(s.chaos))]
 	}
-	s.requests[len(s.requests)-1].Fault = fault
+	e.Fault = fault
 	s.mu.Unlock()
 
 	if !s.sleep(r, s.latency) {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +26,13 @@ import (
 // one reaches the fake unchanged.
 const defaultServeAddr = "127.0.0.1:11030"
 
+// The request log's bounds (issue 26 item 7): a fake that runs for days keeps the latest requests
+// only, and a stranger's (refused) requests as their method, path and query alone.
+const (
+	defaultRequestLog = 1000
+	requestLogBytes   = 32 << 20
+)
+
 // serveOptions is what probonus serve is configured with.
 type serveOptions struct {
 	addr                    string
@@ -34,6 +42,7 @@ type serveOptions struct {
 	apiKey, login, password string // "": probonustest's own
 	tokenLifetime           time.Duration
 	grace                   time.Duration // how long requests in flight may take to finish on a stop
+	requestLog              int           // how many of the latest requests the admin keeps
 	loc                     *time.Location
 
 	listening func(baseURL string) // tests: called once the fake accepts connections
@@ -57,13 +66,14 @@ func newServeCmd(fs *flag.FlagSet, runF runFunc[serveOptions]) runner {
 // name what the fake serves and accepts instead, so they write into serve's options and never
 // reach the session.
 func registerServe(fs *flag.FlagSet) *serveOptions {
-	o := &serveOptions{addr: defaultServeAddr, flavor: "modern", grace: 5 * time.Second}
+	o := &serveOptions{addr: defaultServeAddr, flavor: "modern", grace: 5 * time.Second, requestLog: defaultRequestLog}
 	fs.StringVar(&o.addr, "addr", o.addr, "the address to listen on; :0 or 127.0.0.1:0 picks a free port (printed), :11030 every interface")
 	fs.StringVar(&o.flavor, "flavor", o.flavor, "the FastAPI generation to imitate: modern (≥ 0.122, Pydantic v2) or legacy (≤ 0.121, Pydantic v1)")
 	fs.StringVar(&o.seedFile, "seed", "", "load groups, guests, transactions and checks from this JSON file (go doc probonustest.Seed)")
 	fs.Var(boolFlag{p: &o.admin}, "admin", "serve the admin routes under /_probonus/: reset, faults, requests, accounts")
 	fs.Var(durationFlag{p: &o.tokenLifetime}, "token-lifetime", "how long bearer tokens live (default 1h)")
 	fs.Var(durationFlag{p: &o.grace}, "grace", "on SIGINT or SIGTERM, how long requests in flight may take to finish")
+	fs.Var(countFlag{p: &o.requestLog}, "request-log", "how many of the latest requests GET /_probonus/requests keeps (within 32 MiB; the older are dropped and counted)")
 	own := func(name string, v flag.Value, usage string) {
 		if f := fs.Lookup(name); f != nil {
 			f.Value, f.Usage, f.DefValue = v, usage, v.String()
@@ -101,6 +111,25 @@ func (o *serveOptions) check() (probonustest.Flavor, error) {
 		}
 	}
 	return flavor, nil
+}
+
+// countFlag is a flag of a count of one or more.
+type countFlag struct{ p *int }
+
+func (f countFlag) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*f.p)
+}
+
+func (f countFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return fmt.Errorf("want a whole number, 1 or more, got %q", v)
+	}
+	*f.p = n
+	return nil
 }
 
 // readSeed reads --seed, naming the file's line at fault.
@@ -150,6 +179,9 @@ func runServe(ctx context.Context, s *session, o serveOptions) error {
 	if o.loc == nil {
 		o.loc = moscow
 	}
+	if o.requestLog <= 0 {
+		o.requestLog = defaultRequestLog
+	}
 	apiKey, login, password := o.apiKey, o.login, o.password
 	if apiKey == "" {
 		apiKey = probonustest.DefaultAPIKey
@@ -166,6 +198,7 @@ func runServe(ctx context.Context, s *session, o serveOptions) error {
 	opts := []probonustest.Option{
 		probonustest.WithListener(l), probonustest.WithFlavor(flavor), probonustest.WithLocation(o.loc),
 		probonustest.WithCredentials(apiKey, login, password), probonustest.WithMiddleware(logRequests(log)),
+		probonustest.WithRequestLog(probonustest.RequestLog{Max: o.requestLog, MaxBytes: requestLogBytes, AuthenticatedOnly: true}),
 	}
 	if o.tokenLifetime > 0 {
 		opts = append(opts, probonustest.WithTokenLifetime(o.tokenLifetime))

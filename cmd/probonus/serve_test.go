@@ -30,11 +30,11 @@ func TestServeParsesItsFlags(t *testing.T) {
 		args []string
 		want serveOptions
 	}{
-		{"defaults", nil, serveOptions{addr: "127.0.0.1:11030", flavor: "modern", grace: 5 * time.Second}},
+		{"defaults", nil, serveOptions{addr: "127.0.0.1:11030", flavor: "modern", grace: 5 * time.Second, requestLog: 1000}},
 		{"everything", []string{"--addr", ":0", "--flavor", "legacy", "--demo", "--seed", "team.json", "--api-key", "k1",
-			"--login", "qa", "--password", "pw", "--token-lifetime", "30s", "--admin", "--grace", "1s"},
+			"--login", "qa", "--password", "pw", "--token-lifetime", "30s", "--admin", "--grace", "1s", "--request-log", "50"},
 			serveOptions{addr: ":0", flavor: "legacy", demo: true, admin: true, seedFile: "team.json", apiKey: "k1",
-				login: "qa", password: "pw", tokenLifetime: 30 * time.Second, grace: time.Second}},
+				login: "qa", password: "pw", tokenLifetime: 30 * time.Second, grace: time.Second, requestLog: 50}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,7 +103,7 @@ func TestServeCompletesItsOptions(t *testing.T) {
 	loc := time.FixedZone("UTC+5", 5*60*60)
 	o, err := parseCmd(t, newServeCmd, &session{loc: loc}, "--addr", ":0")
 	require.NoError(t, err)
-	assert.Equal(t, serveOptions{addr: ":0", flavor: "modern", grace: 5 * time.Second, loc: loc}, o)
+	assert.Equal(t, serveOptions{addr: ":0", flavor: "modern", grace: 5 * time.Second, requestLog: 1000, loc: loc}, o)
 
 	o, err = parseCmd(t, newServeCmd, &session{loc: loc, server: probonustest.NewServer(t)})
 	require.NoError(t, err)
