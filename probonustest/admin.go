@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,15 +38,92 @@ const AdminPath = "/_probonus/"
 // The admin routes are not among Requests, and faults cannot be injected into them.
 func WithAdmin() Option { return func(s *Server) { s.admin = true } }
 
+// WithAdminHosts names the hosts the admin routes answer besides those they always do: an IP
+// address, localhost and the names under it, and a name of one label (a docker-compose service's,
+// "probonus"). A request for any other Host is refused: a web page whose own name an attacker's
+// DNS points at 127.0.0.1 (DNS rebinding) cannot reach them. Give the name a Kubernetes service or
+// a proxy is reached at, e.g. "probonus.qa.svc.cluster.local".
+func WithAdminHosts(hosts ...string) Option {
+	return func(s *Server) {
+		for _, h := range hosts {
+			s.adminHosts = append(s.adminHosts, canonicalHost(h))
+		}
+	}
+}
+
 // withAdmin sends the admin routes to the admin, everything else to h.
 func (s *Server) withAdmin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == strings.TrimSuffix(AdminPath, "/") || strings.HasPrefix(r.URL.Path, AdminPath) {
+			if why := s.foreign(r); why != "" { // issue 26 item 8
+				s.writeJSON(w, http.StatusForbidden, map[string]any{"detail": "the admin routes refuse " + why})
+				return
+			}
 			s.serveAdmin(w, r)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// foreign says why a request for an admin route comes from another site, or "": its Host is a
+// name the server is not known by (DNS rebinding), or a browser says the page that sent it has
+// another origin (a cross-site form or fetch; "null" is a sandboxed or local page's).
+func (s *Server) foreign(r *http.Request) string {
+	if !s.ownHost(r.Host) {
+		return fmt.Sprintf("a request for host %q: they answer an IP address, localhost, a name of one label, or a name WithAdminHosts gives (probonus serve --admin-host)", hostOnly(r.Host))
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return "" // not from a browser's page: curl, a test, a server
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || !sameHostPort(u.Scheme, u.Host, "http", r.Host) {
+		return fmt.Sprintf("a request from a page of another origin (%s): only a program, or a page the fake serves itself, may use them", origin)
+	}
+	return ""
+}
+
+// ownHost reports whether host (a Host header) names this server.
+func (s *Server) ownHost(host string) bool {
+	name := canonicalHost(hostOnly(host))
+	switch {
+	case name == "":
+		return false
+	case net.ParseIP(name) != nil:
+		return true // an address is no name an attacker's DNS can point anywhere
+	case name == "localhost" || strings.HasSuffix(name, ".localhost"):
+		return true // browsers resolve these to the loopback themselves
+	case !strings.Contains(name, "."):
+		return true // a compose service's; no public DNS name has one label
+	}
+	return slices.Contains(s.adminHosts, name)
+}
+
+// hostOnly is a Host header's host without its port (and an IPv6 address without brackets).
+func hostOnly(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+}
+
+// canonicalHost is a host name as the comparison takes it: lower case, without a final dot.
+func canonicalHost(h string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".") }
+
+// sameHostPort reports whether two host[:port] of these schemes are the same, a missing port
+// being the scheme's.
+func sameHostPort(schemeA, a, schemeB, b string) bool {
+	split := func(scheme, hp string) (string, string) {
+		h, p, err := net.SplitHostPort(hp)
+		if err != nil {
+			h, p = hp, map[string]string{"http": "80", "https": "443"}[strings.ToLower(scheme)]
+		}
+		return canonicalHost(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")), p
+	}
+	ha, pa := split(schemeA, a)
+	hb, pb := split(schemeB, b)
+	return ha == hb && pa == pb && strings.EqualFold(schemeA, schemeB)
 }
 
 type adminRoute struct {

@@ -181,6 +181,8 @@ type Server struct {
 	password      string
 	demo          bool
 	admin         bool                              // WithAdmin: the routes under AdminPath
+	adminHosts    []string                          // WithAdminHosts, canonical
+	timeouts      Timeouts                          // WithTimeouts
 	listener      net.Listener                      // WithListener; nil: a new local port
 	middleware    []func(http.Handler) http.Handler // WithMiddleware, innermost first
 	seeds         []*Seed                           // what Load applied, for Reset
@@ -236,14 +238,15 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		h = m(h)
 	}
 	h = s.counted(h)
-	if s.listener == nil {
-		s.ts = httptest.NewServer(h)
-	} else {
-		s.ts = httptest.NewUnstartedServer(h)
+	s.ts = httptest.NewUnstartedServer(h)
+	if s.listener != nil {
 		_ = s.ts.Listener.Close() // the local port httptest opened, unused
 		s.ts.Listener = s.listener
-		s.ts.Start()
 	}
+	s.ts.Config.ReadHeaderTimeout = s.timeouts.ReadHeader
+	s.ts.Config.ReadTimeout = s.timeouts.Read
+	s.ts.Config.IdleTimeout = s.timeouts.Idle
+	s.ts.Start()
 	if t != nil {
 		t.Cleanup(s.Close)
 	}
@@ -373,9 +376,6 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 		s.writeJSON(rw, http.StatusRequestEntityTooLarge, map[string]any{"detail": "Request Entity Too Large"})
 		return
 	}
-	// the request is read: the answer may take as long as a fault says, and the read deadline
-	// (WithTimeouts) would cut it off from the client's close
-	_ = http.NewResponseController(rw).SetReadDeadline(time.Time{})
 	w := &statusWriter{ResponseWriter: rw}
 	s.mu.Lock()
 	e := s.log.add(r, path, body)

@@ -33,6 +33,14 @@ const (
 	requestLogBytes   = 32 << 20
 )
 
+// How long serve waits on a slow client (issue 26 item 8): long enough for any real client on a
+// slow network, short enough that one sending a byte at a time cannot hold connections.
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultReadTimeout       = time.Minute
+	defaultIdleTimeout       = 2 * time.Minute
+)
+
 // serveOptions is what probonus serve is configured with.
 type serveOptions struct {
 	addr                    string
@@ -43,6 +51,10 @@ type serveOptions struct {
 	tokenLifetime           time.Duration
 	grace                   time.Duration // how long requests in flight may take to finish on a stop
 	requestLog              int           // how many of the latest requests the admin keeps
+	adminHosts              []string      // --admin-host: names the admin routes answer besides addresses and localhost
+	// how long a client may take to send its headers, its whole request, and between requests
+	// on a kept-alive connection (zero: the defaults); tests shorten them
+	readHeaderTimeout, readTimeout, idleTimeout time.Duration
 	loc                     *time.Location
 
 	listening func(baseURL string) // tests: called once the fake accepts connections
@@ -73,6 +85,7 @@ func registerServe(fs *flag.FlagSet) *serveOptions {
 	fs.Var(boolFlag{p: &o.admin}, "admin", "serve the admin routes under /_probonus/: reset, faults, requests, accounts")
 	fs.Var(durationFlag{p: &o.tokenLifetime}, "token-lifetime", "how long bearer tokens live (default 1h)")
 	fs.Var(durationFlag{p: &o.grace}, "grace", "on SIGINT or SIGTERM, how long requests in flight may take to finish")
+	fs.Var(listFlag{p: &o.adminHosts}, "admin-host", "a host name the admin routes answer to, besides IP addresses, localhost and one-label names such as a compose service's (e.g. probonus.qa.svc.cluster.local); repeatable")
 	fs.Var(countFlag{p: &o.requestLog}, "request-log", "how many of the latest requests GET /_probonus/requests keeps (within 32 MiB; the older are dropped and counted)")
 	own := func(name string, v flag.Value, usage string) {
 		if f := fs.Lookup(name); f != nil {
@@ -102,6 +115,11 @@ func (o *serveOptions) check() (probonustest.Flavor, error) {
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return 0, usageErrorf("--addr %q: want HOST:PORT, e.g. %s or 127.0.0.1:0", o.addr, defaultServeAddr)
 	}
+	for _, h := range o.adminHosts {
+		if h == "" || strings.ContainsAny(h, "/:@ \t") {
+			return 0, usageErrorf("--admin-host %q: want a host name, e.g. probonus.qa.svc.cluster.local", h)
+		}
+	}
 	if (o.login == "") != (o.password == "") {
 		return 0, usageErrorf("--login and --password go together")
 	}
@@ -111,6 +129,27 @@ func (o *serveOptions) check() (probonustest.Flavor, error) {
 		}
 	}
 	return flavor, nil
+}
+
+// addrHost is --addr's host ("" for every interface).
+func addrHost(addr string) string {
+	h, _, _ := net.SplitHostPort(addr)
+	return h
+}
+
+// listFlag is a flag given once per value.
+type listFlag struct{ p *[]string }
+
+func (f listFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return strings.Join(*f.p, ",")
+}
+
+func (f listFlag) Set(v string) error {
+	*f.p = append(*f.p, strings.TrimSpace(v))
+	return nil
 }
 
 // countFlag is a flag of a count of one or more.
@@ -182,6 +221,14 @@ func runServe(ctx context.Context, s *session, o serveOptions) error {
 	if o.requestLog <= 0 {
 		o.requestLog = defaultRequestLog
 	}
+	timeouts := probonustest.Timeouts{ReadHeader: defaultReadHeaderTimeout, Read: defaultReadTimeout, Idle: defaultIdleTimeout}
+	for _, t := range []struct{ set, to *time.Duration }{
+		{&o.readHeaderTimeout, &timeouts.ReadHeader}, {&o.readTimeout, &timeouts.Read}, {&o.idleTimeout, &timeouts.Idle},
+	} {
+		if *t.set > 0 {
+			*t.to = *t.set
+		}
+	}
 	apiKey, login, password := o.apiKey, o.login, o.password
 	if apiKey == "" {
 		apiKey = probonustest.DefaultAPIKey
@@ -199,6 +246,9 @@ func runServe(ctx context.Context, s *session, o serveOptions) error {
 		probonustest.WithListener(l), probonustest.WithFlavor(flavor), probonustest.WithLocation(o.loc),
 		probonustest.WithCredentials(apiKey, login, password), probonustest.WithMiddleware(logRequests(log)),
 		probonustest.WithRequestLog(probonustest.RequestLog{Max: o.requestLog, MaxBytes: requestLogBytes, AuthenticatedOnly: true}),
+		probonustest.WithTimeouts(timeouts),
+		// the admin answers the name --addr gives too (an address or localhost it answers anyway)
+		probonustest.WithAdminHosts(append([]string{addrHost(o.addr)}, o.adminHosts...)...),
 	}
 	if o.tokenLifetime > 0 {
 		opts = append(opts, probonustest.WithTokenLifetime(o.tokenLifetime))
