@@ -109,7 +109,9 @@ func hostOnly(host string) string {
 }
 
 // canonicalHost is a host name as the comparison takes it: lower case, without a final dot.
-func canonicalHost(h string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".") }
+func canonicalHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+}
 
 // sameHostPort reports whether two host[:port] of these schemes are the same, a missing port
 // being the scheme's.

@@ -55,7 +55,7 @@ type serveOptions struct {
 	// how long a client may take to send its headers, its whole request, and between requests
 	// on a kept-alive connection (zero: the defaults); tests shorten them
 	readHeaderTimeout, readTimeout, idleTimeout time.Duration
-	loc                     *time.Location
+	loc                                         *time.Location
 
 	listening func(baseURL string) // tests: called once the fake accepts connections
 }
