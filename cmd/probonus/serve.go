@@ -52,10 +52,11 @@ type serveOptions struct {
 	grace                   time.Duration // how long requests in flight may take to finish on a stop
 	requestLog              int           // how many of the latest requests the admin keeps
 	adminHosts              []string      // --admin-host: names the admin routes answer besides addresses and localhost
+	loc                     *time.Location
+
 	// how long a client may take to send its headers, its whole request, and between requests
 	// on a kept-alive connection (zero: the defaults); tests shorten them
 	readHeaderTimeout, readTimeout, idleTimeout time.Duration
-	loc                                         *time.Location
 
 	listening func(baseURL string) // tests: called once the fake accepts connections
 }
