@@ -182,6 +182,7 @@ type Server struct {
 	demo          bool
 	admin         bool                              // WithAdmin: the routes under AdminPath
 	adminHosts    []string                          // WithAdminHosts, canonical
+	corsOrigins   []string                          // WithCORS
 	timeouts      Timeouts                          // WithTimeouts
 	listener      net.Listener                      // WithListener; nil: a new local port
 	middleware    []func(http.Handler) http.Handler // WithMiddleware, innermost first
@@ -231,6 +232,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	s.mux = s.newMux()
 	var h http.Handler = http.HandlerFunc(s.serve)
+	if len(s.corsOrigins) > 0 {
+		h = s.withCORS(h)
+	}
 	if s.admin {
 		h = s.withAdmin(h)
 	}

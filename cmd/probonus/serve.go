@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"regexp"
@@ -52,6 +53,7 @@ type serveOptions struct {
 	grace                   time.Duration // how long requests in flight may take to finish on a stop
 	requestLog              int           // how many of the latest requests the admin keeps
 	adminHosts              []string      // --admin-host: names the admin routes answer besides addresses and localhost
+	cors                    []string      // --cors: origins whose pages may call the API from a browser
 	loc                     *time.Location
 
 	// how long a client may take to send its headers, its whole request, and between requests
@@ -86,6 +88,7 @@ func registerServe(fs *flag.FlagSet) *serveOptions {
 	fs.Var(boolFlag{p: &o.admin}, "admin", "serve the admin routes under /_probonus/: reset, faults, requests, accounts")
 	fs.Var(durationFlag{p: &o.tokenLifetime}, "token-lifetime", "how long bearer tokens live (default 1h)")
 	fs.Var(durationFlag{p: &o.grace}, "grace", "on SIGINT or SIGTERM, how long requests in flight may take to finish")
+	fs.Var(listFlag{p: &o.cors}, "cors", "let web pages of this origin (http://localhost:3000, or * for any) call the API from a browser: preflights answered, X-API-Key, Authorization and Content-Type allowed; repeatable")
 	fs.Var(listFlag{p: &o.adminHosts}, "admin-host", "a host name the admin routes answer to, besides IP addresses, localhost and one-label names such as a compose service's (e.g. probonus.qa.svc.cluster.local); repeatable")
 	fs.Var(countFlag{p: &o.requestLog}, "request-log", "how many of the latest requests GET /_probonus/requests keeps (within 32 MiB; the older are dropped and counted)")
 	own := func(name string, v flag.Value, usage string) {
@@ -116,6 +119,11 @@ func (o *serveOptions) check() (probonustest.Flavor, error) {
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return 0, usageErrorf("--addr %q: want HOST:PORT, e.g. %s or 127.0.0.1:0", o.addr, defaultServeAddr)
 	}
+	for _, origin := range o.cors {
+		if !validOrigin(origin) {
+			return 0, usageErrorf("--cors %q: want an origin, a scheme and a host with no path, e.g. http://localhost:3000 (or * for any)", origin)
+		}
+	}
 	for _, h := range o.adminHosts {
 		if h == "" || strings.ContainsAny(h, "/:@ \t") {
 			return 0, usageErrorf("--admin-host %q: want a host name, e.g. probonus.qa.svc.cluster.local", h)
@@ -130,6 +138,17 @@ func (o *serveOptions) check() (probonustest.Flavor, error) {
 		}
 	}
 	return flavor, nil
+}
+
+// validOrigin reports whether v is "*" or an origin as a browser sends it: http or https, a host,
+// perhaps a port, and no path, query or user (a trailing slash is forgiven).
+func validOrigin(v string) bool {
+	if v == "*" {
+		return true
+	}
+	u, err := url.Parse(strings.TrimSuffix(v, "/"))
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Path == "" &&
+		u.RawQuery == "" && u.Fragment == "" && u.User == nil
 }
 
 // addrHost is --addr's host ("" for every interface).
@@ -248,6 +267,7 @@ func runServe(ctx context.Context, s *session, o serveOptions) error {
 		probonustest.WithCredentials(apiKey, login, password), probonustest.WithMiddleware(logRequests(log)),
 		probonustest.WithRequestLog(probonustest.RequestLog{Max: o.requestLog, MaxBytes: requestLogBytes, AuthenticatedOnly: true}),
 		probonustest.WithTimeouts(timeouts),
+		probonustest.WithCORS(o.cors...),
 		// the admin answers the name --addr gives too (an address or localhost it answers anyway)
 		probonustest.WithAdminHosts(append([]string{addrHost(o.addr)}, o.adminHosts...)...),
 	}
@@ -334,6 +354,9 @@ func printBanner(w io.Writer, o serveOptions, flavor probonustest.Flavor, baseUR
 	fmt.Fprintf(w, "login     %s\npassword  %s  (POST /api/v0/auth/login, then Authorization: Bearer TOKEN)\n", login, password)
 	if o.admin {
 		fmt.Fprintf(w, "admin     %s/_probonus/  (reset, faults, requests, accounts; no credentials)\n", baseURL)
+	}
+	if len(o.cors) > 0 {
+		fmt.Fprintf(w, "CORS      %s  (a page there may call the API from a browser; an API key in a page is anyone's, so only for development)\n", strings.Join(o.cors, ", "))
 	}
 	fmt.Fprintf(w, "\ntry       curl -H 'X-API-Key: %s' %s/api/v0/account_groups/list\n", apiKey, baseURL)
 	fmt.Fprintln(w, "\nEach request is logged on stderr (method, path, status, duration). Ctrl-C or SIGTERM stops it.")

@@ -35,10 +35,10 @@ func TestServeParsesItsFlags(t *testing.T) {
 		{"defaults", nil, serveOptions{addr: "127.0.0.1:11030", flavor: "modern", grace: 5 * time.Second, requestLog: 1000}},
 		{"everything", []string{"--addr", ":0", "--flavor", "legacy", "--demo", "--seed", "team.json", "--api-key", "k1",
 			"--login", "qa", "--password", "pw", "--token-lifetime", "30s", "--admin", "--grace", "1s", "--request-log", "50",
-			"--admin-host", "probonus.qa.svc", "--admin-host", "fake.internal"},
+			"--admin-host", "probonus.qa.svc", "--admin-host", "fake.internal", "--cors", "http://localhost:3000"},
 			serveOptions{addr: ":0", flavor: "legacy", demo: true, admin: true, seedFile: "team.json", apiKey: "k1",
 				login: "qa", password: "pw", tokenLifetime: 30 * time.Second, grace: time.Second, requestLog: 50,
-				adminHosts: []string{"probonus.qa.svc", "fake.internal"}}},
+				adminHosts: []string{"probonus.qa.svc", "fake.internal"}, cors: []string{"http://localhost:3000"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,6 +76,8 @@ func TestServeRefusesBadOptions(t *testing.T) {
 		{"address", func(o *serveOptions) { o.addr = "11030" }, `--addr "11030": want HOST:PORT`},
 		{"login alone", func(o *serveOptions) { o.login = "qa" }, "--login and --password go together"},
 		{"a key no client can send", func(o *serveOptions) { o.apiKey = "two words" }, "--api-key holds a space"},
+		{"a CORS origin with a path", func(o *serveOptions) { o.cors = []string{"http://localhost:3000/app"} }, `--cors "http://localhost:3000/app": want an origin`},
+		{"a CORS origin without a scheme", func(o *serveOptions) { o.cors = []string{"localhost:3000"} }, `--cors "localhost:3000": want an origin`},
 		{"an admin host with a port", func(o *serveOptions) { o.adminHosts = []string{"probonus:11030"} }, `--admin-host "probonus:11030": want a host name`},
 		{"no seed file", func(o *serveOptions) { o.seedFile = filepath.Join(dir, "none.json") }, "--seed: open"},
 		{"a seed's mistake, with its line", func(o *serveOptions) { o.seedFile = bad }, bad + `:4: accounts[0]: phone "12" has 2 digits`},
@@ -358,4 +360,35 @@ func TestServeAdminAnswersItsOwnHosts(t *testing.T) {
 	assert.Equal(t, 200, send("", base), "a page of the same origin")
 	assert.Equal(t, 403, send("attacker.example:11030", ""), "DNS rebinding")
 	assert.Equal(t, 403, send("", "https://attacker.example"), "a cross-site POST")
+}
+
+// TestServeCORS: --cors lets a frontend's page call the fake from a browser: the preflight is
+// answered (X-API-Key among the headers allowed) and the answer names the origin; the banner
+// says a key in a page is anyone's. Off by default. issue 26 item 17.
+func TestServeCORS(t *testing.T) {
+	t.Parallel()
+	const front = "http://localhost:5173"
+	preflight := func(base string) *http.Response {
+		req, err := http.NewRequest("OPTIONS", base+probonustest.PathFindByPhone, nil)
+		require.NoError(t, err)
+		req.Header.Set("Origin", front)
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		req.Header.Set("Access-Control-Request-Headers", "x-api-key")
+		resp, err := newRawClient(t, base).http.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp
+	}
+	resp := preflight(startServeInProcess(t, serveOptions{cors: []string{front + "/"}}))
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, front, resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "X-API-Key")
+
+	resp = preflight(startServeInProcess(t, serveOptions{}))
+	assert.Equal(t, 405, resp.StatusCode, "off by default")
+	assert.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+
+	var out bytes.Buffer
+	printBanner(&out, serveOptions{cors: []string{front}}, probonustest.Modern, "http://127.0.0.1:11030", false, "k", "l", "p")
+	assert.Contains(t, out.String(), "CORS      "+front+"  (a page there may call the API from a browser; an API key in a page is anyone's")
 }
