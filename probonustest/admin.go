@@ -31,11 +31,15 @@ const AdminPath = "/_probonus/"
 //	GET    /_probonus/faults            the faults not yet fired
 //	DELETE /_probonus/faults            drop them
 //	GET    /_probonus/requests          Requests (?method= and ?path= filter), without headers;
-//	                                    login and refresh bodies withheld
+//	                                    login and refresh bodies withheld; the header
+//	                                    X-Probonus-Dropped says how many the log dropped
+//	                                    (WithRequestLog)
 //	GET    /_probonus/accounts          every account: balance, refill and transaction counts
 //	GET    /_probonus/accounts/{id}     one: Balance, Transactions, Refills, Checks
 //
-// The admin routes are not among Requests, and faults cannot be injected into them.
+// The admin routes are not among Requests, and faults cannot be injected into them. They answer
+// only a Host this server is known by (see WithAdminHosts) and refuse a browser's request from a
+// page of another origin, so that a web page cannot drive them (DNS rebinding, cross-site POST).
 func WithAdmin() Option { return func(s *Server) { s.admin = true } }
 
 // WithAdminHosts names the hosts the admin routes answer besides those they always do: an IP
@@ -138,7 +142,7 @@ var adminRoutes = []adminRoute{
 	{http.MethodPost, "faults", "queue a fault: {method, path, times, status, body, retryAfter, reset, afterApply, delay, breakBody, stallBody}", (*Server).adminInject},
 	{http.MethodGet, "faults", "the faults not yet fired", (*Server).adminFaults},
 	{http.MethodDelete, "faults", "drop the faults not yet fired", (*Server).adminDropFaults},
-	{http.MethodGet, "requests", "the API requests received, oldest first (?method=, ?path=)", (*Server).adminRequests},
+	{http.MethodGet, "requests", "the API requests received, oldest first (?method=, ?path=); X-Probonus-Dropped: how many the log dropped", (*Server).adminRequests},
 	{http.MethodGet, "accounts", "every account with its balance", (*Server).adminAccounts},
 	{http.MethodGet, "accounts/{id}", "an account: balance, transactions, refills, checks", (*Server).adminAccount},
 }
