@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // AdminPath is where WithAdmin mounts the admin routes: at the root whatever WithBasePath says,
@@ -205,60 +204,12 @@ func (s *Server) adminReset(w http.ResponseWriter, _ *http.Request, _ string) {
 	s.writeJSON(w, http.StatusOK, counts)
 }
 
-// duration is a time.Duration in JSON: "1.5s" (Go's form), or a number of seconds.
-type duration time.Duration
-
-func (d *duration) UnmarshalJSON(b []byte) error {
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	switch v := v.(type) {
-	case float64:
-		*d = duration(v * float64(time.Second))
-	case string:
-		p, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("%q is not a duration such as \"1.5s\" or \"2m\"", v)
-		}
-		*d = duration(p)
-	case nil:
-		*d = 0
-	default:
-		return fmt.Errorf("%s is not a duration such as \"1.5s\" or a number of seconds", b)
-	}
-	return nil
-}
-
-func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// faultJSON is a Fault in JSON, its fields named as the Go ones.
-type faultJSON struct {
-	Status     int      `json:"status,omitempty"`
-	Body       string   `json:"body,omitempty"`
-	RetryAfter duration `json:"retryAfter,omitempty"`
-	Reset      bool     `json:"reset,omitempty"`
-	AfterApply bool     `json:"afterApply,omitempty"`
-	Delay      duration `json:"delay,omitempty"`
-	BreakBody  bool     `json:"breakBody,omitempty"`
-	StallBody  bool     `json:"stallBody,omitempty"`
-}
-
-func (f faultJSON) fault() Fault {
-	return Fault{Status: f.Status, Body: f.Body, RetryAfter: time.Duration(f.RetryAfter), Reset: f.Reset,
-		AfterApply: f.AfterApply, Delay: time.Duration(f.Delay), BreakBody: f.BreakBody, StallBody: f.StallBody}
-}
-
-func toFaultJSON(f Fault) faultJSON {
-	return faultJSON{Status: f.Status, Body: f.Body, RetryAfter: duration(f.RetryAfter), Reset: f.Reset,
-		AfterApply: f.AfterApply, Delay: duration(f.Delay), BreakBody: f.BreakBody, StallBody: f.StallBody}
-}
-
+// injectRequest is POST /_probonus/faults: the route, how many times, and the Fault's fields.
 type injectRequest struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
 	Times  int    `json:"times"`
-	faultJSON
+	faultForm
 }
 
 func (s *Server) adminInject(w http.ResponseWriter, r *http.Request, _ string) {
@@ -315,7 +266,7 @@ func (s *Server) adminFaults(w http.ResponseWriter, _ *http.Request, _ string) {
 	for _, k := range keys {
 		method, path, _ := strings.Cut(k, " ")
 		for _, f := range s.faults[k] {
-			out = append(out, map[string]any{"method": method, "path": path, "fault": toFaultJSON(f)})
+			out = append(out, map[string]any{"method": method, "path": path, "fault": f})
 		}
 	}
 	s.mu.Unlock()
@@ -362,7 +313,7 @@ func (s *Server) adminRequests(w http.ResponseWriter, r *http.Request, _ string)
 			m["body"] = string(req.Body)
 		}
 		if req.Fault != nil {
-			m["fault"] = toFaultJSON(*req.Fault)
+			m["fault"] = *req.Fault
 		}
 		out = append(out, m)
 	}

@@ -5,7 +5,39 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/url"
 )
+
+// Request is one request the server received.
+type Request struct {
+	Method string
+	Path   string // without the base path
+	Query  url.Values
+	Header http.Header // nil when the log keeps it only once authenticated, and it was not (RequestLog)
+	Body   []byte      // as Header
+	Fault  *Fault      // the fault injected into it; nil when it was served normally
+	Status int         // the status answered; 0 while in flight, or when a fault dropped the connection first
+}
+
+// Requests returns the requests received so far, oldest first: those the log kept
+// (WithRequestLog; by default every one).
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.log.entries))
+	for i, e := range s.log.entries {
+		out[i] = e.Request
+	}
+	return out
+}
+
+// Count returns how many requests for method and path (without the base path) arrived: for a
+// route's method and path every one, for others those the log kept.
+func (s *Server) Count(method, path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.count(method, path)
+}
 
 // RequestLog bounds what the server keeps of the requests it receives: what Requests, Count and
 // the admin route GET /_probonus/requests read. The zero value keeps every request whole, as a Go
