@@ -29,67 +29,6 @@ func (s *Server) parseBody(w http.ResponseWriter, r *http.Request, body []byte) 
 	return fields, true
 }
 
-// issue is one 422 item, worded for each Pydantic generation.
-type issue struct {
-	loc    []any
-	input  any
-	v1, v2 [2]string      // msg, type
-	ctx    map[string]any // Pydantic v2's
-	ctx1   map[string]any // Pydantic v1's
-}
-
-func missing(loc ...any) issue {
-	return issue{loc: loc, v1: [2]string{"field required", "value_error.missing"}, v2: [2]string{"Field required", "missing"}}
-}
-
-func notInt(input any, loc ...any) issue {
-	return issue{loc: loc, input: input, v1: [2]string{"value is not a valid integer", "type_error.integer"},
-		v2: [2]string{"Input should be a valid integer, unable to parse string as an integer", "int_parsing"}}
-}
-
-func notDecimal(input any, loc ...any) issue {
-	return issue{loc: loc, input: input, v1: [2]string{"value is not a valid decimal", "type_error.decimal"},
-		v2: [2]string{"Input should be a valid decimal", "decimal_parsing"}}
-}
-
-// tooManyPlaces is an amount with a fraction of a kopeck, refused as a Decimal field with
-// decimal_places=2 refuses it (Pydantic counts the places of the normalised value: 1.500 has one).
-func tooManyPlaces(input any, loc ...any) issue {
-	return issue{loc: loc, input: input, ctx: map[string]any{"decimal_places": 2}, ctx1: map[string]any{"decimal_places": 2},
-		v1: [2]string{"ensure that there are no more than 2 decimal places", "value_error.decimal.max_places"},
-		v2: [2]string{"Decimal input should have no more than 2 decimal places", "decimal_max_places"}}
-}
-
-func notPositive(input any, loc ...any) issue {
-	return issue{loc: loc, input: input, ctx: map[string]any{"gt": 0}, ctx1: map[string]any{"limit_value": 0},
-		v1: [2]string{"ensure this value is greater than 0", "value_error.number.not_gt"},
-		v2: [2]string{"Input should be greater than 0", "greater_than"}}
-}
-
-func notDate(input any, loc ...any) issue {
-	return issue{loc: loc, input: input, v1: [2]string{"invalid date format", "value_error.date"},
-		v2: [2]string{"Input should be a valid date or datetime, invalid character in year", "date_from_datetime_parsing"}}
-}
-
-// invalid answers 422 with the items in the flavour's shape.
-func (s *Server) invalid(w http.ResponseWriter, issues ...issue) {
-	items := make([]map[string]any, len(issues))
-	for i, is := range issues {
-		if s.flavor == Legacy {
-			items[i] = map[string]any{"loc": is.loc, "msg": is.v1[0], "type": is.v1[1]}
-			if is.ctx1 != nil {
-				items[i]["ctx"] = is.ctx1
-			}
-			continue
-		}
-		items[i] = map[string]any{"type": is.v2[1], "loc": is.loc, "msg": is.v2[0], "input": is.input}
-		if is.ctx != nil {
-			items[i]["ctx"] = is.ctx
-		}
-	}
-	s.writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": items})
-}
-
 // lockAccount locks the state and returns the account; when there is none it answers 404 and
 // returns nil, leaving the state unlocked.
 func (s *Server) lockAccount(w http.ResponseWriter, id int64) *account {
@@ -331,7 +270,7 @@ func (s *Server) handleTransactions(w http.ResponseWriter, r *http.Request, _ ma
 			}
 			t, err := s.parseTime(q.Get(p.name))
 			if err != nil {
-				issues = append(issues, notDate(q.Get(p.name), "query", p.name))
+				issues = append(issues, notDatetime(q.Get(p.name), "query", p.name))
 				continue
 			}
 			*p.out = t

@@ -52,6 +52,35 @@ func TestValidationAsPydanticSaysIt(t *testing.T) {
 			[]map[string]any{{"type": "missing", "loc": []any{"query", "dateFrom"}, "msg": "Field required", "input": nil}},
 			[]map[string]any{{"loc": []any{"query", "dateFrom"}, "msg": "field required", "type": "value_error.missing"}}},
 	}
+	dt := func(input, reason string) []map[string]any {
+		return []map[string]any{{"type": "datetime_from_date_parsing", "loc": []any{"query", "dateFrom"},
+			"msg": "Input should be a valid datetime or date, " + reason, "input": input}}
+	}
+	dtV1 := []map[string]any{{"loc": []any{"query", "dateFrom"}, "msg": "invalid datetime format", "type": "value_error.datetime"}}
+	d := func(input, reason string) []map[string]any {
+		return []map[string]any{{"type": "date_from_datetime_parsing", "loc": []any{"body", "burnDate"},
+			"msg": "Input should be a valid date or datetime, " + reason, "input": input}}
+	}
+	dV1 := []map[string]any{{"loc": []any{"body", "burnDate"}, "msg": "invalid date format", "type": "value_error.date"}}
+	to := "&dateTo=2024-01-31T23:59:59"
+	burn := func(v string) string { return `{"accountId":1001,"amount":1,"burnDate":"` + v + `"}` }
+	// the reason is speedate's, as Pydantic v2 quotes it: a datetime field's from its lax retry as
+	// a date, a date field's from its lax retry as a datetime
+	cases = append(cases, []struct {
+		name, method, path, body string
+		modern, legacy           []map[string]any
+	}{
+		{"a datetime too short", "GET", transactions + "dateFrom=abc" + to, "", dt("abc", "input is too short"), dtV1},
+		{"a datetime the Russian way", "GET", transactions + "dateFrom=01.02.2024" + to, "", dt("01.02.2024", "invalid character in year"), dtV1},
+		{"a datetime in month 13", "GET", transactions + "dateFrom=2024-13-01T00:00:00" + to, "", dt("2024-13-01T00:00:00", "month value is outside expected range of 1-12"), dtV1},
+		{"a datetime at hour 25", "GET", transactions + "dateFrom=2024-01-01T25:00:00" + to, "", dt("2024-01-01T25:00:00", "unexpected extra characters at the end of the input"), dtV1},
+		{"a datetime with a slash", "GET", transactions + "dateFrom=2024/01/01T00:00:00" + to, "", dt("2024/01/01T00:00:00", "invalid date separator, expected `-`"), dtV1},
+		{"a date on February 30", "POST", probonustest.PathRefill, burn("2024-02-30"), d("2024-02-30", "day value is outside expected range"), dV1},
+		{"a date the Russian way", "POST", probonustest.PathRefill, burn("15.02.2024"), d("15.02.2024", "invalid character in year"), dV1},
+		{"a date with a stray letter", "POST", probonustest.PathRefill, burn("2024-01-01x"), d("2024-01-01x", "invalid datetime separator, expected `T`, `t`, `_` or space"), dV1},
+		{"a date with a bad hour", "POST", probonustest.PathRefill, burn("2024-01-01T1x:00"), d("2024-01-01T1x:00", "invalid character in hour"), dV1},
+		{"a date too short", "POST", probonustest.PathRefill, burn("2024-1-1"), d("2024-1-1", "input is too short"), dV1},
+	}...)
 	servers := map[probonustest.Flavor]*probonustest.Server{}
 	for _, f := range []probonustest.Flavor{probonustest.Modern, probonustest.Legacy} {
 		servers[f] = probonustest.NewServer(t, probonustest.WithFlavor(f), probonustest.WithDemoData())
