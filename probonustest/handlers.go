@@ -142,9 +142,10 @@ func (s *Server) handleInsert(w http.ResponseWriter, r *http.Request, body map[s
 	a.MiddleName, _ = optString(body, "middleName")
 	a.Email, _ = optString(body, "email")
 	a.Gender, _ = optString(body, "gender")
-	if bd, ok := optString(body, "birthDate"); ok {
-		if _, err := time.Parse(time.DateOnly, bd); err != nil {
-			s.invalid(w, notDate(bd, "body", "birthDate"))
+	if raw, ok := optString(body, "birthDate"); ok {
+		bd, ok := readDate(raw)
+		if !ok {
+			s.invalid(w, notDate(raw, "body", "birthDate"))
 			return
 		}
 		a.BirthDate = bd
@@ -222,12 +223,11 @@ func (s *Server) handleRefill(w http.ResponseWriter, r *http.Request, body map[s
 		return
 	}
 	reason, _ := optString(body, "reason")
-	burn, hasBurn := optString(body, "burnDate")
-	if hasBurn {
-		if _, err := time.Parse(time.DateOnly, burn); err != nil {
-			s.invalid(w, notDate(burn, "body", "burnDate"))
-			return
-		}
+	given, hasBurn := optString(body, "burnDate")
+	burn, ok := readDate(given)
+	if hasBurn && !ok {
+		s.invalid(w, notDate(given, "body", "burnDate"))
+		return
 	}
 	a := s.lockAccount(w, id)
 	if a == nil {

@@ -1,6 +1,10 @@
 package probonustest
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+	"time"
+)
 
 // issue is one 422 item, worded for each Pydantic generation.
 type issue struct {
@@ -235,4 +239,23 @@ func datetimeReason(v string) string {
 		return extraChars
 	}
 	return ""
+}
+
+// readDate reads a date field as Pydantic v2 does: YYYY-MM-DD, or a datetime at midnight exactly
+// (its date); false for anything else.
+func readDate(v string) (string, bool) {
+	if _, err := time.Parse(time.DateOnly, v); err == nil {
+		return v, true
+	}
+	if datetimeReason(v) != "" {
+		return "", false
+	}
+	clock := v[11:]
+	if i := strings.IndexAny(clock, "Zz+-"); i >= 0 {
+		clock = clock[:i]
+	}
+	if strings.Trim(clock, "0:.,") != "" {
+		return "", false
+	}
+	return v[:10], true
 }

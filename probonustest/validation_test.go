@@ -80,6 +80,9 @@ func TestValidationAsPydanticSaysIt(t *testing.T) {
 		{"a date with a stray letter", "POST", probonustest.PathRefill, burn("2024-01-01x"), d("2024-01-01x", "invalid datetime separator, expected `T`, `t`, `_` or space"), dV1},
 		{"a date with a bad hour", "POST", probonustest.PathRefill, burn("2024-01-01T1x:00"), d("2024-01-01T1x:00", "invalid character in hour"), dV1},
 		{"a date too short", "POST", probonustest.PathRefill, burn("2024-1-1"), d("2024-1-1", "input is too short"), dV1},
+		{"a date at ten o'clock", "POST", probonustest.PathRefill, burn("2024-01-01T10:00:00"),
+			[]map[string]any{{"type": "date_from_datetime_inexact", "loc": []any{"body", "burnDate"},
+				"msg": "Datetimes provided to dates should have zero time - e.g. be exact dates", "input": "2024-01-01T10:00:00"}}, dV1},
 	}...)
 	servers := map[probonustest.Flavor]*probonustest.Server{}
 	for _, f := range []probonustest.Flavor{probonustest.Modern, probonustest.Legacy} {
@@ -99,4 +102,11 @@ func TestValidationAsPydanticSaysIt(t *testing.T) {
 			}
 		})
 	}
+
+	// Pydantic v2 takes a datetime at midnight for a date
+	srv := probonustest.NewServer(t, probonustest.WithDemoData())
+	resp, body, _ := call(t, srv, "POST", probonustest.PathRefill, burn("2027-01-01T00:00:00Z"), nil)
+	require.Equal(t, 200, resp.StatusCode, "%v", body)
+	_, bal, _ := call(t, srv, "GET", probonustest.PathBalanceExtended+"?accountId=1001", "", nil)
+	assert.Contains(t, bal["burnings"], map[string]any{"date": "2027-01-01", "sum": "1.00"}, "burns on the date given")
 }
