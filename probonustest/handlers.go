@@ -143,7 +143,7 @@ func (s *Server) handleInsert(w http.ResponseWriter, r *http.Request, body map[s
 	a.Email, _ = optString(body, "email")
 	a.Gender, _ = optString(body, "gender")
 	if raw, ok := optString(body, "birthDate"); ok {
-		bd, ok := readDate(raw)
+		bd, ok := s.readDate(raw)
 		if !ok {
 			s.invalid(w, notDate(raw, "body", "birthDate"))
 			return
@@ -224,7 +224,7 @@ func (s *Server) handleRefill(w http.ResponseWriter, r *http.Request, body map[s
 	}
 	reason, _ := optString(body, "reason")
 	given, hasBurn := optString(body, "burnDate")
-	burn, ok := readDate(given)
+	burn, ok := s.readDate(given)
 	if hasBurn && !ok {
 		s.invalid(w, notDate(given, "body", "burnDate"))
 		return

@@ -241,13 +241,13 @@ func datetimeReason(v string) string {
 	return ""
 }
 
-// readDate reads a date field as Pydantic v2 does: YYYY-MM-DD, or a datetime at midnight exactly
-// (its date); false for anything else.
-func readDate(v string) (string, bool) {
+// readDate reads a date field: YYYY-MM-DD, or in Pydantic v2 (Modern) a datetime at midnight
+// exactly (its date); false for anything else.
+func (s *Server) readDate(v string) (string, bool) {
 	if _, err := time.Parse(time.DateOnly, v); err == nil {
 		return v, true
 	}
-	if datetimeReason(v) != "" {
+	if s.flavor == Legacy || datetimeReason(v) != "" {
 		return "", false
 	}
 	clock := v[11:]

@@ -109,4 +109,6 @@ func TestValidationAsPydanticSaysIt(t *testing.T) {
 	require.Equal(t, 200, resp.StatusCode, "%v", body)
 	_, bal, _ := call(t, srv, "GET", probonustest.PathBalanceExtended+"?accountId=1001", "", nil)
 	assert.Contains(t, bal["burnings"], map[string]any{"date": "2027-01-01", "sum": "1.00"}, "burns on the date given")
+	resp, _, _ = call(t, servers[probonustest.Legacy], "POST", probonustest.PathRefill, burn("2027-01-01T00:00:00Z"), nil)
+	assert.Equal(t, 422, resp.StatusCode, "Pydantic v1 reads a date as YYYY-MM-DD only")
 }
