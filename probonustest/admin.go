@@ -22,7 +22,8 @@ const AdminPath = "/_probonus/"
 // fake holds test data only. The answers are JSON, money as strings with two decimals whatever the
 // flavour.
 //
-//	GET    /_probonus/                  what is here
+//	GET    /_probonus/                  what is here, and the request log: kept, dropped, and
+//	                                    counts, every request to each route (as Count)
 //	POST   /_probonus/reset             Reset: back to the seed
 //	POST   /_probonus/faults            Inject: {"method": "POST", "path": "/api/v0/accounts/refill",
 //	                                    "afterApply": true, "status": 500, "times": 1} (the Fault
@@ -187,8 +188,12 @@ func (s *Server) adminIndex(w http.ResponseWriter) {
 		routes = append(routes, map[string]string{"method": rt.method, "path": AdminPath + rt.path, "what": rt.summary})
 	}
 	s.mu.Lock()
+	counts := map[string]int{}
+	for k, n := range s.log.counts {
+		counts[k] = n
+	}
 	log := map[string]any{"kept": len(s.log.entries), "dropped": s.log.dropped, "max": s.log.cfg.Max, "maxBytes": s.log.cfg.MaxBytes,
-		"authenticatedOnly": s.log.cfg.AuthenticatedOnly}
+		"authenticatedOnly": s.log.cfg.AuthenticatedOnly, "counts": counts}
 	s.mu.Unlock()
 	s.writeJSON(w, http.StatusOK, map[string]any{"admin": routes, "api": routeNames(), "flavor": s.flavor.String(), "requests": log})
 }

@@ -42,7 +42,7 @@ func (s *Server) Count(method, path string) int {
 // RequestLog bounds what the server keeps of the requests it receives: what Requests, Count and
 // the admin route GET /_probonus/requests read. The zero value keeps every request whole, as a Go
 // test wants; probonus serve, which runs for days and takes requests from anyone who can reach
-// it, keeps the last thousand, within 32 MiB, their headers and bodies only once authenticated.
+// it, keeps the last 10,000, within 32 MiB, their headers and bodies only once authenticated.
 type RequestLog struct {
 	// Max is how many of the latest requests are kept; the older ones are dropped. 0: all.
 	Max int

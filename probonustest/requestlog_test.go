@@ -54,6 +54,8 @@ func TestRequestLogBounds(t *testing.T) {
 			require.Equal(t, 200, code)
 			assert.Equal(t, float64(tc.dropped), v.(map[string]any)["requests"].(map[string]any)["dropped"])
 			assert.Equal(t, float64(tc.kept), v.(map[string]any)["requests"].(map[string]any)["kept"])
+			assert.Equal(t, map[string]any{"POST " + probonustest.PathRefill: float64(10)}, v.(map[string]any)["requests"].(map[string]any)["counts"],
+				"every request to a route counted, dropped or not")
 
 			require.NoError(t, srv.Reset())
 			assert.Zero(t, srv.DroppedRequests())

@@ -30,7 +30,7 @@ const defaultServeAddr = "127.0.0.1:11030"
 // The request log's bounds (issue 26 item 7): a fake that runs for days keeps the latest requests
 // only, and a stranger's (refused) requests as their method, path and query alone.
 const (
-	defaultRequestLog = 1000
+	defaultRequestLog = 10_000
 	requestLogBytes   = 32 << 20
 )
 
@@ -90,7 +90,7 @@ func registerServe(fs *flag.FlagSet) *serveOptions {
 	fs.Var(durationFlag{p: &o.grace}, "grace", "on SIGINT or SIGTERM, how long requests in flight may take to finish")
 	fs.Var(listFlag{p: &o.cors}, "cors", "let web pages of this origin (http://localhost:3000, or * for any) call the API from a browser: preflights answered, X-API-Key, Authorization and Content-Type allowed; repeatable")
 	fs.Var(listFlag{p: &o.adminHosts}, "admin-host", "a host name the admin routes answer to, besides IP addresses, localhost and one-label names such as a compose service's (e.g. probonus.qa.svc.cluster.local); repeatable")
-	fs.Var(countFlag{p: &o.requestLog}, "request-log", "how many of the latest requests GET /_probonus/requests keeps (within 32 MiB; the older are dropped and counted)")
+	fs.Var(countFlag{p: &o.requestLog}, "request-log", "how many of the latest requests GET /_probonus/requests keeps (within 32 MiB; the older are dropped and counted; GET /_probonus/ counts every request to each route)")
 	own := func(name string, v flag.Value, usage string) {
 		if f := fs.Lookup(name); f != nil {
 			f.Value, f.Usage, f.DefValue = v, usage, v.String()

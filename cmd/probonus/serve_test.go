@@ -32,7 +32,7 @@ func TestServeParsesItsFlags(t *testing.T) {
 		args []string
 		want serveOptions
 	}{
-		{"defaults", nil, serveOptions{addr: "127.0.0.1:11030", flavor: "modern", grace: 5 * time.Second, requestLog: 1000}},
+		{"defaults", nil, serveOptions{addr: "127.0.0.1:11030", flavor: "modern", grace: 5 * time.Second, requestLog: 10_000}},
 		{"everything", []string{"--addr", ":0", "--flavor", "legacy", "--demo", "--seed", "team.json", "--api-key", "k1",
 			"--login", "qa", "--password", "pw", "--token-lifetime", "30s", "--admin", "--grace", "1s", "--request-log", "50",
 			"--admin-host", "probonus.qa.svc", "--admin-host", "fake.internal", "--cors", "http://localhost:3000"},
@@ -110,7 +110,7 @@ func TestServeCompletesItsOptions(t *testing.T) {
 	loc := time.FixedZone("UTC+5", 5*60*60)
 	o, err := parseCmd(t, newServeCmd, &session{loc: loc}, "--addr", ":0")
 	require.NoError(t, err)
-	assert.Equal(t, serveOptions{addr: ":0", flavor: "modern", grace: 5 * time.Second, requestLog: 1000, loc: loc}, o)
+	assert.Equal(t, serveOptions{addr: ":0", flavor: "modern", grace: 5 * time.Second, requestLog: 10_000, loc: loc}, o)
 
 	o, err = parseCmd(t, newServeCmd, &session{loc: loc, server: probonustest.NewServer(t)})
 	require.NoError(t, err)
