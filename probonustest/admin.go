@@ -81,8 +81,15 @@ func (s *Server) foreign(r *http.Request) string {
 	if origin == "" {
 		return "" // not from a browser's page: curl, a test, a server
 	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p // behind a proxy that ends TLS; a cross-site page cannot send it without a preflight
+	}
 	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" || !sameHostPort(u.Scheme, u.Host, "http", r.Host) {
+	if err != nil || u.Host == "" || !sameHostPort(u.Scheme, u.Host, scheme, r.Host) {
 		return fmt.Sprintf("a request from a page of another origin (%s): only a program, or a page the fake serves itself, may use them", origin)
 	}
 	return ""

@@ -184,6 +184,7 @@ func TestAdminRefusesOtherSites(t *testing.T) {
 		{"a compose service", "probonus:11030", "", true},
 		{"a name given", "Probonus.Test.Svc.:8080", "", true},
 		{"the same origin", "127.0.0.1:PORT", "http://127.0.0.1:PORT", true},
+		{"the same origin behind a proxy ending TLS", "probonus.test.svc", "https://probonus.test.svc", true},
 		{"DNS rebinding", "attacker.example:PORT", "", false},
 		{"DNS rebinding from its own page", "attacker.example:PORT", "http://attacker.example:PORT", false},
 		{"a name ending like one given", "evilprobonus.test.svc", "", false},
@@ -209,6 +210,9 @@ func TestAdminRefusesOtherSites(t *testing.T) {
 				req.Host = strings.ReplaceAll(tc.host, "PORT", port)
 				if tc.origin != "" {
 					req.Header.Set("Origin", strings.ReplaceAll(tc.origin, "PORT", port))
+				}
+				if strings.HasPrefix(tc.origin, "https:") {
+					req.Header.Set("X-Forwarded-Proto", "https")
 				}
 				req.Header.Set("Content-Type", "text/plain") // as a form or a fetch() without a preflight sends
 				resp, err := srv.Client().Do(req)
