@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // AdminPath is where WithAdmin mounts the admin routes: at the root whatever WithBasePath says,
@@ -20,7 +22,8 @@ const AdminPath = "/_probonus/"
 // fake holds test data only. The answers are JSON, money as strings with two decimals whatever the
 // flavour.
 //
-//	GET    /_probonus/                  what is here
+//	GET    /_probonus/                  what is here, and the request log: kept, dropped, and
+//	                                    counts, every request to each route (as Count)
 //	POST   /_probonus/reset             Reset: back to the seed
 //	POST   /_probonus/faults            Inject: {"method": "POST", "path": "/api/v0/accounts/refill",
 //	                                    "afterApply": true, "status": 500, "times": 1} (the Fault
@@ -28,22 +31,112 @@ const AdminPath = "/_probonus/"
 //	GET    /_probonus/faults            the faults not yet fired
 //	DELETE /_probonus/faults            drop them
 //	GET    /_probonus/requests          Requests (?method= and ?path= filter), without headers;
-//	                                    login and refresh bodies withheld
+//	                                    login and refresh bodies withheld; the header
+//	                                    X-Probonus-Dropped says how many the log dropped
+//	                                    (WithRequestLog)
 //	GET    /_probonus/accounts          every account: balance, refill and transaction counts
 //	GET    /_probonus/accounts/{id}     one: Balance, Transactions, Refills, Checks
 //
-// The admin routes are not among Requests, and faults cannot be injected into them.
+// The admin routes are not among Requests, and faults cannot be injected into them. They answer
+// only a Host this server is known by (see WithAdminHosts) and refuse a browser's request from a
+// page of another origin, so that a web page cannot drive them (DNS rebinding, cross-site POST).
 func WithAdmin() Option { return func(s *Server) { s.admin = true } }
+
+// WithAdminHosts names the hosts the admin routes answer besides those they always do: an IP
+// address, localhost and the names under it, and a name of one label (a docker-compose service's,
+// "probonus"). A request for any other Host is refused: a web page whose own name an attacker's
+// DNS points at 127.0.0.1 (DNS rebinding) cannot reach them. Give the name a Kubernetes service or
+// a proxy is reached at, e.g. "probonus.qa.svc.cluster.local".
+func WithAdminHosts(hosts ...string) Option {
+	return func(s *Server) {
+		for _, h := range hosts {
+			s.adminHosts = append(s.adminHosts, canonicalHost(h))
+		}
+	}
+}
 
 // withAdmin sends the admin routes to the admin, everything else to h.
 func (s *Server) withAdmin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == strings.TrimSuffix(AdminPath, "/") || strings.HasPrefix(r.URL.Path, AdminPath) {
+			if why := s.foreign(r); why != "" { // issue 26 item 8
+				s.writeJSON(w, http.StatusForbidden, map[string]any{"detail": "the admin routes refuse " + why})
+				return
+			}
 			s.serveAdmin(w, r)
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// foreign says why a request for an admin route comes from another site, or "": its Host is a
+// name the server is not known by (DNS rebinding), or a browser says the page that sent it has
+// another origin (a cross-site form or fetch; "null" is a sandboxed or local page's).
+func (s *Server) foreign(r *http.Request) string {
+	if !s.ownHost(r.Host) {
+		return fmt.Sprintf("a request for host %q: they answer an IP address, localhost, a name of one label, or a name WithAdminHosts gives (probonus serve --admin-host)", hostOnly(r.Host))
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return "" // not from a browser's page: curl, a test, a server
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p // behind a proxy that ends TLS; a cross-site page cannot send it without a preflight
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || !sameHostPort(u.Scheme, u.Host, scheme, r.Host) {
+		return fmt.Sprintf("a request from a page of another origin (%s): only a program, or a page the fake serves itself, may use them", origin)
+	}
+	return ""
+}
+
+// ownHost reports whether host (a Host header) names this server.
+func (s *Server) ownHost(host string) bool {
+	name := canonicalHost(hostOnly(host))
+	switch {
+	case name == "":
+		return false
+	case net.ParseIP(name) != nil:
+		return true // an address is no name an attacker's DNS can point anywhere
+	case name == "localhost" || strings.HasSuffix(name, ".localhost"):
+		return true // browsers resolve these to the loopback themselves
+	case !strings.Contains(name, "."):
+		return true // a compose service's; no public DNS name has one label
+	}
+	return slices.Contains(s.adminHosts, name)
+}
+
+// hostOnly is a Host header's host without its port (and an IPv6 address without brackets).
+func hostOnly(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+}
+
+// canonicalHost is a host name as the comparison takes it: lower case, without a final dot.
+func canonicalHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+}
+
+// sameHostPort reports whether two host[:port] of these schemes are the same, a missing port
+// being the scheme's.
+func sameHostPort(schemeA, a, schemeB, b string) bool {
+	split := func(scheme, hp string) (string, string) {
+		h, p, err := net.SplitHostPort(hp)
+		if err != nil {
+			h, p = hp, map[string]string{"http": "80", "https": "443"}[strings.ToLower(scheme)]
+		}
+		return canonicalHost(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")), p
+	}
+	ha, pa := split(schemeA, a)
+	hb, pb := split(schemeB, b)
+	return ha == hb && pa == pb && strings.EqualFold(schemeA, schemeB)
 }
 
 type adminRoute struct {
@@ -56,7 +149,7 @@ var adminRoutes = []adminRoute{
 	{http.MethodPost, "faults", "queue a fault: {method, path, times, status, body, retryAfter, reset, afterApply, delay, breakBody, stallBody}", (*Server).adminInject},
 	{http.MethodGet, "faults", "the faults not yet fired", (*Server).adminFaults},
 	{http.MethodDelete, "faults", "drop the faults not yet fired", (*Server).adminDropFaults},
-	{http.MethodGet, "requests", "the API requests received, oldest first (?method=, ?path=)", (*Server).adminRequests},
+	{http.MethodGet, "requests", "the API requests received, oldest first (?method=, ?path=); X-Probonus-Dropped: how many the log dropped", (*Server).adminRequests},
 	{http.MethodGet, "accounts", "every account with its balance", (*Server).adminAccounts},
 	{http.MethodGet, "accounts/{id}", "an account: balance, transactions, refills, checks", (*Server).adminAccount},
 }
@@ -101,7 +194,15 @@ func (s *Server) adminIndex(w http.ResponseWriter) {
 	for _, rt := range adminRoutes {
 		routes = append(routes, map[string]string{"method": rt.method, "path": AdminPath + rt.path, "what": rt.summary})
 	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"admin": routes, "api": routeNames(), "flavor": s.flavor.String()})
+	s.mu.Lock()
+	counts := map[string]int{}
+	for k, n := range s.log.counts {
+		counts[k] = n
+	}
+	log := map[string]any{"kept": len(s.log.entries), "dropped": s.log.dropped, "max": s.log.cfg.Max, "maxBytes": s.log.cfg.MaxBytes,
+		"authenticatedOnly": s.log.cfg.AuthenticatedOnly, "counts": counts}
+	s.mu.Unlock()
+	s.writeJSON(w, http.StatusOK, map[string]any{"admin": routes, "api": routeNames(), "flavor": s.flavor.String(), "requests": log})
 }
 
 func (s *Server) adminReset(w http.ResponseWriter, _ *http.Request, _ string) {
@@ -115,60 +216,12 @@ func (s *Server) adminReset(w http.ResponseWriter, _ *http.Request, _ string) {
 	s.writeJSON(w, http.StatusOK, counts)
 }
 
-// duration is a time.Duration in JSON: "1.5s" (Go's form), or a number of seconds.
-type duration time.Duration
-
-func (d *duration) UnmarshalJSON(b []byte) error {
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	switch v := v.(type) {
-	case float64:
-		*d = duration(v * float64(time.Second))
-	case string:
-		p, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("%q is not a duration such as \"1.5s\" or \"2m\"", v)
-		}
-		*d = duration(p)
-	case nil:
-		*d = 0
-	default:
-		return fmt.Errorf("%s is not a duration such as \"1.5s\" or a number of seconds", b)
-	}
-	return nil
-}
-
-func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// faultJSON is a Fault in JSON, its fields named as the Go ones.
-type faultJSON struct {
-	Status     int      `json:"status,omitempty"`
-	Body       string   `json:"body,omitempty"`
-	RetryAfter duration `json:"retryAfter,omitempty"`
-	Reset      bool     `json:"reset,omitempty"`
-	AfterApply bool     `json:"afterApply,omitempty"`
-	Delay      duration `json:"delay,omitempty"`
-	BreakBody  bool     `json:"breakBody,omitempty"`
-	StallBody  bool     `json:"stallBody,omitempty"`
-}
-
-func (f faultJSON) fault() Fault {
-	return Fault{Status: f.Status, Body: f.Body, RetryAfter: time.Duration(f.RetryAfter), Reset: f.Reset,
-		AfterApply: f.AfterApply, Delay: time.Duration(f.Delay), BreakBody: f.BreakBody, StallBody: f.StallBody}
-}
-
-func toFaultJSON(f Fault) faultJSON {
-	return faultJSON{Status: f.Status, Body: f.Body, RetryAfter: duration(f.RetryAfter), Reset: f.Reset,
-		AfterApply: f.AfterApply, Delay: duration(f.Delay), BreakBody: f.BreakBody, StallBody: f.StallBody}
-}
-
+// injectRequest is POST /_probonus/faults: the route, how many times, and the Fault's fields.
 type injectRequest struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
 	Times  int    `json:"times"`
-	faultJSON
+	faultForm
 }
 
 func (s *Server) adminInject(w http.ResponseWriter, r *http.Request, _ string) {
@@ -225,7 +278,7 @@ func (s *Server) adminFaults(w http.ResponseWriter, _ *http.Request, _ string) {
 	for _, k := range keys {
 		method, path, _ := strings.Cut(k, " ")
 		for _, f := range s.faults[k] {
-			out = append(out, map[string]any{"method": method, "path": path, "fault": toFaultJSON(f)})
+			out = append(out, map[string]any{"method": method, "path": path, "fault": f})
 		}
 	}
 	s.mu.Unlock()
@@ -246,11 +299,21 @@ func (s *Server) adminDropFaults(w http.ResponseWriter, _ *http.Request, _ strin
 func (s *Server) adminRequests(w http.ResponseWriter, r *http.Request, _ string) {
 	method, path := r.URL.Query().Get("method"), r.URL.Query().Get("path")
 	out := []map[string]any{}
-	for _, req := range s.Requests() {
+	s.mu.Lock()
+	kept := make([]entry, len(s.log.entries))
+	for i, e := range s.log.entries {
+		kept[i] = *e
+	}
+	dropped := s.log.dropped
+	s.mu.Unlock()
+	for _, req := range kept {
 		if (method != "" && req.Method != method) || (path != "" && req.Path != path) {
 			continue
 		}
-		m := map[string]any{"method": req.Method, "path": req.Path, "query": req.Query, "auth": authMode(req.Header)}
+		m := map[string]any{"method": req.Method, "path": req.Path, "query": req.Query, "auth": req.auth}
+		if req.Status != 0 {
+			m["status"] = req.Status
+		}
 		switch {
 		case routeAt[req.Path].public: // a password or a refresh token
 			if len(req.Body) > 0 {
@@ -262,10 +325,11 @@ func (s *Server) adminRequests(w http.ResponseWriter, r *http.Request, _ string)
 			m["body"] = string(req.Body)
 		}
 		if req.Fault != nil {
-			m["fault"] = toFaultJSON(*req.Fault)
+			m["fault"] = *req.Fault
 		}
 		out = append(out, m)
 	}
+	w.Header().Set("X-Probonus-Dropped", strconv.Itoa(dropped)) // issue 26 item 7
 	s.writeJSON(w, http.StatusOK, out)
 }
 

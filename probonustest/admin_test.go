@@ -165,3 +165,81 @@ func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	assert.Error(t, <-errs, "the stalled body was cut")
 	srv.Close()
 }
+
+// TestAdminRefusesOtherSites: the admin routes answer only a request for this server's own
+// address (an IP address, localhost, a name of one label as a compose service has, or a name
+// WithAdminHosts gives) and, from a browser, only a page of the same origin. issue 26 item 8: a
+// web page in a team member's browser could reset the fake or queue faults through DNS
+// rebinding (its own name resolving to 127.0.0.1) or a simple cross-site POST.
+func TestAdminRefusesOtherSites(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, host, origin string // PORT: the server's
+		ok                 bool
+	}{
+		{"the served address", "127.0.0.1:PORT", "", true},
+		{"localhost", "localhost:PORT", "", true},
+		{"a name under localhost", "app.localhost:PORT", "", true},
+		{"IPv6 loopback", "[::1]:PORT", "", true},
+		{"a compose service", "probonus:11030", "", true},
+		{"a name given", "Probonus.Test.Svc.:8080", "", true},
+		{"the same origin", "127.0.0.1:PORT", "http://127.0.0.1:PORT", true},
+		{"the same origin behind a proxy ending TLS", "probonus.test.svc", "https://probonus.test.svc", true},
+		{"DNS rebinding", "attacker.example:PORT", "", false},
+		{"DNS rebinding from its own page", "attacker.example:PORT", "http://attacker.example:PORT", false},
+		{"a name ending like one given", "evilprobonus.test.svc", "", false},
+		{"a cross-site POST", "127.0.0.1:PORT", "https://attacker.example", false},
+		{"another port of this machine", "127.0.0.1:PORT", "http://127.0.0.1:3000", false},
+		{"an opaque origin", "127.0.0.1:PORT", "null", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := probonustest.NewServer(t, probonustest.WithAdmin(), probonustest.WithDemoData(), probonustest.WithAdminHosts("probonus.test.svc"))
+			port := srv.URL()[strings.LastIndex(srv.URL(), ":")+1:]
+			resp, _, _ := call(t, srv, "POST", probonustest.PathRefill, `{"accountId": 1001, "amount": 1}`, nil)
+			require.Equal(t, 200, resp.StatusCode)
+			for _, rt := range []struct{ method, path, body string }{
+				{"POST", "/_probonus/reset", ""},
+				{"POST", "/_probonus/faults", `{"method": "GET", "path": "/api/v0/account_groups/list", "status": 503}`},
+				{"GET", "/_probonus/requests", ""},
+				{"GET", "/_probonus/", ""},
+			} {
+				req, err := http.NewRequest(rt.method, srv.URL()+rt.path, strings.NewReader(rt.body))
+				require.NoError(t, err)
+				req.Host = strings.ReplaceAll(tc.host, "PORT", port)
+				if tc.origin != "" {
+					req.Header.Set("Origin", strings.ReplaceAll(tc.origin, "PORT", port))
+				}
+				if strings.HasPrefix(tc.origin, "https:") {
+					req.Header.Set("X-Forwarded-Proto", "https")
+				}
+				req.Header.Set("Content-Type", "text/plain") // as a form or a fetch() without a preflight sends
+				resp, err := srv.Client().Do(req)
+				require.NoError(t, err)
+				raw, _ := io.ReadAll(resp.Body)
+				_ = resp.Body.Close()
+				if tc.ok {
+					assert.Less(t, resp.StatusCode, 300, "%s %s: %s", rt.method, rt.path, raw)
+					continue
+				}
+				assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s %s: %s", rt.method, rt.path, raw)
+				assert.Contains(t, string(raw), "admin routes", "the refusal says why")
+			}
+			if tc.ok {
+				assert.Equal(t, "142.35", srv.Balance(1001), "reset")
+				return
+			}
+			assert.Equal(t, "143.35", srv.Balance(1001), "a refused reset changes nothing")
+			// nor was a fault queued: the API answers (to any Host, as before: the API is not the admin's)
+			req, err := http.NewRequest("GET", srv.URL()+probonustest.PathAccountGroupsList, nil)
+			require.NoError(t, err)
+			req.Host = "attacker.example"
+			req.Header.Set("X-API-Key", srv.APIKey())
+			resp, err = srv.Client().Do(req)
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			assert.Equal(t, 200, resp.StatusCode, "no fault was queued")
+		})
+	}
+}

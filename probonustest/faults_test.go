@@ -2,6 +2,7 @@ package probonustest_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -218,4 +219,47 @@ func TestClientOptionsSettleQuickly(t *testing.T) {
 	defer cancel()
 	_, err = defaults.Accounts.RefillOnce(ctx, probonus.Refill{AccountID: id, Amount: probonus.MustAmount("50"), Reason: probonus.Ptr("Отзыв 2")})
 	assert.ErrorIs(t, err, probonus.ErrOutcomeUnknown, "the default settle time outlasts the deadline")
+}
+
+// TestFaultJSON: a Fault has one JSON form, the admin route's: Go tests and other languages
+// write the same object (issue 28 §5: the admin kept a field-by-field mirror of Fault).
+func TestFaultJSON(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		fault probonustest.Fault
+		json  string
+	}{
+		{"lost after applying", probonustest.Fault{AfterApply: true, Status: 500, Delay: 10 * time.Millisecond}, `{"status":500,"afterApply":true,"delay":"10ms"}`},
+		{"a rate limit", probonustest.Fault{Status: 429, Body: `{"detail":"Too Many Requests"}`, RetryAfter: 2 * time.Second},
+			`{"status":429,"body":"{\"detail\":\"Too Many Requests\"}","retryAfter":"2s"}`},
+		{"every field", probonustest.Fault{Status: 200, Body: "b", RetryAfter: time.Second, Reset: true, AfterApply: true, Delay: time.Minute, BreakBody: true, StallBody: true},
+			`{"status":200,"body":"b","reset":true,"afterApply":true,"breakBody":true,"stallBody":true,"retryAfter":"1s","delay":"1m0s"}`},
+		{"a slow server", probonustest.Fault{Delay: 1500 * time.Millisecond}, `{"delay":"1.5s"}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := json.Marshal(tc.fault)
+			require.NoError(t, err)
+			assert.JSONEq(t, tc.json, string(b))
+			var back probonustest.Fault
+			require.NoError(t, json.Unmarshal(b, &back))
+			assert.Equal(t, tc.fault, back)
+
+			// the admin route takes the same object, and answers it back unchanged
+			srv := probonustest.NewServer(t, probonustest.WithAdmin())
+			code, _ := admin(t, srv, "POST", "/_probonus/faults", `{"method": "GET", "path": "/api/v0/account_groups/list", `+string(b[1:]))
+			require.Equal(t, 201, code)
+			code, v := admin(t, srv, "GET", "/_probonus/faults", "")
+			require.Equal(t, 200, code)
+			got, err := json.Marshal(v.([]any)[0].(map[string]any)["fault"])
+			require.NoError(t, err)
+			assert.JSONEq(t, tc.json, string(got))
+		})
+	}
+	var f probonustest.Fault
+	require.NoError(t, json.Unmarshal([]byte(`{"retryAfter": 2, "delay": 0.25}`), &f), "seconds as numbers")
+	assert.Equal(t, probonustest.Fault{RetryAfter: 2 * time.Second, Delay: 250 * time.Millisecond}, f)
+	assert.ErrorContains(t, json.Unmarshal([]byte(`{"delay": "soon"}`), &f), `"soon" is not a duration`)
 }

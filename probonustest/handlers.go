@@ -29,58 +29,6 @@ func (s *Server) parseBody(w http.ResponseWriter, r *http.Request, body []byte) 
 	return fields, true
 }
 
-// issue is one 422 item, worded for each Pydantic generation.
-type issue struct {
-	loc    []any
-	input  any
-	v1, v2 [2]string // msg, type
-	ctx    map[string]any
-}
-
-func missing(loc ...any) issue {
-	return issue{loc: loc, v1: [2]string{"field required", "value_error.missing"}, v2: [2]string{"Field required", "missing"}}
-}
-
-func notInt(input any, loc ...any) issue {
-	return issue{loc: loc, input: input, v1: [2]string{"value is not a valid integer", "type_error.integer"},
-		v2: [2]string{"Input should be a valid integer, unable to parse string as an integer", "int_parsing"}}
-}
-
-func notDecimal(input any, loc ...any) issue {
-	return issue{loc: loc, input: input, v1: [2]string{"value is not a valid decimal", "type_error.decimal"},
-		v2: [2]string{"Input should be a valid decimal", "decimal_parsing"}}
-}
-
-func notPositive(input any, loc ...any) issue {
-	return issue{loc: loc, input: input, ctx: map[string]any{"gt": 0},
-		v1: [2]string{"ensure this value is greater than 0", "value_error.number.not_gt"},
-		v2: [2]string{"Input should be greater than 0", "greater_than"}}
-}
-
-func notDate(input any, loc ...any) issue {
-	return issue{loc: loc, input: input, v1: [2]string{"invalid date format", "value_error.date"},
-		v2: [2]string{"Input should be a valid date or datetime, invalid character in year", "date_from_datetime_parsing"}}
-}
-
-// invalid answers 422 with the items in the flavour's shape.
-func (s *Server) invalid(w http.ResponseWriter, issues ...issue) {
-	items := make([]map[string]any, len(issues))
-	for i, is := range issues {
-		if s.flavor == Legacy {
-			items[i] = map[string]any{"loc": is.loc, "msg": is.v1[0], "type": is.v1[1]}
-			if is.ctx != nil {
-				items[i]["ctx"] = map[string]any{"limit_value": is.ctx["gt"]}
-			}
-			continue
-		}
-		items[i] = map[string]any{"type": is.v2[1], "loc": is.loc, "msg": is.v2[0], "input": is.input}
-		if is.ctx != nil {
-			items[i]["ctx"] = is.ctx
-		}
-	}
-	s.writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"detail": items})
-}
-
 // lockAccount locks the state and returns the account; when there is none it answers 404 and
 // returns nil, leaving the state unlocked.
 func (s *Server) lockAccount(w http.ResponseWriter, id int64) *account {
@@ -152,11 +100,21 @@ func optString(body map[string]json.RawMessage, name string) (string, bool) {
 	return v, true
 }
 
-// parseAmount reads money as Pydantic's Decimal does: a number or a numeric string.
-func parseAmount(raw json.RawMessage) (money, bool) {
+// parseAmount reads money as Pydantic's Decimal with two decimal places does: a number or a
+// numeric string; the issue when it is not one, or has a fraction of a kopeck.
+func parseAmount(raw json.RawMessage, loc ...any) (money, *issue) {
 	s := strings.Trim(string(raw), `"`)
-	m, err := parseMoney(s)
-	return m, err == nil && s != ""
+	d, err := decimal.NewFromString(s)
+	if err != nil || s == "" {
+		is := notDecimal(raw, loc...)
+		return 0, &is
+	}
+	m, err := parseMoney(d.String())
+	if err != nil {
+		is := tooManyPlaces(raw, loc...)
+		return 0, &is
+	}
+	return m, nil
 }
 
 func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request, _ map[string]json.RawMessage) {
@@ -184,9 +142,10 @@ func (s *Server) handleInsert(w http.ResponseWriter, r *http.Request, body map[s
 	a.MiddleName, _ = optString(body, "middleName")
 	a.Email, _ = optString(body, "email")
 	a.Gender, _ = optString(body, "gender")
-	if bd, ok := optString(body, "birthDate"); ok {
-		if _, err := time.Parse(time.DateOnly, bd); err != nil {
-			s.invalid(w, notDate(bd, "body", "birthDate"))
+	if raw, ok := optString(body, "birthDate"); ok {
+		bd, ok := s.readDate(raw)
+		if !ok {
+			s.invalid(w, notDate(raw, "body", "birthDate"))
 			return
 		}
 		a.BirthDate = bd
@@ -254,9 +213,9 @@ func (s *Server) handleRefill(w http.ResponseWriter, r *http.Request, body map[s
 		s.invalid(w, missing("body", "amount"))
 		return
 	}
-	amount, ok := parseAmount(raw)
-	if !ok {
-		s.invalid(w, notDecimal(raw, "body", "amount"))
+	amount, problem := parseAmount(raw, "body", "amount") // issue 26 item 19
+	if problem != nil {
+		s.invalid(w, *problem)
 		return
 	}
 	if amount <= 0 {
@@ -264,12 +223,11 @@ func (s *Server) handleRefill(w http.ResponseWriter, r *http.Request, body map[s
 		return
 	}
 	reason, _ := optString(body, "reason")
-	burn, hasBurn := optString(body, "burnDate")
-	if hasBurn {
-		if _, err := time.Parse(time.DateOnly, burn); err != nil {
-			s.invalid(w, notDate(burn, "body", "burnDate"))
-			return
-		}
+	given, hasBurn := optString(body, "burnDate")
+	burn, ok := s.readDate(given)
+	if hasBurn && !ok {
+		s.invalid(w, notDate(given, "body", "burnDate"))
+		return
 	}
 	a := s.lockAccount(w, id)
 	if a == nil {
@@ -299,16 +257,27 @@ func (s *Server) handleTransactions(w http.ResponseWriter, r *http.Request, _ ma
 			return
 		}
 	case q.Has("dateFrom") || q.Has("dateTo"):
+		// FastAPI reports every parameter at fault at once; one not sent is missing, not unreadable
+		// (issue 26 item 19)
+		var issues []issue
 		for _, p := range []struct {
 			name string
 			out  *time.Time
 		}{{"dateFrom", &from}, {"dateTo", &to}} {
+			if !q.Has(p.name) {
+				issues = append(issues, missing("query", p.name))
+				continue
+			}
 			t, err := s.parseTime(q.Get(p.name))
 			if err != nil {
-				s.invalid(w, notDate(q.Get(p.name), "query", p.name))
-				return
+				issues = append(issues, notDatetime(q.Get(p.name), "query", p.name))
+				continue
 			}
 			*p.out = t
+		}
+		if len(issues) > 0 {
+			s.invalid(w, issues...)
+			return
 		}
 	default:
 		s.invalid(w, missing("query", "count"))

@@ -12,6 +12,19 @@ import (
 // server closes l when it closes.
 func WithListener(l net.Listener) Option { return func(s *Server) { s.listener = l } }
 
+// Timeouts are how long the server waits on a slow client: http.Server's fields of the same
+// names. A zero one does not time out, as a Go test's server needs none; a server others can
+// reach sets them all (probonus serve does), so that a client sending a byte at a time cannot
+// hold its connections (a slow-loris attack).
+type Timeouts struct {
+	ReadHeader time.Duration // to read a request's headers
+	Read       time.Duration // to read a whole request, its body included; the answer is not bounded, so faults' delays still work
+	Idle       time.Duration // a kept-alive connection's wait for its next request
+}
+
+// WithTimeouts sets the server's timeouts on slow clients.
+func WithTimeouts(t Timeouts) Option { return func(s *Server) { s.timeouts = t } }
+
 // WithMiddleware wraps the server's handler (the API and, with WithAdmin, the admin routes), e.g.
 // to log each request. Several wrap in order: the last given is the outermost. A wrapper must keep
 // the ResponseWriter's http.Flusher and http.Hijacker, through which faults break answers off.

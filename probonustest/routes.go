@@ -128,8 +128,11 @@ func cleanPath(p string) string {
 // endpoint checks a route's credentials and reads its body, then hands it to the route's handler.
 func (s *Server) endpoint(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !rt.public && !s.authorized(w, r) {
-			return
+		if !rt.public {
+			if !s.authorized(w, r) {
+				return
+			}
+			s.authenticated(r)
 		}
 		var fields map[string]json.RawMessage
 		if r.Method == http.MethodPost {

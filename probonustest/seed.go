@@ -655,7 +655,7 @@ func (s *Server) Reset() error {
 		}
 	}
 	s.st = st
-	s.requests = nil
+	s.log.reset()
 	s.faults = map[string][]Fault{}
 	s.logins, s.refreshN = 0, 0
 	return nil

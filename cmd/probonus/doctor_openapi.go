@@ -147,13 +147,34 @@ func (d *doctor) openAPIDocument(ctx context.Context, source string) ([]byte, st
 	return nil, "", nil
 }
 
-// getDocument reads a document URL, without credentials and, when refused, with them.
+// getDocument reads a document URL, without credentials and, when refused, with them: only on the
+// base URL's origin (issue 26 item 6). A document elsewhere that refuses is reported so, since a
+// stranger never gets the API key nor a login POST with the password.
 func (d *doctor) getDocument(ctx context.Context, target string) ([]byte, int, error) {
 	b, status, err := d.get(ctx, target, "application/json")
-	if errors.Is(err, errRefused) && (d.s.cfg.apiKey != "" || d.s.cfg.login != "") {
-		b, status, err = d.getWithCredentials(ctx, target)
+	if !errors.Is(err, errRefused) || (d.s.cfg.apiKey == "" && d.s.cfg.login == "") {
+		return b, status, err
 	}
-	return b, status, err
+	u, perr := url.Parse(target)
+	if perr != nil {
+		return nil, status, perr
+	}
+	if !sameOrigin(u, d.base) {
+		return nil, status, fmt.Errorf("refused with %d, and the credentials were not sent to %s: they go only to the base URL's origin (%s); save the document to a file and pass --openapi FILE",
+			status, u.Host, (&url.URL{Scheme: d.base.Scheme, Host: d.base.Host}).String())
+	}
+	return d.getWithCredentials(ctx, u)
+}
+
+// sameOrigin reports whether u is on base's scheme, host and port (a port left out is the scheme's).
+func sameOrigin(u, base *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		return map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.EqualFold(u.Scheme, base.Scheme) && strings.EqualFold(u.Hostname(), base.Hostname()) && port(u) == port(base)
 }
 
 // get sends one GET without credentials.
@@ -184,25 +205,25 @@ func (d *doctor) readDocument(resp *http.Response, err error) ([]byte, int, erro
 	return b, resp.StatusCode, nil
 }
 
-// getWithCredentials reads a document through an SDK client with the configured credentials,
-// which sends them to the base URL's host only.
-func (d *doctor) getWithCredentials(ctx context.Context, target string) ([]byte, int, error) {
+// getWithCredentials reads a document on the base URL's origin through an SDK client with the
+// configured credentials. Under the base URL's path the client is the base URL's, so a login goes
+// to the installation's own login route, prefix included; elsewhere on the origin, the origin's.
+func (d *doctor) getWithCredentials(ctx context.Context, u *url.URL) ([]byte, int, error) {
 	auth := probonus.WithAPIKey(d.s.cfg.apiKey)
 	if d.s.cfg.apiKey == "" {
 		auth = probonus.WithLogin(d.s.cfg.login, d.s.cfg.password)
 	}
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, 0, err
+	base, path := &url.URL{Scheme: d.base.Scheme, Host: d.base.Host}, u.Path
+	if prefix := strings.TrimSuffix(d.base.Path, "/"); prefix != "" && strings.HasPrefix(u.Path, prefix+"/") {
+		base.Path, path = prefix, strings.TrimPrefix(u.Path, prefix)
 	}
-	origin := &url.URL{Scheme: u.Scheme, Host: u.Host}
-	c, err := probonus.New(append(d.s.clientOptions(origin.String()), probonus.WithHTTPClient(d.docClient()),
+	c, err := probonus.New(append(d.s.clientOptions(base.String()), probonus.WithHTTPClient(d.docClient()),
 		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}), auth)...)
 	if err != nil {
 		return nil, 0, err
 	}
 	var raw json.RawMessage
-	err = c.Do(ctx, http.MethodGet, u.Path, u.Query(), nil, &raw)
+	err = c.Do(ctx, http.MethodGet, path, u.Query(), nil, &raw)
 	var apiErr *probonus.APIError
 	switch {
 	case errors.As(err, &apiErr):

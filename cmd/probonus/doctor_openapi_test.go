@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,4 +181,105 @@ func TestDoctorFindsTheDocument(t *testing.T) {
 // swaggerHTML is the start of FastAPI's Swagger UI page, naming the document as FastAPI does.
 func swaggerHTML(url string) string {
 	return "<!DOCTYPE html>\n<html><body><div id=\"swagger-ui\"></div><script>\nconst ui = SwaggerUIBundle({\n    url: '" + url + "',\n\"dom_id\": \"#swagger-ui\",\n})\n</script></body></html>"
+}
+
+// stranger is a server on another origin that refuses every request and counts the credentials
+// it was sent: X-API-Key, Authorization, and a body naming the password (a login POST).
+type stranger struct {
+	*httptest.Server
+	mu                          sync.Mutex
+	requests, keys, auths, pwds int
+	posts                       int
+}
+
+func newStranger(t *testing.T, password string) *stranger {
+	s := &stranger{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.requests++
+		if r.Header.Get("X-API-Key") != "" {
+			s.keys++
+		}
+		if r.Header.Get("Authorization") != "" {
+			s.auths++
+		}
+		if password != "" && strings.Contains(string(body), password) {
+			s.pwds++
+		}
+		if r.Method != http.MethodGet {
+			s.posts++
+		}
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"detail":"Not authenticated"}`))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TestDoctorOpenAPICredentialsStayHome: --openapi naming a document on another origin fetches it
+// without credentials; its 401 is reported saying the credentials were not sent to that host.
+// issue 26 item 6: the doctor retried with the X-API-Key, or a login POST with the password, to
+// whatever host the URL named.
+func TestDoctorOpenAPICredentialsStayHome(t *testing.T) {
+	t.Parallel()
+	for _, auth := range []string{"key", "login"} {
+		t.Run(auth, func(t *testing.T) {
+			t.Parallel()
+			home := probonustest.NewServer(t)
+			env := keyEnv(home)
+			_, password := home.Login()
+			if auth == "login" {
+				env = loginEnv(home)
+			}
+			far := newStranger(t, password)
+			r := runCLI(t, env, "doctor", "--openapi", far.URL+"/openapi.json")
+			far.mu.Lock()
+			defer far.mu.Unlock()
+			assert.Equal(t, 1, far.requests, "one GET without credentials, no retry")
+			assert.Zero(t, far.keys, "the API key went to the stranger")
+			assert.Zero(t, far.auths, "an Authorization header went to the stranger")
+			assert.Zero(t, far.pwds, "the password went to the stranger")
+			assert.Zero(t, far.posts, "a login was POSTed to the stranger")
+			assert.Contains(t, r.stdout, "credentials were not sent to "+strings.TrimPrefix(far.URL, "http://"), r.stdout)
+			assert.NotContains(t, r.stdout+r.stderr, home.APIKey())
+			assert.NotContains(t, r.stdout+r.stderr, password)
+		})
+	}
+}
+
+// TestDoctorOpenAPICredentialsAtHome: a document on the base URL's origin that wants credentials
+// gets them (the API key, or a login at the base URL's own login route, path prefix included).
+// issue 26 item 6: the credentials went to the origin, a login to its root rather than the base URL.
+func TestDoctorOpenAPICredentialsAtHome(t *testing.T) {
+	t.Parallel()
+	doc := filepath.Join(fixtures, "fastapi-0.115", "response-missing.json")
+	for _, auth := range []string{"key", "login"} {
+		t.Run(auth, func(t *testing.T) {
+			t.Parallel()
+			srv := probonustest.NewServer(t, probonustest.WithBasePath("/probonus"))
+			env := keyEnv(srv)
+			if auth == "login" {
+				env = loginEnv(srv)
+			}
+			private := serveFile(t, doc)
+			mux := http.NewServeMux()
+			mux.HandleFunc("/probonus/private/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("X-API-Key") == "" && r.Header.Get("Authorization") == "" {
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				private(w, r)
+			})
+			origin, err := url.Parse(strings.TrimSuffix(srv.URL(), "/probonus"))
+			require.NoError(t, err)
+			mux.Handle("/", httputil.NewSingleHostReverseProxy(origin))
+			ts := httptest.NewServer(mux)
+			t.Cleanup(ts.Close)
+			env[envBaseURL] = ts.URL + "/probonus"
+			r := runCLI(t, env, "doctor", "--openapi", ts.URL+"/probonus/private/openapi.json")
+			assert.Contains(t, r.stdout, "/probonus/private/openapi.json): 1 difference", r.stdout)
+		})
+	}
 }

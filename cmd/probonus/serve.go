@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +27,21 @@ import (
 // one reaches the fake unchanged.
 const defaultServeAddr = "127.0.0.1:11030"
 
+// The request log's bounds (issue 26 item 7): a fake that runs for days keeps the latest requests
+// only, and a stranger's (refused) requests as their method, path and query alone.
+const (
+	defaultRequestLog = 10_000
+	requestLogBytes   = 32 << 20
+)
+
+// How long serve waits on a slow client (issue 26 item 8): long enough for any real client on a
+// slow network, short enough that one sending a byte at a time cannot hold connections.
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultReadTimeout       = time.Minute
+	defaultIdleTimeout       = 2 * time.Minute
+)
+
 // serveOptions is what probonus serve is configured with.
 type serveOptions struct {
 	addr                    string
@@ -34,7 +51,14 @@ type serveOptions struct {
 	apiKey, login, password string // "": probonustest's own
 	tokenLifetime           time.Duration
 	grace                   time.Duration // how long requests in flight may take to finish on a stop
+	requestLog              int           // how many of the latest requests the admin keeps
+	adminHosts              []string      // --admin-host: names the admin routes answer besides addresses and localhost
+	cors                    []string      // --cors: origins whose pages may call the API from a browser
 	loc                     *time.Location
+
+	// how long a client may take to send its headers, its whole request, and between requests
+	// on a kept-alive connection (zero: the defaults); tests shorten them
+	readHeaderTimeout, readTimeout, idleTimeout time.Duration
 
 	listening func(baseURL string) // tests: called once the fake accepts connections
 }
@@ -57,13 +81,16 @@ func newServeCmd(fs *flag.FlagSet, runF runFunc[serveOptions]) runner {
 // name what the fake serves and accepts instead, so they write into serve's options and never
 // reach the session.
 func registerServe(fs *flag.FlagSet) *serveOptions {
-	o := &serveOptions{addr: defaultServeAddr, flavor: "modern", grace: 5 * time.Second}
+	o := &serveOptions{addr: defaultServeAddr, flavor: "modern", grace: 5 * time.Second, requestLog: defaultRequestLog}
 	fs.StringVar(&o.addr, "addr", o.addr, "the address to listen on; :0 or 127.0.0.1:0 picks a free port (printed), :11030 every interface")
 	fs.StringVar(&o.flavor, "flavor", o.flavor, "the FastAPI generation to imitate: modern (≥ 0.122, Pydantic v2) or legacy (≤ 0.121, Pydantic v1)")
 	fs.StringVar(&o.seedFile, "seed", "", "load groups, guests, transactions and checks from this JSON file (go doc probonustest.Seed)")
 	fs.Var(boolFlag{p: &o.admin}, "admin", "serve the admin routes under /_probonus/: reset, faults, requests, accounts")
 	fs.Var(durationFlag{p: &o.tokenLifetime}, "token-lifetime", "how long bearer tokens live (default 1h)")
 	fs.Var(durationFlag{p: &o.grace}, "grace", "on SIGINT or SIGTERM, how long requests in flight may take to finish")
+	fs.Var(listFlag{p: &o.cors}, "cors", "let web pages of this origin (http://localhost:3000, or * for any) call the API from a browser: preflights answered, X-API-Key, Authorization and Content-Type allowed; repeatable")
+	fs.Var(listFlag{p: &o.adminHosts}, "admin-host", "a host name the admin routes answer to, besides IP addresses, localhost and one-label names such as a compose service's (e.g. probonus.qa.svc.cluster.local); repeatable")
+	fs.Var(countFlag{p: &o.requestLog}, "request-log", "how many of the latest requests GET /_probonus/requests keeps (within 32 MiB; the older are dropped and counted; GET /_probonus/ counts every request to each route)")
 	own := func(name string, v flag.Value, usage string) {
 		if f := fs.Lookup(name); f != nil {
 			f.Value, f.Usage, f.DefValue = v, usage, v.String()
@@ -92,6 +119,16 @@ func (o *serveOptions) check() (probonustest.Flavor, error) {
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return 0, usageErrorf("--addr %q: want HOST:PORT, e.g. %s or 127.0.0.1:0", o.addr, defaultServeAddr)
 	}
+	for _, origin := range o.cors {
+		if !validOrigin(origin) {
+			return 0, usageErrorf("--cors %q: want an origin, a scheme and a host with no path, e.g. http://localhost:3000 (or * for any)", origin)
+		}
+	}
+	for _, h := range o.adminHosts {
+		if h == "" || strings.ContainsAny(h, "/:@ \t") {
+			return 0, usageErrorf("--admin-host %q: want a host name, e.g. probonus.qa.svc.cluster.local", h)
+		}
+	}
 	if (o.login == "") != (o.password == "") {
 		return 0, usageErrorf("--login and --password go together")
 	}
@@ -101,6 +138,57 @@ func (o *serveOptions) check() (probonustest.Flavor, error) {
 		}
 	}
 	return flavor, nil
+}
+
+// validOrigin reports whether v is "*" or an origin as a browser sends it: http or https, a host,
+// perhaps a port, and no path, query or user (a trailing slash is forgiven).
+func validOrigin(v string) bool {
+	if v == "*" {
+		return true
+	}
+	u, err := url.Parse(strings.TrimSuffix(v, "/"))
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Path == "" &&
+		u.RawQuery == "" && u.Fragment == "" && u.User == nil
+}
+
+// addrHost is --addr's host ("" for every interface).
+func addrHost(addr string) string {
+	h, _, _ := net.SplitHostPort(addr)
+	return h
+}
+
+// listFlag is a flag given once per value.
+type listFlag struct{ p *[]string }
+
+func (f listFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return strings.Join(*f.p, ",")
+}
+
+func (f listFlag) Set(v string) error {
+	*f.p = append(*f.p, strings.TrimSpace(v))
+	return nil
+}
+
+// countFlag is a flag of a count of one or more.
+type countFlag struct{ p *int }
+
+func (f countFlag) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*f.p)
+}
+
+func (f countFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return fmt.Errorf("want a whole number, 1 or more, got %q", v)
+	}
+	*f.p = n
+	return nil
 }
 
 // readSeed reads --seed, naming the file's line at fault.
@@ -150,6 +238,17 @@ func runServe(ctx context.Context, s *session, o serveOptions) error {
 	if o.loc == nil {
 		o.loc = moscow
 	}
+	if o.requestLog <= 0 {
+		o.requestLog = defaultRequestLog
+	}
+	timeouts := probonustest.Timeouts{ReadHeader: defaultReadHeaderTimeout, Read: defaultReadTimeout, Idle: defaultIdleTimeout}
+	for _, t := range []struct{ set, to *time.Duration }{
+		{&o.readHeaderTimeout, &timeouts.ReadHeader}, {&o.readTimeout, &timeouts.Read}, {&o.idleTimeout, &timeouts.Idle},
+	} {
+		if *t.set > 0 {
+			*t.to = *t.set
+		}
+	}
 	apiKey, login, password := o.apiKey, o.login, o.password
 	if apiKey == "" {
 		apiKey = probonustest.DefaultAPIKey
@@ -166,6 +265,11 @@ func runServe(ctx context.Context, s *session, o serveOptions) error {
 	opts := []probonustest.Option{
 		probonustest.WithListener(l), probonustest.WithFlavor(flavor), probonustest.WithLocation(o.loc),
 		probonustest.WithCredentials(apiKey, login, password), probonustest.WithMiddleware(logRequests(log)),
+		probonustest.WithRequestLog(probonustest.RequestLog{Max: o.requestLog, MaxBytes: requestLogBytes, AuthenticatedOnly: true}),
+		probonustest.WithTimeouts(timeouts),
+		probonustest.WithCORS(o.cors...),
+		// the admin answers the name --addr gives too (an address or localhost it answers anyway)
+		probonustest.WithAdminHosts(append([]string{addrHost(o.addr)}, o.adminHosts...)...),
 	}
 	if o.tokenLifetime > 0 {
 		opts = append(opts, probonustest.WithTokenLifetime(o.tokenLifetime))
@@ -250,6 +354,9 @@ func printBanner(w io.Writer, o serveOptions, flavor probonustest.Flavor, baseUR
 	fmt.Fprintf(w, "login     %s\npassword  %s  (POST /api/v0/auth/login, then Authorization: Bearer TOKEN)\n", login, password)
 	if o.admin {
 		fmt.Fprintf(w, "admin     %s/_probonus/  (reset, faults, requests, accounts; no credentials)\n", baseURL)
+	}
+	if len(o.cors) > 0 {
+		fmt.Fprintf(w, "CORS      %s  (a page there may call the API from a browser; an API key in a page is anyone's, so only for development)\n", strings.Join(o.cors, ", "))
 	}
 	fmt.Fprintf(w, "\ntry       curl -H 'X-API-Key: %s' %s/api/v0/account_groups/list\n", apiKey, baseURL)
 	fmt.Fprintln(w, "\nEach request is logged on stderr (method, path, status, duration). Ctrl-C or SIGTERM stops it.")

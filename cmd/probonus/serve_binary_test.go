@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -378,4 +380,83 @@ func TestServeBinary(t *testing.T) {
 		assert.NotContains(t, s.stderr.String(), "team-key")
 		assert.NotContains(t, s.stderr.String(), "qa-pass")
 	})
+
+	// issue 26 item 7: every request's headers and body (up to 1 MiB) were kept, before the
+	// credentials were checked, and never dropped: 120 requests held about 190 MiB.
+	t.Run("a flood of large requests, in bounded memory", func(t *testing.T) {
+		t.Parallel()
+		s := startServe(t, bin, "--admin")
+		const n, size = 10_000, 100 << 10
+		pad := strings.Repeat("x", size)
+		body := `{"accountId": "x", "reason": "` + pad + `"}` // refused (422) after the credentials: nothing applied
+		var sent, wrong atomic.Int64
+		c := newRawClient(t, s.url)
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					header := key
+					if i%2 == 0 {
+						header = map[string]string{"X-API-Key": "a-guess"}
+					}
+					r, err := c.try("POST", probonustest.PathRefill, body, header)
+					if want := map[bool]int{true: 401, false: 422}[i%2 == 0]; err != nil || r.status != want {
+						wrong.Add(1)
+						continue
+					}
+					sent.Add(1)
+				}
+			}()
+		}
+		for i := range n {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		require.Zero(t, wrong.Load(), "requests not answered 401 or 422")
+		hwm, rss := memoryOf(t, s.cmd.Process.Pid)
+		t.Logf("probonus serve after %d requests of %d KiB (half refused): peak RSS %d MiB, RSS %d MiB", sent.Load(), size>>10, hwm>>20, rss>>20)
+		assert.Less(t, hwm, int64(256<<20), "peak RSS: the log keeps a bounded number of requests and bytes")
+
+		r := c.do(t, "GET", "/_probonus/requests", "", nil)
+		require.Equal(t, 200, r.status)
+		kept := r.list(t)
+		assert.NotEmpty(t, kept)
+		assert.Less(t, len(kept), n, "32 MiB hold fewer than the default --request-log of these")
+		assert.Equal(t, fmt.Sprint(n-len(kept)), r.header.Get("X-Probonus-Dropped"), "the admin says how many were dropped")
+		for _, e := range kept {
+			e := e.(map[string]any)
+			if e["auth"] == "none" || e["status"] == json.Number("401") {
+				assert.NotContains(t, e, "body", "a refused request's body is not kept")
+			}
+		}
+		index := c.do(t, "GET", "/_probonus/", "", nil).object(t)["requests"].(map[string]any)
+		assert.Equal(t, json.Number(fmt.Sprint(n-len(kept))), index["dropped"])
+		assert.Equal(t, json.Number(fmt.Sprint(n)), index["counts"].(map[string]any)["POST "+probonustest.PathRefill], "every request counted")
+	})
+
+}
+
+// memoryOf is a process's peak and current resident set size, from /proc.
+func memoryOf(t *testing.T, pid int) (peak, now int64) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc/PID/status")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		var kb int64
+		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); err == nil {
+			peak = kb << 10
+		}
+		if _, err := fmt.Sscanf(line, "VmRSS: %d kB", &kb); err == nil {
+			now = kb << 10
+		}
+	}
+	require.Positive(t, peak)
+	return peak, now
 }

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,11 +32,13 @@ func TestServeParsesItsFlags(t *testing.T) {
 		args []string
 		want serveOptions
 	}{
-		{"defaults", nil, serveOptions{addr: "127.0.0.1:11030", flavor: "modern", grace: 5 * time.Second}},
+		{"defaults", nil, serveOptions{addr: "127.0.0.1:11030", flavor: "modern", grace: 5 * time.Second, requestLog: 10_000}},
 		{"everything", []string{"--addr", ":0", "--flavor", "legacy", "--demo", "--seed", "team.json", "--api-key", "k1",
-			"--login", "qa", "--password", "pw", "--token-lifetime", "30s", "--admin", "--grace", "1s"},
+			"--login", "qa", "--password", "pw", "--token-lifetime", "30s", "--admin", "--grace", "1s", "--request-log", "50",
+			"--admin-host", "probonus.qa.svc", "--admin-host", "fake.internal", "--cors", "http://localhost:3000"},
 			serveOptions{addr: ":0", flavor: "legacy", demo: true, admin: true, seedFile: "team.json", apiKey: "k1",
-				login: "qa", password: "pw", tokenLifetime: 30 * time.Second, grace: time.Second}},
+				login: "qa", password: "pw", tokenLifetime: 30 * time.Second, grace: time.Second, requestLog: 50,
+				adminHosts: []string{"probonus.qa.svc", "fake.internal"}, cors: []string{"http://localhost:3000"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,6 +76,9 @@ func TestServeRefusesBadOptions(t *testing.T) {
 		{"address", func(o *serveOptions) { o.addr = "11030" }, `--addr "11030": want HOST:PORT`},
 		{"login alone", func(o *serveOptions) { o.login = "qa" }, "--login and --password go together"},
 		{"a key no client can send", func(o *serveOptions) { o.apiKey = "two words" }, "--api-key holds a space"},
+		{"a CORS origin with a path", func(o *serveOptions) { o.cors = []string{"http://localhost:3000/app"} }, `--cors "http://localhost:3000/app": want an origin`},
+		{"a CORS origin without a scheme", func(o *serveOptions) { o.cors = []string{"localhost:3000"} }, `--cors "localhost:3000": want an origin`},
+		{"an admin host with a port", func(o *serveOptions) { o.adminHosts = []string{"probonus:11030"} }, `--admin-host "probonus:11030": want a host name`},
 		{"no seed file", func(o *serveOptions) { o.seedFile = filepath.Join(dir, "none.json") }, "--seed: open"},
 		{"a seed's mistake, with its line", func(o *serveOptions) { o.seedFile = bad }, bad + `:4: accounts[0]: phone "12" has 2 digits`},
 		{"a seed taking the demo's phone", func(o *serveOptions) { o.seedFile, o.demo = taken, true }, taken + ":3: accounts[0]: an account with phone 79161112233 already exists"},
@@ -103,7 +110,7 @@ func TestServeCompletesItsOptions(t *testing.T) {
 	loc := time.FixedZone("UTC+5", 5*60*60)
 	o, err := parseCmd(t, newServeCmd, &session{loc: loc}, "--addr", ":0")
 	require.NoError(t, err)
-	assert.Equal(t, serveOptions{addr: ":0", flavor: "modern", grace: 5 * time.Second, loc: loc}, o)
+	assert.Equal(t, serveOptions{addr: ":0", flavor: "modern", grace: 5 * time.Second, requestLog: 10_000, loc: loc}, o)
 
 	o, err = parseCmd(t, newServeCmd, &session{loc: loc, server: probonustest.NewServer(t)})
 	require.NoError(t, err)
@@ -246,4 +253,142 @@ func sayMoney(flavor, v string) any {
 		return json.Number(v)
 	}
 	return v
+}
+
+// startServeInProcess runs serve in-process with o on a free port until the test ends.
+func startServeInProcess(t *testing.T, o serveOptions) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	o.addr, o.listening = "127.0.0.1:0", func(u string) { urls <- u }
+	if o.flavor == "" {
+		o.flavor = "modern"
+	}
+	if o.grace == 0 {
+		o.grace = time.Second
+	}
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, streams(io.Discard, io.Discard), o) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	select {
+	case u := <-urls:
+		return u
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+		return ""
+	}
+}
+
+// TestServeCutsSlowClients: a client that sends its headers or its body a byte at a time, or
+// keeps an idle connection open, has its connection closed by the server. issue 26 item 8: serve
+// set no timeout, so a slow-loris client held connections for as long as it liked.
+func TestServeCutsSlowClients(t *testing.T) {
+	t.Parallel()
+	base := startServeInProcess(t, serveOptions{readHeaderTimeout: 300 * time.Millisecond, readTimeout: 600 * time.Millisecond, idleTimeout: 300 * time.Millisecond})
+	addr := strings.TrimPrefix(base, "http://")
+	cases := []struct {
+		name  string
+		start string // sent at once
+		drip  string // then a byte at a time, again and again
+	}{
+		{"headers a byte at a time", "GET /api/v0/account_groups/list HTTP/1.1\r\nHost: " + addr + "\r\n", "X-Slow: aaaaaaaa\r\n"},
+		{"a body a byte at a time", "POST /api/v0/accounts/refill HTTP/1.1\r\nHost: " + addr + "\r\nX-API-Key: " + probonustest.DefaultAPIKey +
+			"\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", "{\"reason\": \"aaaaaaaa"},
+		{"idle after an answer", "GET /openapi.json HTTP/1.1\r\nHost: " + addr + "\r\n\r\n", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			conn, err := net.Dial("tcp", addr)
+			require.NoError(t, err)
+			defer conn.Close()
+			_, err = conn.Write([]byte(tc.start))
+			require.NoError(t, err)
+			var closed atomic.Bool
+			go func() { // reads (and discards) until the server closes the connection
+				_, _ = io.Copy(io.Discard, conn)
+				closed.Store(true)
+			}()
+			stop := make(chan struct{})
+			defer close(stop)
+			if tc.drip != "" {
+				go func() {
+					tick := time.NewTicker(20 * time.Millisecond)
+					defer tick.Stop()
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						case <-tick.C:
+						}
+						if _, err := conn.Write([]byte{tc.drip[i%len(tc.drip)]}); err != nil {
+							return
+						}
+					}
+				}()
+			}
+			assert.Eventually(t, closed.Load, 20*time.Second, 10*time.Millisecond, "the server never closed the connection")
+		})
+	}
+}
+
+// TestServeAdminAnswersItsOwnHosts: the admin routes answer the served address and the names
+// --admin-host gives, and refuse another Host (DNS rebinding) and a page of another origin.
+// issue 26 item 8.
+func TestServeAdminAnswersItsOwnHosts(t *testing.T) {
+	t.Parallel()
+	base := startServeInProcess(t, serveOptions{admin: true, adminHosts: []string{"probonus.qa.svc"}})
+	send := func(host, origin string) int {
+		req, err := http.NewRequest("POST", base+"/_probonus/reset", nil)
+		require.NoError(t, err)
+		if host != "" {
+			req.Host = host
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := newRawClient(t, base).http.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, 200, send("", ""), "the served address")
+	assert.Equal(t, 200, send("probonus.qa.svc:11030", ""), "a name --admin-host gives")
+	assert.Equal(t, 200, send("", base), "a page of the same origin")
+	assert.Equal(t, 403, send("attacker.example:11030", ""), "DNS rebinding")
+	assert.Equal(t, 403, send("", "https://attacker.example"), "a cross-site POST")
+}
+
+// TestServeCORS: --cors lets a frontend's page call the fake from a browser: the preflight is
+// answered (X-API-Key among the headers allowed) and the answer names the origin; the banner
+// says a key in a page is anyone's. Off by default. issue 26 item 17.
+func TestServeCORS(t *testing.T) {
+	t.Parallel()
+	const front = "http://localhost:5173"
+	preflight := func(base string) *http.Response {
+		req, err := http.NewRequest("OPTIONS", base+probonustest.PathFindByPhone, nil)
+		require.NoError(t, err)
+		req.Header.Set("Origin", front)
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		req.Header.Set("Access-Control-Request-Headers", "x-api-key")
+		resp, err := newRawClient(t, base).http.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp
+	}
+	resp := preflight(startServeInProcess(t, serveOptions{cors: []string{front + "/"}}))
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, front, resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "X-API-Key")
+
+	resp = preflight(startServeInProcess(t, serveOptions{}))
+	assert.Equal(t, 405, resp.StatusCode, "off by default")
+	assert.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+
+	var out bytes.Buffer
+	printBanner(&out, serveOptions{cors: []string{front}}, probonustest.Modern, "http://127.0.0.1:11030", false, "k", "l", "p")
+	assert.Contains(t, out.String(), "CORS      "+front+"  (a page there may call the API from a browser; an API key in a page is anyone's")
 }

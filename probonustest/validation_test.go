@@ -1,0 +1,114 @@
+package probonustest_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus/probonustest"
+)
+
+// TestValidationAsPydanticSaysIt: the 422 items of the inputs a client gets wrong most, as FastAPI
+// with Pydantic v2 (Modern) and v1 (Legacy) words them.
+// issue 26 item 19: a fraction of a kopeck was "Input should be a valid decimal", and dateFrom
+// without dateTo a date parse error ("invalid character in year") for the parameter never sent.
+func TestValidationAsPydanticSaysIt(t *testing.T) {
+	t.Parallel()
+	n := func(s string) json.Number { return json.Number(s) }
+	transactions := probonustest.PathTransactions + "?accountId=1001&"
+	cases := []struct {
+		name, method, path, body string
+		modern, legacy           []map[string]any
+	}{
+		{"a fraction of a kopeck, a number", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":10.005}`,
+			[]map[string]any{{"type": "decimal_max_places", "loc": []any{"body", "amount"}, "msg": "Decimal input should have no more than 2 decimal places",
+				"input": n("10.005"), "ctx": map[string]any{"decimal_places": n("2")}}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "ensure that there are no more than 2 decimal places",
+				"type": "value_error.decimal.max_places", "ctx": map[string]any{"decimal_places": n("2")}}}},
+		{"a fraction of a kopeck, a string", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":"1.005"}`,
+			[]map[string]any{{"type": "decimal_max_places", "loc": []any{"body", "amount"}, "msg": "Decimal input should have no more than 2 decimal places",
+				"input": "1.005", "ctx": map[string]any{"decimal_places": n("2")}}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "ensure that there are no more than 2 decimal places",
+				"type": "value_error.decimal.max_places", "ctx": map[string]any{"decimal_places": n("2")}}}},
+		{"places before the sign: a negative fraction of a kopeck", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":-0.001}`,
+			[]map[string]any{{"type": "decimal_max_places", "loc": []any{"body", "amount"}, "msg": "Decimal input should have no more than 2 decimal places",
+				"input": n("-0.001"), "ctx": map[string]any{"decimal_places": n("2")}}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "ensure that there are no more than 2 decimal places",
+				"type": "value_error.decimal.max_places", "ctx": map[string]any{"decimal_places": n("2")}}}},
+		{"trailing zeros are no places", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":"0.000"}`,
+			[]map[string]any{{"type": "greater_than", "loc": []any{"body", "amount"}, "msg": "Input should be greater than 0",
+				"input": "0.000", "ctx": map[string]any{"gt": n("0")}}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "ensure this value is greater than 0",
+				"type": "value_error.number.not_gt", "ctx": map[string]any{"limit_value": n("0")}}}},
+		{"not a decimal", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":"ten"}`,
+			[]map[string]any{{"type": "decimal_parsing", "loc": []any{"body", "amount"}, "msg": "Input should be a valid decimal", "input": "ten"}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "value is not a valid decimal", "type": "type_error.decimal"}}},
+		{"dateFrom without dateTo", "GET", transactions + "dateFrom=2024-01-01T00:00:00", "",
+			[]map[string]any{{"type": "missing", "loc": []any{"query", "dateTo"}, "msg": "Field required", "input": nil}},
+			[]map[string]any{{"loc": []any{"query", "dateTo"}, "msg": "field required", "type": "value_error.missing"}}},
+		{"dateTo without dateFrom", "GET", transactions + "dateTo=2024-01-01T00:00:00", "",
+			[]map[string]any{{"type": "missing", "loc": []any{"query", "dateFrom"}, "msg": "Field required", "input": nil}},
+			[]map[string]any{{"loc": []any{"query", "dateFrom"}, "msg": "field required", "type": "value_error.missing"}}},
+	}
+	dt := func(input, reason string) []map[string]any {
+		return []map[string]any{{"type": "datetime_from_date_parsing", "loc": []any{"query", "dateFrom"},
+			"msg": "Input should be a valid datetime or date, " + reason, "input": input}}
+	}
+	dtV1 := []map[string]any{{"loc": []any{"query", "dateFrom"}, "msg": "invalid datetime format", "type": "value_error.datetime"}}
+	d := func(input, reason string) []map[string]any {
+		return []map[string]any{{"type": "date_from_datetime_parsing", "loc": []any{"body", "burnDate"},
+			"msg": "Input should be a valid date or datetime, " + reason, "input": input}}
+	}
+	dV1 := []map[string]any{{"loc": []any{"body", "burnDate"}, "msg": "invalid date format", "type": "value_error.date"}}
+	to := "&dateTo=2024-01-31T23:59:59"
+	burn := func(v string) string { return `{"accountId":1001,"amount":1,"burnDate":"` + v + `"}` }
+	// the reason is speedate's, as Pydantic v2 quotes it: a datetime field's from its lax retry as
+	// a date, a date field's from its lax retry as a datetime
+	cases = append(cases, []struct {
+		name, method, path, body string
+		modern, legacy           []map[string]any
+	}{
+		{"a datetime too short", "GET", transactions + "dateFrom=abc" + to, "", dt("abc", "input is too short"), dtV1},
+		{"a datetime the Russian way", "GET", transactions + "dateFrom=01.02.2024" + to, "", dt("01.02.2024", "invalid character in year"), dtV1},
+		{"a datetime in month 13", "GET", transactions + "dateFrom=2024-13-01T00:00:00" + to, "", dt("2024-13-01T00:00:00", "month value is outside expected range of 1-12"), dtV1},
+		{"a datetime at hour 25", "GET", transactions + "dateFrom=2024-01-01T25:00:00" + to, "", dt("2024-01-01T25:00:00", "unexpected extra characters at the end of the input"), dtV1},
+		{"a datetime with a slash", "GET", transactions + "dateFrom=2024/01/01T00:00:00" + to, "", dt("2024/01/01T00:00:00", "invalid date separator, expected `-`"), dtV1},
+		{"a date on February 30", "POST", probonustest.PathRefill, burn("2024-02-30"), d("2024-02-30", "day value is outside expected range"), dV1},
+		{"a date the Russian way", "POST", probonustest.PathRefill, burn("15.02.2024"), d("15.02.2024", "invalid character in year"), dV1},
+		{"a date with a stray letter", "POST", probonustest.PathRefill, burn("2024-01-01x"), d("2024-01-01x", "invalid datetime separator, expected `T`, `t`, `_` or space"), dV1},
+		{"a date with a bad hour", "POST", probonustest.PathRefill, burn("2024-01-01T1x:00"), d("2024-01-01T1x:00", "invalid character in hour"), dV1},
+		{"a date too short", "POST", probonustest.PathRefill, burn("2024-1-1"), d("2024-1-1", "input is too short"), dV1},
+		{"a date at ten o'clock", "POST", probonustest.PathRefill, burn("2024-01-01T10:00:00"),
+			[]map[string]any{{"type": "date_from_datetime_inexact", "loc": []any{"body", "burnDate"},
+				"msg": "Datetimes provided to dates should have zero time - e.g. be exact dates", "input": "2024-01-01T10:00:00"}}, dV1},
+	}...)
+	servers := map[probonustest.Flavor]*probonustest.Server{}
+	for _, f := range []probonustest.Flavor{probonustest.Modern, probonustest.Legacy} {
+		servers[f] = probonustest.NewServer(t, probonustest.WithFlavor(f), probonustest.WithDemoData())
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for f, want := range map[probonustest.Flavor][]map[string]any{probonustest.Modern: tc.modern, probonustest.Legacy: tc.legacy} {
+				resp, body, _ := call(t, servers[f], tc.method, tc.path, tc.body, nil)
+				require.Equal(t, 422, resp.StatusCode, "%s: %v", f, body)
+				var items []map[string]any
+				for _, it := range body["detail"].([]any) {
+					items = append(items, it.(map[string]any))
+				}
+				assert.Equal(t, want, items, f.String())
+			}
+		})
+	}
+
+	// Pydantic v2 takes a datetime at midnight for a date
+	srv := probonustest.NewServer(t, probonustest.WithDemoData())
+	resp, body, _ := call(t, srv, "POST", probonustest.PathRefill, burn("2027-01-01T00:00:00Z"), nil)
+	require.Equal(t, 200, resp.StatusCode, "%v", body)
+	_, bal, _ := call(t, srv, "GET", probonustest.PathBalanceExtended+"?accountId=1001", "", nil)
+	assert.Contains(t, bal["burnings"], map[string]any{"date": "2027-01-01", "sum": "1.00"}, "burns on the date given")
+	resp, _, _ = call(t, servers[probonustest.Legacy], "POST", probonustest.PathRefill, burn("2027-01-01T00:00:00Z"), nil)
+	assert.Equal(t, 422, resp.StatusCode, "Pydantic v1 reads a date as YYYY-MM-DD only")
+}
