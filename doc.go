@@ -222,7 +222,8 @@
 // The most common integration: your order system calls a webhook when an order completes, and the
 // guest earns bonuses for it. Senders deliver at least once (again after a timeout, a 5xx, a lost
 // answer), so the handler must credit once however often the same order arrives. The repository's
-// examples/webhook is that handler, a server around it, and its tests on probonustest. Its core:
+// examples/webhook is that handler, a server around it, and its tests on probonustest (go run
+// ./examples/webhook plays the sender against an embedded server). Its core:
 //
 //	// under the sender's 10s
 //	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 8*time.Second)
@@ -284,10 +285,10 @@
 // [github.com/probonus-go/probonus/probonusotel] (Go 1.26, its own go.mod), so a program without
 // them never downloads OpenTelemetry:
 //
-//	import "github.com/probonus-go/probonus/probonusotel"
+//	import "github.com/probonus-go/probonus/probonusotel" // go get it: a module of its own
 //
 //	client, err := probonus.New(probonus.WithBaseURL(base), probonus.WithAPIKey(key),
-//		probonus.WithObserver(probonusotel.New())) // the global providers and propagator
+//		probonus.WithObserver(probonusotel.New())) // global TracerProvider, MeterProvider, propagator
 //
 // Each call is a span "probonus Accounts.Refill" (kind client) with one child span per HTTP
 // attempt ("POST /api/v0/accounts/refill", with the HTTP client semantic conventions:
@@ -324,7 +325,8 @@
 //		id := srv.AddAccount(probonustest.Account{
 //			GroupID: 3, Phone: "+7 (999) 123-45-67", Balance: "100",
 //		})
-//		// the server's URL and key, with test settings: RefillOnce settles in 50ms
+//		// the server's URL and key, with test settings: RefillOnce settles in 50ms,
+//		// not the 30s timeout
 //		client, _ := probonus.New(srv.ClientOptions()...)
 //
 //		// the answer to the first refill breaks off after the server applied it
