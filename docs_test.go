@@ -175,3 +175,51 @@ func TestPackageDocLinksResolve(t *testing.T) {
 		assert.Contains(t, links, want, "doc.go links [%s]", want)
 	}
 }
+
+// issue 28 §6: a link to a section of the package guide on pkg.go.dev (#hdr-...) names a heading
+// doc.go has, as pkg.go.dev spells its id: every character that is not a letter or digit is _.
+func TestPkgGoDevSectionLinksResolve(t *testing.T) {
+	t.Parallel()
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "doc.go", nil, parser.ParseComments|parser.PackageClauseOnly)
+	require.NoError(t, err)
+	var parser comment.Parser
+	ids := map[string]bool{}
+	for _, block := range parser.Parse(f.Doc.Text()).Content {
+		if h, ok := block.(*comment.Heading); ok {
+			var text strings.Builder
+			for _, x := range h.Text {
+				if p, ok := x.(comment.Plain); ok {
+					text.WriteString(string(p))
+				}
+			}
+			id := strings.Map(func(r rune) rune {
+				if unicode.IsLetter(r) || unicode.IsDigit(r) {
+					return r
+				}
+				return '_'
+			}, text.String())
+			ids["hdr-"+id] = true
+		}
+	}
+	require.NotEmpty(t, ids, "doc.go has # headings")
+
+	pages, err := filepath.Glob(filepath.Join("docs", "*.md"))
+	require.NoError(t, err)
+	pages = append(pages, "README.md", "CHANGELOG.md")
+	const guide = "https://pkg.go.dev/github.com/probonus-go/probonus#"
+	checked := 0
+	for _, page := range pages {
+		raw, err := os.ReadFile(page)
+		require.NoError(t, err)
+		for _, m := range markdownLink.FindAllStringSubmatch(string(raw), -1) {
+			anchor, ok := strings.CutPrefix(m[2], guide)
+			if !ok || !strings.HasPrefix(anchor, "hdr-") {
+				continue
+			}
+			checked++
+			assert.True(t, ids[anchor], "%s: the link [%s](%s) names no heading of doc.go", page, m[1], m[2])
+		}
+	}
+	assert.Positive(t, checked)
+}
