@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,9 +117,14 @@ func watchCampaign(ctx context.Context, s *session, o campaignOptions) error {
 	return runCampaign(ctx, s, o)
 }
 
-// runCampaign reads a file and runs it, or with dryRun checks it. Its exit code: 0 when every
-// row is done, 3 when any row's outcome is unknown, 1 when any failed.
+// runCampaign reads a file and runs it, or with dryRun checks it. The file is read twice, keeping
+// no rows: once to check every row and add them up before anything is sent or asked, then row by
+// row as they are sent. Its exit code: 0 when every row is done, 3 when any row's outcome is
+// unknown, 130 when Ctrl-C stopped it, 1 when any row failed.
 func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
+	if err := checkPaths(s, o); err != nil {
+		return err
+	}
 	c, err := s.connect()
 	if err != nil {
 		return err
@@ -129,7 +135,7 @@ func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
 	}
 	defer in.Close()
 	cr := campaignReader{kind: o.kind, normalize: c.NormalizePhone, today: probonus.DateOf(time.Now().In(s.loc))}
-	f, err := cr.read(o.file, in)
+	f, err := cr.check(o.file, in)
 	if err != nil {
 		return err
 	}
@@ -138,7 +144,7 @@ func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
 			return err
 		}
 	}
-	run := &campaignRun{s: s, c: c, o: o, f: f, t: newTally(o.kind)}
+	run := &campaignRun{s: s, c: c, o: o, cr: cr, f: f, in: in, t: newTally(o.kind, s.cfg.json && !o.dryRun)}
 	if o.progress == progressAuto {
 		run.o.progress = progressLines
 		if s.stderrTerminal() {
@@ -149,6 +155,55 @@ func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
 		return run.dryRun(ctx)
 	}
 	return run.run(ctx)
+}
+
+// checkPaths refuses an --out that names the campaign file (by another path, a link), which
+// would overwrite it, and a campaign file or an --out that is the command's own stdout or stderr.
+func checkPaths(s *session, o campaignOptions) error {
+	if o.out != "" && samePath(o.out, o.file) {
+		return usageErrorf("--out %s is the campaign file itself: the results would overwrite it; name another file", o.out)
+	}
+	for _, w := range []io.Writer{s.stdout, s.stderr} {
+		out := osFile(w)
+		if out == nil {
+			continue
+		}
+		info, err := out.Stat()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		for _, p := range []string{o.file, o.out} {
+			if p == "" {
+				continue
+			}
+			if other, err := os.Stat(p); err == nil && os.SameFile(info, other) {
+				return usageErrorf("%s is the command's output (stdout or stderr is redirected to it): send the output elsewhere", p)
+			}
+		}
+	}
+	return nil
+}
+
+// samePath reports whether two paths name one file: the same path once cleaned and made
+// absolute, or, when both exist, the same file (a link to it).
+func samePath(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	infoA, errA := os.Stat(a)
+	infoB, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(infoA, infoB)
+}
+
+// osFile is the file under a session's stream, nil when it is none.
+func osFile(w io.Writer) *os.File {
+	if r, ok := w.(*redactingWriter); ok {
+		w = r.w
+	}
+	f, _ := w.(*os.File)
+	return f
 }
 
 // checkGroup stops a sign-up whose group cannot take one before any row is sent: every row
@@ -171,19 +226,47 @@ func checkGroup(ctx context.Context, c *probonus.Client, id int64) error {
 
 // campaignRun is one run of a file.
 type campaignRun struct {
-	s *session
-	c *probonus.Client
-	o campaignOptions
-	f *campaignFile
-	t *tally
+	s  *session
+	c  *probonus.Client
+	o  campaignOptions
+	cr campaignReader
+	f  *campaignFile // what checking the file found
+	in io.ReadSeeker // the file, read again from its start for the run
+	t  *tally
 
-	stopped     string // why the run stopped taking rows; "" when it did not
+	halt        halt
 	interrupted bool
+	handed      int // the rows handed over, in the file's order
+}
+
+// halt is why a run stopped taking rows: set once, by the run's loop or its reader.
+type halt struct {
+	once     sync.Once
+	why      string
+	stopping atomic.Bool
+}
+
+func (h *halt) stop(why string) {
+	h.once.Do(func() {
+		h.why = why
+		h.stopping.Store(true)
+	})
+}
+
+func (h *halt) stopped() bool { return h.stopping.Load() }
+
+// reason is why the run stopped, "" when it did not.
+func (h *halt) reason() string {
+	if !h.stopped() {
+		return ""
+	}
+	return h.why
 }
 
 // rowResult is how one row ended.
 type rowResult struct {
-	i       int // the row's index in the file's rows
+	seq     int // the row's place among the file's rows
+	row     *campaignRow
 	status  string
 	account int64
 	tx      int64
@@ -194,70 +277,59 @@ type rowResult struct {
 	waiting bool   // skipped as not started: the run stopped first
 }
 
-// todo is the rows that can be sent, and the problems of the others.
-func (r *campaignRun) todo() (todo []int, problems []rowProblem) {
-	for i := range r.f.rows {
-		if row := &r.f.rows[i]; row.valid() {
-			todo = append(todo, i)
-		} else {
-			problems = append(problems, row.problems...)
-		}
+// reread reads the file again from its start, for the run: the rows must be those checked.
+func (r *campaignRun) reread() (*rowReader, error) {
+	if _, err := r.in.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("reading %s again: %w", r.f.name, err)
 	}
-	return todo, problems
+	f, rr, err := r.cr.open(r.f.name, r.in, r.f)
+	if err == nil && !slices.Equal(f.header, r.f.header) {
+		err = fmt.Errorf("%s changed since it was checked (its header differs): run the same file again", r.f.name)
+	}
+	return rr, err
 }
 
 func (r *campaignRun) run(ctx context.Context) error {
-	s := r.s
-	todo, problems := r.todo()
-	if len(todo) == 0 {
-		r.printProblems(s.stderr, "No row can be sent", problems, len(problems))
+	s, f := r.s, r.f
+	if f.valid == 0 {
+		r.printProblems(s.stderr, "No row can be sent")
 		return &silentFailure{code: exitFailed}
 	}
-	if len(problems) > 0 {
-		r.printProblems(s.stderr, "Rows that will be skipped", problems, listedRows)
+	if f.bad > 0 {
+		r.printProblems(s.stderr, "Rows that will be skipped")
 	}
-	if err := s.confirm(r.what(todo)); err != nil {
+	if err := s.confirm(r.what()); err != nil {
+		return err
+	}
+	rr, err := r.reread()
+	if err != nil {
 		return err
 	}
 	var out *resultsFile
 	if r.o.out != "" {
-		var err error
-		if out, err = openResults(s, r.o.out, r.f, r.o.kind); err != nil {
+		if out, err = openResults(s, r.o.out, f, r.o.kind); err != nil {
 			return err
 		}
 		defer out.close()
-	}
-	finished := make([]bool, len(r.f.rows))
-	record := func(res rowResult) {
-		finished[res.i] = true
-		r.t.add(res, &r.f.rows[res.i])
-		if out != nil {
-			if err := out.write(&r.f.rows[res.i], res, r.rowError(res)); err != nil && r.stopped == "" {
-				r.stopped = "writing " + r.o.out + " failed: " + err.Error()
-			}
-		}
-	}
-	for i := range r.f.rows {
-		if row := &r.f.rows[i]; !row.valid() {
-			record(rowResult{i: i, status: statusSkipped, note: problemsText(row.problems)})
-		}
 	}
 	do := r.refillRow
 	if r.o.kind == signupCampaign {
 		do = r.signupRow
 	}
-	p := newProgress(r.o.progress, s.stderr, len(todo), r.verb())
-	r.rows(ctx, todo, do, func(res rowResult) { record(res); p.update(r.t) }, p)
-	p.done(r.t)
-	why := "not started: the run was interrupted"
-	if !r.interrupted {
-		why = "not started: the run stopped early (" + r.stopped + ")"
-	}
-	for _, i := range todo {
-		if !finished[i] {
-			record(rowResult{i: i, status: statusSkipped, note: why, waiting: true})
+	p := newProgress(r.o.progress, s.stderr, f.valid, r.verb())
+	r.rows(ctx, rr, do, func(res rowResult) {
+		errText := r.rowError(res)
+		r.t.add(res, errText)
+		if res.started {
+			p.update(r.t)
 		}
-	}
+		if out != nil {
+			if err := out.write(res.row, res, errText); err != nil {
+				r.halt.stop("writing " + r.o.out + " failed: " + err.Error())
+			}
+		}
+	}, p)
+	p.done(r.t)
 	if out != nil {
 		if err := out.close(); err != nil {
 			fmt.Fprintf(s.stderr, "probonus: writing %s: %v\n", r.o.out, err)
@@ -266,22 +338,19 @@ func (r *campaignRun) run(ctx context.Context) error {
 	if err := r.summary(); err != nil {
 		return err
 	}
-	return r.t.exit()
+	return r.exit()
 }
 
-// what is the confirmation's text: the totals of what will be sent.
-func (r *campaignRun) what(todo []int) string {
+// what is the confirmation's text: the totals of what will be sent. A credit's total is a
+// ceiling: a row credited by a run before is found and not sent again.
+func (r *campaignRun) what() string {
 	at := fmt.Sprintf("%d at a time", r.o.concurrency)
 	if r.o.kind == signupCampaign {
 		return fmt.Sprintf("sign up the guests of %s in group %d: %s, %s, each through FindOrInsert (a guest who has an account is left as is)",
-			r.f.name, r.o.group, howMany(len(todo), "row"), at)
+			r.f.name, r.o.group, howMany(r.f.valid, "row"), at)
 	}
-	var sum probonus.Amount
-	for _, i := range todo {
-		sum = sum.Add(r.f.rows[i].amount)
-	}
-	return fmt.Sprintf("credit %s in all from %s: %s, %s, each through RefillOnce (a row credited before is not credited again)",
-		money(sum), r.f.name, howMany(len(todo), "row"), at)
+	return fmt.Sprintf("credit up to %s in all from %s: %s, %s, each through RefillOnce (a row credited before is not credited again)",
+		money(r.f.sum), r.f.name, howMany(r.f.valid, "row"), at)
 }
 
 func (r *campaignRun) verb() string {
@@ -294,44 +363,62 @@ func (r *campaignRun) verb() string {
 	return "credited"
 }
 
-// rows runs do on the rows todo, o.concurrency at a time, and hands each result to finished on
-// this goroutine, in the order they end. It stops taking rows at Ctrl-C (the first; the second
-// abandons the rows in flight) and when rows in a row fail for a systemic cause; the rows in
-// flight end either way.
-func (r *campaignRun) rows(ctx context.Context, todo []int, do func(context.Context, *campaignRow) rowResult, finished func(rowResult), p progress) {
+// notStarted is the note of a row the run stopped before.
+func (r *campaignRun) notStarted() string {
+	if r.interrupted {
+		return "not started: the run was interrupted"
+	}
+	return "not started: the run stopped early (" + r.halt.reason() + ")"
+}
+
+// rows reads the rows of rr, runs do on those that can be sent, o.concurrency at a time, and hands
+// every row's result to finished on this goroutine, in the file's order. It stops taking rows at
+// Ctrl-C (the first; the second abandons the rows in flight) and when rows in a row fail for a
+// systemic cause; the rows in flight end either way, and the rows after them are handed over as
+// not started. The reader stays at most a window of rows ahead of the first row not handed over,
+// so what is held does not grow with the file, however slow one row is.
+func (r *campaignRun) rows(ctx context.Context, rr *rowReader, do func(context.Context, *campaignRow) rowResult, finished func(rowResult), p progress) {
 	work, abandon := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandon()
-	var stopping atomic.Bool
-	halt := make(chan struct{})
-	var haltOnce sync.Once
-	stop := func(why string) {
-		haltOnce.Do(func() {
-			r.stopped = why
-			stopping.Store(true)
-			close(halt)
-		})
-	}
-	jobs := make(chan int)
-	go func() {
-		defer close(jobs)
-		for _, i := range todo {
-			select {
-			case jobs <- i:
-			case <-halt:
-				return
-			}
-		}
-	}()
+	slots := make(chan struct{}, max(256, 16*r.o.concurrency))
+	jobs := make(chan rowResult)
 	results := make(chan rowResult)
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(jobs)
+		for seq := 0; ; seq++ {
+			row, err := rr.next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				r.halt.stop(plainErr(err))
+				return
+			}
+			slots <- struct{}{}
+			res := rowResult{seq: seq, row: &row}
+			switch {
+			case !row.valid():
+				res.status, res.note = statusSkipped, problemsText(row.problems)
+				results <- res
+			case r.halt.stopped():
+				res.status, res.waiting = statusSkipped, true
+				results <- res
+			default:
+				jobs <- res
+			}
+		}
+	})
 	for range r.o.concurrency {
 		wg.Go(func() {
-			for i := range jobs {
-				if stopping.Load() {
-					continue // taken after the stop: not started
+			for job := range jobs {
+				if r.halt.stopped() {
+					job.status, job.waiting = statusSkipped, true // taken after the stop: not started
+					results <- job
+					continue
 				}
-				res := do(work, &r.f.rows[i])
-				res.i, res.started = i, true
+				res := do(work, job.row)
+				res.seq, res.row, res.started = job.seq, job.row, true
 				results <- res
 			}
 		})
@@ -351,9 +438,10 @@ func (r *campaignRun) rows(ctx context.Context, todo []int, do func(context.Cont
 			return
 		}
 		r.interrupted = true
-		stop("interrupted")
+		r.halt.stop("interrupted")
 		fmt.Fprintln(r.s.stderr, "\nInterrupted: no new rows are started; the rows in flight are let end (Ctrl-C again abandons them: their outcome is then unknown).")
 	}
+	pending := map[int]rowResult{} // the rows ended ahead of one before them
 	done, signals, streak := ctx.Done(), 0, 0
 	for {
 		select {
@@ -361,14 +449,29 @@ func (r *campaignRun) rows(ctx context.Context, todo []int, do func(context.Cont
 			if !ok {
 				return
 			}
-			finished(res)
-			switch cause := systemic(res.err); {
-			case cause != "":
-				if streak++; streak >= r.o.stopAfter {
-					stop(fmt.Sprintf("%d rows in a row failed: %s", streak, cause))
+			if res.started {
+				switch cause := systemic(res.err); {
+				case cause != "":
+					if streak++; streak >= r.o.stopAfter {
+						r.halt.stop(fmt.Sprintf("%d rows in a row failed: %s", streak, cause))
+					}
+				case res.status != statusSkipped:
+					streak = 0
 				}
-			case res.status != statusSkipped:
-				streak = 0
+			}
+			pending[res.seq] = res
+			for {
+				next, ok := pending[r.handed]
+				if !ok {
+					break
+				}
+				delete(pending, r.handed)
+				r.handed++
+				<-slots
+				if next.waiting {
+					next.note = r.notStarted()
+				}
+				finished(next)
 			}
 		case <-tick:
 			p.tick(r.t)
@@ -482,25 +585,27 @@ type tally struct {
 	finished          int // the rows sent that ended
 	failed            int
 	credited, already probonus.Amount
-	listed            []rowResult // the rows that failed, in line order at the end
+	listed            []failedRow // the rows not done, in line order: all for --json, else the first listedRows
+	unlisted          int         // the rows not done past those
+	keepAll           bool
 	notStarted        int
-	lines             map[int]int // a row's index → its line
 }
 
-func newTally(kind campaignKind) *tally {
-	return &tally{kind: kind, counts: map[string]int{}, lines: map[int]int{}}
+func newTally(kind campaignKind, keepAll bool) *tally {
+	return &tally{kind: kind, counts: map[string]int{}, keepAll: keepAll}
 }
 
-func (t *tally) add(res rowResult, row *campaignRow) {
+// add counts a row's result; errText is its failure's text.
+func (t *tally) add(res rowResult, errText string) {
 	t.counts[res.status]++
 	if res.started {
 		t.finished++
 	}
 	switch res.status {
 	case statusCredited:
-		t.credited = t.credited.Add(row.amount)
+		t.credited = t.credited.Add(res.row.amount)
 	case statusAlready:
-		t.already = t.already.Add(row.amount)
+		t.already = t.already.Add(res.row.amount)
 	case statusCreated, statusExists, statusReady:
 	default:
 		if res.waiting {
@@ -510,8 +615,11 @@ func (t *tally) add(res rowResult, row *campaignRow) {
 		if res.started {
 			t.failed++
 		}
-		t.listed = append(t.listed, res)
-		t.lines[res.i] = row.line
+		if !t.keepAll && len(t.listed) == listedRows {
+			t.unlisted++
+			return
+		}
+		t.listed = append(t.listed, failedRow{Line: res.row.line, Status: res.status, Error: errText})
 	}
 }
 
@@ -529,12 +637,16 @@ func (t *tally) brief(verb string) string {
 	return b + ", " + howMany(t.failed, "error")
 }
 
-// exit is the run's exit: 3 when any row's outcome is unknown, 1 when any failed.
-func (t *tally) exit() error {
+// exit is the run's exit: 3 when any row's outcome is unknown, 130 when Ctrl-C stopped it, 1
+// when any row failed or was not read.
+func (r *campaignRun) exit() error {
+	t := r.t
 	switch {
 	case t.counts[statusUnknown] > 0:
 		return &silentFailure{code: exitOutcomeUnknown}
-	case t.counts[statusNotFound]+t.counts[statusRefused]+t.counts[statusSkipped] > 0:
+	case r.interrupted:
+		return &silentFailure{code: exitInterrupted}
+	case t.counts[statusNotFound]+t.counts[statusRefused]+t.counts[statusSkipped] > 0, r.handed < r.f.rows:
 		return &silentFailure{code: exitFailed}
 	}
 	return nil
@@ -563,31 +675,31 @@ func problemsText(ps []rowProblem) string {
 	return strings.Join(parts, "; ")
 }
 
-func (r *campaignRun) printProblems(w io.Writer, title string, ps []rowProblem, limit int) {
-	rows := map[int]bool{}
-	for _, p := range ps {
-		rows[p.line] = true
-	}
-	fmt.Fprintf(w, "%s: %d\n", title, len(rows))
-	for i, p := range ps {
-		if i == limit {
-			fmt.Fprintf(w, "  … and %d more (--dry-run lists them all)\n", len(ps)-limit)
-			break
-		}
+// printProblems lists the first problems checking the file found.
+func (r *campaignRun) printProblems(w io.Writer, title string) {
+	f := r.f
+	fmt.Fprintf(w, "%s: %d\n", title, f.bad)
+	for _, p := range f.problems {
 		fmt.Fprintf(w, "  %s\n", p)
+	}
+	if n := f.nProblems - len(f.problems); n > 0 {
+		fmt.Fprintf(w, "  … and %d more (--dry-run lists them all)\n", n)
 	}
 }
 
-// campaignSummary is the end of a run as --json prints it.
+// campaignSummary is the end of a run as --json prints it. Money is a string with two decimals,
+// as the API writes it (Pydantic v2): a script reads it exactly, never as a float.
 type campaignSummary struct {
-	File            string           `json:"file"`
-	Rows            int              `json:"rows"`
-	Statuses        map[string]int   `json:"statuses"`
-	Credited        *probonus.Amount `json:"credited,omitempty"`
-	AlreadyCredited *probonus.Amount `json:"alreadyCredited,omitempty"`
-	Stopped         string           `json:"stopped,omitempty"`
-	NotStarted      int              `json:"notStarted,omitempty"`
-	Failed          []failedRow      `json:"failed,omitempty"`
+	File            string         `json:"file"`
+	Rows            int            `json:"rows"`
+	Statuses        map[string]int `json:"statuses"`
+	Credited        string         `json:"credited,omitempty"`
+	AlreadyCredited string         `json:"alreadyCredited,omitempty"`
+	Stopped         string         `json:"stopped,omitempty"`
+	NotStarted      int            `json:"notStarted,omitempty"`
+	NotRead         int            `json:"notRead,omitempty"`
+	Interrupted     bool           `json:"interrupted,omitempty"`
+	Failed          []failedRow    `json:"failed,omitempty"`
 }
 
 type failedRow struct {
@@ -599,17 +711,15 @@ type failedRow struct {
 // summary prints the counts per status, the sum credited and the rows that failed.
 func (r *campaignRun) summary() error {
 	t, w := r.t, r.s.stdout
-	sortByLine(t.listed, t.lines)
+	notRead := r.f.rows - r.handed
 	if r.s.cfg.json {
-		sum := campaignSummary{File: r.f.name, Rows: len(r.f.rows), Statuses: map[string]int{}, Stopped: r.stopped, NotStarted: t.notStarted}
+		sum := campaignSummary{File: r.f.name, Rows: r.f.rows, Statuses: map[string]int{}, Stopped: r.halt.reason(),
+			NotStarted: t.notStarted, NotRead: notRead, Interrupted: r.interrupted, Failed: t.listed}
 		for _, st := range statusOrder[r.o.kind] {
 			sum.Statuses[st] = t.counts[st]
 		}
 		if r.o.kind == refillCampaign {
-			sum.Credited, sum.AlreadyCredited = &t.credited, &t.already
-		}
-		for _, res := range t.listed {
-			sum.Failed = append(sum.Failed, failedRow{Line: t.lines[res.i], Status: res.status, Error: r.rowError(res)})
+			sum.Credited, sum.AlreadyCredited = money(t.credited), money(t.already)
 		}
 		return printJSON(w, sum)
 	}
@@ -631,7 +741,7 @@ func (r *campaignRun) summary() error {
 		}
 		tb.add(cells...)
 	}
-	fmt.Fprintf(w, "%s: %s.\n", r.f.name, howMany(len(r.f.rows), "row"))
+	fmt.Fprintf(w, "%s: %s.\n", r.f.name, howMany(r.f.rows, "row"))
 	if err := tb.write(w); err != nil {
 		return err
 	}
@@ -647,41 +757,33 @@ func (r *campaignRun) summary() error {
 	if len(t.listed) > 0 {
 		fmt.Fprintln(w, "Rows not done:")
 		failures := newTable("", "", "")
-		for i, res := range t.listed {
-			if i == listedRows {
-				break
-			}
-			failures.add(fmt.Sprintf("  line %d", t.lines[res.i]), res.status, r.rowError(res))
+		for _, f := range t.listed {
+			failures.add(fmt.Sprintf("  line %d", f.Line), f.Status, f.Error)
 		}
 		if err := failures.write(w); err != nil {
 			return err
 		}
-		if n := len(t.listed) - listedRows; n > 0 {
+		if t.unlisted > 0 {
 			more := "--out FILE lists them all"
 			if r.o.out != "" {
 				more = r.o.out + " lists them all"
 			}
-			fmt.Fprintf(w, "  … and %d more: %s\n", n, more)
+			fmt.Fprintf(w, "  … and %d more: %s\n", t.unlisted, more)
 		}
 	}
-	if r.stopped != "" && !r.interrupted {
-		fmt.Fprintf(w, "Stopped early: %s.\n", r.stopped)
+	if why := r.halt.reason(); why != "" && !r.interrupted {
+		fmt.Fprintf(w, "Stopped early: %s.\n", why)
 	}
 	if t.notStarted > 0 {
 		fmt.Fprintf(w, "Not started (skipped): %s.\n", howMany(t.notStarted, "row"))
 	}
-	if r.interrupted || r.stopped != "" || t.counts[statusUnknown]+t.counts[statusRefused] > 0 {
+	if notRead > 0 {
+		fmt.Fprintf(w, "Not read: %s.\n", howMany(notRead, "row"))
+	}
+	if r.interrupted || r.halt.stopped() || t.counts[statusUnknown]+t.counts[statusRefused] > 0 {
 		fmt.Fprintln(w, "Run the same file again to finish: a row done before is found and not done twice.")
 	}
 	return nil
-}
-
-func sortByLine(rs []rowResult, lines map[int]int) {
-	for i := 1; i < len(rs); i++ { // insertion sort: the list is short and mostly in order
-		for j := i; j > 0 && lines[rs[j].i] < lines[rs[j-1].i]; j-- {
-			rs[j], rs[j-1] = rs[j-1], rs[j]
-		}
-	}
 }
 
 func howMany(n int, noun string) string {
@@ -694,34 +796,42 @@ func howMany(n int, noun string) string {
 // dryRun checks every row and looks the guests up, by reading only, and says what would fail.
 func (r *campaignRun) dryRun(ctx context.Context) error {
 	s, f := r.s, r.f
-	todo, problems := r.todo()
+	rr, err := r.reread()
+	if err != nil {
+		return err
+	}
 	look := r.lookRefill
 	if r.o.kind == signupCampaign {
 		look = r.lookSignup
 	}
-	p := newProgress(r.o.progress, s.stderr, len(todo), r.verb())
+	p := newProgress(r.o.progress, s.stderr, f.valid, r.verb())
 	var ready, exists int
 	var sum probonus.Amount
-	r.rows(ctx, todo, look, func(res rowResult) {
-		row := &f.rows[res.i]
-		r.t.add(res, row)
-		p.update(r.t)
-		switch res.status {
-		case statusReady:
+	var problems []rowProblem // in line order, as the rows are handed over
+	r.rows(ctx, rr, look, func(res rowResult) {
+		row := res.row
+		r.t.add(res, "")
+		if res.started {
+			p.update(r.t)
+		}
+		switch {
+		case !row.valid():
+			problems = append(problems, row.problems...)
+		case res.waiting:
+		case res.status == statusReady:
 			ready++
 			sum = sum.Add(row.amount)
-		case statusExists:
+		case res.status == statusExists:
 			exists++
-		case statusNotFound:
+		case res.status == statusNotFound:
 			problems = append(problems, rowProblem{line: row.line, column: f.idColumn, msg: namedNotFound(res, row).note})
 		default:
 			problems = append(problems, rowProblem{line: row.line, msg: "could not be checked: " + r.rowError(res)})
 		}
 	}, p)
 	p.done(r.t)
-	sortProblems(problems)
 	w := s.stdout
-	desc := fmt.Sprintf("%s: %s; columns %s; delimiter '%c'", f.name, howMany(len(f.rows), "row"), strings.Join(f.columns, ", "), f.comma)
+	desc := fmt.Sprintf("%s: %s; columns %s; delimiter '%c'", f.name, howMany(f.rows, "row"), strings.Join(f.columns, ", "), f.comma)
 	if len(f.ignored) > 0 {
 		desc += "; ignored columns: " + strings.Join(f.ignored, ", ")
 	}
@@ -732,13 +842,25 @@ func (r *campaignRun) dryRun(ctx context.Context) error {
 		fmt.Fprintf(w, "Would credit %s in all: %s.\n", money(sum), howMany(ready, "row"))
 	}
 	if len(problems) > 0 {
-		r.printProblems(w, "Rows that would fail", problems, len(problems))
+		rows := 0
+		for i, p := range problems {
+			if i == 0 || p.line != problems[i-1].line {
+				rows++
+			}
+		}
+		fmt.Fprintf(w, "Rows that would fail: %d\n", rows)
+		for _, p := range problems {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
 	}
-	if r.stopped != "" {
-		fmt.Fprintf(w, "Stopped early: %s; %d rows not checked.\n", r.stopped, len(todo)-r.t.finished)
+	if why := r.halt.reason(); why != "" {
+		fmt.Fprintf(w, "Stopped early: %s; %d rows not checked.\n", why, f.valid-r.t.finished)
 	}
 	fmt.Fprintln(w, "Dry run: nothing was written.")
-	if len(problems) > 0 || r.stopped != "" {
+	switch {
+	case r.interrupted:
+		return &silentFailure{code: exitInterrupted}
+	case len(problems) > 0 || r.halt.stopped():
 		return &silentFailure{code: exitFailed}
 	}
 	return nil
@@ -749,14 +871,6 @@ func has(n int) string {
 		return "has"
 	}
 	return "have"
-}
-
-func sortProblems(ps []rowProblem) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].line < ps[j-1].line; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
 }
 
 // lookRefill finds a row's guest by reading only: by phone, or the account's balance.
@@ -783,92 +897,4 @@ func (r *campaignRun) lookSignup(ctx context.Context, row *campaignRow) rowResul
 		return failed(rowResult{}, err)
 	}
 	return rowResult{status: statusExists, account: acc.ID}
-}
-
-// resultsFile is --out: a row's result written as it ends, in the input's dialect (its
-// separator, a decimal comma in a semicolon file, its BOM), through the scrubber.
-type resultsFile struct {
-	file   *os.File
-	w      *redactingWriter
-	csv    *csv.Writer
-	kind   campaignKind
-	comma  rune
-	byID   string // the file's phone or account column
-	closed bool
-}
-
-func openResults(s *session, path string, f *campaignFile, kind campaignKind) (*resultsFile, error) {
-	file, err := os.Create(path)
-	if err != nil {
-		return nil, usageErrorf("--out: %v", err)
-	}
-	rf := &resultsFile{file: file, w: s.secrets.writer(file), kind: kind, comma: f.comma, byID: f.idColumn}
-	if f.bom {
-		_, _ = rf.w.Write([]byte("\ufeff"))
-	}
-	rf.csv = csv.NewWriter(rf.w)
-	rf.csv.Comma = f.comma
-	header := []string{"line", "phone", "account", "amount", "reason", "status", "transaction", "balance", "error"}
-	if kind == signupCampaign {
-		header = []string{"line", "phone", "account", "status", "error"}
-	}
-	if err := rf.csv.Write(header); err != nil {
-		return nil, err
-	}
-	rf.csv.Flush()
-	return rf, rf.csv.Error()
-}
-
-func (rf *resultsFile) amount(a probonus.Amount) string {
-	if rf.comma == ';' {
-		return strings.Replace(money(a), ".", ",", 1)
-	}
-	return money(a)
-}
-
-// write writes one row's result and flushes it, so the file holds every row ended so far.
-func (rf *resultsFile) write(row *campaignRow, res rowResult, errText string) error {
-	phone, account := row.phone, id(res.account)
-	switch {
-	case rf.byID == colPhone && phone == "":
-		phone = row.rawID // a phone that did not read, as written
-	case rf.byID == colAccount && row.account == 0:
-		account = row.rawID
-	case rf.byID == colAccount && account == "":
-		account = id(row.account)
-	}
-	rec := []string{strconv.Itoa(row.line), phone, account}
-	if rf.kind == refillCampaign {
-		amount := row.rawAmount
-		if row.valid() {
-			amount = rf.amount(row.amount)
-		}
-		balance := ""
-		if res.balance != nil {
-			balance = rf.amount(*res.balance)
-		}
-		rec = append(rec, amount, row.reason, res.status, id(res.tx), balance)
-	} else {
-		rec = append(rec, res.status)
-	}
-	rec = append(rec, errText)
-	if err := rf.csv.Write(rec); err != nil {
-		return err
-	}
-	rf.csv.Flush()
-	return rf.csv.Error()
-}
-
-func (rf *resultsFile) close() error {
-	if rf.closed {
-		return nil
-	}
-	rf.closed = true
-	rf.csv.Flush()
-	rf.w.flush()
-	err := rf.csv.Error()
-	if cerr := rf.file.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
