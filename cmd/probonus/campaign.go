@@ -12,11 +12,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/probonus-go/probonus"
 )
@@ -35,10 +34,50 @@ const (
 	statusReady    = "ready" // a dry run's row that would be sent; never written
 )
 
-// statusOrder is the order of a summary's lines.
-var statusOrder = map[campaignKind][]string{
-	refillCampaign: {statusCredited, statusAlready, statusNotFound, statusRefused, statusUnknown, statusSkipped},
-	signupCampaign: {statusCreated, statusExists, statusRefused, statusUnknown, statusSkipped},
+// campaignKind is what a file's rows do: credit bonuses (campaign_refill.go), sign guests up
+// (campaign_signup.go). Each kind is one type in a file of its own; the reader, the runner and
+// the summary know none of them, so a third kind is one new file.
+type campaignKind interface {
+	// fileUsage is the --file flag's text: what the rows do, the columns read.
+	fileUsage() string
+	// checkFlags refuses what the kind cannot run with (a sign-up without --group).
+	checkFlags(o campaignOptions) error
+
+	// columns are the columns a file is read by; any other is ignored, and said to be.
+	columns() []string
+	// header checks a header has the columns the kind needs and sets the one that names a guest.
+	header(f *campaignFile, cols map[string]int) error
+	// example is a header the kind reads, for a message.
+	example(comma rune) string
+	// parse reads and checks a row's own columns; its guest's phone or account is read already.
+	parse(cr campaignReader, row *campaignRow, f *campaignFile, get func(column string) (string, bool), bad func(column, format string, args ...any))
+	// key is what makes two rows the same; duplicate says a row repeats the one on line first.
+	key(row *campaignRow) string
+	duplicate(first int) string
+
+	// prepare checks, before any row is sent, what every row needs (a sign-up's group).
+	prepare(ctx context.Context, c *probonus.Client, o campaignOptions) error
+	// confirmation is what the run will do, for the question before it.
+	confirmation(f *campaignFile, o campaignOptions) string
+	// look tells by reading only whether a row would go through: statusReady, or how it would end.
+	look(ctx context.Context, c *probonus.Client, row *campaignRow) rowResult
+	// send does a row.
+	send(ctx context.Context, c *probonus.Client, o campaignOptions, row *campaignRow) rowResult
+
+	// resultColumns are --out's columns between account and error; resultCells a row's cells in them.
+	resultColumns() []string
+	resultCells(rf *resultsFile, row *campaignRow, res rowResult) []string
+
+	// statuses are the summary's lines, in order; money says whether rows carry an amount.
+	statuses() []string
+	money() bool
+	// verb is what the progress counts: a status, or "checked".
+	verb(dryRun bool) string
+	// done is the summary's line under its table; summarize adds the kind's totals to --json's.
+	done(t *tally) string
+	summarize(t *tally, sum *campaignSummary)
+	// wouldDo is a dry run's line: what a run would do.
+	wouldDo(ready, exists int, sum probonus.Amount, o campaignOptions) string
 }
 
 const (
@@ -70,11 +109,7 @@ type campaignFlags struct{ opts campaignOptions }
 
 func newCampaignFlags(fs *flag.FlagSet, kind campaignKind) *campaignFlags {
 	f := &campaignFlags{opts: campaignOptions{kind: kind}}
-	what := "credit the rows of a CSV file: columns phone or account, amount, reason, optional burn_date (comma or semicolon separated, UTF-8)"
-	if kind == signupCampaign {
-		what = "sign up the guests of a CSV file: column phone, optional first_name, last_name, middle_name, email, gender, birth_date, card"
-	}
-	fs.StringVar(&f.opts.file, "file", "", what)
+	fs.StringVar(&f.opts.file, "file", "", kind.fileUsage())
 	fs.BoolVar(&f.opts.dryRun, "dry-run", false, "with --file: check every row and look the guests up, by reading only; nothing is written")
 	fs.IntVar(&f.opts.concurrency, "concurrency", defaultConcurrency, "with --file: how many rows are sent at a time")
 	fs.StringVar(&f.opts.out, "out", "", "with --file: write each row's result to this CSV file as it finishes")
@@ -87,15 +122,16 @@ func (f *campaignFlags) given() bool { return f.opts.file != "" }
 // parse checks the flags of a run of a file (group: signup's --group) and fills in the rest.
 func (f *campaignFlags) parse(group int64) (campaignOptions, error) {
 	o := f.opts
+	o.group = group
 	switch {
 	case o.concurrency < 1 || o.concurrency > maxConcurrency:
 		return o, usageErrorf("--concurrency must be between 1 and %d, got %d", maxConcurrency, o.concurrency)
 	case o.dryRun && o.out != "":
 		return o, usageErrorf("--out records a run; --dry-run writes nothing and lists the rows that would fail on stdout")
-	case o.kind == signupCampaign && group <= 0:
-		return o, usageErrorf("--group is required: the id of a group with a template (probonus groups lists them)")
 	}
-	o.group = group
+	if err := o.kind.checkFlags(o); err != nil {
+		return o, err
+	}
 	o.progress, o.every, o.stopAfter = progressAuto, progressEvery, systemicStreak
 	return o, nil
 }
@@ -139,10 +175,8 @@ func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.kind == signupCampaign {
-		if err := checkGroup(ctx, c, o.group); err != nil {
-			return err
-		}
+	if err := o.kind.prepare(ctx, c, o); err != nil {
+		return err
 	}
 	run := &campaignRun{s: s, c: c, o: o, cr: cr, f: f, in: in, t: newTally(o.kind, s.cfg.json && !o.dryRun)}
 	if o.progress == progressAuto {
@@ -206,24 +240,6 @@ func osFile(w io.Writer) *os.File {
 	return f
 }
 
-// checkGroup stops a sign-up whose group cannot take one before any row is sent: every row
-// would be refused the same way.
-func checkGroup(ctx context.Context, c *probonus.Client, id int64) error {
-	groups, err := c.AccountGroups.List(ctx)
-	if err != nil {
-		return err
-	}
-	for _, g := range groups {
-		if g.ID == id {
-			if !g.HaveTemplate {
-				return usageErrorf("group %d (%s) has no template: probonus groups lists those that have one", id, g.Name)
-			}
-			return nil
-		}
-	}
-	return usageErrorf("no group %d: probonus groups lists those with a template", id)
-}
-
 // campaignRun is one run of a file.
 type campaignRun struct {
 	s  *session
@@ -239,28 +255,20 @@ type campaignRun struct {
 	handed      int // the rows handed over, in the file's order
 }
 
-// halt is why a run stopped taking rows: set once, by the run's loop or its reader.
-type halt struct {
-	once     sync.Once
-	why      string
-	stopping atomic.Bool
-}
+// halt is why a run stopped taking rows: set once, the first reason kept, by the run's loop or
+// its reader.
+type halt struct{ why atomic.Pointer[string] }
 
-func (h *halt) stop(why string) {
-	h.once.Do(func() {
-		h.why = why
-		h.stopping.Store(true)
-	})
-}
+func (h *halt) stop(why string) { h.why.CompareAndSwap(nil, &why) }
 
-func (h *halt) stopped() bool { return h.stopping.Load() }
+func (h *halt) stopped() bool { return h.why.Load() != nil }
 
 // reason is why the run stopped, "" when it did not.
 func (h *halt) reason() string {
-	if !h.stopped() {
-		return ""
+	if why := h.why.Load(); why != nil {
+		return *why
 	}
-	return h.why
+	return ""
 }
 
 // rowResult is how one row ended.
@@ -298,7 +306,7 @@ func (r *campaignRun) run(ctx context.Context) error {
 	if f.bad > 0 {
 		r.printProblems(s.stderr, "Rows that will be skipped")
 	}
-	if err := s.confirm(r.what()); err != nil {
+	if err := s.confirm(r.o.kind.confirmation(f, r.o)); err != nil {
 		return err
 	}
 	rr, err := r.reread()
@@ -312,12 +320,9 @@ func (r *campaignRun) run(ctx context.Context) error {
 		}
 		defer out.close()
 	}
-	do := r.refillRow
-	if r.o.kind == signupCampaign {
-		do = r.signupRow
-	}
-	p := newProgress(r.o.progress, s.stderr, f.valid, r.verb())
-	r.rows(ctx, rr, do, func(res rowResult) {
+	send := func(ctx context.Context, row *campaignRow) rowResult { return r.o.kind.send(ctx, r.c, r.o, row) }
+	p := newProgress(r.o.progress, s.stderr, f.valid, r.o.kind.verb(false))
+	r.rows(ctx, rr, send, func(res rowResult) {
 		errText := r.rowError(res)
 		r.t.add(res, errText)
 		if res.started {
@@ -341,28 +346,6 @@ func (r *campaignRun) run(ctx context.Context) error {
 	return r.exit()
 }
 
-// what is the confirmation's text: the totals of what will be sent. A credit's total is a
-// ceiling: a row credited by a run before is found and not sent again.
-func (r *campaignRun) what() string {
-	at := fmt.Sprintf("%d at a time", r.o.concurrency)
-	if r.o.kind == signupCampaign {
-		return fmt.Sprintf("sign up the guests of %s in group %d: %s, %s, each through FindOrInsert (a guest who has an account is left as is)",
-			r.f.name, r.o.group, howMany(r.f.valid, "row"), at)
-	}
-	return fmt.Sprintf("credit up to %s in all from %s: %s, %s, each through RefillOnce (a row credited before is not credited again)",
-		money(r.f.sum), r.f.name, howMany(r.f.valid, "row"), at)
-}
-
-func (r *campaignRun) verb() string {
-	if r.o.kind == signupCampaign {
-		return "created"
-	}
-	if r.o.dryRun {
-		return "checked"
-	}
-	return "credited"
-}
-
 // notStarted is the note of a row the run stopped before.
 func (r *campaignRun) notStarted() string {
 	if r.interrupted {
@@ -380,12 +363,15 @@ func (r *campaignRun) notStarted() string {
 func (r *campaignRun) rows(ctx context.Context, rr *rowReader, do func(context.Context, *campaignRow) rowResult, finished func(rowResult), p progress) {
 	work, abandon := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandon()
-	slots := make(chan struct{}, max(256, 16*r.o.concurrency))
-	jobs := make(chan rowResult)
+	slots := make(chan struct{}, max(256, 16*r.o.concurrency)) // the rows read and not handed over
 	results := make(chan rowResult)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer close(jobs)
+	go func() {
+		var pool errgroup.Group // when no worker is free, Go waits for one: the reader keeps pace with the sends
+		pool.SetLimit(r.o.concurrency)
+		defer func() {
+			_ = pool.Wait() // no row's work returns an error: a row's failure is its result
+			close(results)
+		}()
 		for seq := 0; ; seq++ {
 			row, err := rr.next()
 			if errors.Is(err, io.EOF) {
@@ -405,27 +391,25 @@ func (r *campaignRun) rows(ctx context.Context, rr *rowReader, do func(context.C
 				res.status, res.waiting = statusSkipped, true
 				results <- res
 			default:
-				jobs <- res
-			}
-		}
-	})
-	for range r.o.concurrency {
-		wg.Go(func() {
-			for job := range jobs {
-				if r.halt.stopped() {
-					job.status, job.waiting = statusSkipped, true // taken after the stop: not started
-					results <- job
+				send := func() error {
+					out := do(work, res.row)
+					out.seq, out.row, out.started = res.seq, res.row, true
+					results <- out
+					return nil
+				}
+				if pool.TryGo(send) { // a worker was free: the row starts now
 					continue
 				}
-				res := do(work, job.row)
-				res.seq, res.row, res.started = job.seq, job.row, true
-				results <- res
+				pool.Go(func() error {
+					if r.halt.stopped() {
+						res.status, res.waiting = statusSkipped, true // stopped while it waited for a worker
+						results <- res
+						return nil
+					}
+					return send()
+				})
 			}
-		})
-	}
-	go func() {
-		wg.Wait()
-		close(results)
+		}
 	}()
 	var tick <-chan time.Time
 	if r.o.progress == progressLines && r.o.every > 0 {
@@ -508,33 +492,6 @@ func systemic(err error) string {
 	return ""
 }
 
-// refillRow credits one row through RefillOnce, finding the guest by phone first when the file
-// names guests by phone.
-func (r *campaignRun) refillRow(ctx context.Context, row *campaignRow) rowResult {
-	res := rowResult{account: row.account}
-	if row.phone != "" {
-		acc, err := r.c.Accounts.FindByPhone(ctx, row.phone)
-		if err != nil {
-			return namedNotFound(failed(res, err), row)
-		}
-		res.account = acc.ID
-	}
-	reason := row.reason
-	out, err := r.c.Accounts.RefillOnce(ctx, probonus.Refill{AccountID: res.account, Amount: row.amount, Reason: &reason, BurnDate: row.burn})
-	if out != nil {
-		// a credit found whose balance could not be read comes with an error: it is credited
-		res.status, res.tx, res.err = statusCredited, out.TransactionID, err
-		if out.AlreadyApplied {
-			res.status = statusAlready
-		}
-		if err == nil {
-			res.balance = &out.Balance
-		}
-		return res
-	}
-	return namedNotFound(failed(res, err), row)
-}
-
 // namedNotFound says which guest a not-found row names.
 func namedNotFound(res rowResult, row *campaignRow) rowResult {
 	if res.status == statusNotFound {
@@ -542,21 +499,6 @@ func namedNotFound(res rowResult, row *campaignRow) rowResult {
 		if row.phone != "" {
 			res.note = "no guest with phone " + row.phone
 		}
-	}
-	return res
-}
-
-// signupRow signs one guest up through FindOrInsert.
-func (r *campaignRun) signupRow(ctx context.Context, row *campaignRow) rowResult {
-	g := row.guest
-	g.GroupID = r.o.group
-	acc, created, err := r.c.Accounts.FindOrInsert(ctx, g)
-	if err != nil {
-		return failed(rowResult{}, err)
-	}
-	res := rowResult{account: acc.ID, status: statusExists}
-	if created {
-		res.status = statusCreated
 	}
 	return res
 }
@@ -576,65 +518,6 @@ func failed(res rowResult, err error) rowResult {
 		res.status = statusRefused
 	}
 	return res
-}
-
-// tally counts a run's rows as they end.
-type tally struct {
-	kind              campaignKind
-	counts            map[string]int
-	finished          int // the rows sent that ended
-	failed            int
-	credited, already probonus.Amount
-	listed            []failedRow // the rows not done, in line order: all for --json, else the first listedRows
-	unlisted          int         // the rows not done past those
-	keepAll           bool
-	notStarted        int
-}
-
-func newTally(kind campaignKind, keepAll bool) *tally {
-	return &tally{kind: kind, counts: map[string]int{}, keepAll: keepAll}
-}
-
-// add counts a row's result; errText is its failure's text.
-func (t *tally) add(res rowResult, errText string) {
-	t.counts[res.status]++
-	if res.started {
-		t.finished++
-	}
-	switch res.status {
-	case statusCredited:
-		t.credited = t.credited.Add(res.row.amount)
-	case statusAlready:
-		t.already = t.already.Add(res.row.amount)
-	case statusCreated, statusExists, statusReady:
-	default:
-		if res.waiting {
-			t.notStarted++
-			return
-		}
-		if res.started {
-			t.failed++
-		}
-		if !t.keepAll && len(t.listed) == listedRows {
-			t.unlisted++
-			return
-		}
-		t.listed = append(t.listed, failedRow{Line: res.row.line, Status: res.status, Error: errText})
-	}
-}
-
-// brief is the progress's description.
-func (t *tally) brief(verb string) string {
-	var b string
-	switch verb {
-	case "credited":
-		b = "credited " + money(t.credited)
-	case "created":
-		b = fmt.Sprintf("created %d", t.counts[statusCreated])
-	default:
-		b = verb
-	}
-	return b + ", " + howMany(t.failed, "error")
 }
 
 // exit is the run's exit: 3 when any row's outcome is unknown, 130 when Ctrl-C stopped it, 1
@@ -663,148 +546,15 @@ func (r *campaignRun) rowError(res rowResult) string {
 	return r.s.secrets.text(plainErr(r.s.secrets.scrubErr(res.err)))
 }
 
-// problemsText is a row's problems without their line, which the results name beside them.
-func problemsText(ps []rowProblem) string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.msg
-		if p.column != "" {
-			parts[i] = "column " + p.column + ": " + p.msg
-		}
-	}
-	return strings.Join(parts, "; ")
-}
-
-// printProblems lists the first problems checking the file found.
-func (r *campaignRun) printProblems(w io.Writer, title string) {
-	f := r.f
-	fmt.Fprintf(w, "%s: %d\n", title, f.bad)
-	for _, p := range f.problems {
-		fmt.Fprintf(w, "  %s\n", p)
-	}
-	if n := f.nProblems - len(f.problems); n > 0 {
-		fmt.Fprintf(w, "  … and %d more (--dry-run lists them all)\n", n)
-	}
-}
-
-// campaignSummary is the end of a run as --json prints it. Money is a string with two decimals,
-// as the API writes it (Pydantic v2): a script reads it exactly, never as a float.
-type campaignSummary struct {
-	File            string         `json:"file"`
-	Rows            int            `json:"rows"`
-	Statuses        map[string]int `json:"statuses"`
-	Credited        string         `json:"credited,omitempty"`
-	AlreadyCredited string         `json:"alreadyCredited,omitempty"`
-	Stopped         string         `json:"stopped,omitempty"`
-	NotStarted      int            `json:"notStarted,omitempty"`
-	NotRead         int            `json:"notRead,omitempty"`
-	Interrupted     bool           `json:"interrupted,omitempty"`
-	Failed          []failedRow    `json:"failed,omitempty"`
-}
-
-type failedRow struct {
-	Line   int    `json:"line"`
-	Status string `json:"status"`
-	Error  string `json:"error"`
-}
-
-// summary prints the counts per status, the sum credited and the rows that failed.
-func (r *campaignRun) summary() error {
-	t, w := r.t, r.s.stdout
-	notRead := r.f.rows - r.handed
-	if r.s.cfg.json {
-		sum := campaignSummary{File: r.f.name, Rows: r.f.rows, Statuses: map[string]int{}, Stopped: r.halt.reason(),
-			NotStarted: t.notStarted, NotRead: notRead, Interrupted: r.interrupted, Failed: t.listed}
-		for _, st := range statusOrder[r.o.kind] {
-			sum.Statuses[st] = t.counts[st]
-		}
-		if r.o.kind == refillCampaign {
-			sum.Credited, sum.AlreadyCredited = money(t.credited), money(t.already)
-		}
-		return printJSON(w, sum)
-	}
-	tb := newTable("STATUS", "ROWS>", "AMOUNT>")
-	if r.o.kind == signupCampaign {
-		tb = newTable("STATUS", "ROWS>")
-	}
-	for _, st := range statusOrder[r.o.kind] {
-		cells := []string{st, strconv.Itoa(t.counts[st])}
-		if r.o.kind == refillCampaign {
-			switch st {
-			case statusCredited:
-				cells = append(cells, money(t.credited))
-			case statusAlready:
-				cells = append(cells, money(t.already))
-			default:
-				cells = append(cells, "")
-			}
-		}
-		tb.add(cells...)
-	}
-	fmt.Fprintf(w, "%s: %s.\n", r.f.name, howMany(r.f.rows, "row"))
-	if err := tb.write(w); err != nil {
-		return err
-	}
-	if r.o.kind == refillCampaign {
-		fmt.Fprintf(w, "Credited %s in all by this run", money(t.credited))
-		if t.counts[statusAlready] > 0 {
-			fmt.Fprintf(w, "; %s had been credited before (%s), nothing sent for them", howMany(t.counts[statusAlready], "row"), money(t.already))
-		}
-		fmt.Fprintln(w, ".")
-	} else {
-		fmt.Fprintf(w, "Signed up %s; %s had an account already.\n", howMany(t.counts[statusCreated], "guest"), howMany(t.counts[statusExists], "guest"))
-	}
-	if len(t.listed) > 0 {
-		fmt.Fprintln(w, "Rows not done:")
-		failures := newTable("", "", "")
-		for _, f := range t.listed {
-			failures.add(fmt.Sprintf("  line %d", f.Line), f.Status, f.Error)
-		}
-		if err := failures.write(w); err != nil {
-			return err
-		}
-		if t.unlisted > 0 {
-			more := "--out FILE lists them all"
-			if r.o.out != "" {
-				more = r.o.out + " lists them all"
-			}
-			fmt.Fprintf(w, "  … and %d more: %s\n", t.unlisted, more)
-		}
-	}
-	if why := r.halt.reason(); why != "" && !r.interrupted {
-		fmt.Fprintf(w, "Stopped early: %s.\n", why)
-	}
-	if t.notStarted > 0 {
-		fmt.Fprintf(w, "Not started (skipped): %s.\n", howMany(t.notStarted, "row"))
-	}
-	if notRead > 0 {
-		fmt.Fprintf(w, "Not read: %s.\n", howMany(notRead, "row"))
-	}
-	if r.interrupted || r.halt.stopped() || t.counts[statusUnknown]+t.counts[statusRefused] > 0 {
-		fmt.Fprintln(w, "Run the same file again to finish: a row done before is found and not done twice.")
-	}
-	return nil
-}
-
-func howMany(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 // dryRun checks every row and looks the guests up, by reading only, and says what would fail.
 func (r *campaignRun) dryRun(ctx context.Context) error {
-	s, f := r.s, r.f
+	f := r.f
 	rr, err := r.reread()
 	if err != nil {
 		return err
 	}
-	look := r.lookRefill
-	if r.o.kind == signupCampaign {
-		look = r.lookSignup
-	}
-	p := newProgress(r.o.progress, s.stderr, f.valid, r.verb())
+	look := func(ctx context.Context, row *campaignRow) rowResult { return r.o.kind.look(ctx, r.c, row) }
+	p := newProgress(r.o.progress, r.s.stderr, f.valid, r.o.kind.verb(true))
 	var ready, exists int
 	var sum probonus.Amount
 	var problems []rowProblem // in line order, as the rows are handed over
@@ -830,33 +580,7 @@ func (r *campaignRun) dryRun(ctx context.Context) error {
 		}
 	}, p)
 	p.done(r.t)
-	w := s.stdout
-	desc := fmt.Sprintf("%s: %s; columns %s; delimiter '%c'", f.name, howMany(f.rows, "row"), strings.Join(f.columns, ", "), f.comma)
-	if len(f.ignored) > 0 {
-		desc += "; ignored columns: " + strings.Join(f.ignored, ", ")
-	}
-	fmt.Fprintln(w, desc+".")
-	if r.o.kind == signupCampaign {
-		fmt.Fprintf(w, "Would sign up %s in group %d; %s an account already.\n", howMany(ready, "guest"), r.o.group, howMany(exists, "guest")+" "+has(exists))
-	} else {
-		fmt.Fprintf(w, "Would credit %s in all: %s.\n", money(sum), howMany(ready, "row"))
-	}
-	if len(problems) > 0 {
-		rows := 0
-		for i, p := range problems {
-			if i == 0 || p.line != problems[i-1].line {
-				rows++
-			}
-		}
-		fmt.Fprintf(w, "Rows that would fail: %d\n", rows)
-		for _, p := range problems {
-			fmt.Fprintf(w, "  %s\n", p)
-		}
-	}
-	if why := r.halt.reason(); why != "" {
-		fmt.Fprintf(w, "Stopped early: %s; %d rows not checked.\n", why, f.valid-r.t.finished)
-	}
-	fmt.Fprintln(w, "Dry run: nothing was written.")
+	r.dryRunSummary(ready, exists, sum, problems)
 	switch {
 	case r.interrupted:
 		return &silentFailure{code: exitInterrupted}
@@ -864,37 +588,4 @@ func (r *campaignRun) dryRun(ctx context.Context) error {
 		return &silentFailure{code: exitFailed}
 	}
 	return nil
-}
-
-func has(n int) string {
-	if n == 1 {
-		return "has"
-	}
-	return "have"
-}
-
-// lookRefill finds a row's guest by reading only: by phone, or the account's balance.
-func (r *campaignRun) lookRefill(ctx context.Context, row *campaignRow) rowResult {
-	var err error
-	if row.phone != "" {
-		_, err = r.c.Accounts.FindByPhone(ctx, row.phone)
-	} else {
-		_, err = r.c.Accounts.BalanceExtended(ctx, row.account)
-	}
-	if err != nil {
-		return failed(rowResult{}, err)
-	}
-	return rowResult{status: statusReady}
-}
-
-// lookSignup tells a guest to sign up from one who has an account, by reading only.
-func (r *campaignRun) lookSignup(ctx context.Context, row *campaignRow) rowResult {
-	acc, err := r.c.Accounts.FindByPhone(ctx, row.phone)
-	switch {
-	case errors.Is(err, probonus.ErrNotFound):
-		return rowResult{status: statusReady}
-	case err != nil:
-		return failed(rowResult{}, err)
-	}
-	return rowResult{status: statusExists, account: acc.ID}
 }

@@ -19,14 +19,6 @@ import (
 	"github.com/probonus-go/probonus"
 )
 
-// campaignKind is what a file's rows do: credit bonuses, or sign guests up.
-type campaignKind int
-
-const (
-	refillCampaign campaignKind = iota
-	signupCampaign
-)
-
 // The columns a file is read by, named by its header (case, spaces and dashes aside).
 const (
 	colPhone      = "phone"
@@ -42,12 +34,6 @@ const (
 	colBirthDate  = "birth_date"
 	colCard       = "card"
 )
-
-// knownColumns are the columns each kind reads; any other column is ignored, and said to be.
-var knownColumns = map[campaignKind][]string{
-	refillCampaign: {colPhone, colAccount, colAmount, colReason, colBurnDate},
-	signupCampaign: {colPhone, colFirstName, colLastName, colMiddleName, colEmail, colGender, colBirthDate, colCard},
-}
 
 // campaignFile is a file's header and dialect, so the results are written in it too, and what
 // checking its rows found: their count, their total, the first of their problems. The rows are
@@ -178,7 +164,7 @@ func (cr campaignReader) open(name string, in io.Reader, want *campaignFile) (*c
 	r.ReuseRecord = true
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, nil, usageErrorf("%s is empty: want a header line such as %s", name, exampleHeader(cr.kind, ','))
+		return nil, nil, usageErrorf("%s is empty: want a header line such as %s", name, cr.kind.example(','))
 	}
 	if err != nil {
 		return nil, nil, fileErr(name, err)
@@ -232,7 +218,7 @@ func (rr *rowReader) next() (campaignRow, error) {
 		if row.valid() {
 			key := rr.key(&row)
 			if first, dup := rr.seen[key]; dup {
-				row.problems = append(row.problems, rowProblem{line: line, msg: rr.cr.duplicate(first)})
+				row.problems = append(row.problems, rowProblem{line: line, msg: rr.cr.kind.duplicate(first)})
 			} else {
 				rr.seen[key] = line
 			}
@@ -266,7 +252,7 @@ func span(rec []string) int {
 // key is what makes two rows the same, hashed (128 bits: a false match is out of reach): RefillOnce's
 // key (account or phone, reason, amount), or a sign-up's phone.
 func (rr *rowReader) key(r *campaignRow) [2]uint64 {
-	k := r.key()
+	k := rr.cr.kind.key(r)
 	return [2]uint64{maphash.String(rr.seeds[0], k), maphash.String(rr.seeds[1], k)}
 }
 
@@ -409,19 +395,16 @@ var russianColumns = map[string]string{
 	"карта":         colCard,
 }
 
-// header maps the columns read to their positions and checks the required ones are there.
+// header maps the columns read to their positions; the kind checks the ones it needs are there.
 func (cr campaignReader) header(f *campaignFile, header []string) (map[string]int, error) {
 	cols := map[string]int{}
 	known := map[string]bool{}
-	for _, c := range knownColumns[cr.kind] {
+	for _, c := range cr.kind.columns() {
 		known[c] = true
-	}
-	if cr.kind == refillCampaign {
-		known["account_id"] = true
 	}
 	for i, h := range header {
 		name := headerName(h)
-		if name == "account_id" {
+		if name == "account_id" && known[colAccount] {
 			name = colAccount
 		}
 		if !known[name] {
@@ -436,37 +419,10 @@ func (cr campaignReader) header(f *campaignFile, header []string) (map[string]in
 		cols[name] = i
 		f.columns = append(f.columns, name)
 	}
-	_, phone := cols[colPhone]
-	_, account := cols[colAccount]
-	switch {
-	case cr.kind == signupCampaign && !phone:
-		return nil, usageErrorf("%s: the header has no phone column (want %s)", f.name, exampleHeader(cr.kind, f.comma))
-	case cr.kind == signupCampaign:
-		f.idColumn = colPhone
-		return cols, nil
-	case phone && account:
-		return nil, usageErrorf("%s: the header has both phone and account: keep one (rows are found by it)", f.name)
-	case !phone && !account:
-		return nil, usageErrorf("%s: the header has neither a phone nor an account column (want %s)", f.name, exampleHeader(cr.kind, f.comma))
-	case phone:
-		f.idColumn = colPhone
-	default:
-		f.idColumn = colAccount
-	}
-	for _, c := range []string{colAmount, colReason} {
-		if _, ok := cols[c]; !ok {
-			return nil, usageErrorf("%s: the header has no %s column (want %s)", f.name, c, exampleHeader(cr.kind, f.comma))
-		}
+	if err := cr.kind.header(f, cols); err != nil {
+		return nil, err
 	}
 	return cols, nil
-}
-
-func exampleHeader(kind campaignKind, comma rune) string {
-	cols := []string{colPhone, colAmount, colReason, colBurnDate}
-	if kind == signupCampaign {
-		cols = []string{colPhone, colFirstName, colLastName, colEmail}
-	}
-	return strings.Join(cols, string(comma))
 }
 
 // row reads and checks one record.
@@ -514,82 +470,8 @@ func (cr campaignReader) row(line int, rec []string, f *campaignFile) campaignRo
 		}
 		row.account = n
 	}
-	if cr.kind == signupCampaign {
-		cr.guest(&row, get, bad)
-		return row
-	}
-	row.rawAmount, _ = get(colAmount)
-	if a, msg := parseCampaignAmount(row.rawAmount, f.comma); msg != "" {
-		bad(colAmount, "%s", msg)
-	} else {
-		row.amount = a
-	}
-	row.reason, _ = get(colReason)
-	if row.reason == "" {
-		bad(colReason, "empty: the reason is shown in the guest's history, and a rerun finds the credit by it")
-	}
-	if v, ok := get(colBurnDate); ok && v != "" {
-		d, err := parseFileDate(v)
-		switch {
-		case err != nil:
-			bad(colBurnDate, "%q: want YYYY-MM-DD or DD.MM.YYYY", v)
-		case d.Before(cr.today):
-			bad(colBurnDate, "%s is in the past", d)
-		default:
-			row.burn = &d
-		}
-	}
+	cr.kind.parse(cr, &row, f, get, bad)
 	return row
-}
-
-// guest reads a signup row's optional fields.
-func (cr campaignReader) guest(row *campaignRow, get func(string) (string, bool), bad func(c, format string, args ...any)) {
-	g := &row.guest
-	g.Phone = row.phone
-	opt := func(c string) *string {
-		if v, _ := get(c); v != "" {
-			return &v
-		}
-		return nil
-	}
-	g.FirstName, g.LastName, g.MiddleName, g.Email = opt(colFirstName), opt(colLastName), opt(colMiddleName), opt(colEmail)
-	if v := opt(colGender); v != nil {
-		if gender, err := parseGender(*v); err != nil {
-			bad(colGender, "%q: want male or female", *v)
-		} else {
-			g.Gender = &gender
-		}
-	}
-	if v := opt(colBirthDate); v != nil {
-		if d, err := parseFileDate(*v); err != nil {
-			bad(colBirthDate, "%q: want YYYY-MM-DD or DD.MM.YYYY", *v)
-		} else {
-			g.BirthDate = &d
-		}
-	}
-	if v := opt(colCard); v != nil {
-		g.Identifiers = []probonus.Identifier{{Type: probonus.IdentifierCard, Value: *v}}
-	}
-}
-
-// key is what makes two rows the same: RefillOnce's key (account or phone, reason, amount), or
-// a sign-up's phone.
-func (r *campaignRow) key() string {
-	id := r.phone
-	if id == "" {
-		id = strconv.FormatInt(r.account, 10)
-	}
-	if r.reason == "" {
-		return id
-	}
-	return id + "\x00" + r.reason + "\x00" + r.amount.Decimal().String()
-}
-
-func (cr campaignReader) duplicate(first int) string {
-	if cr.kind == signupCampaign {
-		return fmt.Sprintf("the same phone as line %d", first)
-	}
-	return fmt.Sprintf("the same guest, amount and reason as line %d: a second credit would be taken for the first one", first)
 }
 
 // groupedAmount is an amount with its thousands grouped by spaces, as Excel writes a formatted
@@ -718,10 +600,7 @@ func openResults(s *session, path string, f *campaignFile, kind campaignKind) (*
 	}
 	rf.csv = csv.NewWriter(rf.w)
 	rf.csv.Comma = f.comma
-	header := []string{"line", "phone", "account", "amount", "reason", "status", "transaction", "balance", "error"}
-	if kind == signupCampaign {
-		header = []string{"line", "phone", "account", "status", "error"}
-	}
+	header := append(append([]string{"line", "phone", "account"}, kind.resultColumns()...), "error")
 	if err := rf.csv.Write(header); err != nil {
 		return nil, err
 	}
@@ -749,20 +628,7 @@ func (rf *resultsFile) write(row *campaignRow, res rowResult, errText string) er
 	case rf.byID == colAccount && account == "":
 		account = id(row.account)
 	}
-	rec := []string{strconv.Itoa(row.line), phone, account}
-	if rf.kind == refillCampaign {
-		amount := row.rawAmount
-		if row.valid() {
-			amount = rf.amount(row.amount)
-		}
-		balance := ""
-		if res.balance != nil {
-			balance = rf.amount(*res.balance)
-		}
-		rec = append(rec, amount, row.reason, res.status, id(res.tx), balance)
-	} else {
-		rec = append(rec, res.status)
-	}
+	rec := append([]string{strconv.Itoa(row.line), phone, account}, rf.kind.resultCells(rf, row, res)...)
 	rec = append(rec, errText)
 	for i, v := range rec {
 		rec[i] = safeCell(v)
