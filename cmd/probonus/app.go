@@ -22,6 +22,7 @@ const (
 	exitUsage          = 2 // bad arguments or configuration, or a write not confirmed
 	exitOutcomeUnknown = 3 // a write that may have been applied
 	exitNotFound       = 4
+	exitInterrupted    = 130 // a campaign stopped by Ctrl-C: 128 + SIGINT, as shells report it
 )
 
 // app is one invocation: its streams and environment. Tests build one to simulate a terminal.
@@ -369,8 +370,9 @@ Flags of every command:
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fmt.Fprint(w, `
-Exit codes: 0 ok, 1 API or network error, 2 usage (or a write not confirmed),
-3 outcome unknown (a write that may have been applied: look before writing again), 4 not found.
+Exit codes: 0 ok, 1 API or network error (with --file: a row failed), 2 usage (or a write not
+confirmed), 3 outcome unknown (a write that may have been applied: look before writing again),
+4 not found, 130 a --file run interrupted by Ctrl-C (run the same file again to finish).
 `)
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,11 +10,12 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
-	"sync"
+	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/probonus-go/probonus"
 )
@@ -34,10 +34,50 @@ const (
 	statusReady    = "ready" // a dry run's row that would be sent; never written
 )
 
-// statusOrder is the order of a summary's lines.
-var statusOrder = map[campaignKind][]string{
-	refillCampaign: {statusCredited, statusAlready, statusNotFound, statusRefused, statusUnknown, statusSkipped},
-	signupCampaign: {statusCreated, statusExists, statusRefused, statusUnknown, statusSkipped},
+// campaignKind is what a file's rows do: credit bonuses (campaign_refill.go), sign guests up
+// (campaign_signup.go). Each kind is one type in a file of its own; the reader, the runner and
+// the summary know none of them, so a third kind is one new file.
+type campaignKind interface {
+	// fileUsage is the --file flag's text: what the rows do, the columns read.
+	fileUsage() string
+	// checkFlags refuses what the kind cannot run with (a sign-up without --group).
+	checkFlags(o campaignOptions) error
+
+	// columns are the columns a file is read by; any other is ignored, and said to be.
+	columns() []string
+	// header checks a header has the columns the kind needs and sets the one that names a guest.
+	header(f *campaignFile, cols map[string]int) error
+	// example is a header the kind reads, for a message.
+	example(comma rune) string
+	// parse reads and checks a row's own columns; its guest's phone or account is read already.
+	parse(cr campaignReader, row *campaignRow, f *campaignFile, get func(column string) (string, bool), bad func(column, format string, args ...any))
+	// key is what makes two rows the same; duplicate says a row repeats the one on line first.
+	key(row *campaignRow) string
+	duplicate(first int) string
+
+	// prepare checks, before any row is sent, what every row needs (a sign-up's group).
+	prepare(ctx context.Context, c *probonus.Client, o campaignOptions) error
+	// confirmation is what the run will do, for the question before it.
+	confirmation(f *campaignFile, o campaignOptions) string
+	// look tells by reading only whether a row would go through: statusReady, or how it would end.
+	look(ctx context.Context, c *probonus.Client, row *campaignRow) rowResult
+	// send does a row.
+	send(ctx context.Context, c *probonus.Client, o campaignOptions, row *campaignRow) rowResult
+
+	// resultColumns are --out's columns between account and error; resultCells a row's cells in them.
+	resultColumns() []string
+	resultCells(rf *resultsFile, row *campaignRow, res rowResult) []string
+
+	// statuses are the summary's lines, in order; money says whether rows carry an amount.
+	statuses() []string
+	money() bool
+	// verb is what the progress counts: a status, or "checked".
+	verb(dryRun bool) string
+	// done is the summary's line under its table; summarize adds the kind's totals to --json's.
+	done(t *tally) string
+	summarize(t *tally, sum *campaignSummary)
+	// wouldDo is a dry run's line: what a run would do.
+	wouldDo(ready, exists int, sum probonus.Amount, o campaignOptions) string
 }
 
 const (
@@ -69,11 +109,7 @@ type campaignFlags struct{ opts campaignOptions }
 
 func newCampaignFlags(fs *flag.FlagSet, kind campaignKind) *campaignFlags {
 	f := &campaignFlags{opts: campaignOptions{kind: kind}}
-	what := "credit the rows of a CSV file: columns phone or account, amount, reason, optional burn_date (comma or semicolon separated, UTF-8)"
-	if kind == signupCampaign {
-		what = "sign up the guests of a CSV file: column phone, optional first_name, last_name, middle_name, email, gender, birth_date, card"
-	}
-	fs.StringVar(&f.opts.file, "file", "", what)
+	fs.StringVar(&f.opts.file, "file", "", kind.fileUsage())
 	fs.BoolVar(&f.opts.dryRun, "dry-run", false, "with --file: check every row and look the guests up, by reading only; nothing is written")
 	fs.IntVar(&f.opts.concurrency, "concurrency", defaultConcurrency, "with --file: how many rows are sent at a time")
 	fs.StringVar(&f.opts.out, "out", "", "with --file: write each row's result to this CSV file as it finishes")
@@ -86,15 +122,16 @@ func (f *campaignFlags) given() bool { return f.opts.file != "" }
 // parse checks the flags of a run of a file (group: signup's --group) and fills in the rest.
 func (f *campaignFlags) parse(group int64) (campaignOptions, error) {
 	o := f.opts
+	o.group = group
 	switch {
 	case o.concurrency < 1 || o.concurrency > maxConcurrency:
 		return o, usageErrorf("--concurrency must be between 1 and %d, got %d", maxConcurrency, o.concurrency)
 	case o.dryRun && o.out != "":
 		return o, usageErrorf("--out records a run; --dry-run writes nothing and lists the rows that would fail on stdout")
-	case o.kind == signupCampaign && group <= 0:
-		return o, usageErrorf("--group is required: the id of a group with a template (probonus groups lists them)")
 	}
-	o.group = group
+	if err := o.kind.checkFlags(o); err != nil {
+		return o, err
+	}
 	o.progress, o.every, o.stopAfter = progressAuto, progressEvery, systemicStreak
 	return o, nil
 }
@@ -116,9 +153,14 @@ func watchCampaign(ctx context.Context, s *session, o campaignOptions) error {
 	return runCampaign(ctx, s, o)
 }
 
-// runCampaign reads a file and runs it, or with dryRun checks it. Its exit code: 0 when every
-// row is done, 3 when any row's outcome is unknown, 1 when any failed.
+// runCampaign reads a file and runs it, or with dryRun checks it. The file is read twice, keeping
+// no rows: once to check every row and add them up before anything is sent or asked, then row by
+// row as they are sent. Its exit code: 0 when every row is done, 3 when any row's outcome is
+// unknown, 130 when Ctrl-C stopped it, 1 when any row failed.
 func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
+	if err := checkPaths(s, o); err != nil {
+		return err
+	}
 	c, err := s.connect()
 	if err != nil {
 		return err
@@ -129,16 +171,14 @@ func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
 	}
 	defer in.Close()
 	cr := campaignReader{kind: o.kind, normalize: c.NormalizePhone, today: probonus.DateOf(time.Now().In(s.loc))}
-	f, err := cr.read(o.file, in)
+	f, err := cr.check(o.file, in)
 	if err != nil {
 		return err
 	}
-	if o.kind == signupCampaign {
-		if err := checkGroup(ctx, c, o.group); err != nil {
-			return err
-		}
+	if err := o.kind.prepare(ctx, c, o); err != nil {
+		return err
 	}
-	run := &campaignRun{s: s, c: c, o: o, f: f, t: newTally(o.kind)}
+	run := &campaignRun{s: s, c: c, o: o, cr: cr, f: f, in: in, t: newTally(o.kind, s.cfg.json && !o.dryRun)}
 	if o.progress == progressAuto {
 		run.o.progress = progressLines
 		if s.stderrTerminal() {
@@ -151,39 +191,90 @@ func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
 	return run.run(ctx)
 }
 
-// checkGroup stops a sign-up whose group cannot take one before any row is sent: every row
-// would be refused the same way.
-func checkGroup(ctx context.Context, c *probonus.Client, id int64) error {
-	groups, err := c.AccountGroups.List(ctx)
-	if err != nil {
-		return err
+// checkPaths refuses an --out that names the campaign file (by another path, a link), which
+// would overwrite it, and a campaign file or an --out that is the command's own stdout or stderr.
+func checkPaths(s *session, o campaignOptions) error {
+	if o.out != "" && samePath(o.out, o.file) {
+		return usageErrorf("--out %s is the campaign file itself: the results would overwrite it; name another file", o.out)
 	}
-	for _, g := range groups {
-		if g.ID == id {
-			if !g.HaveTemplate {
-				return usageErrorf("group %d (%s) has no template: probonus groups lists those that have one", id, g.Name)
+	for _, w := range []io.Writer{s.stdout, s.stderr} {
+		out := osFile(w)
+		if out == nil {
+			continue
+		}
+		info, err := out.Stat()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		for _, p := range []string{o.file, o.out} {
+			if p == "" {
+				continue
 			}
-			return nil
+			if other, err := os.Stat(p); err == nil && os.SameFile(info, other) {
+				return usageErrorf("%s is the command's output (stdout or stderr is redirected to it): send the output elsewhere", p)
+			}
 		}
 	}
-	return usageErrorf("no group %d: probonus groups lists those with a template", id)
+	return nil
+}
+
+// samePath reports whether two paths name one file: the same path once cleaned and made
+// absolute, or, when both exist, the same file (a link to it).
+func samePath(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	infoA, errA := os.Stat(a)
+	infoB, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(infoA, infoB)
+}
+
+// osFile is the file under a session's stream, nil when it is none.
+func osFile(w io.Writer) *os.File {
+	if r, ok := w.(*redactingWriter); ok {
+		w = r.w
+	}
+	f, _ := w.(*os.File)
+	return f
 }
 
 // campaignRun is one run of a file.
 type campaignRun struct {
-	s *session
-	c *probonus.Client
-	o campaignOptions
-	f *campaignFile
-	t *tally
+	s  *session
+	c  *probonus.Client
+	o  campaignOptions
+	cr campaignReader
+	f  *campaignFile // what checking the file found
+	in io.ReadSeeker // the file, read again from its start for the run
+	t  *tally
 
-	stopped     string // why the run stopped taking rows; "" when it did not
+	halt        halt
 	interrupted bool
+	handed      int // the rows handed over, in the file's order
+}
+
+// halt is why a run stopped taking rows: set once, the first reason kept, by the run's loop or
+// its reader.
+type halt struct{ why atomic.Pointer[string] }
+
+func (h *halt) stop(why string) { h.why.CompareAndSwap(nil, &why) }
+
+func (h *halt) stopped() bool { return h.why.Load() != nil }
+
+// reason is why the run stopped, "" when it did not.
+func (h *halt) reason() string {
+	if why := h.why.Load(); why != nil {
+		return *why
+	}
+	return ""
 }
 
 // rowResult is how one row ended.
 type rowResult struct {
-	i       int // the row's index in the file's rows
+	seq     int // the row's place among the file's rows
+	row     *campaignRow
 	status  string
 	account int64
 	tx      int64
@@ -194,70 +285,56 @@ type rowResult struct {
 	waiting bool   // skipped as not started: the run stopped first
 }
 
-// todo is the rows that can be sent, and the problems of the others.
-func (r *campaignRun) todo() (todo []int, problems []rowProblem) {
-	for i := range r.f.rows {
-		if row := &r.f.rows[i]; row.valid() {
-			todo = append(todo, i)
-		} else {
-			problems = append(problems, row.problems...)
-		}
+// reread reads the file again from its start, for the run: the rows must be those checked.
+func (r *campaignRun) reread() (*rowReader, error) {
+	if _, err := r.in.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("reading %s again: %w", r.f.name, err)
 	}
-	return todo, problems
+	f, rr, err := r.cr.open(r.f.name, r.in, r.f)
+	if err == nil && !slices.Equal(f.header, r.f.header) {
+		err = fmt.Errorf("%s changed since it was checked (its header differs): run the same file again", r.f.name)
+	}
+	return rr, err
 }
 
 func (r *campaignRun) run(ctx context.Context) error {
-	s := r.s
-	todo, problems := r.todo()
-	if len(todo) == 0 {
-		r.printProblems(s.stderr, "No row can be sent", problems, len(problems))
+	s, f := r.s, r.f
+	if f.valid == 0 {
+		r.printProblems(s.stderr, "No row can be sent")
 		return &silentFailure{code: exitFailed}
 	}
-	if len(problems) > 0 {
-		r.printProblems(s.stderr, "Rows that will be skipped", problems, listedRows)
+	if f.bad > 0 {
+		r.printProblems(s.stderr, "Rows that will be skipped")
 	}
-	if err := s.confirm(r.what(todo)); err != nil {
+	if err := s.confirm(r.o.kind.confirmation(f, r.o)); err != nil {
+		return err
+	}
+	rr, err := r.reread()
+	if err != nil {
 		return err
 	}
 	var out *resultsFile
 	if r.o.out != "" {
-		var err error
-		if out, err = openResults(s, r.o.out, r.f, r.o.kind); err != nil {
+		if out, err = openResults(s, r.o.out, f, r.o.kind); err != nil {
 			return err
 		}
 		defer out.close()
 	}
-	finished := make([]bool, len(r.f.rows))
-	record := func(res rowResult) {
-		finished[res.i] = true
-		r.t.add(res, &r.f.rows[res.i])
+	send := func(ctx context.Context, row *campaignRow) rowResult { return r.o.kind.send(ctx, r.c, r.o, row) }
+	p := newProgress(r.o.progress, s.stderr, f.valid, r.o.kind.verb(false))
+	r.rows(ctx, rr, send, func(res rowResult) {
+		errText := r.rowError(res)
+		r.t.add(res, errText)
+		if res.started {
+			p.update(r.t)
+		}
 		if out != nil {
-			if err := out.write(&r.f.rows[res.i], res, r.rowError(res)); err != nil && r.stopped == "" {
-				r.stopped = "writing " + r.o.out + " failed: " + err.Error()
+			if err := out.write(res.row, res, errText); err != nil {
+				r.halt.stop("writing " + r.o.out + " failed: " + err.Error())
 			}
 		}
-	}
-	for i := range r.f.rows {
-		if row := &r.f.rows[i]; !row.valid() {
-			record(rowResult{i: i, status: statusSkipped, note: problemsText(row.problems)})
-		}
-	}
-	do := r.refillRow
-	if r.o.kind == signupCampaign {
-		do = r.signupRow
-	}
-	p := newProgress(r.o.progress, s.stderr, len(todo), r.verb())
-	r.rows(ctx, todo, do, func(res rowResult) { record(res); p.update(r.t) }, p)
+	}, p)
 	p.done(r.t)
-	why := "not started: the run was interrupted"
-	if !r.interrupted {
-		why = "not started: the run stopped early (" + r.stopped + ")"
-	}
-	for _, i := range todo {
-		if !finished[i] {
-			record(rowResult{i: i, status: statusSkipped, note: why, waiting: true})
-		}
-	}
 	if out != nil {
 		if err := out.close(); err != nil {
 			fmt.Fprintf(s.stderr, "probonus: writing %s: %v\n", r.o.out, err)
@@ -266,79 +343,73 @@ func (r *campaignRun) run(ctx context.Context) error {
 	if err := r.summary(); err != nil {
 		return err
 	}
-	return r.t.exit()
+	return r.exit()
 }
 
-// what is the confirmation's text: the totals of what will be sent.
-func (r *campaignRun) what(todo []int) string {
-	at := fmt.Sprintf("%d at a time", r.o.concurrency)
-	if r.o.kind == signupCampaign {
-		return fmt.Sprintf("sign up the guests of %s in group %d: %s, %s, each through FindOrInsert (a guest who has an account is left as is)",
-			r.f.name, r.o.group, howMany(len(todo), "row"), at)
+// notStarted is the note of a row the run stopped before.
+func (r *campaignRun) notStarted() string {
+	if r.interrupted {
+		return "not started: the run was interrupted"
 	}
-	var sum probonus.Amount
-	for _, i := range todo {
-		sum = sum.Add(r.f.rows[i].amount)
-	}
-	return fmt.Sprintf("credit %s in all from %s: %s, %s, each through RefillOnce (a row credited before is not credited again)",
-		money(sum), r.f.name, howMany(len(todo), "row"), at)
+	return "not started: the run stopped early (" + r.halt.reason() + ")"
 }
 
-func (r *campaignRun) verb() string {
-	if r.o.kind == signupCampaign {
-		return "created"
-	}
-	if r.o.dryRun {
-		return "checked"
-	}
-	return "credited"
-}
-
-// rows runs do on the rows todo, o.concurrency at a time, and hands each result to finished on
-// this goroutine, in the order they end. It stops taking rows at Ctrl-C (the first; the second
-// abandons the rows in flight) and when rows in a row fail for a systemic cause; the rows in
-// flight end either way.
-func (r *campaignRun) rows(ctx context.Context, todo []int, do func(context.Context, *campaignRow) rowResult, finished func(rowResult), p progress) {
+// rows reads the rows of rr, runs do on those that can be sent, o.concurrency at a time, and hands
+// every row's result to finished on this goroutine, in the file's order. It stops taking rows at
+// Ctrl-C (the first; the second abandons the rows in flight) and when rows in a row fail for a
+// systemic cause; the rows in flight end either way, and the rows after them are handed over as
+// not started. The reader stays at most a window of rows ahead of the first row not handed over,
+// so what is held does not grow with the file, however slow one row is.
+func (r *campaignRun) rows(ctx context.Context, rr *rowReader, do func(context.Context, *campaignRow) rowResult, finished func(rowResult), p progress) {
 	work, abandon := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandon()
-	var stopping atomic.Bool
-	halt := make(chan struct{})
-	var haltOnce sync.Once
-	stop := func(why string) {
-		haltOnce.Do(func() {
-			r.stopped = why
-			stopping.Store(true)
-			close(halt)
-		})
-	}
-	jobs := make(chan int)
+	slots := make(chan struct{}, max(256, 16*r.o.concurrency)) // the rows read and not handed over
+	results := make(chan rowResult)
 	go func() {
-		defer close(jobs)
-		for _, i := range todo {
-			select {
-			case jobs <- i:
-			case <-halt:
+		var pool errgroup.Group // when no worker is free, Go waits for one: the reader keeps pace with the sends
+		pool.SetLimit(r.o.concurrency)
+		defer func() {
+			_ = pool.Wait() // no row's work returns an error: a row's failure is its result
+			close(results)
+		}()
+		for seq := 0; ; seq++ {
+			row, err := rr.next()
+			if errors.Is(err, io.EOF) {
 				return
 			}
-		}
-	}()
-	results := make(chan rowResult)
-	var wg sync.WaitGroup
-	for range r.o.concurrency {
-		wg.Go(func() {
-			for i := range jobs {
-				if stopping.Load() {
-					continue // taken after the stop: not started
-				}
-				res := do(work, &r.f.rows[i])
-				res.i, res.started = i, true
-				results <- res
+			if err != nil {
+				r.halt.stop(plainErr(err))
+				return
 			}
-		})
-	}
-	go func() {
-		wg.Wait()
-		close(results)
+			slots <- struct{}{}
+			res := rowResult{seq: seq, row: &row}
+			switch {
+			case !row.valid():
+				res.status, res.note = statusSkipped, problemsText(row.problems)
+				results <- res
+			case r.halt.stopped():
+				res.status, res.waiting = statusSkipped, true
+				results <- res
+			default:
+				send := func() error {
+					out := do(work, res.row)
+					out.seq, out.row, out.started = res.seq, res.row, true
+					results <- out
+					return nil
+				}
+				if pool.TryGo(send) { // a worker was free: the row starts now
+					continue
+				}
+				pool.Go(func() error {
+					if r.halt.stopped() {
+						res.status, res.waiting = statusSkipped, true // stopped while it waited for a worker
+						results <- res
+						return nil
+					}
+					return send()
+				})
+			}
+		}
 	}()
 	var tick <-chan time.Time
 	if r.o.progress == progressLines && r.o.every > 0 {
@@ -351,9 +422,10 @@ func (r *campaignRun) rows(ctx context.Context, todo []int, do func(context.Cont
 			return
 		}
 		r.interrupted = true
-		stop("interrupted")
+		r.halt.stop("interrupted")
 		fmt.Fprintln(r.s.stderr, "\nInterrupted: no new rows are started; the rows in flight are let end (Ctrl-C again abandons them: their outcome is then unknown).")
 	}
+	pending := map[int]rowResult{} // the rows ended ahead of one before them
 	done, signals, streak := ctx.Done(), 0, 0
 	for {
 		select {
@@ -361,14 +433,29 @@ func (r *campaignRun) rows(ctx context.Context, todo []int, do func(context.Cont
 			if !ok {
 				return
 			}
-			finished(res)
-			switch cause := systemic(res.err); {
-			case cause != "":
-				if streak++; streak >= r.o.stopAfter {
-					stop(fmt.Sprintf("%d rows in a row failed: %s", streak, cause))
+			if res.started {
+				switch cause := systemic(res.err); {
+				case cause != "":
+					if streak++; streak >= r.o.stopAfter {
+						r.halt.stop(fmt.Sprintf("%d rows in a row failed: %s", streak, cause))
+					}
+				case res.status != statusSkipped:
+					streak = 0
 				}
-			case res.status != statusSkipped:
-				streak = 0
+			}
+			pending[res.seq] = res
+			for {
+				next, ok := pending[r.handed]
+				if !ok {
+					break
+				}
+				delete(pending, r.handed)
+				r.handed++
+				<-slots
+				if next.waiting {
+					next.note = r.notStarted()
+				}
+				finished(next)
 			}
 		case <-tick:
 			p.tick(r.t)
@@ -405,33 +492,6 @@ func systemic(err error) string {
 	return ""
 }
 
-// refillRow credits one row through RefillOnce, finding the guest by phone first when the file
-// names guests by phone.
-func (r *campaignRun) refillRow(ctx context.Context, row *campaignRow) rowResult {
-	res := rowResult{account: row.account}
-	if row.phone != "" {
-		acc, err := r.c.Accounts.FindByPhone(ctx, row.phone)
-		if err != nil {
-			return namedNotFound(failed(res, err), row)
-		}
-		res.account = acc.ID
-	}
-	reason := row.reason
-	out, err := r.c.Accounts.RefillOnce(ctx, probonus.Refill{AccountID: res.account, Amount: row.amount, Reason: &reason, BurnDate: row.burn})
-	if out != nil {
-		// a credit found whose balance could not be read comes with an error: it is credited
-		res.status, res.tx, res.err = statusCredited, out.TransactionID, err
-		if out.AlreadyApplied {
-			res.status = statusAlready
-		}
-		if err == nil {
-			res.balance = &out.Balance
-		}
-		return res
-	}
-	return namedNotFound(failed(res, err), row)
-}
-
 // namedNotFound says which guest a not-found row names.
 func namedNotFound(res rowResult, row *campaignRow) rowResult {
 	if res.status == statusNotFound {
@@ -439,21 +499,6 @@ func namedNotFound(res rowResult, row *campaignRow) rowResult {
 		if row.phone != "" {
 			res.note = "no guest with phone " + row.phone
 		}
-	}
-	return res
-}
-
-// signupRow signs one guest up through FindOrInsert.
-func (r *campaignRun) signupRow(ctx context.Context, row *campaignRow) rowResult {
-	g := row.guest
-	g.GroupID = r.o.group
-	acc, created, err := r.c.Accounts.FindOrInsert(ctx, g)
-	if err != nil {
-		return failed(rowResult{}, err)
-	}
-	res := rowResult{account: acc.ID, status: statusExists}
-	if created {
-		res.status = statusCreated
 	}
 	return res
 }
@@ -475,66 +520,16 @@ func failed(res rowResult, err error) rowResult {
 	return res
 }
 
-// tally counts a run's rows as they end.
-type tally struct {
-	kind              campaignKind
-	counts            map[string]int
-	finished          int // the rows sent that ended
-	failed            int
-	credited, already probonus.Amount
-	listed            []rowResult // the rows that failed, in line order at the end
-	notStarted        int
-	lines             map[int]int // a row's index → its line
-}
-
-func newTally(kind campaignKind) *tally {
-	return &tally{kind: kind, counts: map[string]int{}, lines: map[int]int{}}
-}
-
-func (t *tally) add(res rowResult, row *campaignRow) {
-	t.counts[res.status]++
-	if res.started {
-		t.finished++
-	}
-	switch res.status {
-	case statusCredited:
-		t.credited = t.credited.Add(row.amount)
-	case statusAlready:
-		t.already = t.already.Add(row.amount)
-	case statusCreated, statusExists, statusReady:
-	default:
-		if res.waiting {
-			t.notStarted++
-			return
-		}
-		if res.started {
-			t.failed++
-		}
-		t.listed = append(t.listed, res)
-		t.lines[res.i] = row.line
-	}
-}
-
-// brief is the progress's description.
-func (t *tally) brief(verb string) string {
-	var b string
-	switch verb {
-	case "credited":
-		b = "credited " + money(t.credited)
-	case "created":
-		b = fmt.Sprintf("created %d", t.counts[statusCreated])
-	default:
-		b = verb
-	}
-	return b + ", " + howMany(t.failed, "error")
-}
-
-// exit is the run's exit: 3 when any row's outcome is unknown, 1 when any failed.
-func (t *tally) exit() error {
+// exit is the run's exit: 3 when any row's outcome is unknown, 130 when Ctrl-C stopped it, 1
+// when any row failed or was not read.
+func (r *campaignRun) exit() error {
+	t := r.t
 	switch {
 	case t.counts[statusUnknown] > 0:
 		return &silentFailure{code: exitOutcomeUnknown}
-	case t.counts[statusNotFound]+t.counts[statusRefused]+t.counts[statusSkipped] > 0:
+	case r.interrupted:
+		return &silentFailure{code: exitInterrupted}
+	case t.counts[statusNotFound]+t.counts[statusRefused]+t.counts[statusSkipped] > 0, r.handed < r.f.rows:
 		return &silentFailure{code: exitFailed}
 	}
 	return nil
@@ -551,324 +546,46 @@ func (r *campaignRun) rowError(res rowResult) string {
 	return r.s.secrets.text(plainErr(r.s.secrets.scrubErr(res.err)))
 }
 
-// problemsText is a row's problems without their line, which the results name beside them.
-func problemsText(ps []rowProblem) string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.msg
-		if p.column != "" {
-			parts[i] = "column " + p.column + ": " + p.msg
-		}
-	}
-	return strings.Join(parts, "; ")
-}
-
-func (r *campaignRun) printProblems(w io.Writer, title string, ps []rowProblem, limit int) {
-	rows := map[int]bool{}
-	for _, p := range ps {
-		rows[p.line] = true
-	}
-	fmt.Fprintf(w, "%s: %d\n", title, len(rows))
-	for i, p := range ps {
-		if i == limit {
-			fmt.Fprintf(w, "  … and %d more (--dry-run lists them all)\n", len(ps)-limit)
-			break
-		}
-		fmt.Fprintf(w, "  %s\n", p)
-	}
-}
-
-// campaignSummary is the end of a run as --json prints it.
-type campaignSummary struct {
-	File            string           `json:"file"`
-	Rows            int              `json:"rows"`
-	Statuses        map[string]int   `json:"statuses"`
-	Credited        *probonus.Amount `json:"credited,omitempty"`
-	AlreadyCredited *probonus.Amount `json:"alreadyCredited,omitempty"`
-	Stopped         string           `json:"stopped,omitempty"`
-	NotStarted      int              `json:"notStarted,omitempty"`
-	Failed          []failedRow      `json:"failed,omitempty"`
-}
-
-type failedRow struct {
-	Line   int    `json:"line"`
-	Status string `json:"status"`
-	Error  string `json:"error"`
-}
-
-// summary prints the counts per status, the sum credited and the rows that failed.
-func (r *campaignRun) summary() error {
-	t, w := r.t, r.s.stdout
-	sortByLine(t.listed, t.lines)
-	if r.s.cfg.json {
-		sum := campaignSummary{File: r.f.name, Rows: len(r.f.rows), Statuses: map[string]int{}, Stopped: r.stopped, NotStarted: t.notStarted}
-		for _, st := range statusOrder[r.o.kind] {
-			sum.Statuses[st] = t.counts[st]
-		}
-		if r.o.kind == refillCampaign {
-			sum.Credited, sum.AlreadyCredited = &t.credited, &t.already
-		}
-		for _, res := range t.listed {
-			sum.Failed = append(sum.Failed, failedRow{Line: t.lines[res.i], Status: res.status, Error: r.rowError(res)})
-		}
-		return printJSON(w, sum)
-	}
-	tb := newTable("STATUS", "ROWS>", "AMOUNT>")
-	if r.o.kind == signupCampaign {
-		tb = newTable("STATUS", "ROWS>")
-	}
-	for _, st := range statusOrder[r.o.kind] {
-		cells := []string{st, strconv.Itoa(t.counts[st])}
-		if r.o.kind == refillCampaign {
-			switch st {
-			case statusCredited:
-				cells = append(cells, money(t.credited))
-			case statusAlready:
-				cells = append(cells, money(t.already))
-			default:
-				cells = append(cells, "")
-			}
-		}
-		tb.add(cells...)
-	}
-	fmt.Fprintf(w, "%s: %s.\n", r.f.name, howMany(len(r.f.rows), "row"))
-	if err := tb.write(w); err != nil {
-		return err
-	}
-	if r.o.kind == refillCampaign {
-		fmt.Fprintf(w, "Credited %s in all by this run", money(t.credited))
-		if t.counts[statusAlready] > 0 {
-			fmt.Fprintf(w, "; %s had been credited before (%s), nothing sent for them", howMany(t.counts[statusAlready], "row"), money(t.already))
-		}
-		fmt.Fprintln(w, ".")
-	} else {
-		fmt.Fprintf(w, "Signed up %s; %s had an account already.\n", howMany(t.counts[statusCreated], "guest"), howMany(t.counts[statusExists], "guest"))
-	}
-	if len(t.listed) > 0 {
-		fmt.Fprintln(w, "Rows not done:")
-		failures := newTable("", "", "")
-		for i, res := range t.listed {
-			if i == listedRows {
-				break
-			}
-			failures.add(fmt.Sprintf("  line %d", t.lines[res.i]), res.status, r.rowError(res))
-		}
-		if err := failures.write(w); err != nil {
-			return err
-		}
-		if n := len(t.listed) - listedRows; n > 0 {
-			more := "--out FILE lists them all"
-			if r.o.out != "" {
-				more = r.o.out + " lists them all"
-			}
-			fmt.Fprintf(w, "  … and %d more: %s\n", n, more)
-		}
-	}
-	if r.stopped != "" && !r.interrupted {
-		fmt.Fprintf(w, "Stopped early: %s.\n", r.stopped)
-	}
-	if t.notStarted > 0 {
-		fmt.Fprintf(w, "Not started (skipped): %s.\n", howMany(t.notStarted, "row"))
-	}
-	if r.interrupted || r.stopped != "" || t.counts[statusUnknown]+t.counts[statusRefused] > 0 {
-		fmt.Fprintln(w, "Run the same file again to finish: a row done before is found and not done twice.")
-	}
-	return nil
-}
-
-func sortByLine(rs []rowResult, lines map[int]int) {
-	for i := 1; i < len(rs); i++ { // insertion sort: the list is short and mostly in order
-		for j := i; j > 0 && lines[rs[j].i] < lines[rs[j-1].i]; j-- {
-			rs[j], rs[j-1] = rs[j-1], rs[j]
-		}
-	}
-}
-
-func howMany(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 // dryRun checks every row and looks the guests up, by reading only, and says what would fail.
 func (r *campaignRun) dryRun(ctx context.Context) error {
-	s, f := r.s, r.f
-	todo, problems := r.todo()
-	look := r.lookRefill
-	if r.o.kind == signupCampaign {
-		look = r.lookSignup
+	f := r.f
+	rr, err := r.reread()
+	if err != nil {
+		return err
 	}
-	p := newProgress(r.o.progress, s.stderr, len(todo), r.verb())
+	look := func(ctx context.Context, row *campaignRow) rowResult { return r.o.kind.look(ctx, r.c, row) }
+	p := newProgress(r.o.progress, r.s.stderr, f.valid, r.o.kind.verb(true))
 	var ready, exists int
 	var sum probonus.Amount
-	r.rows(ctx, todo, look, func(res rowResult) {
-		row := &f.rows[res.i]
-		r.t.add(res, row)
-		p.update(r.t)
-		switch res.status {
-		case statusReady:
+	var problems []rowProblem // in line order, as the rows are handed over
+	r.rows(ctx, rr, look, func(res rowResult) {
+		row := res.row
+		r.t.add(res, "")
+		if res.started {
+			p.update(r.t)
+		}
+		switch {
+		case !row.valid():
+			problems = append(problems, row.problems...)
+		case res.waiting:
+		case res.status == statusReady:
 			ready++
 			sum = sum.Add(row.amount)
-		case statusExists:
+		case res.status == statusExists:
 			exists++
-		case statusNotFound:
+		case res.status == statusNotFound:
 			problems = append(problems, rowProblem{line: row.line, column: f.idColumn, msg: namedNotFound(res, row).note})
 		default:
 			problems = append(problems, rowProblem{line: row.line, msg: "could not be checked: " + r.rowError(res)})
 		}
 	}, p)
 	p.done(r.t)
-	sortProblems(problems)
-	w := s.stdout
-	desc := fmt.Sprintf("%s: %s; columns %s; delimiter '%c'", f.name, howMany(len(f.rows), "row"), strings.Join(f.columns, ", "), f.comma)
-	if len(f.ignored) > 0 {
-		desc += "; ignored columns: " + strings.Join(f.ignored, ", ")
-	}
-	fmt.Fprintln(w, desc+".")
-	if r.o.kind == signupCampaign {
-		fmt.Fprintf(w, "Would sign up %s in group %d; %s an account already.\n", howMany(ready, "guest"), r.o.group, howMany(exists, "guest")+" "+has(exists))
-	} else {
-		fmt.Fprintf(w, "Would credit %s in all: %s.\n", money(sum), howMany(ready, "row"))
-	}
-	if len(problems) > 0 {
-		r.printProblems(w, "Rows that would fail", problems, len(problems))
-	}
-	if r.stopped != "" {
-		fmt.Fprintf(w, "Stopped early: %s; %d rows not checked.\n", r.stopped, len(todo)-r.t.finished)
-	}
-	fmt.Fprintln(w, "Dry run: nothing was written.")
-	if len(problems) > 0 || r.stopped != "" {
+	r.dryRunSummary(ready, exists, sum, problems)
+	switch {
+	case r.interrupted:
+		return &silentFailure{code: exitInterrupted}
+	case len(problems) > 0 || r.halt.stopped():
 		return &silentFailure{code: exitFailed}
 	}
 	return nil
-}
-
-func has(n int) string {
-	if n == 1 {
-		return "has"
-	}
-	return "have"
-}
-
-func sortProblems(ps []rowProblem) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].line < ps[j-1].line; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
-}
-
-// lookRefill finds a row's guest by reading only: by phone, or the account's balance.
-func (r *campaignRun) lookRefill(ctx context.Context, row *campaignRow) rowResult {
-	var err error
-	if row.phone != "" {
-		_, err = r.c.Accounts.FindByPhone(ctx, row.phone)
-	} else {
-		_, err = r.c.Accounts.BalanceExtended(ctx, row.account)
-	}
-	if err != nil {
-		return failed(rowResult{}, err)
-	}
-	return rowResult{status: statusReady}
-}
-
-// lookSignup tells a guest to sign up from one who has an account, by reading only.
-func (r *campaignRun) lookSignup(ctx context.Context, row *campaignRow) rowResult {
-	acc, err := r.c.Accounts.FindByPhone(ctx, row.phone)
-	switch {
-	case errors.Is(err, probonus.ErrNotFound):
-		return rowResult{status: statusReady}
-	case err != nil:
-		return failed(rowResult{}, err)
-	}
-	return rowResult{status: statusExists, account: acc.ID}
-}
-
-// resultsFile is --out: a row's result written as it ends, in the input's dialect (its
-// separator, a decimal comma in a semicolon file, its BOM), through the scrubber.
-type resultsFile struct {
-	file   *os.File
-	w      *redactingWriter
-	csv    *csv.Writer
-	kind   campaignKind
-	comma  rune
-	byID   string // the file's phone or account column
-	closed bool
-}
-
-func openResults(s *session, path string, f *campaignFile, kind campaignKind) (*resultsFile, error) {
-	file, err := os.Create(path)
-	if err != nil {
-		return nil, usageErrorf("--out: %v", err)
-	}
-	rf := &resultsFile{file: file, w: s.secrets.writer(file), kind: kind, comma: f.comma, byID: f.idColumn}
-	if f.bom {
-		_, _ = rf.w.Write([]byte("\ufeff"))
-	}
-	rf.csv = csv.NewWriter(rf.w)
-	rf.csv.Comma = f.comma
-	header := []string{"line", "phone", "account", "amount", "reason", "status", "transaction", "balance", "error"}
-	if kind == signupCampaign {
-		header = []string{"line", "phone", "account", "status", "error"}
-	}
-	if err := rf.csv.Write(header); err != nil {
-		return nil, err
-	}
-	rf.csv.Flush()
-	return rf, rf.csv.Error()
-}
-
-func (rf *resultsFile) amount(a probonus.Amount) string {
-	if rf.comma == ';' {
-		return strings.Replace(money(a), ".", ",", 1)
-	}
-	return money(a)
-}
-
-// write writes one row's result and flushes it, so the file holds every row ended so far.
-func (rf *resultsFile) write(row *campaignRow, res rowResult, errText string) error {
-	phone, account := row.phone, id(res.account)
-	switch {
-	case rf.byID == colPhone && phone == "":
-		phone = row.rawID // a phone that did not read, as written
-	case rf.byID == colAccount && row.account == 0:
-		account = row.rawID
-	case rf.byID == colAccount && account == "":
-		account = id(row.account)
-	}
-	rec := []string{strconv.Itoa(row.line), phone, account}
-	if rf.kind == refillCampaign {
-		amount := row.rawAmount
-		if row.valid() {
-			amount = rf.amount(row.amount)
-		}
-		balance := ""
-		if res.balance != nil {
-			balance = rf.amount(*res.balance)
-		}
-		rec = append(rec, amount, row.reason, res.status, id(res.tx), balance)
-	} else {
-		rec = append(rec, res.status)
-	}
-	rec = append(rec, errText)
-	if err := rf.csv.Write(rec); err != nil {
-		return err
-	}
-	rf.csv.Flush()
-	return rf.csv.Error()
-}
-
-func (rf *resultsFile) close() error {
-	if rf.closed {
-		return nil
-	}
-	rf.closed = true
-	rf.csv.Flush()
-	rf.w.flush()
-	err := rf.csv.Error()
-	if cerr := rf.file.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -6,7 +6,10 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"hash/maphash"
 	"io"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,14 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/probonus-go/probonus"
-)
-
-// campaignKind is what a file's rows do: credit bonuses, or sign guests up.
-type campaignKind int
-
-const (
-	refillCampaign campaignKind = iota
-	signupCampaign
 )
 
 // The columns a file is read by, named by its header (case, spaces and dashes aside).
@@ -40,22 +35,27 @@ const (
 	colCard       = "card"
 )
 
-// knownColumns are the columns each kind reads; any other column is ignored, and said to be.
-var knownColumns = map[campaignKind][]string{
-	refillCampaign: {colPhone, colAccount, colAmount, colReason, colBurnDate},
-	signupCampaign: {colPhone, colFirstName, colLastName, colMiddleName, colEmail, colGender, colBirthDate, colCard},
-}
-
-// campaignFile is a file read and checked: its dialect, so the results are written in it too,
-// and its rows, each valid or with the problems that keep it from being sent.
+// campaignFile is a file's header and dialect, so the results are written in it too, and what
+// checking its rows found: their count, their total, the first of their problems. The rows are
+// not kept: a run reads them again, one at a time, so a file of any length runs in bounded memory.
 type campaignFile struct {
 	name     string
 	comma    rune
 	bom      bool
+	width    int      // the header's number of values: every row has as many
+	header   []string // the header's cells, as written
 	idColumn string   // phone or account
 	columns  []string // the columns read, in the file's order
 	ignored  []string // the header's other columns
-	rows     []campaignRow
+	cols     map[string]int
+
+	rows      int             // the rows of data, blank lines aside
+	valid     int             // the rows that can be sent
+	sum       probonus.Amount // the total of their amounts
+	bad       int             // the rows that cannot
+	problems  []rowProblem    // the first listedRows of their problems
+	nProblems int             // all of their problems
+	prints    []uint64        // each row's fingerprint: a second reading must find the same rows
 }
 
 // campaignRow is one line of data. The raw values are kept for the results file.
@@ -96,11 +96,61 @@ type campaignReader struct {
 	today     probonus.Date
 }
 
-// read reads and checks a whole file. A file that cannot be read as a campaign (no header, a
-// required column missing, not UTF-8, broken quoting) is an error; a bad row is a problem of
+// check reads a whole file and checks every row, keeping only what the rows add up to. A file
+// that cannot be read as a campaign (no header, a required column missing, not UTF-8, a quote
+// that does not close, lines the rows do not account for) is an error; a bad row is a problem of
 // its own row, the others stay good.
-func (cr campaignReader) read(name string, in io.Reader) (*campaignFile, error) {
-	br := bufio.NewReaderSize(in, 64<<10)
+func (cr campaignReader) check(name string, in io.Reader) (*campaignFile, error) {
+	f, rr, err := cr.open(name, in, nil)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		row, err := rr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		f.rows++
+		f.prints = append(f.prints, rr.print)
+		if row.valid() {
+			f.valid++
+			f.sum = f.sum.Add(row.amount)
+			continue
+		}
+		f.bad++
+		f.nProblems += len(row.problems)
+		if n := listedRows - len(f.problems); n > 0 {
+			f.problems = append(f.problems, row.problems[:min(n, len(row.problems))]...)
+		}
+	}
+	if f.rows == 0 {
+		return nil, usageErrorf("%s has a header and no rows", name)
+	}
+	return f, nil
+}
+
+// rowReader reads a file's rows one at a time, each checked, a repeated one flagged.
+type rowReader struct {
+	cr    campaignReader
+	f     *campaignFile
+	r     *csv.Reader
+	lines *lineCounter
+	spans int // the lines the records read so far cover
+	seen  map[[2]uint64]int
+	seeds [2]maphash.Seed
+	print uint64   // the last row's fingerprint
+	want  []uint64 // the fingerprints a first reading found; nil: this is the first
+	n     int      // the rows read
+}
+
+// open reads a file's header. want is what check found, for a second reading of the same file:
+// a row that differs from it (the file was changed in between) is an error.
+func (cr campaignReader) open(name string, in io.Reader, want *campaignFile) (*campaignFile, *rowReader, error) {
+	lines := &lineCounter{r: in}
+	br := bufio.NewReaderSize(lines, 64<<10)
 	f := &campaignFile{name: name}
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\ufeff")) {
 		f.bom = true
@@ -109,68 +159,190 @@ func (cr campaignReader) read(name string, in io.Reader) (*campaignFile, error) 
 	f.comma = sniffComma(br)
 	r := csv.NewReader(br)
 	r.Comma = f.comma
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true // a quote inside an unquoted reason (Отзыв о "Пекарне") is text
+	r.FieldsPerRecord = -1 // a row of another width is that row's problem, naming its line
 	r.TrimLeadingSpace = true
 	r.ReuseRecord = true
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, usageErrorf("%s is empty: want a header line such as %s", name, exampleHeader(cr.kind, ','))
+		return nil, nil, usageErrorf("%s is empty: want a header line such as %s", name, cr.kind.example(','))
 	}
 	if err != nil {
-		return nil, fileErr(name, err)
+		return nil, nil, fileErr(name, err)
 	}
-	header = slices.Clone(header) // the reader reuses its record
-	cols, err := cr.header(f, header)
-	if err != nil {
-		return nil, err
+	// Before the header is read as names: a header that is not UTF-8 is a file saved as
+	// Windows-1251, which the hint fixes, not a header without the columns.
+	if err := notUTF8(name, 1, header, nil); err != nil {
+		return nil, nil, err
 	}
-	seen := map[string]int{} // a row's key → the line that has it first
+	f.header, f.width = slices.Clone(header), len(header) // the reader reuses its record
+	if f.cols, err = cr.header(f, f.header); err != nil {
+		return nil, nil, err
+	}
+	rr := &rowReader{cr: cr, f: f, r: r, lines: lines, spans: span(header), seen: map[[2]uint64]int{}}
+	for i := range rr.seeds {
+		rr.seeds[i] = maphash.MakeSeed()
+	}
+	if want != nil {
+		rr.want = want.prints
+	}
+	return f, rr, nil
+}
+
+// next returns the next row, io.EOF after the last.
+func (rr *rowReader) next() (campaignRow, error) {
+	f := rr.f
 	for {
-		rec, err := r.Read()
+		rec, err := rr.r.Read()
 		if errors.Is(err, io.EOF) {
-			break
+			return campaignRow{}, rr.end()
 		}
 		if err != nil {
-			return nil, fileErr(name, err)
+			return campaignRow{}, fileErr(f.name, err)
 		}
-		line, _ := r.FieldPos(0)
+		rr.spans += span(rec)
+		line, _ := rr.r.FieldPos(0)
 		if blank(rec) {
 			continue // Excel ends a sheet with ";;;" lines
 		}
-		for i, v := range rec {
-			if !utf8.ValidString(v) {
-				col := fmt.Sprintf("%d", i+1)
-				if i < len(header) {
-					col = header[i]
-				}
-				return nil, usageErrorf("%s line %d, column %s: not UTF-8 (Excel's \"CSV (comma delimited)\" writes Windows-1251: "+
-					"save as \"CSV UTF-8 (comma delimited)\")", name, line, col)
+		if err := notUTF8(f.name, line, rec, f.header); err != nil {
+			return campaignRow{}, err
+		}
+		rr.print = rr.fingerprint(line, rec)
+		if rr.want != nil {
+			if rr.n >= len(rr.want) || rr.want[rr.n] != rr.print {
+				return campaignRow{}, fmt.Errorf("%s changed since it was checked (line %d differs): the rows from it on were not read; run the same file again", f.name, line)
 			}
 		}
-		row := cr.row(line, cols, rec, f)
+		rr.n++
+		row := rr.cr.row(line, rec, f)
 		if row.valid() {
-			key := row.key()
-			if first, dup := seen[key]; dup {
-				row.problems = append(row.problems, rowProblem{line: line, msg: cr.duplicate(first)})
+			key := rr.key(&row)
+			if first, dup := rr.seen[key]; dup {
+				row.problems = append(row.problems, rowProblem{line: line, msg: rr.cr.kind.duplicate(first)})
 			} else {
-				seen[key] = line
+				rr.seen[key] = line
 			}
 		}
-		f.rows = append(f.rows, row)
+		return row, nil
 	}
-	if len(f.rows) == 0 {
-		return nil, usageErrorf("%s has a header and no rows", name)
-	}
-	return f, nil
 }
 
+// end checks, at the end of the file, that the rows read account for every line that is not
+// blank, and on a second reading that no row is missing.
+func (rr *rowReader) end() error {
+	f := rr.f
+	if got, want := rr.spans, rr.lines.nonEmpty(); got != want {
+		return usageErrorf("%s: %d lines are not blank, but the rows read cover %d: the file is not read as it was meant; check its quotes", f.name, want, got)
+	}
+	if rr.want != nil && rr.n != len(rr.want) {
+		return fmt.Errorf("%s changed since it was checked (%d rows, then %d): run the same file again", f.name, len(rr.want), rr.n)
+	}
+	return io.EOF
+}
+
+// span is how many lines a record covers: one, and one more for each line break in its values.
+func span(rec []string) int {
+	n := 1
+	for _, v := range rec {
+		n += strings.Count(v, "\n")
+	}
+	return n
+}
+
+// key is what makes two rows the same, hashed (128 bits: a false match is out of reach): RefillOnce's
+// key (account or phone, reason, amount), or a sign-up's phone.
+func (rr *rowReader) key(r *campaignRow) [2]uint64 {
+	k := rr.cr.kind.key(r)
+	return [2]uint64{maphash.String(rr.seeds[0], k), maphash.String(rr.seeds[1], k)}
+}
+
+// fingerprint is a record's hash with its line, to tell a second reading found the same row.
+func (rr *rowReader) fingerprint(line int, rec []string) uint64 {
+	h := fnv.New64a()
+	_, _ = io.WriteString(h, strconv.Itoa(line))
+	for _, v := range rec {
+		_, _ = h.Write([]byte{0})
+		_, _ = io.WriteString(h, v)
+	}
+	return h.Sum64()
+}
+
+// lineCounter counts the lines with text that pass through it, as encoding/csv tells them: a line
+// holding nothing or a lone carriage return is blank.
+type lineCounter struct {
+	r     io.Reader
+	lines int
+	len   int  // the current line's length so far
+	cr    bool // it is a lone carriage return so far
+}
+
+func (c *lineCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for _, b := range p[:n] {
+		if b == '\n' {
+			c.endLine()
+			continue
+		}
+		c.len++
+		c.cr = c.len == 1 && b == '\r'
+	}
+	return n, err
+}
+
+func (c *lineCounter) endLine() {
+	if c.len > 0 && !(c.len == 1 && c.cr) {
+		c.lines++
+	}
+	c.len, c.cr = 0, false
+}
+
+// nonEmpty is the lines with text, the last one (with no line break) included.
+func (c *lineCounter) nonEmpty() int {
+	n := c.lines
+	if c.len > 0 && !(c.len == 1 && c.cr) {
+		n++
+	}
+	return n
+}
+
+// notUTF8 refuses a record with a value that is not UTF-8, naming its line and column.
+func notUTF8(name string, line int, rec, header []string) error {
+	for i, v := range rec {
+		if utf8.ValidString(v) {
+			continue
+		}
+		where := fmt.Sprintf("%s line %d", name, line)
+		if header != nil {
+			col := strconv.Itoa(i + 1)
+			if i < len(header) && utf8.ValidString(header[i]) {
+				col = strings.TrimSpace(header[i])
+			}
+			where += ", column " + col
+		}
+		return usageErrorf("%s: not UTF-8 (Excel's \"CSV (comma delimited)\" writes Windows-1251: "+
+			"save as \"CSV UTF-8 (comma delimited)\")", where)
+	}
+	return nil
+}
+
+// quoteExample is how a quote is written inside a value.
+const quoteExample = `"Отзыв о ""Пекарне"""`
+
+// fileErr says what is wrong with a file that cannot be read as CSV, naming the line.
 func fileErr(name string, err error) error {
 	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return usageErrorf("%s line %d: %v", name, pe.Line, pe.Err)
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("reading %s: %w", name, err)
 	}
-	return fmt.Errorf("reading %s: %w", name, err)
+	switch {
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return usageErrorf("%s line %d: a quote opens a value and is not closed where the value ends, so the lines after it "+
+			"would be read into it: close it, and write a quote inside a quoted value as two, %s", name, pe.StartLine, quoteExample)
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return usageErrorf("%s line %d: a quote inside a value that is not quoted: quote the value and write the quote as two, %s",
+			name, pe.Line, quoteExample)
+	}
+	return usageErrorf("%s line %d: %v", name, pe.Line, pe.Err)
 }
 
 // sniffComma tells a semicolon file (Excel in a Russian locale, whose decimal separator is the
@@ -195,25 +367,44 @@ func blank(rec []string) bool {
 	return true
 }
 
-// headerName is a header cell as a column name: "Burn date" and "burn-date" are burn_date.
+// headerName is a header cell as a column name: "Burn date", "burn-date" and "Дата сгорания" are
+// burn_date.
 func headerName(v string) string {
-	v = strings.ToLower(strings.TrimSpace(v))
-	return strings.NewReplacer(" ", "_", "-", "_").Replace(v)
+	v = strings.ToLower(strings.Join(strings.Fields(v), " "))
+	v = strings.NewReplacer(" ", "_", "-", "_", "ё", "е").Replace(v)
+	if name, ok := russianColumns[v]; ok {
+		return name
+	}
+	return v
 }
 
-// header maps the columns read to their positions and checks the required ones are there.
+// russianColumns are the columns' names as a Russian spreadsheet heads them (lower case, spaces
+// as underscores, ё as е).
+var russianColumns = map[string]string{
+	"телефон":       colPhone,
+	"счет":          colAccount,
+	"сумма":         colAmount,
+	"причина":       colReason,
+	"дата_сгорания": colBurnDate,
+	"имя":           colFirstName,
+	"фамилия":       colLastName,
+	"отчество":      colMiddleName,
+	"почта":         colEmail,
+	"пол":           colGender,
+	"дата_рождения": colBirthDate,
+	"карта":         colCard,
+}
+
+// header maps the columns read to their positions; the kind checks the ones it needs are there.
 func (cr campaignReader) header(f *campaignFile, header []string) (map[string]int, error) {
 	cols := map[string]int{}
 	known := map[string]bool{}
-	for _, c := range knownColumns[cr.kind] {
+	for _, c := range cr.kind.columns() {
 		known[c] = true
-	}
-	if cr.kind == refillCampaign {
-		known["account_id"] = true
 	}
 	for i, h := range header {
 		name := headerName(h)
-		if name == "account_id" {
+		if name == "account_id" && known[colAccount] {
 			name = colAccount
 		}
 		if !known[name] {
@@ -228,44 +419,17 @@ func (cr campaignReader) header(f *campaignFile, header []string) (map[string]in
 		cols[name] = i
 		f.columns = append(f.columns, name)
 	}
-	_, phone := cols[colPhone]
-	_, account := cols[colAccount]
-	switch {
-	case cr.kind == signupCampaign && !phone:
-		return nil, usageErrorf("%s: the header has no phone column (want %s)", f.name, exampleHeader(cr.kind, f.comma))
-	case cr.kind == signupCampaign:
-		f.idColumn = colPhone
-		return cols, nil
-	case phone && account:
-		return nil, usageErrorf("%s: the header has both phone and account: keep one (rows are found by it)", f.name)
-	case !phone && !account:
-		return nil, usageErrorf("%s: the header has neither a phone nor an account column (want %s)", f.name, exampleHeader(cr.kind, f.comma))
-	case phone:
-		f.idColumn = colPhone
-	default:
-		f.idColumn = colAccount
-	}
-	for _, c := range []string{colAmount, colReason} {
-		if _, ok := cols[c]; !ok {
-			return nil, usageErrorf("%s: the header has no %s column (want %s)", f.name, c, exampleHeader(cr.kind, f.comma))
-		}
+	if err := cr.kind.header(f, cols); err != nil {
+		return nil, err
 	}
 	return cols, nil
 }
 
-func exampleHeader(kind campaignKind, comma rune) string {
-	cols := []string{colPhone, colAmount, colReason, colBurnDate}
-	if kind == signupCampaign {
-		cols = []string{colPhone, colFirstName, colLastName, colEmail}
-	}
-	return strings.Join(cols, string(comma))
-}
-
 // row reads and checks one record.
-func (cr campaignReader) row(line int, cols map[string]int, rec []string, f *campaignFile) campaignRow {
+func (cr campaignReader) row(line int, rec []string, f *campaignFile) campaignRow {
 	row := campaignRow{line: line}
 	get := func(c string) (string, bool) {
-		i, ok := cols[c]
+		i, ok := f.cols[c]
 		if !ok {
 			return "", false
 		}
@@ -278,6 +442,18 @@ func (cr campaignReader) row(line int, cols map[string]int, rec []string, f *cam
 		row.problems = append(row.problems, rowProblem{line: line, column: c, msg: fmt.Sprintf(format, args...)})
 	}
 	row.rawID, _ = get(f.idColumn)
+	if len(rec) != f.width {
+		// The values are not where the header says: an unquoted 1,000 is two of them.
+		row.rawAmount, _ = get(colAmount)
+		row.reason, _ = get(colReason)
+		msg := fmt.Sprintf("%d values where the header has %d", len(rec), f.width)
+		if len(rec) > f.width {
+			msg += fmt.Sprintf(" (a %s inside a value that is not quoted splits it in two: quote the value, "+
+				"and write an amount without a thousands separator, such as 1000)", separatorName(f.comma))
+		}
+		row.problems = []rowProblem{{line: line, msg: msg}}
+		return row
+	}
 	switch {
 	case row.rawID == "":
 		bad(f.idColumn, "empty")
@@ -294,91 +470,22 @@ func (cr campaignReader) row(line int, cols map[string]int, rec []string, f *cam
 		}
 		row.account = n
 	}
-	if cr.kind == signupCampaign {
-		cr.guest(&row, get, bad)
-		return row
-	}
-	row.rawAmount, _ = get(colAmount)
-	if a, msg := parseCampaignAmount(row.rawAmount, f.comma); msg != "" {
-		bad(colAmount, "%s", msg)
-	} else {
-		row.amount = a
-	}
-	row.reason, _ = get(colReason)
-	if row.reason == "" {
-		bad(colReason, "empty: the reason is shown in the guest's history, and a rerun finds the credit by it")
-	}
-	if v, ok := get(colBurnDate); ok && v != "" {
-		d, err := parseFileDate(v)
-		switch {
-		case err != nil:
-			bad(colBurnDate, "%q: want YYYY-MM-DD or DD.MM.YYYY", v)
-		case d.Before(cr.today):
-			bad(colBurnDate, "%s is in the past", d)
-		default:
-			row.burn = &d
-		}
-	}
+	cr.kind.parse(cr, &row, f, get, bad)
 	return row
-}
-
-// guest reads a signup row's optional fields.
-func (cr campaignReader) guest(row *campaignRow, get func(string) (string, bool), bad func(c, format string, args ...any)) {
-	g := &row.guest
-	g.Phone = row.phone
-	opt := func(c string) *string {
-		if v, _ := get(c); v != "" {
-			return &v
-		}
-		return nil
-	}
-	g.FirstName, g.LastName, g.MiddleName, g.Email = opt(colFirstName), opt(colLastName), opt(colMiddleName), opt(colEmail)
-	if v := opt(colGender); v != nil {
-		if gender, err := parseGender(*v); err != nil {
-			bad(colGender, "%q: want male or female", *v)
-		} else {
-			g.Gender = &gender
-		}
-	}
-	if v := opt(colBirthDate); v != nil {
-		if d, err := parseFileDate(*v); err != nil {
-			bad(colBirthDate, "%q: want YYYY-MM-DD or DD.MM.YYYY", *v)
-		} else {
-			g.BirthDate = &d
-		}
-	}
-	if v := opt(colCard); v != nil {
-		g.Identifiers = []probonus.Identifier{{Type: probonus.IdentifierCard, Value: *v}}
-	}
-}
-
-// key is what makes two rows the same: RefillOnce's key (account or phone, reason, amount), or
-// a sign-up's phone.
-func (r *campaignRow) key() string {
-	id := r.phone
-	if id == "" {
-		id = strconv.FormatInt(r.account, 10)
-	}
-	if r.reason == "" {
-		return id
-	}
-	return id + "\x00" + r.reason + "\x00" + r.amount.Decimal().String()
-}
-
-func (cr campaignReader) duplicate(first int) string {
-	if cr.kind == signupCampaign {
-		return fmt.Sprintf("the same phone as line %d", first)
-	}
-	return fmt.Sprintf("the same guest, amount and reason as line %d: a second credit would be taken for the first one", first)
 }
 
 // groupedAmount is an amount with its thousands grouped by spaces, as Excel writes a formatted
 // cell into CSV: "1 000,50" (the space may be a no-break one).
 var groupedAmount = regexp.MustCompile(`^\d{1,3}([ \x{00A0}\x{202F}]\d{3})+([.,]\d+)?$`)
 
+// thousandsGroup is a number that a separator before three digits may split into thousands:
+// 1,000 or 12.500 (a group never starts with 0: 0.125 is a fraction).
+var thousandsGroup = regexp.MustCompile(`^[1-9]\d{0,2}[.,]\d{3}$`)
+
 // parseCampaignAmount reads an amount as a spreadsheet writes it: "50", "50.00", and in a
-// semicolon file the decimal comma, "50,00" and "1 000,50". In a comma file a comma inside a
-// quoted amount is refused: "1,000" could be a thousand or one.
+// semicolon file the decimal comma, "50,00" and "1 000,50". A separator that could be either a
+// decimal or a thousands one is refused, saying what to write: "1,000" in a comma file, "1.000" in
+// a semicolon file (a thousand, as some locales write it, or one).
 func parseCampaignAmount(v string, comma rune) (probonus.Amount, string) {
 	if v == "" {
 		return probonus.Amount{}, "empty"
@@ -387,12 +494,29 @@ func parseCampaignAmount(v string, comma rune) (probonus.Amount, string) {
 	if groupedAmount.MatchString(s) {
 		s = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(s)
 	}
-	if strings.Contains(s, ",") {
-		if comma != ';' || strings.Count(s, ",") > 1 || strings.Contains(s, ".") {
-			return probonus.Amount{}, fmt.Sprintf("%q: a comma in an amount is read only in a semicolon file; write 50.00", v)
-		}
-		s = strings.Replace(s, ",", ".", 1)
+	decimal, rule := ".", "a comma in an amount is read only in a semicolon file"
+	if comma == ';' {
+		decimal, rule = ",", "in a semicolon file the decimal separator is the comma"
 	}
+	dots, commas := strings.Count(s, "."), strings.Count(s, ",")
+	switch {
+	case dots+commas > 1 && (commas > 0 || comma == ';'):
+		return probonus.Amount{}, fmt.Sprintf("%q: %s: write the amount without a thousands separator, %s", v, rule, ungrouped(s, decimal))
+	case commas == 1 && comma != ';', dots == 1 && comma == ';':
+		if thousandsGroup.MatchString(s) {
+			one, _ := probonus.ParseAmount(strings.ReplaceAll(s, ",", "."))
+			why, point := "and before three digits it may separate thousands", "the decimal point"
+			if comma == ';' {
+				why, point = "and a dot before three digits may separate thousands", "the decimal comma"
+			}
+			return probonus.Amount{}, fmt.Sprintf("%q: %s, %s: write %s (no separator) or %s (%s)",
+				v, rule, why, strings.NewReplacer(".", "", ",", "").Replace(s), strings.Replace(one.String(), ".", decimal, 1), point)
+		}
+		if comma != ';' {
+			return probonus.Amount{}, fmt.Sprintf("%q: %s: write %s", v, rule, strings.Replace(s, ",", ".", 1))
+		}
+	}
+	s = strings.Replace(s, ",", ".", 1)
 	a, err := probonus.ParseAmount(s)
 	switch {
 	case err != nil || strings.ContainsAny(s, "eE"):
@@ -403,6 +527,25 @@ func parseCampaignAmount(v string, comma rune) (probonus.Amount, string) {
 		return probonus.Amount{}, fmt.Sprintf("%q has a fraction of a kopeck", v)
 	}
 	return a, ""
+}
+
+// ungrouped is an amount with more than one separator written without its thousands separators:
+// the last separator is the decimal one when the separators differ, else there is none.
+func ungrouped(s, decimal string) string {
+	digits := strings.NewReplacer(".", "", ",", "")
+	last := strings.LastIndexAny(s, ".,")
+	if strings.Count(s, s[last:last+1]) > 1 {
+		return digits.Replace(s)
+	}
+	return digits.Replace(s[:last]) + decimal + s[last+1:]
+}
+
+// separatorName names a file's separator.
+func separatorName(comma rune) string {
+	if comma == ';' {
+		return "semicolon"
+	}
+	return "comma"
 }
 
 // parseFileDate reads YYYY-MM-DD, or DD.MM.YYYY as Excel writes a date in a Russian locale.
@@ -432,4 +575,94 @@ func plainErr(err error) string {
 	msg := err.Error()
 	msg = strings.ReplaceAll(strings.TrimPrefix(msg, "probonus: "), ": probonus: ", ": ")
 	return strings.Join(strings.Fields(msg), " ")
+}
+
+// resultsFile is --out: a row's result written as it ends, in the file's line order and the input's
+// dialect (its separator, a decimal comma in a semicolon file, its BOM), through the scrubber.
+type resultsFile struct {
+	file   *os.File
+	w      *redactingWriter
+	csv    *csv.Writer
+	kind   campaignKind
+	comma  rune
+	byID   string // the file's phone or account column
+	closed bool
+}
+
+func openResults(s *session, path string, f *campaignFile, kind campaignKind) (*resultsFile, error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return nil, usageErrorf("--out: %v", err)
+	}
+	rf := &resultsFile{file: file, w: s.secrets.writer(file), kind: kind, comma: f.comma, byID: f.idColumn}
+	if f.bom {
+		_, _ = rf.w.Write([]byte("\ufeff"))
+	}
+	rf.csv = csv.NewWriter(rf.w)
+	rf.csv.Comma = f.comma
+	header := append(append([]string{"line", "phone", "account"}, kind.resultColumns()...), "error")
+	if err := rf.csv.Write(header); err != nil {
+		return nil, err
+	}
+	rf.csv.Flush()
+	return rf, rf.csv.Error()
+}
+
+func (rf *resultsFile) amount(a probonus.Amount) string {
+	if rf.comma == ';' {
+		return strings.Replace(money(a), ".", ",", 1)
+	}
+	return money(a)
+}
+
+// write writes one row's result and flushes it, so the file holds every row ended so far. A phone
+// that reads is written as its digits (79161234567), which a spreadsheet neither runs nor needs
+// quoted; a cell it would run as a formula is quoted (safeCell).
+func (rf *resultsFile) write(row *campaignRow, res rowResult, errText string) error {
+	phone, account := row.phone, id(res.account)
+	switch {
+	case rf.byID == colPhone && phone == "":
+		phone = row.rawID // a phone that did not read, as written
+	case rf.byID == colAccount && row.account == 0:
+		account = row.rawID
+	case rf.byID == colAccount && account == "":
+		account = id(row.account)
+	}
+	rec := append([]string{strconv.Itoa(row.line), phone, account}, rf.kind.resultCells(rf, row, res)...)
+	rec = append(rec, errText)
+	for i, v := range rec {
+		rec[i] = safeCell(v)
+	}
+	if err := rf.csv.Write(rec); err != nil {
+		return err
+	}
+	rf.csv.Flush()
+	return rf.csv.Error()
+}
+
+func (rf *resultsFile) close() error {
+	if rf.closed {
+		return nil
+	}
+	rf.closed = true
+	rf.csv.Flush()
+	rf.w.flush()
+	err := rf.csv.Error()
+	if cerr := rf.file.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// negativeAmount is a number, not a formula, though it starts with a minus: -5, -5.00, -5,00.
+var negativeAmount = regexp.MustCompile(`^-\d+([.,]\d+)?$`)
+
+// safeCell keeps a spreadsheet from running a cell as a formula (OWASP's CSV injection rule): a
+// value starting with =, +, -, @, a tab or a carriage return gets a leading single quote, and stays
+// readable. A negative number is left as it is; "+7 916" written as it was read gets the quote too.
+func safeCell(v string) string {
+	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) || negativeAmount.MatchString(v) {
+		return v
+	}
+	return "'" + v
 }

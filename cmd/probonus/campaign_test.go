@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -287,7 +291,7 @@ func TestCampaignConfirmation(t *testing.T) {
 	path := writeCSV(t, "c.csv", "account,amount,reason\n1001,50,Акция\n1001,25.50,Ещё акция\n")
 	r := invocation{env: keyEnv(srv), stdin: "n\n", terminal: true}.run(t, "refill", "--file", path)
 	assert.Equal(t, exitUsage, r.code)
-	assert.Contains(t, r.stderr, "about to credit 75.50 in all from "+path+": 2 rows, 4 at a time, each through RefillOnce")
+	assert.Contains(t, r.stderr, "about to credit up to 75.50 in all from "+path+": 2 rows, 4 at a time, each through RefillOnce")
 	assert.Equal(t, 1, strings.Count(r.stderr, "Go ahead? [y/N]"))
 	assert.Zero(t, srv.Count("POST", refillPath))
 	r = invocation{env: keyEnv(srv), stdin: "да\n", terminal: true}.run(t, "refill", "--file", path)
@@ -417,7 +421,7 @@ func TestCampaignInterruptedBinary(t *testing.T) {
 	require.NoError(t, cmd.Process.Signal(os.Interrupt))
 	err := cmd.Wait()
 	require.Error(t, err)
-	assert.Equal(t, exitFailed, cmd.ProcessState.ExitCode(), "rows not started: %s%s", stdout.String(), stderr.String())
+	assert.Equal(t, exitInterrupted, cmd.ProcessState.ExitCode(), "interrupted: %s%s", stdout.String(), stderr.String()) // issue 26 item 18
 	assert.Contains(t, stderr.String(), "Interrupted: no new rows are started")
 	assert.Contains(t, stdout.String(), "Run the same file again to finish")
 
@@ -554,4 +558,282 @@ func TestCampaignAbandonedRows(t *testing.T) {
 	assert.Zero(t, statuses(rows)["refused"], "an abandoned row is not a refusal: %s", stdout.String())
 	assert.Positive(t, statuses(rows)["unknown"], "the credits abandoned on their way")
 	assert.Equal(t, exitOutcomeUnknown, exitCode(err))
+}
+
+// issue 26 item 1: a stray quote in a campaign refuses the run before anything is sent; no guest
+// gets a credit whose reason holds the rows after it.
+func TestCampaignStrayQuoteSendsNothing(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	ids := addGuests(srv, 2)
+	path := writeCSV(t, "c.csv", fmt.Sprintf("account;amount;reason\n%d;50;\"Отзыв\n%d;50;Ноябрь\n%d;50;Ноябрь\n", f.account, ids[0], ids[1]))
+	for _, args := range [][]string{{"--yes"}, {"--dry-run"}} {
+		r := runCLI(t, keyEnv(srv), append([]string{"refill", "--file", path}, args...)...)
+		assert.Equal(t, exitUsage, r.code, r.stdout)
+		assert.Contains(t, r.stderr, "c.csv line 2: a quote opens a value and is not closed where the value ends")
+	}
+	assert.Zero(t, srv.Count("POST", refillPath))
+	assert.Equal(t, "242.35", srv.Balance(f.account))
+}
+
+// issue 26 item 2: an unquoted 1,000 in a comma file is not credited as 1.00 with the reason
+// "000": the row is refused, naming its line, and the run exits 1.
+func TestCampaignExtraFieldNotCredited(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", fmt.Sprintf("account,amount,reason\n%d,1,000,Ноябрь\n", f.account))
+	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes")
+	assert.Equal(t, exitFailed, r.code)
+	assert.Contains(t, r.stderr, "line 2: 4 values where the header has 3")
+	assert.Zero(t, srv.Count("POST", refillPath))
+	assert.Equal(t, "242.35", srv.Balance(f.account))
+}
+
+// issue 26 item 4: a text cell of --out that a spreadsheet would run as a formula starts with a
+// quote; a phone that reads is written as its digits, which need none; numbers stay numbers.
+func TestCampaignResultsNeutraliseFormulas(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", "phone,amount,reason\n"+
+		"+7 916 123-45-67,50,\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"x\"\")\"\n"+
+		"@SUM(1+1),10,Ноябрь\n"+
+		"+7 916 123-45-67,-5,Ноябрь\n"+
+		"+7 916 123-45-67,7,+1 бонус\n"+
+		"+7 916 123-45-67,8,-минус\n")
+	s, _, _ := testSession(t, srv)
+	o := testOptions(refillCampaign, path)
+	o.out = filepath.Join(filepath.Dir(path), "results.csv")
+	err := runCampaign(context.Background(), s, o)
+	assert.Equal(t, exitFailed, exitCode(err))
+	_, rows := readResults(t, o.out)
+	assert.Equal(t, `'=HYPERLINK("http://evil.example/","x")`, rows["2"]["reason"])
+	assert.Equal(t, "79161234567", rows["2"]["phone"], "a phone that reads is its digits")
+	assert.Equal(t, "'@SUM(1+1)", rows["3"]["phone"])
+	assert.Equal(t, "-5", rows["4"]["amount"], "a number is not a formula")
+	assert.Equal(t, "'+1 бонус", rows["5"]["reason"])
+	assert.Equal(t, "'-минус", rows["6"]["reason"])
+	for line, row := range rows {
+		for col, v := range row {
+			if v != "" && strings.ContainsRune("=+@\t\r", rune(v[0])) {
+				t.Errorf("line %s, column %s: %q starts a formula", line, col, v)
+			}
+		}
+	}
+}
+
+// issue 26 item 4: the rule itself, for every character OWASP names.
+func TestSafeCell(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"=1+1": "'=1+1", "+1": "'+1", "-x": "'-x", "@a": "'@a", "\tx": "'\tx", "\rx": "'\rx",
+		"-5": "-5", "-5,00": "-5,00", "+7": "'+7", "x=1": "x=1", "": "", "79161234567": "79161234567", "-": "'-",
+	} {
+		assert.Equal(t, want, safeCell(in), "%q", in)
+	}
+}
+
+// issue 26 item 5: --out naming the campaign file, by any path, is refused before anything is
+// read or sent; the campaign is left as it was.
+func TestCampaignOutIsTheFile(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	text := fmt.Sprintf("account,amount,reason\n%d,50,Ноябрь\n", f.account)
+	path := writeCSV(t, "c.csv", text)
+	dir := filepath.Dir(path)
+	require.NoError(t, os.Link(path, filepath.Join(dir, "hard.csv")))
+	require.NoError(t, os.Symlink(path, filepath.Join(dir, "soft.csv")))
+	for _, out := range []string{path, filepath.Join(dir, ".", "sub", "..", "c.csv"), filepath.Join(dir, "hard.csv"), filepath.Join(dir, "soft.csv")} {
+		r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes", "--out", out)
+		assert.Equal(t, exitUsage, r.code, out)
+		assert.Contains(t, r.stderr, "--out "+out+" is the campaign file itself", out)
+	}
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, text, string(data))
+	assert.Zero(t, srv.Count("POST", refillPath))
+}
+
+// issue 26 item 5: the campaign file is not the command's stdout either (">> c.csv" would append
+// the summary to the file being read).
+func TestCampaignFileIsStdout(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", fmt.Sprintf("account,amount,reason\n%d,50,Ноябрь\n", f.account))
+	stdout, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	defer stdout.Close()
+	var stderr syncBuffer
+	code := run([]string{"refill", "--file", path, "--yes"}, strings.NewReader(""), stdout, &stderr, func(k string) string { return keyEnv(srv)[k] })
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr.String(), "is the command's output")
+	assert.Zero(t, srv.Count("POST", refillPath))
+}
+
+// issue 26 item 18: the confirmation of a run says "up to": rows credited before are found and
+// not credited again, so the sum is a ceiling.
+func TestCampaignConfirmationSaysUpTo(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", "account,amount,reason\n1001,50,Акция\n1001,25.50,Ещё акция\n")
+	r := invocation{env: keyEnv(srv), stdin: "n\n", terminal: true}.run(t, "refill", "--file", path)
+	assert.Contains(t, r.stderr, "about to credit up to 75.50 in all from "+path+": 2 rows")
+}
+
+// issue 26 item 18: --out has the rows in the file's order, whichever ends first.
+func TestCampaignOutInLineOrder(t *testing.T) {
+	t.Parallel()
+	var slow atomic.Int64
+	srv := probonustest.NewServer(t, probonustest.WithMiddleware(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("accountId") == fmt.Sprint(slow.Load()) {
+				time.Sleep(300 * time.Millisecond) // the first row ends last
+			}
+			h.ServeHTTP(w, r)
+		})
+	}))
+	ids := addGuests(srv, 12)
+	slow.Store(ids[0])
+	path := writeCSV(t, "campaign.csv", creditsFile(ids)+"x;1;bad\n")
+	s, _, _ := testSession(t, srv)
+	o := testOptions(refillCampaign, path)
+	o.out = filepath.Join(filepath.Dir(path), "results.csv")
+	require.Equal(t, exitFailed, exitCode(runCampaign(context.Background(), s, o)))
+	data, err := os.ReadFile(o.out)
+	require.NoError(t, err)
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = ';'
+	recs, err := r.ReadAll()
+	require.NoError(t, err)
+	var lines []string
+	for _, rec := range recs[1:] {
+		lines = append(lines, rec[0])
+	}
+	assert.Equal(t, []string{"2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14"}, lines)
+}
+
+// issue 26 item 18: Ctrl-C ends the run with an exit code of its own, not 1 (a row failed).
+func TestCampaignInterruptedExitCode(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t, probonustest.WithLatency(20*time.Millisecond))
+	ids := addGuests(srv, 100)
+	path := writeCSV(t, "campaign.csv", creditsFile(ids))
+	s, stdout, _ := testSession(t, srv)
+	o := testOptions(refillCampaign, path)
+	signals := make(chan os.Signal, 1)
+	o.signals = signals
+	go func() {
+		for srv.Count("POST", refillPath) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		signals <- os.Interrupt
+	}()
+	err := runCampaign(context.Background(), s, o)
+	assert.Equal(t, exitInterrupted, exitCode(err), stdout.String())
+	assert.NotEqual(t, exitFailed, exitInterrupted)
+}
+
+// issue 26 item 18: --json's money is what the API writes, a string with two decimals.
+func TestCampaignJSONMoney(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", fmt.Sprintf("account,amount,reason\n%d,100,Отзыв\n", f.account))
+	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes", "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	var sum map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &sum))
+	assert.Equal(t, "100.00", sum["credited"])
+	assert.Equal(t, "0.00", sum["alreadyCredited"])
+}
+
+// issue 26 item 5: the rows are streamed, not held. A 100,000-row file whose rows all reach
+// --out (every row but the first refused by its amount, so the fake server holds next to nothing)
+// runs with the heap in use growing by a few MiB; holding the rows took over 100 MiB. Not
+// parallel: the heap is the process's, and no other test may be running.
+func TestCampaignBoundedMemory(t *testing.T) {
+	srv, f := newServer(t, probonustest.Modern)
+	path := filepath.Join(t.TempDir(), "big.csv")
+	file, err := os.Create(path)
+	require.NoError(t, err)
+	w := bufio.NewWriter(file)
+	fmt.Fprintf(w, "account;amount;reason;burn_date\n%d;1;Ноябрь;\n", f.account)
+	for i := range 100_000 {
+		fmt.Fprintf(w, "%d;%d,0x;Ноябрь: +200 за заказы, строка %d;31.12.2030\n", 2_000_000+i, i, i)
+	}
+	require.NoError(t, w.Flush())
+	require.NoError(t, file.Close())
+	s, stdout, _ := testSession(t, srv)
+	o := testOptions(refillCampaign, path)
+	o.out = filepath.Join(filepath.Dir(path), "results.csv")
+
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	base := m.HeapInuse
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			peak.Store(max(peak.Load(), m.HeapInuse))
+			select {
+			case <-tick.C:
+			case <-stop:
+				return
+			}
+		}
+	})
+	err = runCampaign(context.Background(), s, o)
+	close(stop)
+	wg.Wait()
+	require.Equal(t, exitFailed, exitCode(err), stdout.String())
+	assert.Contains(t, stdout.String(), "… and 99980 more: "+o.out+" lists them all")
+	grown := float64(peak.Load()-min(base, peak.Load())) / (1 << 20)
+	t.Logf("100,001 rows: the heap in use grew by %.1f MiB at its peak", grown)
+	assert.Less(t, grown, 24.0, "MiB the heap grew by")
+}
+
+// editOnRead is a terminal's answer that, when read, first rewrites a file: the campaign edited
+// while the question waits.
+type editOnRead struct {
+	path, text string
+	answer     io.Reader
+}
+
+func (e *editOnRead) Read(p []byte) (int, error) {
+	if e.answer == nil {
+		if err := os.WriteFile(e.path, []byte(e.text), 0o644); err != nil {
+			return 0, err
+		}
+		e.answer = strings.NewReader("y\n")
+	}
+	return e.answer.Read(p)
+}
+
+// issue 26 item 5: the rows are read twice (checked and added up, then sent), so a file changed
+// in between (edited while the question waited) is caught at the first row that differs: nothing
+// from it on is sent, and the run says so.
+func TestCampaignFileChangedAfterCheck(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t)
+	ids := addGuests(srv, 3)
+	text := creditsFile(ids)
+	path := writeCSV(t, "campaign.csv", text)
+	edited := strings.Replace(text, fmt.Sprintf("%d;2,00;", ids[1]), fmt.Sprintf("%d;2000,00;", ids[1]), 1)
+	require.NotEqual(t, text, edited)
+	s, stdout, stderr := testSession(t, srv)
+	s.cfg.yes, s.terminal, s.stdin = false, true, &editOnRead{path: path, text: edited}
+	o := testOptions(refillCampaign, path)
+	o.concurrency = 1
+	err := runCampaign(context.Background(), s, o)
+	assert.Equal(t, exitFailed, exitCode(err), stderr.String())
+	assert.Contains(t, stderr.String(), "about to credit up to 6.00 in all")
+	assert.Contains(t, stdout.String(), "Stopped early: "+path+" changed since it was checked (line 3 differs)")
+	assert.Contains(t, stdout.String(), "Not read: 2 rows.")
+	assert.Equal(t, "1.00", srv.Balance(ids[0]))
+	assert.Equal(t, "0.00", srv.Balance(ids[1]), "the changed row is not sent")
+	assert.Equal(t, "0.00", srv.Balance(ids[2]))
 }
