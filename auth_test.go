@@ -477,3 +477,45 @@ func TestSecretsNeverAppear(t *testing.T) {
 	require.NoError(t, json.Unmarshal(bytes.SplitN(logs.Bytes(), []byte("\n"), 2)[0], &line))
 	assert.Equal(t, "probonus request", line["msg"])
 }
+
+// From the hardening of issue 10.
+// TestLoginIsRetriedLikeARead: a 503 (or a reset) on login changes no state a retry could double;
+// one of them used to fail the call.
+func TestLoginIsRetriedLikeARead(t *testing.T) {
+	t.Parallel()
+	for name, first := range map[string]httpmock.Responder{
+		"503":   serveFixture(t, "errors/503_html.http"),
+		"reset": failAfterConnect,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			mt := httpmock.NewMockTransport()
+			c, err := New(WithBaseURL(testBase), WithLogin(testLogin, testPassword), WithRetry(fastRetry))
+			require.NoError(t, err)
+			c.hc.Transport = mt
+			mt.RegisterResponder(http.MethodPost, mockURL("/api/v0/auth/login"), sequence(first,
+				httpmock.NewStringResponder(200, `{"accessToken":"tok-1","expiresIn":3600}`)))
+			mt.RegisterResponder(http.MethodGet, mockURL("/api/v0/x"), httpmock.NewStringResponder(200, `{}`))
+			require.NoError(t, c.Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, nil))
+			assert.Equal(t, 2, mt.GetCallCountInfo()["POST "+mockURL("/api/v0/auth/login")])
+		})
+	}
+}
+
+// From the hardening of issue 10.
+// TestAPIKeyIsTrimmed: a key read from a file ends in a newline, which net/http would refuse at
+// the first request.
+func TestAPIKeyIsTrimmed(t *testing.T) {
+	t.Parallel()
+	mt := httpmock.NewMockTransport()
+	c, err := New(WithBaseURL(testBase), WithAPIKey("  "+testAPIKey+"\n"))
+	require.NoError(t, err)
+	c.hc.Transport = mt
+	var got string
+	mt.RegisterResponder(http.MethodGet, mockURL("/api/v0/x"), func(req *http.Request) (*http.Response, error) {
+		got = req.Header.Get("X-API-Key")
+		return httpmock.NewStringResponse(200, `{}`), nil
+	})
+	require.NoError(t, c.Do(context.Background(), http.MethodGet, "/api/v0/x", nil, nil, nil))
+	assert.Equal(t, testAPIKey, got)
+}

@@ -227,3 +227,39 @@ func parseSources(t *testing.T, dir string, mode parser.Mode) map[string]*ast.Fi
 	}
 	return files
 }
+
+// From the hardening of issue 10.
+// TestMessagesDoNotRepeatThemselves: "503 Service Unavailable: 503 Service Unavailable" and
+// "404 Not Found: Not Found" read once; a cancelled context does not speak of a limiter the client
+// does not have; an input error names the call.
+func TestMessagesDoNotRepeatThemselves(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		status int
+		detail string
+		want   string
+	}{
+		{503, "503 Service Unavailable", "503 Service Unavailable"},
+		{503, "503 Service Temporarily Unavailable", "503 Service Unavailable"},
+		{404, "Not Found", "404 Not Found"},
+		{504, "504 Gateway Time-out", "504 Gateway Timeout"},
+		{404, "Аккаунт не найден", "404 Not Found: Аккаунт не найден"},
+		{500, "500 rows were locked by another transaction, try again", "500 Internal Server Error: 500 rows were locked by another transaction, try again"},
+	} {
+		e := &APIError{StatusCode: tt.status, Method: "GET", Path: "/api/v0/x", Detail: tt.detail}
+		assert.Equal(t, "probonus: GET /api/v0/x: "+tt.want, e.Error())
+	}
+
+	c, _ := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := c.Do(ctx, http.MethodGet, "/api/v0/x", nil, nil, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "probonus: GET /pb/api/v0/x: context canceled", err.Error())
+
+	_, err = c.Accounts.FindByPhone(context.Background(), "12")
+	require.ErrorIs(t, err, ErrInvalidInput)
+	assert.True(t, strings.HasPrefix(err.Error(), "probonus: Accounts.FindByPhone: invalid phone: "), err.Error())
+	_, err = c.Accounts.Refill(context.Background(), Refill{AccountID: 1})
+	assert.EqualError(t, err, "probonus: Accounts.Refill: invalid Refill.Amount: must be positive")
+}
