@@ -130,7 +130,8 @@ func tags(repo string) ([]string, error) {
 }
 
 // previousVersion is the highest release of m tagged below version ("" when there is none), and an
-// error if version itself is already tagged.
+// error if version itself is already tagged. Pre-release tags are not bases: the API is compared
+// with what users were promised.
 func previousVersion(m mod, allTags []string, version string) (string, error) {
 	prev := ""
 	for _, t := range allTags {
@@ -141,7 +142,7 @@ func previousVersion(m mod, allTags []string, version string) (string, error) {
 		switch c := semver.Compare(v, version); {
 		case c == 0:
 			return "", fmt.Errorf("%s: tag %s%s already exists: set RELEASE_VERSION to the next release", m.Name(), m.TagPrefix(), v)
-		case c < 0 && (prev == "" || semver.Compare(v, prev) > 0):
+		case c < 0 && semver.Prerelease(v) == "" && (prev == "" || semver.Compare(v, prev) > 0):
 			prev = v
 		}
 	}
