@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
@@ -29,14 +30,6 @@ import (
 // zips a clean one from HEAD, so the unpacked candidates are committed to a repository of their own
 // (which gives gorelease the tag prefix of a nested module).
 func checkAPI(out io.Writer, e goEnv, work string, set releaseSet, exp string) error {
-	bin := filepath.Join(work, "bin")
-	install := exec.Command(e.goBin, "install", "golang.org/x/exp/cmd/gorelease@"+exp)
-	install.Env = append(os.Environ(), "GOBIN="+bin, "GOTOOLCHAIN=local", "GOWORK=off")
-	if msg, err := install.CombinedOutput(); err != nil {
-		return fmt.Errorf("go install golang.org/x/exp/cmd/gorelease@%s: %w\n%s", exp, err, msg)
-	}
-	gorelease := filepath.Join(bin, "gorelease")
-
 	src := filepath.Join(work, "src")
 	if err := unpack(src, set); err != nil {
 		return err
@@ -55,6 +48,11 @@ func checkAPI(out io.Writer, e goEnv, work string, set releaseSet, exp string) e
 	if err := commitAll(src); err != nil {
 		return err
 	}
+	bin := filepath.Join(work, "bin")
+	if _, err := proxies[set.mods[0].Path].plus("GOBIN="+bin).goCmd(work, "install", "golang.org/x/exp/cmd/gorelease@"+exp); err != nil {
+		return err
+	}
+	gorelease := filepath.Join(bin, "gorelease")
 
 	for _, m := range set.mods {
 		version := set.candidate(m).Version
@@ -62,14 +60,15 @@ func checkAPI(out io.Writer, e goEnv, work string, set releaseSet, exp string) e
 		if p, ok := set.previous[m.Path]; ok {
 			base = p.Version
 		}
+		t := time.Now()
 		report, err := proxies[m.Path].cmd(filepath.Join(src, filepath.FromSlash(m.Dir)), gorelease, "-base="+base, "-version="+version)
 		if err != nil {
 			return fmt.Errorf("gorelease for %s: %w", m.Name(), err)
 		}
 		if base == "none" {
-			fmt.Fprintf(out, "   gorelease %s: no previous release (no tag %sv*): %s checked as a first release\n", m.Name(), m.TagPrefix(), version)
+			fmt.Fprintf(out, "   gorelease %s: no previous release (no tag %sv*): %s checked as a first release (%s)\n", m.Name(), m.TagPrefix(), version, since(t))
 		} else {
-			fmt.Fprintf(out, "   gorelease %s: %s against %s\n", m.Name(), version, base)
+			fmt.Fprintf(out, "   gorelease %s: %s against %s (%s)\n", m.Name(), version, base, since(t))
 		}
 		for _, line := range strings.Split(strings.TrimSpace(report), "\n") {
 			fmt.Fprintln(out, "     |", line)
@@ -81,6 +80,7 @@ func checkAPI(out io.Writer, e goEnv, work string, set releaseSet, exp string) e
 // checkTidy runs go mod tidy -diff in the module's unpacked folder and, for a nested module that
 // replaces the root, drops the replace and tidies: the requirements must not change.
 func checkTidy(out io.Writer, e envWith, dir string, m mod, rootPath string) error {
+	t := time.Now()
 	if _, err := e.goCmd(dir, "mod", "tidy", "-diff"); err != nil {
 		return fmt.Errorf("%s: go.mod or go.sum is not tidy (run go mod tidy in it): %w", m.Name(), err)
 	}
@@ -89,7 +89,7 @@ func checkTidy(out io.Writer, e envWith, dir string, m mod, rootPath string) err
 		replaced = replaced || r.Old.Path == rootPath
 	}
 	if !replaced {
-		fmt.Fprintf(out, "   %s: go.mod and go.sum tidy\n", m.Name())
+		fmt.Fprintf(out, "   %s: go.mod and go.sum tidy (%s)\n", m.Name(), since(t))
 		return nil
 	}
 	for _, f := range []string{"go.mod", "go.sum"} {
@@ -110,7 +110,7 @@ func checkTidy(out io.Writer, e envWith, dir string, m mod, rootPath string) err
 	if diff := requireDiff(m.File, after.File); diff != "" {
 		return fmt.Errorf("%s: without the replace of the root, as a user's build sees it, go mod tidy changes its requirements (set them in its go.mod):\n%s", m.Name(), diff)
 	}
-	fmt.Fprintf(out, "   %s: go.mod and go.sum tidy; without the replace, the same requirements\n", m.Name())
+	fmt.Fprintf(out, "   %s: go.mod and go.sum tidy; without the replace, the same requirements (%s)\n", m.Name(), since(t))
 	return nil
 }
 

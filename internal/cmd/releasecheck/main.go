@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,6 +94,9 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	if len(env.upstream) == 0 {
+		fmt.Fprintln(o.out, "note: GOPROXY names no module proxy: other modules come from the module cache's downloads alone, their hashes unchecked by the checksum database (GOSUMDB=off)")
+	}
 
 	allTags, err := tags(repo)
 	if err != nil {
@@ -108,7 +112,11 @@ func run(o options) error {
 	}
 	fmt.Fprintf(o.out, "== module proxy on disk: %s (%s)\n", proxy, time.Since(start).Round(time.Millisecond))
 
-	if err := checkAsUser(o.out, env.with(proxy), work, mods, o.version); err != nil {
+	sums, err := repoSums(repo, mods)
+	if err != nil {
+		return err
+	}
+	if err := checkAsUser(o.out, env.with(proxy), work, mods, sums, o.version); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.out, "== a user's module got every module at %s, built against them, installed the CLI (%s)\n", o.version, time.Since(start).Round(time.Millisecond))
@@ -151,6 +159,11 @@ func newEnv(work, rootPath string) (goEnv, error) {
 	e := goEnv{goBin: filepath.Join(goroot, "bin", "go"), goroot: goroot, modCache: filepath.Join(work, "modcache"), rootPath: rootPath}
 	if d := filepath.Join(cache, "cache", "download"); cache != "" && isDir(d) {
 		e.downloads = d
+		// The checksum database's tiles the developer's go command already fetched: with them a
+		// module from the downloads is verified without asking the network again.
+		if err := copyTree(filepath.Join(d, "sumdb"), filepath.Join(e.modCache, "cache", "download", "sumdb")); err != nil {
+			return goEnv{}, err
+		}
 	}
 	for _, p := range strings.FieldsFunc(proxies, func(r rune) bool { return r == ',' || r == '|' }) {
 		if p != "direct" && p != "off" && p != "" {
@@ -166,6 +179,32 @@ func goEnvVar(name string) (string, error) {
 		return "", fmt.Errorf("go env %s: %w", name, gitErr(err))
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// copyTree copies the regular files under from to the same places under to; a missing from is
+// nothing to copy.
+func copyTree(from, to string) error {
+	if !isDir(from) {
+		return nil
+	}
+	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(from, p)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
 }
 
 func isDir(p string) bool {
@@ -207,6 +246,11 @@ func (e envWith) vars() []string {
 		"GOTOOLCHAIN": "local",
 		"PATH":        filepath.Join(e.goroot, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
 	}
+	if len(e.upstream) == 0 {
+		// No proxy to reach the checksum database through (GOPROXY=off): go install pkg@version,
+		// which reads no go.sum, and gorelease's look at retractions would have to ask it.
+		set["GOSUMDB"] = "off"
+	}
 	for _, kv := range e.extra {
 		k, v, _ := strings.Cut(kv, "=")
 		set[k] = v
@@ -244,3 +288,5 @@ func (e envWith) cmd(dir, name string, args ...string) (string, error) {
 	}
 	return string(out), nil
 }
+
+func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }

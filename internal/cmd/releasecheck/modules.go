@@ -155,3 +155,29 @@ func gitErr(err error) error {
 	}
 	return err
 }
+
+// repoSums is the union of the modules' go.sum lines, sorted, without the project's own modules.
+func repoSums(repo string, mods []mod) ([]byte, error) {
+	seen := map[string]bool{}
+	for _, m := range mods {
+		data, err := os.ReadFile(filepath.Join(repo, filepath.FromSlash(m.Dir), "go.sum"))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			path, _, _ := strings.Cut(line, " ")
+			if path != "" && path != mods[0].Path && !strings.HasPrefix(path, mods[0].Path+"/") {
+				seen[line] = true
+			}
+		}
+	}
+	lines := make([]string, 0, len(seen))
+	for l := range seen {
+		lines = append(lines, l)
+	}
+	sort.Strings(lines)
+	return []byte(strings.Join(lines, "\n") + "\n"), nil
+}

@@ -22,7 +22,7 @@ var cliRun = []string{"--demo", "find", "+79161112233"}
 // checkAsUser does what a user's new module does with the release, outside the repository: go get
 // every module at version, check each was selected at that version and not replaced, build a program
 // importing every public package of them, go install the CLI at version and run it.
-func checkAsUser(out io.Writer, e envWith, work string, mods []mod, version string) error {
+func checkAsUser(out io.Writer, e envWith, work string, mods []mod, sums []byte, version string) error {
 	dir := filepath.Join(work, "user")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -32,6 +32,13 @@ func checkAsUser(out io.Writer, e envWith, work string, mods []mod, version stri
 		goVersion = f.Go.Version
 	}
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/user\n\ngo "+goVersion+"\n"), 0o644); err != nil {
+		return err
+	}
+	// The user's go.sum starts with the hashes the repository's go.sum files hold for other modules:
+	// those are checked against them, not looked up in the checksum database again (which a run
+	// with no network could not). It says nothing of the project's own modules, which come from
+	// the proxy on disk whatever it holds.
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sums, 0o644); err != nil {
 		return err
 	}
 
