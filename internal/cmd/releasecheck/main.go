@@ -1,16 +1,18 @@
 // Command releasecheck proves, before a release is tagged, that a user outside this repository can
-// use it: it zips the root module and every nested module (each */go.mod) from the working tree at
+// use it. It zips the root module and every nested module (each */go.mod) from the working tree at
 // the release version, serves them from a module proxy on disk (GOPROXY=file://...), and in a new
 // module in a temporary folder runs go get of every module at that version, builds a program that
-// imports each of their public packages, and go install of the CLI at that version, then runs the
-// installed CLI. It then runs gorelease on each module against its previous release (read from the
-// module's last tag), or, with no tag yet, checks the version is valid for a first release.
+// imports each of their public packages, runs go install of the CLI at that version and the CLI
+// itself. Then, on the zips unpacked: each go.mod and go.sum is tidy, a nested module without its
+// replace of the root keeps the same requirements, and gorelease compares each module with its
+// previous release (its last tag) or, with no tag yet, checks the version is valid for a first one.
 //
-// The project's own modules come only from the proxy on disk (no checksum database either); other
-// modules come from the module cache's downloads, then the configured module proxy.
+// The project's own modules come only from the proxy on disk (exempt from the checksum database:
+// they are not published yet); other modules come from the module cache's downloads, then the
+// configured module proxy.
 //
 //	make release-check RELEASE_VERSION=v0.1.0
-//	go run ./internal/cmd/releasecheck -version v0.1.0
+//	go run ./internal/cmd/releasecheck -version v0.1.0 -gorelease VERSION [-keep]
 package main
 
 import (
@@ -30,8 +32,7 @@ type options struct {
 	repo      string // the repository's root folder
 	version   string // the release being checked, for every module
 	gorelease string // golang.org/x/exp version that provides cmd/gorelease
-	work      string // where to build the proxy and the user's module; a new temporary folder when ""
-	keep      bool   // keep work afterwards
+	keep      bool   // keep the temporary folder (the proxy, the user's module) afterwards
 	out       io.Writer
 }
 
@@ -40,7 +41,6 @@ func main() {
 	flag.StringVar(&o.repo, "repo", ".", "the repository's root folder")
 	flag.StringVar(&o.version, "version", "", "the release version to check, e.g. v0.1.0 (every module is released at it)")
 	flag.StringVar(&o.gorelease, "gorelease", "", "the golang.org/x/exp version whose cmd/gorelease checks the API")
-	flag.StringVar(&o.work, "work", "", "the folder to work in (default: a new temporary folder, removed afterwards)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work folder (the proxy, the user's module) for a look")
 	flag.Parse()
 	o.out = os.Stdout
@@ -78,11 +78,9 @@ func run(o options) error {
 		fmt.Fprintln(o.out, "note: the working tree has uncommitted changes; the zips hold them, a tag would not")
 	}
 
-	work := o.work
-	if work == "" {
-		if work, err = os.MkdirTemp("", "releasecheck-"); err != nil {
-			return err
-		}
+	work, err := os.MkdirTemp("", "releasecheck-")
+	if err != nil {
+		return err
 	}
 	if o.keep {
 		fmt.Fprintln(o.out, "work folder (kept):", work)
@@ -110,7 +108,7 @@ func run(o options) error {
 	if err := writeProxy(proxy, set.all(), nil); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.out, "== module proxy on disk: %s (%s)\n", proxy, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(o.out, "== module proxy on disk: %s (%s)\n", proxy, since(start))
 
 	sums, err := repoSums(repo, mods)
 	if err != nil {
@@ -119,12 +117,12 @@ func run(o options) error {
 	if err := checkAsUser(o.out, env.with(proxy), work, mods, sums, o.version); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.out, "== a user's module got every module at %s, built against them, installed the CLI (%s)\n", o.version, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(o.out, "== a user's module got every module at %s, built against them, installed the CLI (%s)\n", o.version, since(start))
 
 	if err := checkAPI(o.out, env, work, set, o.gorelease); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.out, "== release %s checked (%s)\n", o.version, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(o.out, "== release %s checked (%s)\n", o.version, since(start))
 	return nil
 }
 
@@ -138,6 +136,7 @@ type goEnv struct {
 	goBin     string
 	goroot    string
 	modCache  string
+	tmp       string // TMPDIR: gorelease leaves empty folders in it
 	downloads string // the developer's GOMODCACHE/cache/download, when it exists
 	upstream  []string
 	rootPath  string
@@ -156,7 +155,10 @@ func newEnv(work, rootPath string) (goEnv, error) {
 	if err != nil {
 		return goEnv{}, err
 	}
-	e := goEnv{goBin: filepath.Join(goroot, "bin", "go"), goroot: goroot, modCache: filepath.Join(work, "modcache"), rootPath: rootPath}
+	e := goEnv{goBin: filepath.Join(goroot, "bin", "go"), goroot: goroot, modCache: filepath.Join(work, "modcache"), tmp: filepath.Join(work, "tmp"), rootPath: rootPath}
+	if err := os.MkdirAll(e.tmp, 0o755); err != nil {
+		return goEnv{}, err
+	}
 	if d := filepath.Join(cache, "cache", "download"); cache != "" && isDir(d) {
 		e.downloads = d
 		// The checksum database's tiles the developer's go command already fetched: with them a
@@ -243,6 +245,7 @@ func (e envWith) vars() []string {
 		"GOFLAGS":     "-mod=mod -modcacherw -trimpath",
 		"GOMODCACHE":  e.modCache,
 		"GOWORK":      "off",
+		"TMPDIR":      e.tmp,
 		"GOTOOLCHAIN": "local",
 		"PATH":        filepath.Join(e.goroot, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
 	}
