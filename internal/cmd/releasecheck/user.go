@@ -50,11 +50,11 @@ func checkAsUser(out io.Writer, e envWith, work string, mods []mod, sums []byte,
 	if _, err := e.goCmd(dir, get...); err != nil {
 		return err
 	}
-	getTime := time.Since(t)
+	getTime := since(t)
 	if err := checkSelected(e, dir, mods, version); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "   go get of %d modules at %s: ok, each selected at %s from the proxy on disk (%s)\n", len(mods), version, version, getTime.Round(time.Millisecond))
+	fmt.Fprintf(out, "   go get of %d modules at %s: ok, each selected at %s from the proxy on disk (%s)\n", len(mods), version, version, getTime)
 	t = time.Now()
 
 	pkgs, err := publicPackages(e, dir, mods)
@@ -76,10 +76,11 @@ func checkAsUser(out io.Writer, e envWith, work string, mods []mod, sums []byte,
 	if _, err := e.goCmd(dir, "build", "-o", filepath.Join(work, "bin", "user"), "."); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "   a program importing %d public packages: built (%s): %s\n", len(pkgs), time.Since(t).Round(time.Millisecond), strings.Join(pkgs, ", "))
+	fmt.Fprintf(out, "   a program importing %d public packages: built (%s): %s\n", len(pkgs), since(t), strings.Join(pkgs, ", "))
 	t = time.Now()
 
-	// go install pkg@version ignores the current module and any replace, as it does for a user.
+	// go install pkg@version builds from the root's go.mod alone, outside the user's module, and
+	// refuses a go.mod with a replace: what a user who installs the CLI gets.
 	bin := filepath.Join(work, "bin")
 	cli := mods[0].Path + cliPackage + "@" + version
 	if _, err := e.plus("GOBIN="+bin).goCmd(dir, "install", cli); err != nil {
@@ -92,7 +93,7 @@ func checkAsUser(out io.Writer, e envWith, work string, mods []mod, sums []byte,
 	if strings.TrimSpace(got) == "" {
 		return fmt.Errorf("%s %s printed nothing", cliName, strings.Join(cliRun, " "))
 	}
-	fmt.Fprintf(out, "   go install %s: ok; %s %s ran (%s)\n", cli, cliName, strings.Join(cliRun, " "), time.Since(t).Round(time.Millisecond))
+	fmt.Fprintf(out, "   go install %s: ok; %s %s ran (%s)\n", cli, cliName, strings.Join(cliRun, " "), since(t))
 	return nil
 }
 
