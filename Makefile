@@ -80,3 +80,13 @@ record: ## record a guest's responses from PROBONUS_BASE_URL as scrubbed fixture
 .PHONY: live
 live: ## compare a real server's responses with the model (PROBONUS_BASE_URL, PROBONUS_PHONE, credentials; read-only)
 	PROBONUS_LIVE=1 $(GO) test -count=1 -v -run Live ./internal/contract
+
+# The release that `make release-check` checks. Every module (the root and each */go.mod) is released
+# at it, and each nested module's go.mod requires the root at it (beside its replace). gorelease comes
+# from golang.org/x/exp at GORELEASE.
+RELEASE_VERSION ?= v0.1.0
+GORELEASE ?= v0.0.0-20261113113407-e3970619a1a4
+
+.PHONY: release-check
+release-check: ## before tagging RELEASE_VERSION: a module outside the repo gets each module from a proxy on disk, builds, installs the CLI; gorelease
+	$(GO) run ./internal/cmd/releasecheck -version $(RELEASE_VERSION) -gorelease $(GORELEASE)

@@ -5,7 +5,7 @@ go 1.26.0
 replace github.com/probonus-go/probonus => ../
 
 require (
-	github.com/probonus-go/probonus v0.0.0-00010101000000-000000000000
+	github.com/probonus-go/probonus v0.1.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/exporters/stdout/stdouttrace v1.47.0
