@@ -124,3 +124,10 @@ func withGeneralHint(err error) error {
 	}
 	return withHint(err, "is the server up and PROBONUS_BASE_URL right? probonus doctor checks")
 }
+
+// plainErr is an SDK error's text without its package prefix, for a line that names its row.
+func plainErr(err error) string {
+	msg := err.Error()
+	msg = strings.ReplaceAll(strings.TrimPrefix(msg, "probonus: "), ": probonus: ", ": ")
+	return strings.Join(strings.Fields(msg), " ")
+}
