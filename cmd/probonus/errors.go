@@ -78,8 +78,7 @@ func (a *app) fail(cmd string, err error) int {
 		return code
 	}
 	err = withGeneralHint(a.secrets.scrubErr(err))
-	msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "probonus: "), ": probonus: ", ": ")
-	msg = strings.Join(strings.Fields(msg), " ") // one line, whatever the server sent
+	msg := plainErr(err) // one line, whatever the server sent
 	prefix := "probonus"
 	if cmd != "" {
 		prefix += " " + cmd
@@ -125,7 +124,8 @@ func withGeneralHint(err error) error {
 	return withHint(err, "is the server up and PROBONUS_BASE_URL right? probonus doctor checks")
 }
 
-// plainErr is an SDK error's text without its package prefix, for a line that names its row.
+// plainErr is an SDK error's text without its package prefix, in one line: for the line fail
+// prints, and for a line that names its row.
 func plainErr(err error) string {
 	msg := err.Error()
 	msg = strings.ReplaceAll(strings.TrimPrefix(msg, "probonus: "), ": probonus: ", ": ")
