@@ -6,16 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/probonus-go/probonus"
 )
@@ -33,52 +28,6 @@ const (
 	statusSkipped  = "skipped"
 	statusReady    = "ready" // a dry run's row that would be sent; never written
 )
-
-// campaignKind is what a file's rows do: credit bonuses (campaign_refill.go), sign guests up
-// (campaign_signup.go). Each kind is one type in a file of its own; the reader, the runner and
-// the summary know none of them, so a third kind is one new file.
-type campaignKind interface {
-	// fileUsage is the --file flag's text: what the rows do, the columns read.
-	fileUsage() string
-	// checkFlags refuses what the kind cannot run with (a sign-up without --group).
-	checkFlags(o campaignOptions) error
-
-	// columns are the columns a file is read by; any other is ignored, and said to be.
-	columns() []string
-	// header checks a header has the columns the kind needs and sets the one that names a guest.
-	header(f *campaignFile, cols map[string]int) error
-	// example is a header the kind reads, for a message.
-	example(comma rune) string
-	// parse reads and checks a row's own columns; its guest's phone or account is read already.
-	parse(cr campaignReader, row *campaignRow, f *campaignFile, get func(column string) (string, bool), bad func(column, format string, args ...any))
-	// key is what makes two rows the same; duplicate says a row repeats the one on line first.
-	key(row *campaignRow) string
-	duplicate(first int) string
-
-	// prepare checks, before any row is sent, what every row needs (a sign-up's group).
-	prepare(ctx context.Context, c *probonus.Client, o campaignOptions) error
-	// confirmation is what the run will do, for the question before it.
-	confirmation(f *campaignFile, o campaignOptions) string
-	// look tells by reading only whether a row would go through: statusReady, or how it would end.
-	look(ctx context.Context, c *probonus.Client, row *campaignRow) rowResult
-	// send does a row.
-	send(ctx context.Context, c *probonus.Client, o campaignOptions, row *campaignRow) rowResult
-
-	// resultColumns are --out's columns between account and error; resultCells a row's cells in them.
-	resultColumns() []string
-	resultCells(rf *resultsFile, row *campaignRow, res rowResult) []string
-
-	// statuses are the summary's lines, in order; money says whether rows carry an amount.
-	statuses() []string
-	money() bool
-	// verb is what the progress counts: a status, or "checked".
-	verb(dryRun bool) string
-	// done is the summary's line under its table; summarize adds the kind's totals to --json's.
-	done(t *tally) string
-	summarize(t *tally, sum *campaignSummary)
-	// wouldDo is a dry run's line: what a run would do.
-	wouldDo(ready, exists int, sum probonus.Amount, o campaignOptions) string
-}
 
 const (
 	defaultConcurrency = 4
@@ -240,7 +189,8 @@ func osFile(w io.Writer) *os.File {
 	return f
 }
 
-// campaignRun is one run of a file.
+// campaignRun is one run of a file: its rows go through the pool (campaign_pool.go), its totals
+// into the summary (campaign_summary.go).
 type campaignRun struct {
 	s  *session
 	c  *probonus.Client
@@ -253,22 +203,6 @@ type campaignRun struct {
 	halt        halt
 	interrupted bool
 	handed      int // the rows handed over, in the file's order
-}
-
-// halt is why a run stopped taking rows: set once, the first reason kept, by the run's loop or
-// its reader.
-type halt struct{ why atomic.Pointer[string] }
-
-func (h *halt) stop(why string) { h.why.CompareAndSwap(nil, &why) }
-
-func (h *halt) stopped() bool { return h.why.Load() != nil }
-
-// reason is why the run stopped, "" when it did not.
-func (h *halt) reason() string {
-	if why := h.why.Load(); why != nil {
-		return *why
-	}
-	return ""
 }
 
 // rowResult is how one row ended.
@@ -352,144 +286,6 @@ func (r *campaignRun) notStarted() string {
 		return "not started: the run was interrupted"
 	}
 	return "not started: the run stopped early (" + r.halt.reason() + ")"
-}
-
-// rows reads the rows of rr, runs do on those that can be sent, o.concurrency at a time, and hands
-// every row's result to finished on this goroutine, in the file's order. It stops taking rows at
-// Ctrl-C (the first; the second abandons the rows in flight) and when rows in a row fail for a
-// systemic cause; the rows in flight end either way, and the rows after them are handed over as
-// not started. The reader stays at most a window of rows ahead of the first row not handed over,
-// so what is held does not grow with the file, however slow one row is.
-func (r *campaignRun) rows(ctx context.Context, rr *rowReader, do func(context.Context, *campaignRow) rowResult, finished func(rowResult), p progress) {
-	work, abandon := context.WithCancel(context.WithoutCancel(ctx))
-	defer abandon()
-	slots := make(chan struct{}, max(256, 16*r.o.concurrency)) // the rows read and not handed over
-	results := make(chan rowResult)
-	go func() {
-		var pool errgroup.Group // when no worker is free, Go waits for one: the reader keeps pace with the sends
-		pool.SetLimit(r.o.concurrency)
-		defer func() {
-			_ = pool.Wait() // no row's work returns an error: a row's failure is its result
-			close(results)
-		}()
-		for seq := 0; ; seq++ {
-			row, err := rr.next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				r.halt.stop(plainErr(err))
-				return
-			}
-			slots <- struct{}{}
-			res := rowResult{seq: seq, row: &row}
-			switch {
-			case !row.valid():
-				res.status, res.note = statusSkipped, problemsText(row.problems)
-				results <- res
-			case r.halt.stopped():
-				res.status, res.waiting = statusSkipped, true
-				results <- res
-			default:
-				send := func() error {
-					out := do(work, res.row)
-					out.seq, out.row, out.started = res.seq, res.row, true
-					results <- out
-					return nil
-				}
-				if pool.TryGo(send) { // a worker was free: the row starts now
-					continue
-				}
-				pool.Go(func() error {
-					if r.halt.stopped() {
-						res.status, res.waiting = statusSkipped, true // stopped while it waited for a worker
-						results <- res
-						return nil
-					}
-					return send()
-				})
-			}
-		}
-	}()
-	var tick <-chan time.Time
-	if r.o.progress == progressLines && r.o.every > 0 {
-		t := time.NewTicker(r.o.every)
-		defer t.Stop()
-		tick = t.C
-	}
-	interrupt := func() {
-		if r.interrupted {
-			return
-		}
-		r.interrupted = true
-		r.halt.stop("interrupted")
-		fmt.Fprintln(r.s.stderr, "\nInterrupted: no new rows are started; the rows in flight are let end (Ctrl-C again abandons them: their outcome is then unknown).")
-	}
-	pending := map[int]rowResult{} // the rows ended ahead of one before them
-	done, signals, streak := ctx.Done(), 0, 0
-	for {
-		select {
-		case res, ok := <-results:
-			if !ok {
-				return
-			}
-			if res.started {
-				switch cause := systemic(res.err); {
-				case cause != "":
-					if streak++; streak >= r.o.stopAfter {
-						r.halt.stop(fmt.Sprintf("%d rows in a row failed: %s", streak, cause))
-					}
-				case res.status != statusSkipped:
-					streak = 0
-				}
-			}
-			pending[res.seq] = res
-			for {
-				next, ok := pending[r.handed]
-				if !ok {
-					break
-				}
-				delete(pending, r.handed)
-				r.handed++
-				<-slots
-				if next.waiting {
-					next.note = r.notStarted()
-				}
-				finished(next)
-			}
-		case <-tick:
-			p.tick(r.t)
-		case <-done:
-			done = nil
-			interrupt()
-		case <-r.o.signals:
-			if signals++; signals == 1 {
-				interrupt()
-			} else {
-				fmt.Fprintln(r.s.stderr, "Interrupted again: abandoning the rows in flight.")
-				abandon()
-			}
-		}
-	}
-}
-
-// systemic names the cause of a failure that every row would meet: the credentials refused, the
-// server down or failing. "" for a row's own failure.
-func systemic(err error) string {
-	var netErr *net.OpError
-	var urlErr *url.Error
-	switch {
-	case err == nil, errors.Is(err, context.Canceled):
-		return ""
-	case errors.Is(err, probonus.ErrUnauthorized), errors.Is(err, probonus.ErrForbidden):
-		return "the server refused the credentials (" + plainErr(err) + "); check PROBONUS_API_KEY, or PROBONUS_LOGIN and PROBONUS_PASSWORD"
-	case errors.Is(err, probonus.ErrCoordinatorUnavailable):
-		return "the RefillOnce coordinator is unavailable"
-	case errors.Is(err, probonus.ErrServer), errors.Is(err, probonus.ErrRateLimited),
-		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr), errors.As(err, &urlErr):
-		return "the server is down or failing; is it up? probonus doctor checks"
-	}
-	return ""
 }
 
 // namedNotFound says which guest a not-found row names.

@@ -63,3 +63,25 @@ func TestRunSignup(t *testing.T) {
 	assert.ErrorIs(t, err, probonus.ErrAccountExists)
 	assert.ErrorContains(t, err, "probonus find 79991234567 shows the guest")
 }
+
+// TestSignupSaysWhyTheServerRefused (issue 17, item 16): a group without a template, or with no
+// such group, points at probonus groups; only a duplicate says the guest may exist already.
+func TestSignupSaysWhyTheServerRefused(t *testing.T) {
+	t.Parallel()
+	for _, flavor := range flavors {
+		srv, _ := newServer(t, flavor)
+		for _, tc := range []struct {
+			name, phone, group string
+			want, not          string
+		}{
+			{"no template", "+7 999 123-45-67", "1", "group 1 has no template: probonus groups lists those that have one", "may exist already"},
+			{"no such group", "+7 999 123-45-67", "77", "no group 77: probonus groups lists those with a template", "may exist already"},
+			{"a duplicate", guestPhone, "3", "(an account with this phone exists); probonus find 79161234567 shows the guest", "probonus groups"},
+		} {
+			r := runCLI(t, keyEnv(srv), "signup", tc.phone, "--group", tc.group, "--yes")
+			assert.Equal(t, exitFailed, r.code, "%s: %s", tc.name, r.stderr)
+			assert.Contains(t, r.stderr, tc.want, tc.name)
+			assert.NotContains(t, r.stderr, tc.not, tc.name)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus/probonustest"
+)
+
+// issue 26 item 4: a text cell of --out that a spreadsheet would run as a formula starts with a
+// quote; a phone that reads is written as its digits, which need none; numbers stay numbers.
+func TestCampaignResultsNeutraliseFormulas(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", "phone,amount,reason\n"+
+		"+7 916 123-45-67,50,\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"x\"\")\"\n"+
+		"@SUM(1+1),10,Ноябрь\n"+
+		"+7 916 123-45-67,-5,Ноябрь\n"+
+		"+7 916 123-45-67,7,+1 бонус\n"+
+		"+7 916 123-45-67,8,-минус\n")
+	s, _, _ := testSession(t, srv)
+	o := testOptions(refillCampaign, path)
+	o.out = filepath.Join(filepath.Dir(path), "results.csv")
+	err := runCampaign(context.Background(), s, o)
+	assert.Equal(t, exitFailed, exitCode(err))
+	_, rows := readResults(t, o.out)
+	assert.Equal(t, `'=HYPERLINK("http://evil.example/","x")`, rows["2"]["reason"])
+	assert.Equal(t, "79161234567", rows["2"]["phone"], "a phone that reads is its digits")
+	assert.Equal(t, "'@SUM(1+1)", rows["3"]["phone"])
+	assert.Equal(t, "-5", rows["4"]["amount"], "a number is not a formula")
+	assert.Equal(t, "'+1 бонус", rows["5"]["reason"])
+	assert.Equal(t, "'-минус", rows["6"]["reason"])
+	for line, row := range rows {
+		for col, v := range row {
+			if v != "" && strings.ContainsRune("=+@\t\r", rune(v[0])) {
+				t.Errorf("line %s, column %s: %q starts a formula", line, col, v)
+			}
+		}
+	}
+}
+
+// issue 26 item 4: the rule itself, for every character OWASP names.
+func TestSafeCell(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"=1+1": "'=1+1", "+1": "'+1", "-x": "'-x", "@a": "'@a", "\tx": "'\tx", "\rx": "'\rx",
+		"-5": "-5", "-5,00": "-5,00", "+7": "'+7", "x=1": "x=1", "": "", "79161234567": "79161234567", "-": "'-",
+	} {
+		assert.Equal(t, want, safeCell(in), "%q", in)
+	}
+}
+
+// TestCampaignFileDialects: the dialects a spreadsheet writes read to the same rows.
+func TestCampaignFileDialects(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, text string
+		comma      rune
+		bom        bool
+	}{
+		{"comma", "phone,amount,reason\n+7 916 123-45-67,50.00,Ноябрь\n", ',', false},
+		{"semicolon, BOM, decimal comma", "\ufeffphone;amount;reason\r\n89161234567;50,00;Ноябрь\r\n", ';', true},
+		{"header in other case and order, quoted, padded", "Reason , PHONE,Amount\n\"Ноябрь\", 79161234567 , \"50\"\n", ',', false},
+		{"blank lines as Excel ends a sheet", "phone;amount;reason\n;;\n79161234567;50;Ноябрь\n;;\n", ';', false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := testReader(refillCampaign).read("c.csv", strings.NewReader(tc.text))
+			require.NoError(t, err)
+			assert.Equal(t, tc.comma, f.comma)
+			assert.Equal(t, tc.bom, f.bom)
+			require.Len(t, f.rows, 1)
+			row := f.rows[0]
+			assert.Empty(t, row.problems)
+			assert.Equal(t, "79161234567", row.phone)
+			assert.Equal(t, "50.00", row.amount.String())
+			assert.Equal(t, "Ноябрь", row.reason)
+		})
+	}
+}
+
+// issue 26 item 1: a quote that opens a field and never closes, or a bare quote inside an
+// unquoted value, refuses the whole file naming its line: it never swallows the rows after it.
+func TestCampaignFileStrayQuote(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"unterminated", "phone;amount;reason\n79161234567;50;Ноябрь\n79161234568;50;\"Отзыв\n79161234569;50;Ноябрь\n79161234560;50;Ноябрь\n",
+			"c.csv line 3: a quote opens a value and is not closed where the value ends"},
+		{"unterminated, closed by a later quoted value", "phone,amount,reason\n79161234568,50,\"Отзыв\n79161234569,50,\"Ноябрь\"\n",
+			"c.csv line 2"},
+		{"bare quote", "phone;amount;reason\n79161234567;50;Ноябрь\n79161234568;50;Отзыв о \"Пекарне\"\n",
+			"c.csv line 3: a quote inside a value that is not quoted"},
+		{"in the header", "phone;amount;\"reason\n79161234567;50;Ноябрь\n", "c.csv line 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := testReader(refillCampaign).read("c.csv", strings.NewReader(tc.text))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Equal(t, exitUsage, exitCode(err))
+		})
+	}
+}
+
+// issue 26 item 1: a value quoted across lines, as Excel writes a reason with a line break, is
+// still one row; the rows and the blank lines account for every line.
+func TestCampaignFileLinesAccounted(t *testing.T) {
+	t.Parallel()
+	text := "phone;amount;reason\n\n79161234567;50;\"Отзыв\nо \"\"Пекарне\"\"\"\n\n79161234568;50;Ноябрь\n;;\n"
+	f, err := testReader(refillCampaign).read("c.csv", strings.NewReader(text))
+	require.NoError(t, err)
+	require.Len(t, f.rows, 2)
+	assert.Equal(t, "Отзыв\nо \"Пекарне\"", f.rows[0].reason)
+	assert.Equal(t, []int{3, 6}, []int{f.rows[0].line, f.rows[1].line})
+}
+
+// issue 26 item 14: a file saved as Windows-1251 gets the hint to save it as UTF-8, even when
+// its header (in Russian) is what does not read.
+func TestCampaignFileWindows1251Header(t *testing.T) {
+	t.Parallel()
+	text := "\xd2\xe5\xeb\xe5\xf4\xee\xed;\xd1\xf3\xec\xec\xe0;\xcf\xf0\xe8\xf7\xe8\xed\xe0\n79161234567;50;\xcd\xee\xff\xe1\xf0\xfc\n"
+	_, err := testReader(refillCampaign).read("c.csv", strings.NewReader(text))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `c.csv line 1: not UTF-8 (Excel's "CSV (comma delimited)" writes Windows-1251: save as "CSV UTF-8 (comma delimited)")`)
+	assert.NotContains(t, err.Error(), "header")
+}
+
+// issue 26 item 1: the lines a file has, as encoding/csv tells them (a line of nothing or a lone
+// carriage return is blank), which the rows read must account for.
+func TestLineCounter(t *testing.T) {
+	t.Parallel()
+	for text, want := range map[string]int{
+		"":                       0,
+		"a\n":                    1,
+		"a":                      1,
+		"a\r\n\r\nb\r\n":         2,
+		"a\n\n\nb\nc":            3,
+		"a\n \n\r\n;;\n\"x\ny\"": 5,
+	} {
+		c := &lineCounter{r: strings.NewReader(text)}
+		_, err := io.Copy(io.Discard, c)
+		require.NoError(t, err)
+		assert.Equal(t, want, c.nonEmpty(), "%q", text)
+	}
+}
