@@ -345,7 +345,9 @@ func TestWebhookDeadlinePassedThenRedeliveredCreditsOnce(t *testing.T) {
 	h.Deadline = 5 * time.Second
 	w, a := deliver(t, h, order("F-1", id, "7"))
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	assert.Equal(t, "credited", a.Status)
+	// "credited" when the fake dropped the first send as its client gave up; "already_credited"
+	// when a loaded machine let it through after all: either way, one credit
+	assert.Contains(t, []string{"credited", "already_credited"}, a.Status)
 	assert.Equal(t, 1, credits(srv, id))
 	assert.Equal(t, "107.00", srv.Balance(id))
 }
