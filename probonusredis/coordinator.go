@@ -59,6 +59,9 @@ func WithPollInterval(d time.Duration) CoordinatorOption {
 //	PREFIX holder:{K}     the same token, kept for two leases: the holder has not unlocked yet
 //	PREFIX uncertain:{K}  the last uncertain send, a hash (at, settle, keep in µs), kept Keep+Settle
 //
+// and one for the whole fleet, PREFIX epoch: the marker that tells a Redis that lost its memory
+// (its creation time in µs and the redis-server's run_id, no TTL).
+//
 // See the package doc, "RefillOnce across a fleet", for what happens when a holder dies or Redis
 // goes away.
 type Coordinator struct {
@@ -462,13 +465,18 @@ return 1
 
 // epochScript reads the fleet's marker (KEYS[1], no TTL), creating it when it is missing or was
 // written by another redis-server process (INFO's run_id differs: a restart, or a failover to a
-// replica). Its value is its creation time in µs by Redis's clock, then that run_id. Answer:
+// replica; where a script may not call INFO, the run_id is empty and only a missing marker
+// counts). Its value is its creation time in µs by Redis's clock, then that run_id. Answer:
 // {1, 0} when created now; {0, age in µs} otherwise.
 var epochScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or ''
+local info = redis.pcall('INFO', 'server')
+local run = ''
+if type(info) == 'string' then
+  run = string.match(info, 'run_id:(%w+)') or ''
+end
 local v = redis.call('GET', KEYS[1])
 if v then
   local at, was = string.match(v, '^(%d+) (%w*)$')
