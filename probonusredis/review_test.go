@@ -331,7 +331,7 @@ func TestReview25RLockCutOffLeavesTheKeyLocked(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			prefix := "test:review25r:cut:" + tc.name + ":"
+			prefix := fmt.Sprintf("test:review25r:cut:%s:%d:", tc.name, time.Now().UnixNano()) // a lock left by an earlier run stays a minute
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var cutOnce sync.Once
@@ -527,4 +527,39 @@ func TestReview25RUnlockUncleanThenLateRenewalRetakes(t *testing.T) {
 	<-sent
 	assert.Zero(t, rdb.Exists(ctx, lockKey).Val(), "after Unlock(false) the key stays free; a late renewal took it back for %v",
 		rdb.PTTL(ctx, lockKey).Val())
+}
+
+// Finding 6. The fleet's marker holds a creation time in the future by Redis's clock (the Redis
+// host's clock was stepped back: a VM restored, an NTP step after a boot with a clock ahead). Its
+// age is negative, so every Lock counts it as "Redis lost its memory less than a lease ago", and
+// the marker is never rewritten: every RefillOnce of the fleet waits its settle time before it
+// looks, until Redis's clock catches up (here an hour). The doc promises that "a fleet never
+// waits longer" than one lease after the marker's creation. A marker from the future should be
+// rewritten (counted once), as one of another run_id is.
+func TestReview25RMarkerFromTheFutureCountsForEver(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	rdb := newRDB(t, sharedRedis.addr)
+	ctx := context.Background()
+	prefix := fmt.Sprintf("test:review25r:future:%d:", time.Now().UnixNano())
+	settleMarker(t, rdb, prefix) // the running server's run_id ...
+	m := strings.SplitN(rdb.Get(ctx, prefix+"epoch").Val(), " ", 2)
+	require.Len(t, m, 2)
+	future := time.Now().Add(time.Hour).UnixMicro() // ... and a time an hour ahead
+	require.NoError(t, rdb.Set(ctx, prefix+"epoch", fmt.Sprintf("%d %s", future, m[1]), 0).Err())
+	const lease = 200 * time.Millisecond
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+
+	first, err := c.Lock(ctx, testKey(t, "first"), lease) // counted: acceptable, once
+	require.NoError(t, err)
+	first.Unlock(true)
+	time.Sleep(2 * lease) // more than a lease after the first Lock saw the marker
+	key := testKey(t, "later")
+	later, err := c.Lock(ctx, key, lease)
+	require.NoError(t, err)
+	defer later.Unlock(true)
+	last, err := c.LastUncertain(ctx, key)
+	require.NoError(t, err)
+	assert.Zero(t, last, "two leases after the marker was first read, a Lock still counts it as a fresh loss of memory "+
+		"(and will for an hour); marker %q", rdb.Get(ctx, prefix+"epoch").Val())
 }
