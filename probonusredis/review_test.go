@@ -43,21 +43,35 @@ package probonusredis_test
 //     nobody left to renew or release it. The doc says Unlock(false) lets the next holder "take
 //     the key at once".
 //
+//  6. TestReview25RMarkerFromTheFutureCountsForEver (the fleet waits far longer than a lease). A
+//     marker whose creation time is ahead of Redis's clock (the Redis host's clock stepped back)
+//     has a negative age: every Lock counts it as a fresh loss of memory and never rewrites it, so
+//     every RefillOnce waits its settle time until Redis's clock catches up. The doc promises "a
+//     fleet never waits longer" than a lease after the marker's creation.
+//  7. TestReview25RClusterPrefixWithABrace (minor). WithKeyPrefix accepts a prefix holding a '{'
+//     ("{}:", "env{a:"), which changes the keys' hash tag: in a Redis Cluster the lock, mark and
+//     record land in different slots and every Lock fails with CROSSSLOT. NewCoordinator should
+//     refuse it.
+//
 // Areas tried without finding a defect: Until arithmetic (taken from the send of the acquire,
 // renewal or Confirm; ceilMs rounds PX up; a margin of a tenth; a renewal answered after the
 // Coordinator's timeout does not move Until; Until never moves back); a renewal or Confirm after
-// another holder took the key and released it cleanly or uncleanly (the mark is then the other's
-// or gone: lost); Unlock(true)/Unlock(false) after the lease was lost leave another holder's lock
-// and mark alone; Lost closes once (mutex + flag), the renewal goroutine ends at Unlock and when
-// Lost closes; concurrent Locks on one key in one process (distinct tokens); FLUSHALL (marker
-// and marks gone together: counted, and old holders lose at Confirm); a marker of another run_id,
-// a marker in the future (counted until Redis's clock passes it: only waits); RecordUncertain with
-// an At in the past (kept 1 ms) or the future (kept longer), an older record never replacing a
-// newer; LastUncertain's parsing (missing fields are zero, a non-number is an error); error typing
-// through RefillOnce (a Lock/Confirm failure is ErrCoordinatorUnavailable, a lost lease
-// ErrLeaseLost). Cluster: the three keys of K share {K} with the default prefix; a prefix holding
-// a '{' (e.g. "{}:" or "env{a:") would split them across slots (CROSSSLOT) and NewCoordinator does
-// not refuse it, not turned into a test here for lack of time.
+// another holder took the key and released it cleanly or uncleanly, without a restore (the mark is
+// then the other's or gone: lost); Unlock(true)/Unlock(false) after the lease was lost leave
+// another holder's lock and mark alone; Lost closes once (mutex + flag); the renewal goroutine
+// ends at Unlock and when Lost closes, and none starts when the marker read fails; concurrent Locks
+// on one key in one process (distinct tokens); FLUSHALL (marker and marks go together: counted,
+// and old holders lose at Confirm); a marker of another run_id or unreadable (counted, rewritten);
+// RecordUncertain with an At in the past (kept 1 ms) or the future (kept longer), an older record
+// never replacing a newer (only under clock skew, which the doc rules out, can a mark's time hide
+// a real record); LastUncertain's parsing (missing fields are zero, a non-number is an error);
+// settled() deleting another holder's record after a lost lease (harmless: the credit it found is
+// in the history); error typing through RefillOnce (a Lock/Confirm failure is
+// ErrCoordinatorUnavailable, a Lock cut by ctx is the context's error, a lost lease
+// ErrLeaseLost). Not written as tests: Confirm racing Unlock(false) has finding 5's effect (its
+// script, run after the drop, takes the lock back); a Lock whose marker read fails as ctx ends
+// keeps its mark (free(false)), so the next holder waits its settle time for a send that never
+// happened (finding 2's family).
 
 import (
 	"context"
@@ -65,6 +79,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -562,4 +577,54 @@ func TestReview25RMarkerFromTheFutureCountsForEver(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, last, "two leases after the marker was first read, a Lock still counts it as a fresh loss of memory "+
 		"(and will for an hour); marker %q", rdb.Get(ctx, prefix+"epoch").Val())
+}
+
+// Finding 7 (minor). The doc says the three keys of K "share the hash tag {K}, so they sit in one
+// slot of a Redis Cluster", and WithKeyPrefix takes any non-empty prefix. A prefix that holds a
+// '{' ("{}:" or "env{a:") changes the hash tag: Redis hashes the first {...} of a key, so the
+// lock, the mark and the record land in different slots and every script fails with CROSSSLOT:
+// RefillOnce can never run. NewCoordinator should refuse such a prefix (ErrInvalidConfig, naming
+// it) or build the keys so that {K} is their tag. The default prefix works (the control).
+func TestReview25RClusterPrefixWithABrace(t *testing.T) {
+	needRedis(t)
+	t.Parallel()
+	addr := startClusterNode(t)
+	cl := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{addr}})
+	t.Cleanup(func() { _ = cl.Close() })
+	ctx := context.Background()
+	for _, prefix := range []string{probonusredis.DefaultCoordinatorPrefix, "{}:", "env{a:"} {
+		t.Run(prefix, func(t *testing.T) {
+			c := probonusredis.NewCoordinator(cl, probonusredis.WithKeyPrefix(prefix))
+			if err := c.Err(); err != nil {
+				assert.ErrorIs(t, err, probonusredis.ErrInvalidConfig) // refused up front: fine
+				return
+			}
+			held, err := c.Lock(ctx, testKey(t, "k"), time.Second)
+			require.NoError(t, err, "a prefix NewCoordinator accepts must work in a Redis Cluster")
+			held.Unlock(true)
+		})
+	}
+}
+
+// startClusterNode starts a redis-server in cluster mode that serves every slot alone.
+func startClusterNode(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	port := freePort()
+	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
+	cmd := exec.Command(redisBin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+		"--cluster-config-file", dir+"/nodes.conf", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	node := newRDB(t, addr)
+	ctx := context.Background()
+	require.Eventually(t, func() bool { return node.Ping(ctx).Err() == nil }, 10*time.Second, 20*time.Millisecond)
+	require.NoError(t, node.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err())
+	require.Eventually(t, func() bool {
+		return strings.Contains(node.ClusterInfo(ctx).Val(), "cluster_state:ok")
+	}, 10*time.Second, 20*time.Millisecond)
+	return addr
 }
