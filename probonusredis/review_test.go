@@ -5,6 +5,7 @@ package probonusredis_test
 // one defect. Summary of the findings, most serious first:
 //
 //  1. TestReview25RConfirmRetakesALockRestoredFromASnapshot,
+//     TestReview25RConfirmRetakesALockAfterAFailover,
 //     TestReview25RRefillOnceDoublesAfterASnapshotRestore (DOUBLE CREDIT). The renewal/Confirm
 //     script "takes back a lapsed lease" when the lock is gone and the holder mark is still the
 //     holder's token. A Redis that restarts from an RDB snapshot (or an AOF everysec that lost its
@@ -625,6 +626,88 @@ func startClusterNode(t *testing.T) string {
 	require.NoError(t, node.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err())
 	require.Eventually(t, func() bool {
 		return strings.Contains(node.ClusterInfo(ctx).Val(), "cluster_state:ok")
+	}, 10*time.Second, 20*time.Millisecond)
+	return addr
+}
+
+// Finding 1, with a failover instead of a snapshot (Sentinel's case). A holds K on the master; the
+// replica has A's lock and mark. A is paused past its lease; the replica is promoted (REPLICAOF NO
+// ONE) while the old master goes on for a moment and takes B's lock and clean unlock, then dies
+// (asynchronous replication: the promoted replica never saw B's writes, as in any failover that
+// loses the last writes). The clients follow the failover to the new master. A resumes and
+// confirms: the promoted replica still has A's mark, so the renew script takes the lock back.
+// The doc says a failover "is noticed by the run_id": only Lock reads the marker, Confirm does not.
+func TestReview25RConfirmRetakesALockAfterAFailover(t *testing.T) {
+	master := newRedis(t)
+	t.Parallel()
+	require.NoError(t, newRDB(t, master.addr).ConfigSet(context.Background(), "repl-diskless-sync-delay", "0").Err())
+	replica := startReplica(t, master.addr)
+	const prefix = "test:review25r:failover:"
+	const lease = time.Second
+	ctx := context.Background()
+	var current atomic.Value
+	current.Store(master.addr)
+	follow := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, current.Load().(string))
+	}
+	newFollower := func() *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: master.addr, Dialer: follow})
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	var paused atomic.Bool
+	rdbA, rdbB := newFollower(), newFollower()
+	rdbA.AddHook(failing(&paused))
+	settleMarker(t, rdbB, prefix)
+	a := probonusredis.NewCoordinator(rdbA, probonusredis.WithKeyPrefix(prefix), probonusredis.WithCoordinatorTimeout(time.Second))
+	b := probonusredis.NewCoordinator(rdbB, probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(20*time.Millisecond))
+	key := testKey(t, "k")
+	lockKey, holderKey, _ := redisKeys(prefix, key)
+	onReplica := newRDB(t, replica)
+
+	held, err := a.Lock(ctx, key, lease)
+	require.NoError(t, err)
+	defer held.Unlock(true)
+	tokenA := rdbB.Get(ctx, lockKey).Val()
+	require.Eventually(t, func() bool { return onReplica.Get(ctx, holderKey).Val() == tokenA }, 5*time.Second, 5*time.Millisecond,
+		"the replica has A's mark")
+	paused.Store(true)
+	require.Eventually(t, func() bool { return rdbB.Exists(ctx, lockKey).Val() == 0 }, 5*time.Second, 10*time.Millisecond,
+		"A's lease lapses")
+	require.NoError(t, onReplica.Do(ctx, "REPLICAOF", "NO", "ONE").Err(), "the replica is promoted")
+
+	heldB, err := b.Lock(ctx, key, lease) // on the old master, whose last writes the new one never gets
+	require.NoError(t, err)
+	heldB.Unlock(true)
+	master.stop()
+	current.Store(replica)
+	require.Equal(t, tokenA, onReplica.Get(ctx, holderKey).Val(), "precondition: the new master has A's mark")
+
+	paused.Store(false)
+	require.Eventually(t, func() bool { return rdbA.Ping(ctx).Err() == nil && rdbA.Ping(ctx).Err() == nil }, 5*time.Second, time.Millisecond)
+	assert.ErrorIs(t, held.Confirm(ctx), probonus.ErrLeaseLost,
+		"B held K after A's lease lapsed; the promoted replica's old mark must not let A confirm")
+}
+
+// startReplica starts a redis-server replicating master and waits until its link is up.
+func startReplica(t *testing.T, master string) string {
+	t.Helper()
+	host, port, err := net.SplitHostPort(master)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	p := freePort()
+	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(p))
+	cmd := exec.Command(redisBin, "--port", fmt.Sprint(p), "--bind", "127.0.0.1", "--replicaof", host, port,
+		"--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	r := newRDB(t, addr)
+	require.Eventually(t, func() bool {
+		return strings.Contains(r.Info(context.Background(), "replication").Val(), "master_link_status:up")
 	}, 10*time.Second, 20*time.Millisecond)
 	return addr
 }
