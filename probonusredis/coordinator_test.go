@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -402,6 +401,7 @@ func TestLeaseConfirmAfterALapse(t *testing.T) {
 	require.NoError(t, rdb.Del(ctx, lockKey).Err()) // as if the lease had run out
 	require.NoError(t, held.Confirm(ctx))
 	assert.Equal(t, token, rdb.Get(ctx, lockKey).Val(), "taken back")
+	assert.Equal(t, token, rdb.Get(ctx, holderKey).Val(), "its mark still the holder's")
 
 	key = testKey(t, "forgotten")
 	lockKey, holderKey, _ = redisKeys(prefix, key)
@@ -524,35 +524,34 @@ func TestLockNoticesRedisLostItsMemory(t *testing.T) {
 	rdb := newRDB(t, sharedRedis.addr)
 	ctx := context.Background()
 	const lease = 10 * time.Second
-	runID := func() string {
-		for _, line := range strings.Split(rdb.Info(ctx, "server").Val(), "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
-				return v
-			}
-		}
-		return ""
-	}()
-	require.NotEmpty(t, runID)
-	marker := func(age time.Duration, run string) string {
-		return strconv.FormatInt(time.Now().Add(-age).UnixMicro(), 10) + " " + run
-	}
+	runID := redisRunID(t, rdb)
+	const otherRun = "0123456789abcdef0123456789abcdef01234567"
 	cases := []struct {
 		name    string
-		marker  string // "" for none
+		age     time.Duration // the marker's, when it is written now
+		run     string        // the marker's run_id; "" for no marker
 		counted bool
 	}{
-		{"missing", "", true},
-		{"older than the lease", marker(lease+time.Second, runID), false},
-		{"younger than the lease", marker(lease/2, runID), true},
-		{"another server's", marker(time.Hour, "0123456789abcdef0123456789abcdef01234567"), true},
-		{"unreadable", "garbage", true},
+		{"missing", 0, "", true},
+		{"older than the lease", lease + time.Second, runID, false},
+		{"younger than the lease", lease / 2, runID, true},
+		{"another server's", time.Hour, otherRun, true},
+		{"unreadable", 0, "garbage", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			prefix := "test:memory:" + tc.name + ":"
-			if tc.marker != "" {
-				require.NoError(t, rdb.Set(ctx, prefix+"epoch", tc.marker, 0).Err())
+			marker := ""
+			switch tc.run {
+			case "":
+			case "garbage":
+				marker = "garbage"
+			default:
+				marker = strconv.FormatInt(time.Now().Add(-tc.age).UnixMicro(), 10) + " " + tc.run
+			}
+			if marker != "" {
+				require.NoError(t, rdb.Set(ctx, prefix+"epoch", marker, 0).Err())
 			}
 			c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
 			key := testKey(t, "k")
@@ -565,7 +564,7 @@ func TestLockNoticesRedisLostItsMemory(t *testing.T) {
 			require.NoError(t, err)
 			if !tc.counted {
 				assert.Zero(t, last, "nothing recorded")
-				assert.Equal(t, tc.marker, rdb.Get(ctx, prefix+"epoch").Val(), "the marker is left as it was")
+				assert.Equal(t, marker, rdb.Get(ctx, prefix+"epoch").Val(), "the marker is left as it was")
 				return
 			}
 			assert.False(t, last.At.Before(before.Truncate(time.Microsecond)), "recorded at the take: %v", last.At)

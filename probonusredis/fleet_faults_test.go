@@ -590,18 +590,22 @@ func (t *pauseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // so that the test's first leases do not count as taken after Redis lost its memory.
 func settleMarker(tb testing.TB, rdb *redis.Client, prefix string) {
 	tb.Helper()
-	ctx := context.Background()
-	info, err := rdb.Info(ctx, "server").Result()
+	at := time.Now().Add(-time.Hour).UnixMicro()
+	require.NoError(tb, rdb.Set(context.Background(), prefix+"epoch", strconv.FormatInt(at, 10)+" "+redisRunID(tb, rdb), 0).Err())
+}
+
+// redisRunID is the run_id of the redis-server rdb talks to: its INFO server's.
+func redisRunID(tb testing.TB, rdb *redis.Client) string {
+	tb.Helper()
+	info, err := rdb.Info(context.Background(), "server").Result()
 	require.NoError(tb, err)
-	runID := ""
 	for _, line := range strings.Split(info, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
-			runID = v
+			return v
 		}
 	}
-	require.NotEmpty(tb, runID)
-	at := time.Now().Add(-time.Hour).UnixMicro()
-	require.NoError(tb, rdb.Set(ctx, prefix+"epoch", strconv.FormatInt(at, 10)+" "+runID, 0).Err())
+	require.FailNow(tb, "no run_id in INFO server")
+	return ""
 }
 
 // TestFleetRedisRestartedEmptyMidRefill: issue 25 item 2: Redis killed with SIGKILL and restarted
