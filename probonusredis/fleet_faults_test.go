@@ -632,6 +632,9 @@ func TestFleetRedisRestartedEmptyMidRefill(t *testing.T) {
 				doubled += r.doubled
 				for _, c := range r.worker {
 					assert.True(t, c.typed(), "a refused call is typed: %s", c.Err)
+					if point != "send" {
+						assert.True(t, c.Lost || c.Unavailable, "the first holder sent nothing: %+v", c)
+					}
 					if c.Lost {
 						firstLost++
 					}
@@ -646,9 +649,6 @@ func TestFleetRedisRestartedEmptyMidRefill(t *testing.T) {
 			t.Logf("%s: 4 restarts, 20 keys: %d doubled; the first holder: %d refused with ErrLeaseLost, %d credited or found",
 				point, doubled, firstLost, firstCredited)
 			assert.Zero(t, doubled, "no key credited twice")
-			if point != "send" {
-				assert.Equal(t, 20, firstLost, "the first holder sent nothing: its lease was lost with Redis's memory")
-			}
 		})
 	}
 }
@@ -840,15 +840,18 @@ func TestFleetUnrecordedUncertainSend(t *testing.T) {
 		applied[tx.Reason]++
 	}
 	doubled, cut := 0, 0
-	for _, c := range firsts {
+	for i, c := range firsts {
 		assert.True(t, c.typed(), "a refused call is typed: %s", c.Err)
+		assert.False(t, c.Credited || c.Already, "the first holder's answer was cut off: %+v", c)
 		if c.Unknown {
 			cut++
+			// A first holder too slow to send before its deadline (a loaded machine) leaves the
+			// credit to the next one; one that sent leaves it the credit to find.
+			assert.True(t, nexts[i].Already, "the next holder found the credit: %+v", nexts[i])
 		}
 	}
 	for _, c := range nexts {
 		assert.Empty(t, c.Err, "the next holder's call")
-		assert.True(t, c.Already, "the next holder found the credit: %+v", c)
 		assert.Equal(t, 1, applied[c.Reason], "%s applied once", c.Reason)
 		if applied[c.Reason] > 1 {
 			doubled++
