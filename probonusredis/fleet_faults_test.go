@@ -90,7 +90,9 @@ func (c pauseCall) typed() bool { return c.Err == "" || c.Lost || c.Unknown || c
 //   - send: after the look that found nothing, before the send (the refill's AttemptStart);
 //   - write: in an attempt blocked before its write (as on a full connection pool) whose deadline
 //     passes during the pause: it fails before writing, and the SDK's own retry must not send;
-//   - look: the look's answer ("not credited") arrives, and is read after the pause;
+//   - look: the look's answer ("not credited") has arrived, and is read after the pause;
+//   - answer: the look is out, the server answers 100 ms later, while the worker is stopped (the
+//     answer and the look's expired deadline race on resume: either way nothing is sent);
 //   - random: at a random moment of a worker whose goroutines call RefillOnce on 8 keys.
 //
 // Random pauses are kept out of one span: from a refill's AttemptStart to the write of its request.
@@ -100,7 +102,7 @@ func (c pauseCall) typed() bool { return c.Err == "" || c.Lost || c.Unknown || c
 func TestFleetPausedHolder(t *testing.T) {
 	needRedis(t)
 	t.Parallel()
-	for _, point := range []string{"send", "write", "look", "random"} {
+	for _, point := range []string{"send", "write", "look", "answer", "random"} {
 		t.Run(point, func(t *testing.T) {
 			t.Parallel()
 			results := pauseRuns(t, true, point, 20)
@@ -112,7 +114,11 @@ func TestFleetPausedHolder(t *testing.T) {
 					if c.Lost {
 						lost++
 					}
-					if point != "random" {
+					switch point {
+					case "random":
+					case "answer": // the look failed on its deadline, and the look again found the credit
+						assert.True(t, c.Lost || c.Already, "the paused holder sent nothing: %+v", c)
+					default:
 						assert.True(t, c.Lost, "the paused holder sent nothing, and says its lease was lost: %+v", c)
 					}
 				}
@@ -212,6 +218,11 @@ func (h *pauseHarness) run(t *testing.T, point string, i int) pauseRun {
 	reasons := make([]string, pausedKeys(point))
 	for k := range reasons {
 		reasons[k] = fmt.Sprintf("%s run %d key %d", point, i, k)
+	}
+	if point == "answer" {
+		for range reasons {
+			h.srv.Inject("GET", probonustest.PathTransactions, probonustest.Fault{Delay: 100 * time.Millisecond})
+		}
 	}
 	w := h.startWorker(t, point, reasons)
 	w.send(t, "go")
@@ -563,6 +574,12 @@ func (t *pauseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			_ = req.Body.Close()
 		}
 		return nil, ctx.Err()
+	case t.p.point == "answer" && req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, probonustest.PathTransactions):
+		// The look is out: the test stops the process before its answer comes.
+		i, _ := ctx.Value(reasonIndex{}).(int)
+		if _, again := t.p.parked.LoadOrStore(i, true); !again {
+			t.p.say("park " + strconv.Itoa(i))
+		}
 	case t.p.point == "look" && req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, probonustest.PathTransactions):
 		resp, err := t.next.RoundTrip(req)
 		if err != nil {
