@@ -363,6 +363,7 @@ func TestLeaseConfirm(t *testing.T) {
 	// As if the lease had ended and another holder had taken the key.
 	require.NoError(t, rdb.Set(ctx, lockKey, "another-holder", lease).Err())
 	require.NoError(t, rdb.Set(ctx, holderKey, "another-holder", 2*lease).Err())
+	t.Cleanup(func() { rdb.Del(context.Background(), lockKey, holderKey) }) // for -count
 	err = held.Confirm(ctx)
 	require.ErrorIs(t, err, probonus.ErrLeaseLost)
 	select {
@@ -428,6 +429,7 @@ func TestLeaseRenewalFindsItLost(t *testing.T) {
 		"taken": func(lockKey, holderKey string) {
 			require.NoError(t, rdb.Set(ctx, lockKey, "another-holder", time.Minute).Err())
 			require.NoError(t, rdb.Set(ctx, holderKey, "another-holder", time.Minute).Err())
+			t.Cleanup(func() { rdb.Del(context.Background(), lockKey, holderKey) }) // for -count
 		},
 		"forgotten": func(lockKey, holderKey string) { require.NoError(t, rdb.Del(ctx, lockKey, holderKey).Err()) },
 	} {
@@ -553,6 +555,8 @@ func TestLockNoticesRedisLostItsMemory(t *testing.T) {
 			}
 			if marker != "" {
 				require.NoError(t, rdb.Set(ctx, prefix+"epoch", marker, 0).Err())
+			} else {
+				require.NoError(t, rdb.Del(ctx, prefix+"epoch").Err()) // a run before (-count) made one
 			}
 			c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
 			key := testKey(t, "k")

@@ -46,11 +46,26 @@ const (
 )
 
 // pauseSettings are the clients' settings in the fault suite, in both processes: a lease of
-// (2+2)×250 ms + 200 ms = 1.2 s, so a holder paused past it is paused for about 1.5 s.
+// (2+2)×400 ms + 200 ms = 1.8 s, so a holder paused past it is paused for about 2 s.
 func pauseSettings() []probonus.Option {
-	return []probonus.Option{probonus.WithTimeout(250 * time.Millisecond),
+	return []probonus.Option{probonus.WithTimeout(400 * time.Millisecond),
 		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
 		probonus.WithRefillSettle(200 * time.Millisecond)}
+}
+
+// faultRedisTimeout gives the fault suite's Coordinators time for a Redis on a machine loaded by
+// the suite's own processes: the scenarios are about pauses and lost memory, not a slow Redis.
+var faultRedisTimeout = probonusredis.WithCoordinatorTimeout(5 * time.Second)
+
+// refillAgain is RefillOnce called again, up to 5 times, while it fails (a look cut off by its
+// timeout on a loaded machine, say): what a caller does with a refusal, since it looks first.
+func refillAgain(ctx context.Context, c *probonus.Client, r probonus.Refill) (res *probonus.RefillResult, err error) {
+	for range 5 {
+		if res, err = c.Accounts.RefillOnce(ctx, r); err == nil || ctx.Err() != nil {
+			return res, err
+		}
+	}
+	return res, err
 }
 
 // pauseCall is one RefillOnce of a worker, as it reports it.
@@ -173,7 +188,7 @@ func newPauseHarness(t *testing.T, coord bool) *pauseHarness {
 		rdb := newRDB(t, sharedRedis.addr)
 		settleMarker(t, rdb, h.prefix)
 		opts = append(opts, probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(h.prefix),
-			probonusredis.WithPollInterval(20*time.Millisecond))))
+			probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
 	}
 	var err error
 	h.client, err = probonus.New(opts...)
@@ -232,7 +247,7 @@ func (h *pauseHarness) run(t *testing.T, point string, i int) pauseRun {
 	second := func(reason string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		res, err := h.client.Accounts.RefillOnce(ctx, h.refill(reason))
+		res, err := refillAgain(ctx, h.client, h.refill(reason))
 		mu.Lock()
 		run.second = append(run.second, newPauseCall(reason, res, err))
 		mu.Unlock()
@@ -298,7 +313,7 @@ func (h *pauseHarness) rerun(t *testing.T, reasons []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, reason := range reasons {
-		res, err := h.client.Accounts.RefillOnce(ctx, h.refill(reason))
+		res, err := refillAgain(ctx, h.client, h.refill(reason))
 		require.NoError(t, err, "rerun %s", reason)
 		assert.True(t, res.AlreadyApplied, "%s was credited before the rerun", reason)
 		assert.Equal(t, 1, h.applied(reason), "%s applied once", reason)
@@ -405,7 +420,7 @@ func pauserMain() int {
 		rdb := redis.NewClient(&redis.Options{Addr: addr})
 		defer rdb.Close()
 		opts = append(opts, probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb,
-			probonusredis.WithKeyPrefix(os.Getenv(pausePrefix)), probonusredis.WithPollInterval(20*time.Millisecond))))
+			probonusredis.WithKeyPrefix(os.Getenv(pausePrefix)), probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
 	}
 	client, err := probonus.New(opts...)
 	if err != nil {
@@ -682,7 +697,7 @@ func restartRound(t *testing.T, rs *redisServer, prefix, point string, round int
 		t.Cleanup(tr.CloseIdleConnections)
 		var rt http.RoundTripper = tr
 		opts := append(pauseSettings(), probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb,
-			probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(20*time.Millisecond))))
+			probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
 		if first {
 			rt = &restartTransport{h: hook, next: tr}
 			opts = append(opts, probonus.WithObserver(hook))
@@ -712,7 +727,13 @@ func restartRound(t *testing.T, rs *redisServer, prefix, point string, round int
 	call := func(c *probonus.Client, reason string, into *[]pauseCall) {
 		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), reasonIndex{}, reason), 30*time.Second)
 		defer cancel()
-		res, err := c.Accounts.RefillOnce(ctx, refill(reason))
+		var res *probonus.RefillResult
+		var err error
+		if c == first {
+			res, err = c.Accounts.RefillOnce(ctx, refill(reason))
+		} else {
+			res, err = refillAgain(ctx, c, refill(reason))
+		}
 		mu.Lock()
 		*into = append(*into, newPauseCall(reason, res, err))
 		mu.Unlock()
@@ -746,7 +767,7 @@ func restartRound(t *testing.T, rs *redisServer, prefix, point string, round int
 		if n > 1 {
 			run.doubled++
 		}
-		res, err := second.Accounts.RefillOnce(context.Background(), refill(reason))
+		res, err := refillAgain(context.Background(), second, refill(reason))
 		require.NoError(t, err, "rerun %s", reason)
 		assert.True(t, res.AlreadyApplied, "%s credited before the rerun", reason)
 	}
@@ -820,7 +841,7 @@ func TestFleetUnrecordedUncertainSend(t *testing.T) {
 			probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
 			probonus.WithBaseURL(held.URL()), probonus.WithAPIKey(srv.APIKey()),
 			probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix),
-				probonusredis.WithPollInterval(20*time.Millisecond))))
+				probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
 		require.NoError(t, err)
 		return c
 	}
@@ -842,7 +863,7 @@ func TestFleetUnrecordedUncertainSend(t *testing.T) {
 			f := newPauseCall(*r.Reason, res, err)
 			ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			res, err = next.Accounts.RefillOnce(ctx, r)
+			res, err = refillAgain(ctx, next, r)
 			mu.Lock()
 			defer mu.Unlock()
 			firsts = append(firsts, f)
