@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -364,6 +363,7 @@ func TestLeaseConfirm(t *testing.T) {
 	// As if the lease had ended and another holder had taken the key.
 	require.NoError(t, rdb.Set(ctx, lockKey, "another-holder", lease).Err())
 	require.NoError(t, rdb.Set(ctx, holderKey, "another-holder", 2*lease).Err())
+	t.Cleanup(func() { rdb.Del(context.Background(), lockKey, holderKey) }) // for -count
 	err = held.Confirm(ctx)
 	require.ErrorIs(t, err, probonus.ErrLeaseLost)
 	select {
@@ -402,6 +402,7 @@ func TestLeaseConfirmAfterALapse(t *testing.T) {
 	require.NoError(t, rdb.Del(ctx, lockKey).Err()) // as if the lease had run out
 	require.NoError(t, held.Confirm(ctx))
 	assert.Equal(t, token, rdb.Get(ctx, lockKey).Val(), "taken back")
+	assert.Equal(t, token, rdb.Get(ctx, holderKey).Val(), "its mark still the holder's")
 
 	key = testKey(t, "forgotten")
 	lockKey, holderKey, _ = redisKeys(prefix, key)
@@ -428,6 +429,7 @@ func TestLeaseRenewalFindsItLost(t *testing.T) {
 		"taken": func(lockKey, holderKey string) {
 			require.NoError(t, rdb.Set(ctx, lockKey, "another-holder", time.Minute).Err())
 			require.NoError(t, rdb.Set(ctx, holderKey, "another-holder", time.Minute).Err())
+			t.Cleanup(func() { rdb.Del(context.Background(), lockKey, holderKey) }) // for -count
 		},
 		"forgotten": func(lockKey, holderKey string) { require.NoError(t, rdb.Del(ctx, lockKey, holderKey).Err()) },
 	} {
@@ -463,7 +465,8 @@ func TestLeaseRenewalFailureKeepsUntil(t *testing.T) {
 	held, err := c.Lock(context.Background(), testKey(t, "k"), lease)
 	require.NoError(t, err)
 	defer held.Unlock(true)
-	require.Eventually(t, func() bool { return held.Until().After(time.Now().Add(lease / 2)) }, 5*time.Second, 10*time.Millisecond,
+	taken := held.Until()
+	require.Eventually(t, func() bool { return held.Until().After(taken) }, 5*time.Second, 10*time.Millisecond,
 		"a renewal moves Until on")
 	rs.stop()
 	until := held.Until()
@@ -524,35 +527,36 @@ func TestLockNoticesRedisLostItsMemory(t *testing.T) {
 	rdb := newRDB(t, sharedRedis.addr)
 	ctx := context.Background()
 	const lease = 10 * time.Second
-	runID := func() string {
-		for _, line := range strings.Split(rdb.Info(ctx, "server").Val(), "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
-				return v
-			}
-		}
-		return ""
-	}()
-	require.NotEmpty(t, runID)
-	marker := func(age time.Duration, run string) string {
-		return strconv.FormatInt(time.Now().Add(-age).UnixMicro(), 10) + " " + run
-	}
+	runID := redisRunID(t, rdb)
+	const otherRun = "0123456789abcdef0123456789abcdef01234567"
 	cases := []struct {
 		name    string
-		marker  string // "" for none
+		age     time.Duration // the marker's, when it is written now
+		run     string        // the marker's run_id; "" for no marker
 		counted bool
 	}{
-		{"missing", "", true},
-		{"older than the lease", marker(lease+time.Second, runID), false},
-		{"younger than the lease", marker(lease/2, runID), true},
-		{"another server's", marker(time.Hour, "0123456789abcdef0123456789abcdef01234567"), true},
-		{"unreadable", "garbage", true},
+		{"missing", 0, "", true},
+		{"older than the lease", lease + time.Second, runID, false},
+		{"younger than the lease", lease / 2, runID, true},
+		{"another server's", time.Hour, otherRun, true},
+		{"unreadable", 0, "garbage", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			prefix := "test:memory:" + tc.name + ":"
-			if tc.marker != "" {
-				require.NoError(t, rdb.Set(ctx, prefix+"epoch", tc.marker, 0).Err())
+			marker := ""
+			switch tc.run {
+			case "":
+			case "garbage":
+				marker = "garbage"
+			default:
+				marker = strconv.FormatInt(time.Now().Add(-tc.age).UnixMicro(), 10) + " " + tc.run
+			}
+			if marker != "" {
+				require.NoError(t, rdb.Set(ctx, prefix+"epoch", marker, 0).Err())
+			} else {
+				require.NoError(t, rdb.Del(ctx, prefix+"epoch").Err()) // a run before (-count) made one
 			}
 			c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
 			key := testKey(t, "k")
@@ -565,7 +569,7 @@ func TestLockNoticesRedisLostItsMemory(t *testing.T) {
 			require.NoError(t, err)
 			if !tc.counted {
 				assert.Zero(t, last, "nothing recorded")
-				assert.Equal(t, tc.marker, rdb.Get(ctx, prefix+"epoch").Val(), "the marker is left as it was")
+				assert.Equal(t, marker, rdb.Get(ctx, prefix+"epoch").Val(), "the marker is left as it was")
 				return
 			}
 			assert.False(t, last.At.Before(before.Truncate(time.Microsecond)), "recorded at the take: %v", last.At)

@@ -200,8 +200,8 @@
 //
 // The tests run these at the wire, with real redis-server and worker processes, counting the
 // credits the fake server applied: a worker SIGSTOPped past its lease before its send, in an
-// attempt whose deadline then passed before its write, with a look's answer read after the pause,
-// and at random moments (outside the window above) while another holder took its keys, 20 runs of
+// attempt whose deadline then passed before its write, with a look's answer read after the pause
+// or arriving during it, and at random moments (outside the window above) while another holder took its keys, 20 runs of
 // each; Redis SIGKILLed and restarted empty after a holder's look, with and without a wait before
 // its send, and with its send out, 20 keys each; a record refused by Redis after a send cut off, 20
 // keys: no key credited twice. The same harness without a coordinator credits every key twice; the
