@@ -96,13 +96,15 @@
 // least 5 ms), on the process's monotonic clock: Redis expires the lock by its own clock, and the
 // margin covers that clock running faster than this one over a lease, and PX's rounding to a
 // millisecond. A renewal that fails (Redis unreachable) does not move Until; one that finds the
-// lock taken by another holder, or gone with its holder mark (Redis forgot it), closes Lost at
-// once and stops renewing.
+// lock taken by another holder, or gone (it lapsed, or Redis forgot it), closes Lost at once and
+// stops renewing.
 //
 // Confirm is one round trip, the renewal's script: when the lock still holds the holder's token it
-// is extended with its mark and Until moves on; when it lapsed but no other holder took the key
-// (the mark is still the holder's) it is taken back, since no one else can have looked meanwhile;
-// otherwise Confirm returns an error matching probonus.ErrLeaseLost. RefillOnce calls it as the
+// is extended with its mark and Until moves on; otherwise Confirm returns an error matching
+// probonus.ErrLeaseLost. A lease that lapsed is lost even when no other holder seems to have taken
+// the key meanwhile: a Redis restored from a snapshot, or a replica promoted after a failover, may
+// hold the holder's old mark and have forgotten the holder who took the key, credited and unlocked
+// in between, so a lapsed lease is never taken back. RefillOnce calls it as the
 // last step before each request of a refill is handed to the transport (its first send, its own
 // resends, a replay after a token refresh), ends each attempt at Until, and trusts a look that found
 // nothing only when its answer came back before Until (else it confirms and looks again). So a
@@ -149,7 +151,10 @@
 // changes the run_id). When the marker was created now or less than one lease ago, the key counts
 // as taken from a holder that did not unlock: an uncertain send is recorded at that moment with a
 // zero Settle, and RefillOnce waits its settle time before it looks. The marker is read after the
-// acquire, not before: a Redis that restarts between the two creates it at the read, which counts.
+// acquire, not before: a Redis that restarts between the two creates it at the read, which counts,
+// and the record is written only if the new Redis still holds the lock just taken (else Lock
+// takes the key again, from the new Redis). A marker whose time is ahead of Redis's clock (the
+// clock was set back) is written again, so it counts for one lease, not until the clock catches up.
 //
 // One lease is enough, and a fleet never waits longer: once Redis has forgotten, no holder from
 // before passes a confirmation, so the last request of one was handed to the transport before the
