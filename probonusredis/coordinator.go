@@ -8,6 +8,7 @@ import (
 	"fmt"
 	mathrand "math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,7 +27,8 @@ const DefaultPollInterval = 100 * time.Millisecond
 // CoordinatorOption configures a Coordinator in NewCoordinator.
 type CoordinatorOption func(*Coordinator)
 
-// WithKeyPrefix sets what the Coordinator puts before its Redis keys; default
+// WithKeyPrefix sets what the Coordinator puts before its Redis keys (no brace: the Coordinator
+// sets the hash tags itself, so that a key's lock, mark and record share a Cluster slot); default
 // DefaultCoordinatorPrefix. The installation is already part of every key RefillOnce gives it;
 // a prefix separates, say, two environments that share one Redis.
 func WithKeyPrefix(prefix string) CoordinatorOption {
@@ -59,6 +61,9 @@ func WithPollInterval(d time.Duration) CoordinatorOption {
 //	PREFIX holder:{K}     the same token, kept for two leases: the holder has not unlocked yet
 //	PREFIX uncertain:{K}  the last uncertain send, a hash (at, settle, keep in µs), kept Keep+Settle
 //
+// and one for the whole fleet, PREFIX epoch: the marker that tells a Redis that lost its memory
+// (its creation time in µs and the redis-server's run_id, no TTL).
+//
 // See the package doc, "RefillOnce across a fleet", for what happens when a holder dies or Redis
 // goes away.
 type Coordinator struct {
@@ -84,6 +89,10 @@ func NewCoordinator(rdb redis.UniversalClient, opts ...CoordinatorOption) *Coord
 		c.err = fmt.Errorf("%w: nil Redis client", ErrInvalidConfig)
 	case c.prefix == "":
 		c.err = fmt.Errorf("%w: empty key prefix", ErrInvalidConfig)
+	case strings.ContainsAny(c.prefix, "{}"):
+		// a brace in the prefix would change the keys' hash tag: in Redis Cluster, a key's lock,
+		// mark and record would no longer share a slot (review of issue 25)
+		c.err = fmt.Errorf("%w: key prefix %q holds a brace (Redis Cluster hash tags are the coordinator's)", ErrInvalidConfig, c.prefix)
 	case c.timeout <= 0:
 		c.err = fmt.Errorf("%w: Redis timeout %v is not positive", ErrInvalidConfig, c.timeout)
 	case c.poll <= 0:
@@ -130,15 +139,21 @@ func (c *Coordinator) Lock(ctx context.Context, key string, lease time.Duration)
 		took, err := bounded(ctx, c.timeout, func(rctx context.Context) (int64, error) {
 			return acquireScript.Run(rctx, c.rdb, h.keys, token, h.leaseMs, 2*h.leaseMs, unixMicro(time.Now())).Int64()
 		})
+		if err != nil {
+			// The acquire may have run with its answer cut off: free what this token may hold, so
+			// that the caller's own next try does not wait a lease for itself.
+			h.free(true)
+		}
 		switch {
 		case err != nil && ctx.Err() != nil:
-			// A lock taken by a SET whose answer was cut off by ctx stays held until its lease ends.
 			return nil, ctx.Err()
 		case err != nil:
 			return nil, fmt.Errorf("probonusredis: taking the lock: %w", err)
 		case took != 0:
 			h.until = start.Add(lease - h.margin)
-			if err := h.checkMemory(ctx); err != nil {
+			if err := h.checkMemory(ctx); errors.Is(err, errLockForgotten) {
+				continue // Redis restarted empty after the acquire: take it again, from the new Redis
+			} else if err != nil {
 				h.free(false) // the lock goes, the mark stays: the next holder waits its settle time
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
@@ -277,9 +292,10 @@ func (h *holding) Until() time.Time {
 func (h *holding) Lost() <-chan struct{} { return h.lost }
 
 // Confirm checks in Redis, in one round trip (a script), that the lock still holds this holder's
-// token, and extends it and its holder mark when it does. A lock that lapsed while no other holder
-// took the key (its holder mark is still this holder's) is taken again, as a renewal does. When
-// the lock is another's or forgotten, Lost is closed and the error matches probonus.ErrLeaseLost;
+// token, and extends it and its holder mark when it does. A lock that lapsed is lost, as for a
+// renewal, even when no other holder seems to have taken it (a Redis restored from a snapshot may
+// have forgotten one that did). When the lock is another's or gone, Lost is closed and the error
+// matches probonus.ErrLeaseLost;
 // when Redis fails or does not answer within the Redis timeout, the error says so and Until does
 // not move.
 func (h *holding) Confirm(ctx context.Context) error {
@@ -350,8 +366,8 @@ func (h *holding) start() {
 }
 
 // renew extends the lease every lease/3 until ctx ends. A renewal that fails is tried again at the
-// next tick (the lease may still be there) and does not move Until; one that finds the key taken
-// by another holder, or gone with its holder mark (Redis forgot it), closes Lost and stops.
+// next tick (the lease may still be there) and does not move Until; one that finds the lock
+// another's or gone (it lapsed, or Redis forgot it) closes Lost and stops.
 func (h *holding) renew(ctx context.Context) {
 	defer close(h.done)
 	t := time.NewTicker(h.every)
@@ -410,14 +426,21 @@ func (h *holding) checkMemory(ctx context.Context) error {
 	if ans[0] == 0 && ans[1] >= h.lease.Microseconds() {
 		return nil
 	}
-	_, err = bounded(ctx, c.timeout, func(rctx context.Context) (int64, error) {
-		return markScript.Run(rctx, c.rdb, h.keys[2:], unixMicro(time.Now()), 2*h.leaseMs).Int64()
+	held, err := bounded(ctx, c.timeout, func(rctx context.Context) (int64, error) {
+		return markScript.Run(rctx, c.rdb, h.keys, h.token, unixMicro(time.Now()), 2*h.leaseMs).Int64()
 	})
 	if err != nil {
 		return fmt.Errorf("probonusredis: recording that Redis lost its memory less than a lease ago: %w", err)
 	}
+	if held == 0 {
+		return errLockForgotten
+	}
 	return nil
 }
+
+// errLockForgotten is checkMemory's finding that Redis no longer holds the lock just taken (it
+// restarted empty in between): Lock takes it again.
+var errLockForgotten = errors.New("probonusredis: the lock just taken is gone")
 
 // markLua records, in the uncertain-send record KEYS[rec], an uncertain send at ARGV[at] (µs)
 // with a zero settle time and keep, unless the record holds a later one, and keeps the record at
@@ -437,8 +460,12 @@ end
 // acquireScript takes the lock (KEYS[1]) for ARGV[1] with a lease of ARGV[2] ms, and marks its
 // holder (KEYS[2]) for ARGV[3] ms. A mark left by a previous holder says it did not unlock: then
 // the uncertain-send record (KEYS[3]) gets the time ARGV[4] (µs) unless it holds a later one.
-// 0: held by another; 1: taken; 2: taken from a holder that did not unlock.
+// 0: held by another; 1: taken (or already this token's: go-redis sent it again after a lost
+// answer); 2: taken from a holder that did not unlock.
 var acquireScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return 1
+end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return 0
 end
@@ -452,27 +479,38 @@ local rec, ts, ttl = 3, 4, 3
 return 2
 `)
 
-// markScript records an uncertain send at ARGV[1] (µs) in KEYS[1], kept at least ARGV[2] ms, as
-// acquireScript does for a holder that did not unlock. 1.
+// markScript records an uncertain send at ARGV[2] (µs) in KEYS[3], kept at least ARGV[3] ms, as
+// acquireScript does for a holder that did not unlock, if the lock (KEYS[1]) is still the token
+// ARGV[1]'s: a Redis that restarted empty between the acquire and now holds no lock for it. 1:
+// recorded; 0: the lock is not held.
 var markScript = redis.NewScript(`
-local rec, ts, ttl = 1, 1, 2
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+local rec, ts, ttl = 3, 2, 3
 ` + markLua + `
 return 1
 `)
 
 // epochScript reads the fleet's marker (KEYS[1], no TTL), creating it when it is missing or was
 // written by another redis-server process (INFO's run_id differs: a restart, or a failover to a
-// replica). Its value is its creation time in µs by Redis's clock, then that run_id. Answer:
-// {1, 0} when created now; {0, age in µs} otherwise.
+// replica; where a script may not call INFO, the run_id is empty and only a missing marker
+// counts). Its value is its creation time in µs by Redis's clock, then that run_id. A marker from
+// the future (Redis's clock was set back) is written again, so it counts once, not until the
+// clock catches up. Answer: {1, 0} when created now; {0, age in µs} otherwise.
 var epochScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or ''
+local info = redis.pcall('INFO', 'server')
+local run = ''
+if type(info) == 'string' then
+  run = string.match(info, 'run_id:(%w+)') or ''
+end
 local v = redis.call('GET', KEYS[1])
 if v then
   local at, was = string.match(v, '^(%d+) (%w*)$')
-  if at and was == run then
+  if at and was == run and now >= tonumber(at) then
     return {0, now - tonumber(at)}
   end
 end
@@ -481,17 +519,12 @@ return {1, 0}
 `)
 
 // renewScript extends the lease (KEYS[1], ARGV[2] ms) and the mark (KEYS[2], ARGV[3] ms) of the
-// holder ARGV[1]. A lease that lapsed while no other holder took the key is taken again. 1: held;
-// 0: lost.
+// holder ARGV[1]. A lease that lapsed is lost, even when no other holder seems to have taken the
+// key: a Redis restored from a snapshot, or a replica promoted after a failover, may have
+// forgotten the holder who took it in between (review of issue 25). 1: held; 0: lost.
 var renewScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-if cur == ARGV[1] then
+if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
-  return 1
-end
-if (not cur) and redis.call('GET', KEYS[2]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
   return 1
 end
