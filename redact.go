@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/probonus-go/probonus/internal/secretforms"
+	"github.com/probonus-go/probonus/internal/redact"
 )
 
 // redactMask replaces a secret wherever it was echoed.
@@ -195,7 +195,7 @@ func (c *Client) heldSecrets() []string {
 
 // secretForms is every way a server may echo a secret back: as sent, URL- or HTML-escaped, and
 // any of those as the body of a JSON string (Go's encoder or Python's).
-func secretForms(secret string) []string { return secretforms.Forms(secret, 1) }
+func secretForms(secret string) []string { return redact.Forms(secret, 1) }
 
 // redactURL shows a URL written into an error without its user info and query (either may hold a
 // credential), even one that does not parse.

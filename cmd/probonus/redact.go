@@ -17,7 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/probonus-go/probonus"
-	"github.com/probonus-go/probonus/internal/secretforms"
+	"github.com/probonus-go/probonus/internal/redact"
 )
 
 // mask stands where a secret was.
@@ -55,7 +55,7 @@ func (s *secrets) add(values ...string) {
 				continue
 			}
 			s.seen[v] = true
-			for _, f := range secretforms.Forms(v, 3) {
+			for _, f := range redact.Forms(v, 3) {
 				if utf8.RuneCountInString(v) < minSecret {
 					s.short = append(s.short, f)
 				} else {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/probonus-go/probonus/internal/secretforms"
+	"github.com/probonus-go/probonus/internal/redact"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -94,7 +94,7 @@ func echoServer(t *testing.T, loginFails, keyDecodes bool) *httptest.Server {
 func leaks(out string, secrets ...string) []string {
 	var found []string
 	for _, s := range secrets {
-		for _, f := range secretforms.Forms(s, 3) {
+		for _, f := range redact.Forms(s, 3) {
 			if strings.Contains(out, f) {
 				found = append(found, fmt.Sprintf("%q", f))
 				break

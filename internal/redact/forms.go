@@ -1,6 +1,6 @@
-// Package secretforms lists the forms in which a secret may come back echoed: the one list the
-// SDK's redactor and the command-line tool's scrubber share.
-package secretforms
+// Package redact removes secrets, in every form a server may echo them, from what the SDK and
+// the command-line tool show: the one set of rules both import.
+package redact
 
 import (
 	"bytes"
