@@ -12,7 +12,7 @@ import (
 //     holds every such password, and may take a path or query with an '@' for user info;
 //   - the last '@' before the first '/', '?' or '#', as url.Parse reads it.
 //
-// URL removes the first (it removes more); URLSecrets learns both.
+// URL removes the first (it removes more); URLSecrets learns both; HasUserInfo asks the second.
 
 // userInfoAt returns where the user info of raw starts and where its '@' stands, by the first
 // reading; at is -1 when there is none.
@@ -44,12 +44,12 @@ func URL(raw string) string {
 	if i := strings.IndexAny(raw, "?#"); i >= 0 {
 		raw = raw[:i]
 	}
-	if u, err := url.Parse(raw); err == nil {
-		u.User = nil
-		return u.String()
-	}
 	return raw
 }
+
+// HasUserInfo reports whether raw has user info as url.Parse reads it (user:password@ before the
+// first '/', '?' or '#'), with or without a scheme.
+func HasUserInfo(raw string) bool { return authorityUserInfo.MatchString(strings.TrimSpace(raw)) }
 
 // URLSecrets is what a URL carries that is a secret, for Set.Add: the user name and password of
 // its user info (as written and unescaped, by both readings of where it ends) and its query's
