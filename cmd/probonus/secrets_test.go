@@ -189,3 +189,20 @@ func TestScrubberCutsAfterRedacting(t *testing.T) {
 	w.flush()
 	assert.Equal(t, "key "+mask+".\nnext "+mask, b.String())
 }
+
+// issue 28 §1 (one redactor, URL user info): the tool cut a base URL at its first '?' or '#'
+// before it removed the user info, so a password holding one showed its start ("admin:pa"), and
+// learnt no part of it; it now follows the SDK's reading (the user info ends at the last '@').
+func TestBaseURLPasswordWithQuestionMarkIsHidden(t *testing.T) {
+	t.Parallel()
+	for _, password := range []string{"pa?ss-2026", "pa#ss-2026"} {
+		raw := "https://admin:" + password + "@bonus.example.ru/pb"
+		problem, _ := baseURLProblem(raw)
+		assert.NotContains(t, problem, "admin", raw)
+		assert.NotContains(t, problem, "admin:pa", raw)
+		assert.NotContains(t, problem, "ss-2026", raw)
+		s := newSecrets()
+		s.addURL(raw)
+		assert.Equal(t, "user "+mask+", password "+mask, s.text("user admin, password "+password), raw)
+	}
+}
