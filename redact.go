@@ -2,6 +2,8 @@ package probonus
 
 import (
 	"net/http"
+	"slices"
+	"sync"
 
 	"github.com/probonus-go/probonus/internal/redact"
 )
@@ -10,15 +12,6 @@ import (
 // start of a secret a cut leaves) live in internal/redact, shared with the command-line tool. What
 // is here is which secrets an attempt holds and what of an error they are removed from. It runs
 // only on the error path, and always before anything is cut.
-
-// newRedactor makes the set of the secrets found in a request's headers: from redact.MinLength
-// bytes they are removed wherever they stand, shorter only as whole words (a header value such as
-// "1" would otherwise mask every digit of a message).
-func newRedactor(found ...string) *redact.Set {
-	s := redact.New()
-	s.AddSeen(found...)
-	return s
-}
 
 // redactAPIError removes the secrets from everything e keeps of the answer: its body, detail,
 // request id and validation items (Pydantic v2 puts the refused input in them). It runs before e
@@ -65,10 +58,35 @@ func (c *Client) attemptSecrets(at *Attempt, cl *call, reqs ...*http.Request) *r
 			}
 		}
 	}
-	s := newRedactor(found...)
 	// The client's own credentials are known to be secrets, short or not.
-	s.Add(append(c.heldSecrets(), cl.secret)...)
+	s := c.held.set(append(c.heldSecrets(), cl.secret))
+	s.AddSeen(found...)
 	return s
+}
+
+// heldForms keeps the set of the client's own credentials between errors: every form of a
+// password with many characters to escape takes milliseconds to make, which a storm of error
+// answers would pay at each attempt. It is made again when the credentials change (a new token).
+type heldForms struct {
+	mu   sync.Mutex
+	held []string
+	s    *redact.Set
+}
+
+// set is a copy of the set of held, for the caller to add to.
+func (h *heldForms) set(held []string) *redact.Set {
+	if h == nil { // a Client not made by New
+		s := redact.New()
+		s.Add(held...)
+		return s
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.s == nil || !slices.Equal(h.held, held) {
+		h.held, h.s = held, redact.New()
+		h.s.Add(held...)
+	}
+	return h.s.Clone()
 }
 
 // heldSecrets are the credentials of the client's own Authenticators.

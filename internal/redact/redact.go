@@ -3,6 +3,7 @@ package redact
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -83,6 +84,13 @@ func appendForm(forms []string, f string) []string {
 		return forms
 	}
 	return append(forms, f)
+}
+
+// Clone is a copy of s, to add to without changing s.
+func (s *Set) Clone() *Set {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return &Set{seen: maps.Clone(s.seen), forms: slices.Clone(s.forms), words: slices.Clone(s.words)}
 }
 
 // Empty reports whether the set holds no secret.
