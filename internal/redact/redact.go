@@ -63,27 +63,24 @@ func (s *Set) add(minLen int, values []string) {
 				continue // a value seen as a word and now held is removed wherever it stands
 			}
 			s.seen[v] = whole
-			for _, f := range Forms(v, Layers) {
-				if whole {
-					s.forms = appendForm(s.forms, f)
-				} else {
-					s.words = appendForm(s.words, f)
-				}
+			if whole {
+				s.forms = append(s.forms, Forms(v, Layers)...)
+			} else {
+				s.words = append(s.words, Forms(v, Layers)...)
 			}
 		}
 	}
-	longestFirst := func(a, b string) int { return len(b) - len(a) }
-	slices.SortStableFunc(s.forms, longestFirst)
-	slices.SortStableFunc(s.words, longestFirst)
+	longestFirst := func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	}
+	slices.SortFunc(s.forms, longestFirst)
+	slices.SortFunc(s.words, longestFirst)
+	s.forms, s.words = slices.Compact(s.forms), slices.Compact(s.words)
 	// A form removed wherever it stands is never also a word: it would be removed first anyway.
 	s.words = slices.DeleteFunc(s.words, func(w string) bool { return slices.Contains(s.forms, w) })
-}
-
-func appendForm(forms []string, f string) []string {
-	if slices.Contains(forms, f) {
-		return forms
-	}
-	return append(forms, f)
 }
 
 // Clone is a copy of s, to add to without changing s.
