@@ -118,7 +118,7 @@ func (c *Client) answered(cl *call, a attemptSpec, req *http.Request, resp *http
 		res.apiErr = parseError(resp, cl.method, a.fullPath, secrets)
 		if loc, err := resp.Location(); err == nil && !a.idempotent && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
 			loc.RawQuery, loc.User, loc.Fragment = "", nil, ""
-			res.apiErr.Detail = secrets.redact("a write follows no redirect; the server sent it to " + loc.String())
+			res.apiErr.Detail = secrets.Redact("a write follows no redirect; the server sent it to " + loc.String())
 		}
 		res.err = res.apiErr
 		return res

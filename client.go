@@ -43,6 +43,7 @@ type Client struct {
 	settings
 	installation string      // the base URL's origin and path prefix: RefillOnce's keys are per installation
 	phones       *phoneCache // phones already seen in the API's form
+	held         *heldForms  // the forms of the client's own credentials, for the redactor of an error
 }
 
 // settings is what the options fill, plain data: New checks it and turns it into a Client once.
@@ -105,7 +106,7 @@ func New(opts ...Option) (*Client, error) {
 		return nil, errNoAuth
 	}
 	c := &Client{settings: s}
-	c.phones = &phoneCache{}
+	c.phones, c.held = &phoneCache{}, &heldForms{}
 	c.installation = installationOf(c.baseURL)
 	c.hc.CheckRedirect = c.checkRedirect(c.hc.CheckRedirect)
 	if la, ok := c.auth.(*loginAuth); ok {

@@ -61,7 +61,7 @@ func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any,
 		if !cl.mayBeEmpty {
 			if err := missingIdentity(out); err != nil {
 				// a write's answer without its identity: applied, but with what result?
-				sample := c.attemptSecrets(at, cl, req, resp.Request).sample(b, 256)
+				sample := c.attemptSecrets(at, cl, req, resp.Request).Sample(b, 256)
 				return false, rerr == nil, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}
 			}
 		}
@@ -73,7 +73,7 @@ func (c *Client) decode(resp *http.Response, cl *call, fullPath string, out any,
 	}
 	sample := ""
 	if !cl.noAuth { // a login's or refresh's body holds tokens
-		sample = c.attemptSecrets(at, cl, req, resp.Request).sample(b, 256) // an echoed credential is removed before the cut
+		sample = c.attemptSecrets(at, cl, req, resp.Request).Sample(b, 256) // an echoed credential is removed before the cut
 	}
 	return false, true, &DecodeError{StatusCode: resp.StatusCode, Method: cl.method, Path: fullPath, Sample: sample, Err: err}
 }

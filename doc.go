@@ -111,7 +111,8 @@
 // none of the credential headers (nor an Authenticator's own, nor an observer's traceparent), a
 // login or refresh is never redirected there, and a redirect that would re-send a request body
 // there is refused. Credentials never reach errors, logs or fmt output; a secret a server echoes
-// back is redacted as sent, JSON-escaped or URL-encoded.
+// back is redacted as sent, URL-encoded, HTML-escaped or JSON-escaped (up to three layers deep),
+// before any text is cut; the SDK and the CLI follow the same rules.
 //
 // # Errors
 //

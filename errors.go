@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/probonus-go/probonus/internal/redact"
 )
 
 // Sentinel errors, matched with errors.Is against any error the SDK returns.
@@ -175,7 +177,7 @@ func (e *APIError) credentialsRejected() bool {
 // understands {"detail": string|object|list}, {"error": ...}, {"message": ...}, plain text and
 // HTML. The secrets are removed from the whole body and what was read from it first, and only then
 // are Body and Detail cut to their size.
-func parseError(resp *http.Response, method, path string, secrets *redactor) *APIError {
+func parseError(resp *http.Response, method, path string, secrets *redact.Set) *APIError {
 	e := &APIError{
 		StatusCode: resp.StatusCode,
 		Method:     method,
@@ -184,14 +186,14 @@ func parseError(resp *http.Response, method, path string, secrets *redactor) *AP
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	if len(secrets.forms) > 0 {
-		body = []byte(secrets.redact(string(body)))
+	if !secrets.Empty() {
+		body = []byte(secrets.Redact(string(body)))
 	}
 	var keep int
 	e.Detail, e.Validation, keep = parseErrorBody(body)
-	secrets.apiError(e)
-	e.Detail = secrets.cut(e.Detail, keep)
-	e.Body = secrets.cut(string(body), keptErrorBody)
+	redactAPIError(secrets, e)
+	e.Detail = secrets.Cut(e.Detail, keep)
+	e.Body = secrets.Cut(string(body), keptErrorBody)
 	return e
 }
 

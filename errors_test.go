@@ -16,7 +16,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus/internal/redact"
 )
+
+// newRedactor is the redactor of an attempt whose request carried the header values found and the
+// client no credential of its own (attemptSecrets for such a request).
+func newRedactor(found ...string) *redact.Set {
+	s := redact.New()
+	s.AddSeen(found...)
+	return s
+}
 
 // errorFixtures are the error responses of the wire model, in testdata/errors.
 var errorFixtures = []string{

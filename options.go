@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/probonus-go/probonus/internal/redact"
 )
 
 // Option configures a Client in New: it fills the settings New turns into the Client.
@@ -23,11 +25,11 @@ func WithBaseURL(rawURL string) Option {
 		// Errors show the URL without its user info and query, either of which may hold a credential.
 		raw := strings.TrimSpace(rawURL)
 		if raw != "" && !strings.Contains(raw, "://") {
-			return fmt.Errorf("probonus: WithBaseURL: %q has no scheme: write http://%s (or https://)", redactURL(raw), strings.TrimLeft(redactURL(raw), "/"))
+			return fmt.Errorf("probonus: WithBaseURL: %q has no scheme: write http://%s (or https://)", redact.URL(raw), strings.TrimLeft(redact.URL(raw), "/"))
 		}
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("probonus: WithBaseURL: %q is not an http(s) URL with a host", redactURL(raw))
+			return fmt.Errorf("probonus: WithBaseURL: %q is not an http(s) URL with a host", redact.URL(raw))
 		}
 		var not []string
 		if u.User != nil {
@@ -41,7 +43,7 @@ func WithBaseURL(rawURL string) Option {
 		}
 		if len(not) > 0 {
 			return fmt.Errorf("probonus: WithBaseURL: %q: %s not allowed in the base URL "+
-				"(credentials go in WithAPIKey or WithLogin)", redactURL(raw), strings.Join(not, " and ")+map[bool]string{true: " is", false: " are"}[len(not) == 1])
+				"(credentials go in WithAPIKey or WithLogin)", redact.URL(raw), strings.Join(not, " and ")+map[bool]string{true: " is", false: " are"}[len(not) == 1])
 		}
 		u.Path = strings.TrimRight(u.Path, "/")
 		u.RawPath = ""
@@ -49,13 +51,13 @@ func WithBaseURL(rawURL string) Option {
 			if strings.HasSuffix(strings.ToLower(u.Path), page) {
 				// the address of the installation's Swagger page, copied from the browser
 				return fmt.Errorf("probonus: WithBaseURL: %q is the installation's %s page; give the server's root "+
-					"(the same URL without %s)", redactURL(raw), page, page)
+					"(the same URL without %s)", redact.URL(raw), page, page)
 			}
 		}
 		if p := strings.ToLower(u.Path); strings.HasSuffix(p, "/api/v0") || strings.HasSuffix(p, "/api") {
 			// Every call would be a 404 that reads as "no such guest": say so now.
 			return fmt.Errorf("probonus: WithBaseURL: %q ends in %s; give the server's root (e.g. http://127.0.0.1:11030, "+
-				"or a proxy's prefix): the SDK adds /api/v0 itself", redactURL(raw), u.Path[strings.LastIndex(p, "/api"):])
+				"or a proxy's prefix): the SDK adds /api/v0 itself", redact.URL(raw), u.Path[strings.LastIndex(p, "/api"):])
 		}
 		c.baseURL = u
 		return nil

@@ -593,3 +593,17 @@ func (l *lockedBuffer) String() string {
 
 // echoKey is a 40-character API key a broken server echoes back.
 const echoKey = "echo-key-0123456789abcdefghijklmnopqrstu"
+
+// issue 28 §1 (one redactor, the URL user-info rule): the SDK found user info only after a
+// "://", the CLI with or without a scheme; a base URL written without one ("admin:pw@host", as
+// curl accepts) was refused with its password in the advice "write http://admin:pw@host".
+func TestBaseURLWithoutSchemeHidesUserInfo(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{"admin:s3cr3t-pw@bonus.example.ru", "admin:s3cr3t-pw@bonus.example.ru/pb", "admin:s3?cr#3t-pw@bonus.example.ru"} {
+		_, err := probonus.New(probonus.WithBaseURL(raw), probonus.WithAPIKey("k-000000"))
+		require.Error(t, err, raw)
+		assert.NotContains(t, err.Error(), "admin", raw)
+		assert.NotContains(t, err.Error(), "s3", raw)
+		assert.Contains(t, err.Error(), "bonus.example.ru", "the host is still shown")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/internal/redact"
 	"github.com/probonus-go/probonus/probonustest"
 )
 
@@ -178,7 +179,7 @@ func baseURLProblem(raw string) (problem, fixed string) {
 	}
 	shown := displayURL(raw)
 	var carried []string
-	if userInfoRE.MatchString(raw) {
+	if redact.HasUserInfo(raw) {
 		carried = append(carried, "user info (user:password@) is not allowed: pass the credentials in "+envAPIKey+", or "+envLogin+" and "+envPassword)
 	}
 	if i := strings.IndexAny(raw, "?#"); i >= 0 && raw[i] == '?' {
@@ -220,13 +221,7 @@ func baseURLProblem(raw string) (problem, fixed string) {
 
 // displayURL is a URL as a message shows it: without its user info, query and fragment, which may
 // hold a secret (?apikey=...), whether or not it parses.
-func displayURL(raw string) string {
-	raw = strings.TrimSpace(raw)
-	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		raw = raw[:i]
-	}
-	return userInfoRE.ReplaceAllString(raw, "$1")
-}
+func displayURL(raw string) string { return redact.URL(raw) }
 
 // clientOptions are the options every client of the tool shares: address, time zone, timeout,
 // log, and a transport that makes every credential sent a secret of the scrubber (the SDK's own

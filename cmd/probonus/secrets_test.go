@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/probonus-go/probonus/internal/secretforms"
+	"github.com/probonus-go/probonus/internal/redact"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -94,7 +94,7 @@ func echoServer(t *testing.T, loginFails, keyDecodes bool) *httptest.Server {
 func leaks(out string, secrets ...string) []string {
 	var found []string
 	for _, s := range secrets {
-		for _, f := range secretforms.Forms(s, 3) {
+		for _, f := range redact.Forms(s, 3) {
 			if strings.Contains(out, f) {
 				found = append(found, fmt.Sprintf("%q", f))
 				break
@@ -188,4 +188,21 @@ func TestScrubberCutsAfterRedacting(t *testing.T) {
 	}
 	w.flush()
 	assert.Equal(t, "key "+mask+".\nnext "+mask, b.String())
+}
+
+// issue 28 §1 (one redactor, URL user info): the tool cut a base URL at its first '?' or '#'
+// before it removed the user info, so a password holding one showed its start ("admin:pa"), and
+// learnt no part of it; it now follows the SDK's reading (the user info ends at the last '@').
+func TestBaseURLPasswordWithQuestionMarkIsHidden(t *testing.T) {
+	t.Parallel()
+	for _, password := range []string{"pa?ss-2026", "pa#ss-2026"} {
+		raw := "https://admin:" + password + "@bonus.example.ru/pb"
+		problem, _ := baseURLProblem(raw)
+		assert.NotContains(t, problem, "admin", raw)
+		assert.NotContains(t, problem, "admin:pa", raw)
+		assert.NotContains(t, problem, "ss-2026", raw)
+		s := newSecrets()
+		s.addURL(raw)
+		assert.Equal(t, "user "+mask+", password "+mask, s.text("user admin, password "+password), raw)
+	}
 }

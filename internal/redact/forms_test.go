@@ -1,4 +1,4 @@
-package secretforms
+package redact
 
 import (
 	"testing"

@@ -1,6 +1,11 @@
-// Package secretforms lists the forms in which a secret may come back echoed: the one list the
-// SDK's redactor and the command-line tool's scrubber share.
-package secretforms
+// Package redact removes secrets, in every form a server may echo them, from what the SDK and
+// the command-line tool show: the one set of rules both import (issue 28). It holds the forms of a
+// secret (Forms), the secret set and what is removed where (Set: wherever it stands from MinHeld
+// or MinLength bytes, shorter as a whole word), redact-then-cut with the rule for the start of a
+// secret a cut leaves (Cut, Sample, Shorten, Text), the parts of a request and a URL that may
+// hold a credential, and the URL as an error may show it. The SDK decides which secrets an attempt
+// holds; the tool keeps its writer, log handler and learning transport.
+package redact
 
 import (
 	"bytes"
