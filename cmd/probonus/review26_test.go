@@ -9,6 +9,10 @@ package main
 //   - item 6: doctor --openapi URL with credentials in the environment and no base URL panics
 //     (nil base URL in sameOrigin) when the document answers 401
 //     (TestReview26DoctorOpenAPIWithoutBaseURL).
+//   - item 6: on a shared gateway, a document on the base URL's origin but outside its path prefix
+//     gets the API key, and with a login the password is POSTed to the origin's root login route,
+//     another application's; the SDK keeps credentials within origin and prefix (redirect.go
+//     inScope) (TestReview26DoctorOpenAPIOutsideThePrefix).
 //   - item 18: --json with --dry-run prints the human text, not JSON, so a script cannot read
 //     what a run would credit (TestReview26DryRunJSON).
 //   - item 18: Ctrl-C during a sign-up campaign's group check (before any row) exits 1, "an API
@@ -31,11 +35,16 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,5 +188,49 @@ func TestReview26FullWidthFormula(t *testing.T) {
 	for i := range reasons {
 		v := rows[fmt.Sprint(i+2)]["reason"]
 		assert.False(t, strings.ContainsRune("＝＋－＠", []rune(v)[0]), "line %d: %q starts a formula", i+2, v)
+	}
+}
+
+// issue 26 item 6 ("credentials go only to the base URL's origin, in the doctor as everywhere"):
+// everywhere else, the SDK sends credentials only within the base URL's origin AND path prefix (a
+// gateway serves other applications under other prefixes; redirect.go's inScope). With the base
+// URL https://gw/probonus, doctor --openapi https://gw/other/openapi.json (401) sends the other
+// application the X-API-Key, and with a login POSTs the password to https://gw/api/v0/auth/login,
+// the root's login route rather than the installation's.
+func TestReview26DoctorOpenAPIOutsideThePrefix(t *testing.T) {
+	t.Parallel()
+	for _, auth := range []string{"key", "login"} {
+		t.Run(auth, func(t *testing.T) {
+			t.Parallel()
+			srv := probonustest.NewServer(t, probonustest.WithBasePath("/probonus"))
+			env := keyEnv(srv)
+			_, password := srv.Login()
+			if auth == "login" {
+				env = loginEnv(srv)
+			}
+			var mu sync.Mutex
+			var leaks []string
+			mux := http.NewServeMux()
+			origin, err := url.Parse(strings.TrimSuffix(srv.URL(), "/probonus"))
+			require.NoError(t, err)
+			mux.Handle("/probonus/", httputil.NewSingleHostReverseProxy(origin))
+			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { // the gateway's other applications
+				body, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				if r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" || strings.Contains(string(body), password) {
+					leaks = append(leaks, r.Method+" "+r.URL.Path)
+				}
+				mu.Unlock()
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write([]byte(`{"detail":"Not authenticated"}`))
+			})
+			ts := httptest.NewServer(mux)
+			t.Cleanup(ts.Close)
+			env[envBaseURL] = ts.URL + "/probonus"
+			r := runCLI(t, env, "doctor", "--openapi", ts.URL+"/other/openapi.json")
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Empty(t, leaks, "credentials outside the base URL's prefix:\n%s", r.stdout)
+		})
 	}
 }
