@@ -13,6 +13,8 @@ package main
 //     gets the API key, and with a login the password is POSTed to the origin's root login route,
 //     another application's; the SDK keeps credentials within origin and prefix (redirect.go
 //     inScope) (TestReview26DoctorOpenAPIOutsideThePrefix).
+//   - item 18: the dry run of a rerun says "Would credit 5.00 in all" for rows credited before,
+//     the claim the confirmation's "up to" fixed (TestReview26DryRunOfARerunSaysUpTo).
 //   - item 18: --json with --dry-run prints the human text, not JSON, so a script cannot read
 //     what a run would credit (TestReview26DryRunJSON).
 //   - item 18: Ctrl-C during a sign-up campaign's group check (before any row) exits 1, "an API
@@ -233,4 +235,18 @@ func TestReview26DoctorOpenAPIOutsideThePrefix(t *testing.T) {
 			assert.Empty(t, leaks, "credentials outside the base URL's prefix:\n%s", r.stdout)
 		})
 	}
+}
+
+// issue 26 item 18: a rerun's confirmation says "up to" because rows credited before are found
+// and not credited again; the dry run of the same rerun still says "Would credit 5.00 in all: 1
+// row." for a row already credited (its look only finds the guest). Say "up to", or count the rows
+// credited before.
+func TestReview26DryRunOfARerunSaysUpTo(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", fmt.Sprintf("account,amount,reason\n%d,5,Отзыв о пекарне\n", f.account))
+	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, keyEnv(srv), "refill", "--file", path, "--dry-run")
+	assert.NotContains(t, r.stdout, "Would credit 5.00 in all", "the row was credited by the first run:\n%s", r.stdout)
 }
