@@ -9,6 +9,9 @@ package main
 //   - item 6: doctor --openapi URL with credentials in the environment and no base URL panics
 //     (nil base URL in sameOrigin) when the document answers 401
 //     (TestReview26DoctorOpenAPIWithoutBaseURL).
+//   - doctor (beside item 6): "probonus doctor --openapi FILE --report doctor-report.md", the very
+//     command the doctor's verdict tells a user to run, panics without a base URL (a nil recorder
+//     in the report) (TestReview26DoctorOpenAPIFileReport).
 //   - item 6: on a shared gateway, a document on the base URL's origin but outside its path prefix
 //     gets the API key, and with a login the password is POSTed to the origin's root login route,
 //     another application's; the SDK keeps credentials within origin and prefix (redirect.go
@@ -249,4 +252,26 @@ func TestReview26DryRunOfARerunSaysUpTo(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	r = runCLI(t, keyEnv(srv), "refill", "--file", path, "--dry-run")
 	assert.NotContains(t, r.stdout, "Would credit 5.00 in all", "the row was credited by the first run:\n%s", r.stdout)
+}
+
+// The doctor's verdict says "run probonus doctor --openapi FILE --report doctor-report.md and
+// attach the file to an issue"; without a base URL (a user who was handed the document), that
+// command panics writing the report (nil recorder: no answers were recorded). It must write the
+// report with the differences.
+func TestReview26DoctorOpenAPIFileReport(t *testing.T) {
+	t.Parallel()
+	doc := filepath.Join(fixtures, "fastapi-0.115", "response-missing.json")
+	report := filepath.Join(t.TempDir(), "doctor-report.md")
+	var r result
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Errorf("doctor --openapi FILE --report panicked: %v", p)
+			}
+		}()
+		r = runCLI(t, map[string]string{}, "doctor", "--openapi", doc, "--report", report)
+	}()
+	b, err := os.ReadFile(report)
+	require.NoError(t, err, "no report: %s%s", r.stdout, r.stderr)
+	assert.Contains(t, string(b), "Account.Tags", "the report names the difference")
 }
