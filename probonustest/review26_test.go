@@ -9,7 +9,7 @@ package probonustest_test
 //     the client never finished sending it (TestReview26TruncatedBodyIsNotServed).
 //   - item 19 (Pydantic/FastAPI messages), each checked against FastAPI ≥ 0.100 with Pydantic v2:
 //     `{}` reports only the first missing field (FastAPI reports every one) and a missing body
-//     field's input is null (Pydantic gives the body object) (TestReview26ValidationEveryMissingField);
+//     field's input is null (Pydantic gives the body object); Legacy (Pydantic v1) likewise one item (TestReview26ValidationEveryMissingField);
 //     a body that is not JSON is model_attributes_type (FastAPI: json_invalid, "JSON decode error",
 //     loc ["body", pos], input {}), an empty body likewise (FastAPI: missing at ["body"])
 //     (TestReview26ValidationBodyNotJSON); a string accountId's input keeps its JSON quotes and a
@@ -131,6 +131,14 @@ func TestReview26ValidationEveryMissingField(t *testing.T) {
 	items = review26Detail(t, out)
 	require.Len(t, items, 1)
 	assert.Equal(t, map[string]any{"accountId": json.Number("1001")}, items[0]["input"])
+	// Pydantic v1 (Legacy) validates every field too: two items, without input
+	legacy := probonustest.NewServer(t, probonustest.WithFlavor(probonustest.Legacy))
+	status, out = review26Post(t, legacy, probonustest.PathRefill, "application/json", `{}`)
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	assert.Equal(t, []map[string]any{
+		{"loc": []any{"body", "accountId"}, "msg": "field required", "type": "value_error.missing"},
+		{"loc": []any{"body", "amount"}, "msg": "field required", "type": "value_error.missing"},
+	}, review26Detail(t, out))
 }
 
 // issue 26 item 19: a body that is not JSON is, in FastAPI, {"type": "json_invalid", "loc":
