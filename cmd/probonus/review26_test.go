@@ -1,0 +1,277 @@
+package main
+
+// Review of issue 26's fixes to the CLI (adversarial; these tests FAIL on the branch as reviewed).
+//
+// Findings:
+//   - item 1: the "rows account for every non-empty line" check counts a blank line inside a
+//     quoted value (a reason with a paragraph break, Alt+Enter twice in Excel) as a line the rows
+//     do not cover, so a valid file is refused as mis-quoted (TestReview26QuotedBlankLineIsRead).
+//   - item 6: doctor --openapi URL with credentials in the environment and no base URL panics
+//     (nil base URL in sameOrigin) when the document answers 401
+//     (TestReview26DoctorOpenAPIWithoutBaseURL).
+//   - doctor (beside item 6): "probonus doctor --openapi FILE --report doctor-report.md", the very
+//     command the doctor's verdict tells a user to run, panics without a base URL (a nil recorder
+//     in the report) (TestReview26DoctorOpenAPIFileReport).
+//   - item 6: on a shared gateway, a document on the base URL's origin but outside its path prefix
+//     gets the API key, and with a login the password is POSTed to the origin's root login route,
+//     another application's; the SDK keeps credentials within origin and prefix (redirect.go
+//     inScope) (TestReview26DoctorOpenAPIOutsideThePrefix).
+//   - item 18: the dry run of a rerun says "Would credit 5.00 in all" for rows credited before,
+//     the claim the confirmation's "up to" fixed (TestReview26DryRunOfARerunSaysUpTo).
+//   - item 18: --json with --dry-run prints the human text, not JSON, so a script cannot read
+//     what a run would credit (TestReview26DryRunJSON).
+//   - item 18: Ctrl-C during a sign-up campaign's group check (before any row) exits 1, "an API
+//     or network error", not 130 (TestReview26SignupInterruptedBeforeRowsExits130).
+//   - item 5: --out - creates a file named "-" in the working directory instead of writing to
+//     stdout or refusing (TestReview26OutDashIsNoFileNamedDash).
+//   - item 4 (arguable): a cell starting with a full-width ＝ ＋ － ＠ is written as is; a
+//     Japanese/Chinese-locale spreadsheet reads it as a formula (TestReview26FullWidthFormula).
+//
+// Held: a stray quote in the last line (BOM + CRLF + quoted newlines before it) refused naming its
+// line; a bare quote refused; more or fewer fields than the header (the header's trailing empty
+// column too) refused per row; 1.000, 1.000,00 and 1'000 refused in a semicolon file, 1 000 and
+// 1 000,50 (NBSP) read; "1,000.00" refused in a comma file; quoted =… and @… neutralised in
+// --out; --out as the file by path, hard link, symlink refused (case-insensitive paths not
+// testable on Linux); Russian headers with NBSP, BOM, ё, upper case read; a Windows-1251 header
+// gets the hint (a UTF-16 file gets it too, naming Windows-1251: misleading, left alone);
+// doctor --openapi to another port, scheme (https→http), host or userinfo host gets no
+// credentials, and redirects are not followed.
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/probonus-go/probonus/probonustest"
+)
+
+// issue 26 item 1: a quoted reason holding an empty line is valid CSV, read as one row; the check
+// that the rows account for every non-empty line must count the record's lines the same way.
+// Today: "3 lines are not blank, but the rows read cover 4: ... check its quotes", exit 2, for a
+// file with nothing wrong (LF and CRLF alike).
+func TestReview26QuotedBlankLineIsRead(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	for _, eol := range []string{"\n", "\r\n"} {
+		text := fmt.Sprintf("account,amount,reason%[1]s%[2]d,5,\"Отзыв:%[1]s%[1]sспасибо\"%[1]s", eol, f.account)
+		path := writeCSV(t, "c.csv", text)
+		r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--dry-run")
+		assert.Equal(t, exitOK, r.code, "%q: %s%s", eol, r.stdout, r.stderr)
+		assert.Contains(t, r.stdout, "Would credit 5.00 in all: 1 row.", "%q", eol)
+	}
+}
+
+// issue 26 item 6: doctor --openapi URL without a base URL compares that document alone; with
+// PROBONUS_API_KEY (or a login) in the environment and a document that answers 401, it must say
+// the document was refused, sending the stranger no credentials. Today it panics (nil pointer in
+// sameOrigin: there is no base URL to compare with).
+func TestReview26DoctorOpenAPIWithoutBaseURL(t *testing.T) {
+	t.Parallel()
+	for _, env := range []map[string]string{{envAPIKey: "review26-key"}, {envLogin: "review26", envPassword: "review26-pw"}} {
+		far := newStranger(t, "review26-pw")
+		var r result
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("doctor --openapi %s panicked: %v", far.URL, p)
+				}
+			}()
+			r = runCLI(t, env, "doctor", "--openapi", far.URL+"/openapi.json")
+		}()
+		far.mu.Lock()
+		assert.Zero(t, far.keys+far.auths+far.pwds+far.posts, "credentials went to %s", far.URL)
+		far.mu.Unlock()
+		assert.Contains(t, r.stdout+r.stderr, "refused", "%s%s", r.stdout, r.stderr)
+	}
+}
+
+// issue 26 item 18: --json makes a run's summary JSON with money as strings; a dry run with
+// --json prints human text ("Would credit 5.00 in all: 1 row."), which a script cannot parse.
+// Either JSON (money as strings) or a refusal of the pair, not text under --json.
+func TestReview26DryRunJSON(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", fmt.Sprintf("account,amount,reason\n%d,5,Отзыв\n1,7,Отзыв\n", f.account))
+	r := runCLI(t, keyEnv(srv), "--json", "refill", "--file", path, "--dry-run")
+	if r.code == exitUsage {
+		return // refusing --json with --dry-run is an answer too
+	}
+	var out map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), "--json --dry-run printed:\n%s", r.stdout)
+	assert.Contains(t, r.stdout, `"5.00"`, "the money that would be credited, as a string")
+}
+
+// issue 26 item 18: a --file run stopped by Ctrl-C exits 130, whatever it was doing. A sign-up
+// checks its group before any row: Ctrl-C while that answer is slow exits 1 today ("context
+// canceled", the code of an API error), so a script cannot tell an interruption from a failure.
+func TestReview26SignupInterruptedBeforeRowsExits130(t *testing.T) {
+	t.Parallel()
+	bin := buildProbonus(t, t.TempDir())
+	asked := make(chan struct{}, 1)
+	srv := probonustest.NewServer(t, probonustest.WithMiddleware(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, probonustest.PathAccountGroupsList) {
+				select {
+				case asked <- struct{}{}:
+				default:
+				}
+				select { // slow: answered only after the client gives up
+				case <-r.Context().Done():
+					return
+				case <-time.After(20 * time.Second):
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	}))
+	path := writeCSV(t, "guests.csv", "phone,first_name\n+79001112233,Анна\n")
+	cmd := exec.Command(bin, "signup", "--file", path, "--group", "3", "--yes")
+	cmd.Env = []string{envBaseURL + "=" + srv.URL(), envAPIKey + "=" + srv.APIKey()}
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start())
+	select {
+	case <-asked:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("the group was never asked for: %s", stderr.String())
+	}
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	_ = cmd.Wait()
+	assert.Equal(t, exitInterrupted, cmd.ProcessState.ExitCode(), "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	assert.Zero(t, srv.Count(http.MethodPost, "/api/v0/accounts/insert"))
+}
+
+// issue 26 item 5: "--out -" is read by every CSV tool as stdout. The CLI creates a file named
+// "-" in the working directory (the results a user wanted to see vanish into a file that is
+// awkward to remove). Write the results to stdout, or refuse "-"; never create "./-".
+// Not parallel: it changes the working directory.
+func TestReview26OutDashIsNoFileNamedDash(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	srv, f := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", fmt.Sprintf("account,amount,reason\n%d,5,Отзыв\n", f.account))
+	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes", "--out", "-")
+	_, err := os.Stat(filepath.Join(dir, "-"))
+	assert.True(t, os.IsNotExist(err), "--out - created a file named \"-\" (exit %d)", r.code)
+	if r.code == exitOK {
+		assert.Contains(t, r.stdout, "line,phone,account", "--out - writes the results to stdout")
+	}
+}
+
+// issue 26 item 4 (arguable: OWASP names the ASCII characters): a full-width equals, plus, minus
+// or at sign at a cell's start (＝ U+FF1D, ＋ U+FF0B, － U+FF0D, ＠ U+FF20) is converted to its
+// ASCII form by spreadsheets in CJK locales and run as a formula. Today written unchanged.
+func TestReview26FullWidthFormula(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	var b strings.Builder
+	b.WriteString("account,amount,reason\n")
+	reasons := []string{"＝HYPERLINK(\"\"http://evil.example\"\")", "＋1+cmd", "－1+cmd", "＠SUM(1)"}
+	for i, reason := range reasons {
+		fmt.Fprintf(&b, "%d,%d,\"%s\"\n", f.account, i+1, reason)
+	}
+	path := writeCSV(t, "c.csv", b.String())
+	out := filepath.Join(filepath.Dir(path), "results.csv")
+	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes", "--out", out)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	_, rows := readResults(t, out)
+	for i := range reasons {
+		v := rows[fmt.Sprint(i+2)]["reason"]
+		assert.False(t, strings.ContainsRune("＝＋－＠", []rune(v)[0]), "line %d: %q starts a formula", i+2, v)
+	}
+}
+
+// issue 26 item 6 ("credentials go only to the base URL's origin, in the doctor as everywhere"):
+// everywhere else, the SDK sends credentials only within the base URL's origin AND path prefix (a
+// gateway serves other applications under other prefixes; redirect.go's inScope). With the base
+// URL https://gw/probonus, doctor --openapi https://gw/other/openapi.json (401) sends the other
+// application the X-API-Key, and with a login POSTs the password to https://gw/api/v0/auth/login,
+// the root's login route rather than the installation's.
+func TestReview26DoctorOpenAPIOutsideThePrefix(t *testing.T) {
+	t.Parallel()
+	for _, auth := range []string{"key", "login"} {
+		t.Run(auth, func(t *testing.T) {
+			t.Parallel()
+			srv := probonustest.NewServer(t, probonustest.WithBasePath("/probonus"))
+			env := keyEnv(srv)
+			_, password := srv.Login()
+			if auth == "login" {
+				env = loginEnv(srv)
+			}
+			var mu sync.Mutex
+			var leaks []string
+			mux := http.NewServeMux()
+			origin, err := url.Parse(strings.TrimSuffix(srv.URL(), "/probonus"))
+			require.NoError(t, err)
+			mux.Handle("/probonus/", httputil.NewSingleHostReverseProxy(origin))
+			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { // the gateway's other applications
+				body, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				if r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" || strings.Contains(string(body), password) {
+					leaks = append(leaks, r.Method+" "+r.URL.Path)
+				}
+				mu.Unlock()
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write([]byte(`{"detail":"Not authenticated"}`))
+			})
+			ts := httptest.NewServer(mux)
+			t.Cleanup(ts.Close)
+			env[envBaseURL] = ts.URL + "/probonus"
+			r := runCLI(t, env, "doctor", "--openapi", ts.URL+"/other/openapi.json")
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Empty(t, leaks, "credentials outside the base URL's prefix:\n%s", r.stdout)
+		})
+	}
+}
+
+// issue 26 item 18: a rerun's confirmation says "up to" because rows credited before are found
+// and not credited again; the dry run of the same rerun still says "Would credit 5.00 in all: 1
+// row." for a row already credited (its look only finds the guest). Say "up to", or count the rows
+// credited before.
+func TestReview26DryRunOfARerunSaysUpTo(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", fmt.Sprintf("account,amount,reason\n%d,5,Отзыв о пекарне\n", f.account))
+	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, keyEnv(srv), "refill", "--file", path, "--dry-run")
+	assert.NotContains(t, r.stdout, "Would credit 5.00 in all", "the row was credited by the first run:\n%s", r.stdout)
+}
+
+// The doctor's verdict says "run probonus doctor --openapi FILE --report doctor-report.md and
+// attach the file to an issue"; without a base URL (a user who was handed the document), that
+// command panics writing the report (nil recorder: no answers were recorded). It must write the
+// report with the differences.
+func TestReview26DoctorOpenAPIFileReport(t *testing.T) {
+	t.Parallel()
+	doc := filepath.Join(fixtures, "fastapi-0.115", "response-missing.json")
+	report := filepath.Join(t.TempDir(), "doctor-report.md")
+	var r result
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Errorf("doctor --openapi FILE --report panicked: %v", p)
+			}
+		}()
+		r = runCLI(t, map[string]string{}, "doctor", "--openapi", doc, "--report", report)
+	}()
+	b, err := os.ReadFile(report)
+	require.NoError(t, err, "no report: %s%s", r.stdout, r.stderr)
+	assert.Contains(t, string(b), "Account.Tags", "the report names the difference")
+}
