@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -397,4 +399,206 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 	}
 	*a = v
 	return nil
+}
+
+// RoundingMode is the rule by which Mul, Percent and Round bring a result to the kopeck (two
+// decimal places). Its zero value is no rule: the methods refuse it, so that every calculation
+// says how it rounds.
+type RoundingMode uint8
+
+// The rounding modes. Each names the rule of shopspring/decimal's method beside it, which gives
+// the same result. The examples round to the kopeck.
+const (
+	// RoundHalfUp rounds to the nearest kopeck, a half away from zero: 0.125 to 0.13 and -0.125
+	// to -0.13. The rounding of receipts and of Russian accounting practice (decimal's Round);
+	// Amount.String rounds this way too.
+	RoundHalfUp RoundingMode = iota + 1
+	// RoundHalfEven rounds to the nearest kopeck, a half to the even kopeck: 0.125 to 0.12 and
+	// 0.135 to 0.14. Banker's rounding (IEEE 754's default, decimal's RoundBank): over many
+	// credits, ties do not push a total up.
+	RoundHalfEven
+	// RoundDown drops a fraction of a kopeck, toward zero: 0.129 to 0.12 and -0.129 to -0.12. A
+	// bonus is never more than the rate gives (decimal's RoundDown, Truncate(2)).
+	RoundDown
+	// RoundUp rounds any fraction of a kopeck away from zero: 0.121 to 0.13 and -0.121 to -0.13
+	// (decimal's RoundUp).
+	RoundUp
+	// RoundFloor rounds toward minus infinity: 0.129 to 0.12 and -0.121 to -0.13 (decimal's
+	// RoundFloor).
+	RoundFloor
+	// RoundCeiling rounds toward plus infinity: 0.121 to 0.13 and -0.129 to -0.12 (decimal's
+	// RoundCeil).
+	RoundCeiling
+)
+
+var roundingModeNames = [...]string{"", "RoundHalfUp", "RoundHalfEven", "RoundDown", "RoundUp", "RoundFloor", "RoundCeiling"}
+
+// String returns the mode's name, "RoundHalfUp"; an invalid mode reads "RoundingMode(9)".
+func (m RoundingMode) String() string {
+	if m.valid() {
+		return roundingModeNames[m]
+	}
+	return "RoundingMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+func (m RoundingMode) valid() bool { return m >= RoundHalfUp && m <= RoundCeiling }
+
+// Mul returns a × factor rounded to the kopeck by mode: the exact product, rounded once, with
+// two decimals (exponent -2). Any signs are taken. The error, an *InputError, is for a mode that
+// is not one of the RoundingMode constants, or a product beyond the 40 digits an Amount reads.
+func (a Amount) Mul(factor Amount, mode RoundingMode) (Amount, error) {
+	return a.mulRound("Amount.Mul", "factor", factor, 0, mode)
+}
+
+// Percent returns p percent of a, a × p / 100, rounded to the kopeck by mode: 5% of 1,234.50 is
+// 61.725 exactly, 61.73 by RoundHalfUp and 61.72 by RoundHalfEven or RoundDown. Only the exact
+// result is rounded, once. p is an Amount as the server's percentages are (Level.BonusPercent,
+// Account.DiscountPercent); it may have any number of decimals, exceed 100, or be negative (the
+// sign of the result follows a's and p's): check a percentage from a file or a form for the
+// range your program allows before using it. The error is Mul's.
+func (a Amount) Percent(p Amount, mode RoundingMode) (Amount, error) {
+	return a.mulRound("Amount.Percent", "p", p, -2, mode)
+}
+
+// Round returns a rounded to the kopeck by mode, with two decimals (exponent -2). The error, an
+// *InputError, is for an invalid mode.
+func (a Amount) Round(mode RoundingMode) (Amount, error) {
+	return a.mulRound("Amount.Round", "amount", Amount{coef: 1}, 0, mode)
+}
+
+// upow10 are the powers of ten a uint64 holds.
+var upow10 = func() (p [20]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// mulRound returns a × f × 10^shift rounded to the kopeck by mode: on the int64 coefficients when
+// their product fits in one, else on decimals, with the same result.
+func (a Amount) mulRound(op, field string, f Amount, shift int32, mode RoundingMode) (Amount, error) {
+	if !mode.valid() {
+		return Amount{}, &InputError{Op: op, Field: "mode", Reason: "no rounding mode " + mode.String() + ": choose one, such as RoundHalfUp"}
+	}
+	if a.big == nil && f.big == nil {
+		neg := (a.coef < 0) != (f.coef < 0)
+		hi, m := bits.Mul64(uabs(a.coef), uabs(f.coef))
+		e := int64(a.exp) + int64(f.exp) + int64(shift) // the product is ±m × 10^e
+		switch {
+		case hi != 0 || m > math.MaxInt64:
+		case m == 0:
+			return Amount{exp: -2}, nil
+		case e < -2:
+			return inline(signed(roundMagnitude(m, -2-e, neg, mode), neg), -2), nil
+		case e+2 <= 18 && m <= maxInline/upow10[e+2]:
+			return inline(signed(m*upow10[e+2], neg), -2), nil // exact in kopecks
+		}
+	}
+	x, y := a.Decimal(), f.Decimal()
+	if x.IsZero() || y.IsZero() {
+		return Amount{exp: -2}, nil
+	}
+	// |x × y × 10^shift| < 10^digits, and at least 10^(digits-2)
+	digits := int64(x.NumDigits()) + int64(x.Exponent()) + int64(y.NumDigits()) + int64(y.Exponent()) + int64(shift)
+	var product decimal.Decimal
+	switch {
+	case digits-2 >= maxAmountDigits:
+		return Amount{}, outOfRange(op, field)
+	case digits <= -3:
+		// below 0.001: to the kopeck it rounds as any number of its sign below half a kopeck does,
+		// and 0.0001 stands for it without the big power of ten its exponent would cost
+		product = decimal.New(int64(x.Sign()*y.Sign()), -4)
+	default:
+		product = x.Mul(y).Shift(shift)
+	}
+	var r decimal.Decimal
+	switch mode {
+	case RoundHalfUp:
+		r = product.Round(2)
+	case RoundHalfEven:
+		r = product.RoundBank(2)
+	case RoundDown:
+		r = product.RoundDown(2)
+	case RoundUp:
+		r = product.RoundUp(2)
+	case RoundFloor:
+		r = product.RoundFloor(2)
+	case RoundCeiling:
+		r = product.RoundCeil(2)
+	}
+	if !fitsAmount(r) {
+		return Amount{}, outOfRange(op, field)
+	}
+	return fromDecimal(r), nil
+}
+
+func outOfRange(op, field string) error {
+	return &InputError{Op: op, Field: field, Reason: fmt.Sprintf("the result is beyond the %d digits of an amount", maxAmountDigits)}
+}
+
+// fitsAmount reports whether ParseAmount reads r (two decimals) back from its encoding, which
+// drops the trailing zeros of the fraction: at most 40 digits without them.
+func fitsAmount(r decimal.Decimal) bool {
+	digits := r.NumDigits()
+	if digits <= maxAmountDigits {
+		return true
+	}
+	var rem big.Int
+	switch rem.Rem(r.Coefficient(), big.NewInt(100)); {
+	case rem.Sign() == 0:
+		digits -= 2
+	case new(big.Int).Rem(&rem, big.NewInt(10)).Sign() == 0:
+		digits--
+	}
+	return digits <= maxAmountDigits
+}
+
+// roundMagnitude rounds m × 10^-k (k >= 1), of sign neg, to an integer by mode, returning its
+// magnitude.
+func roundMagnitude(m uint64, k int64, neg bool, mode RoundingMode) uint64 {
+	q, r, half := uint64(0), m, -1 // half: the dropped part r below (-1), at (0) or above (+1) one half
+	if k < int64(len(upow10)) {
+		p := upow10[k]
+		q, r = m/p, m%p
+		half = cmp.Compare(r, p-r)
+	} // else m < 10^20 is below a tenth of 10^k
+	switch mode {
+	case RoundHalfUp:
+		if half >= 0 {
+			q++
+		}
+	case RoundHalfEven:
+		if half > 0 || half == 0 && q%2 == 1 {
+			q++
+		}
+	case RoundUp:
+		if r != 0 {
+			q++
+		}
+	case RoundFloor:
+		if neg && r != 0 {
+			q++
+		}
+	case RoundCeiling:
+		if !neg && r != 0 {
+			q++
+		}
+	}
+	return q
+}
+
+func uabs(c int64) uint64 {
+	if c < 0 {
+		return uint64(-c)
+	}
+	return uint64(c)
+}
+
+// signed returns m (at most MaxInt64) with the sign neg.
+func signed(m uint64, neg bool) int64 {
+	if neg {
+		return -int64(m)
+	}
+	return int64(m)
 }
