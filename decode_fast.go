@@ -558,8 +558,11 @@ func (r *reader) name(key []byte) []byte {
 	return []byte(s)
 }
 
-// foldName is encoding/json's key folding (fold.go): ASCII letters to upper case, any other rune
-// to upper(lower(r)); two keys match a field alike when their folded forms are equal.
+// foldName is encoding/json's key folding since Go 1.21 (fold.go, and json/v2's, which Go 1.27's
+// encoding/json runs on): ASCII letters to upper case, any other rune to the smallest rune of its
+// unicode.SimpleFold orbit. Two keys fold alike exactly when strings.EqualFold holds: the Kelvin
+// sign K folds with k and the long s ſ with s, but dotless ı and dotted İ fold with no ASCII letter
+// (the older rule, upper(lower(r)), made both an I).
 func foldName(in []byte, out []byte) []byte {
 	for i := 0; i < len(in); {
 		if c := in[i]; c < utf8.RuneSelf {
@@ -571,10 +574,21 @@ func foldName(in []byte, out []byte) []byte {
 			continue
 		}
 		rn, n := utf8.DecodeRune(in[i:])
-		out = utf8.AppendRune(out, unicode.ToUpper(unicode.ToLower(rn)))
+		out = utf8.AppendRune(out, foldRune(rn))
 		i += n
 	}
 	return out
+}
+
+// foldRune returns the smallest rune of r's case-folding orbit, as encoding/json's foldRune does.
+func foldRune(r rune) rune {
+	for {
+		next := unicode.SimpleFold(r)
+		if next <= r {
+			return next
+		}
+		r = next
+	}
 }
 
 // fastDecode decodes b into out with its generated decoder and reports whether it did; false

@@ -14,6 +14,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -127,6 +129,66 @@ func wireVariants(t testing.TB) [][]byte {
 		`{"a":` + strings.Repeat(`{"b":`, 10000) + "1" + strings.Repeat("}", 10000) + `}`,
 	} {
 		add(s)
+	}
+	out = append(out, foldVariants()...)
+	return out
+}
+
+// foldLookalikes are, for the ASCII letters i, k and s, the runes that fold with them under one
+// rule or another and their neighbours in Unicode: dotless ı and dotted İ (which the older rule,
+// upper(lower(r)), took for an I), the Kelvin sign K and the long s ſ (which fold with k and s in
+// every rule), and runes beside them or in other orbits of the same look (issue 26 item 9).
+var foldLookalikes = map[byte][]string{
+	'i': {"I", "\u0131", "ı", "İ", "\u0130", "ĩ", "Ĳ", "ι", "\u0345", "Ι", "i\u0307"},
+	'k': {"K", "K", "\u212a", "Å", "℩", "ķ", "κ", "ĸ"},
+	's': {"S", "ſ", "\u017f", "ž", "ƀ", "ß", "ẞ", "ς", "σ"},
+}
+
+// foldVariants are bodies of every response type with a member under a name that differs from a
+// field's by one lookalike of i, k or s: alone, after the field, and before it.
+func foldVariants() [][]byte {
+	members := []struct{ open, key, first, second, close string }{
+		{`{`, "id", "1001", "1002", `}`},
+		{`{`, "isBlocked", "true", "false", `}`},
+		{`{`, "discountPercent", `"5"`, `"6"`, `}`},
+		{`{`, "spentSumDay", "1", `"2.5"`, `}`},
+		{`{`, "tags", `["a"]`, `["b","c"]`, `}`},
+		{`{"level":{`, "bonusPercent", "7", "8", `}}`},
+		{`{`, "transactionId", "7", "8", `}`},
+		{`{`, "alreadyApplied", "true", "false", `}`},
+		{`[{`, "id", "5", "6", `}]`},
+		{`[{`, "parentId", "5", "6", `}]`},
+		{`[{`, "checkId", "5", "6", `}]`},
+		{`[{`, "checkNumber", `"A-1"`, "17", `}]`},
+		{`[{`, "restaurantName", `"Кафе"`, `"Бар"`, `}]`},
+		{`[{`, "identifierType", `"card"`, `"phone"`, `}]`},
+		{`{`, "discountSum", "1", "2", `}`},
+		{`{"dishes":[{`, "price", "1", "2", `}]}`},
+		{`{`, "bonusBalance", `"10"`, `"20"`, `}`},
+		{`{`, "lateIssues", `[{"sum":1}]`, `[]`, `}`},
+		{`{`, "burnings", `[{"sum":"2"}]`, `null`, `}`},
+		{`{`, "neverBurns", "1", "2", `}`},
+	}
+	var out [][]byte
+	for _, m := range members {
+		seen := map[byte]bool{}
+		for i := 0; i < len(m.key); i++ {
+			c := m.key[i] | 0x20
+			if len(foldLookalikes[c]) == 0 || seen[c] {
+				continue
+			}
+			seen[c] = true
+			for _, r := range foldLookalikes[c] {
+				other := m.key[:i] + r + m.key[i+1:]
+				for _, body := range []string{
+					m.open + `"` + other + `":` + m.second + m.close,
+					m.open + `"` + m.key + `":` + m.first + `,"` + other + `":` + m.second + m.close,
+					m.open + `"` + other + `":` + m.second + `,"` + m.key + `":` + m.first + m.close,
+				} {
+					out = append(out, []byte(body))
+				}
+			}
+		}
 	}
 	return out
 }
@@ -252,6 +314,73 @@ func TestSpecials(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestFastDecodeFoldsKeysAsJSON: a key matches a field case-insensitively by encoding/json's rule
+// since Go 1.21 (a rune folds to the smallest of its unicode.SimpleFold orbit), not by the older
+// upper(lower(r)), under which dotless ı and dotted İ matched an ASCII i.
+func TestFastDecodeFoldsKeysAsJSON(t *testing.T) {
+	t.Parallel()
+	// issue 26 item 9: ı and İ override id, transactionId and checkId; K (Kelvin) and ſ do match k and s
+	accounts := []struct {
+		body string
+		want int64
+	}{
+		{`{"id":1001,"ıd":1002}`, 1001},
+		{`{"id":1001,"İd":1002}`, 1001},
+		{`{"id":1001,"ID":1002}`, 1002},
+		{`{"ıd":1002}`, 0},
+		{`{"\u0131d":1002}`, 0},
+	}
+	for _, c := range accounts {
+		var a Account
+		require.True(t, fastDecode([]byte(c.body), &a), c.body)
+		assert.Equal(t, c.want, a.ID, c.body)
+		sameAsJSON(t, []byte(c.body), func() Account { return Account{} })
+	}
+	var r RefillResult
+	require.True(t, fastDecode([]byte(`{"transactionId":7,"transactıonId":8,"TRANSACTİONID":9}`), &r))
+	assert.Equal(t, int64(7), r.TransactionID)
+	txs := []struct {
+		body string
+		want int64
+	}{
+		{`[{"checkId":5,"checkİd":6,"checkıd":7}]`, 5},
+		{`[{"checkId":5,"checKId":6}]`, 6},      // Kelvin sign K folds with k
+		{`[{"checkId":5,"\u212aheckId":6}]`, 5}, // no C folds with K
+	}
+	for _, c := range txs {
+		var v []Transaction
+		require.True(t, fastDecode([]byte(c.body), &v), c.body)
+		require.Len(t, v, 1, c.body)
+		assert.Equal(t, c.want, v[0].CheckID, c.body)
+		sameAsJSON(t, []byte(c.body), func() []Transaction { return nil })
+	}
+	var v []Transaction
+	require.True(t, fastDecode([]byte(`[{"sum":"1","ſum":"2"}]`), &v)) // long s ſ folds with s
+	assert.Equal(t, "2.00", v[0].Sum.String())
+}
+
+// TestFoldNameIsEqualFold: two keys fold alike exactly when strings.EqualFold says they are equal,
+// the invariant encoding/json's foldName keeps: for every rune, its fold is a member of its own
+// unicode.SimpleFold orbit, and every member of the orbit folds to the same.
+func TestFoldNameIsEqualFold(t *testing.T) {
+	t.Parallel()
+	// issue 26 item 9: upper(lower(ı)) is I, outside ı's orbit
+	var buf [8]byte
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		s := string(r)
+		folded := string(foldName([]byte(s), buf[:0]))
+		if !strings.EqualFold(folded, s) {
+			t.Fatalf("%U folds to %q, outside its fold orbit", r, folded)
+		}
+		if next := string(unicode.SimpleFold(r)); string(foldName([]byte(next), buf[:0])) != folded {
+			t.Fatalf("%U and %q, one orbit, fold apart", r, next)
 		}
 	}
 }

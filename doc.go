@@ -276,8 +276,14 @@
 // # Money, phones and time
 //
 // Amounts are [Amount], an exact decimal (github.com/shopspring/decimal) that reads a JSON number
-// or a string ("150.50", as Pydantic v2 writes it) and never passes through a float64. Phones are
-// normalised with [NormalizePhone] (github.com/nyaruka/phonenumbers): "+7 (999) 123-45-67",
+// or a string ("150.50", as Pydantic v2 writes it) and never passes through a float64. A bonus is
+// computed with [Amount.Percent] or [Amount.Mul], which round the exact result once, to the
+// kopeck, by the [RoundingMode] the caller names ([RoundHalfUp], as receipts round;
+// [RoundHalfEven]; [RoundDown], never above the rate; ...):
+//
+//	bonus, err := total.Percent(level.BonusPercent, probonus.RoundHalfUp) // 5% of 1234.50: 61.73
+//
+// Phones are normalised with [NormalizePhone] (github.com/nyaruka/phonenumbers): "+7 (999) 123-45-67",
 // "8 999 123 45 67" and "9991234567" are all sent as "79991234567"; [WithPhoneRegion] sets the
 // region of numbers without a country code. Timestamps are [Time]: "Z", offsets and fractional
 // seconds are read as written, and a timestamp without an offset (the server's wall-clock time) is

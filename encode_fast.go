@@ -55,7 +55,7 @@ func appendAmount(b []byte, a Amount) []byte {
 	if out, ok := a.appendNumber(b); ok {
 		return out
 	}
-	return append(b, a.d.String()...)
+	return append(b, a.Decimal().String()...)
 }
 
 // appendDate appends what Date.MarshalJSON writes.

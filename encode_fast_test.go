@@ -29,7 +29,7 @@ func sameAsMarshal(t *testing.T, in any) {
 // optional field set or not, and compares the generated encoder with json.Marshal.
 func FuzzEncodeRequests(f *testing.F) {
 	for _, s := range []string{"Анна", "", "a\"b\\c", "<script>&</script>", "\u2028\u2029", "\xff\xfe", "tab\there\n", "\x00\x1f\x7f",
-		"😀 emoji", "79991234567", "a@b.c"} {
+		"😀 emoji", "79991234567", "a@b.c", "ıİ K ſ", "\u0131d", "İd", "ĳĲ ķ ž ƀ ß ẞ ς σ ℩ Å"} { // issue 26 item 9: fold lookalikes
 		f.Add(s, "female", int64(1042), int64(15050), int32(-2), 1990, 5, 17, uint16(0xffff))
 		f.Add(s, s, int64(-1), int64(0), int32(3), 0, 0, 0, uint16(0x5555))
 	}

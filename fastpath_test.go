@@ -615,7 +615,7 @@ func slowAmount(b []byte) (Amount, error) {
 }
 
 func slowMinor(a Amount) (int64, bool) {
-	kopecks := a.d.Shift(2)
+	kopecks := a.Decimal().Shift(2)
 	whole := kopecks.Truncate(0)
 	if whole.LessThan(minMinor) || whole.GreaterThan(maxMinor) {
 		return 0, false
@@ -649,7 +649,7 @@ func slowDate(b []byte) (Date, error) {
 }
 
 func sameDecimal(a, b Amount) bool {
-	return a.d.Exponent() == b.d.Exponent() && a.d.Cmp(b.d) == 0
+	return a.Decimal().Exponent() == b.Decimal().Exponent() && a.Decimal().Cmp(b.Decimal()) == 0
 }
 
 // FuzzValuesFromBytes: Amount, Time and Date read from the bytes what the general way reads, to
@@ -669,7 +669,7 @@ func FuzzValuesFromBytes(f *testing.F) {
 		aerr := a.UnmarshalJSON(data)
 		want, werr := slowAmount(data)
 		if (aerr == nil) != (werr == nil) || aerr == nil && !sameDecimal(a, want) {
-			t.Fatalf("Amount %q: %v (%v), the general way %v (%v)", data, a.d, aerr, want.d, werr)
+			t.Fatalf("Amount %q: %v (%v), the general way %v (%v)", data, a.Decimal(), aerr, want.Decimal(), werr)
 		}
 		var tm Time
 		terr := tm.UnmarshalJSON(data)
@@ -703,8 +703,8 @@ func FuzzAmountArithmetic(f *testing.F) {
 		}
 		a := NewAmount(decimal.New(coef, exp))
 		b, err := a.MarshalJSON()
-		if err != nil || string(b) != a.d.String() {
-			t.Fatalf("%de%d: MarshalJSON %s (%v), the decimal says %s", coef, exp, b, err, a.d.String())
+		if err != nil || string(b) != a.Decimal().String() {
+			t.Fatalf("%de%d: MarshalJSON %s (%v), the decimal says %s", coef, exp, b, err, a.Decimal().String())
 		}
 		m, ok := a.Minor()
 		wm, wok := slowMinor(a)
