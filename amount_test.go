@@ -412,3 +412,32 @@ func FuzzAmountOps(f *testing.F) {
 		}
 	})
 }
+
+// From the fast paths of issue 11 (fastpath_test.go).
+// FuzzAmountArithmetic: an amount's JSON and Minor, worked out on an int64 coefficient, are what
+// the decimal gives, for any coefficient and exponent.
+func FuzzAmountArithmetic(f *testing.F) {
+	for _, c := range []struct {
+		coef int64
+		exp  int32
+	}{{15050, -2}, {0, -2}, {0, 5}, {-1, -30}, {1, 30}, {100, -2}, {5, -3}, {-50, -3}, {999999999999999, -2},
+		{1000000000000000, -2}, {9007199254740993, 0}, {math.MaxInt64, 0}, {math.MinInt64, -2}, {922337203685477580, 1},
+		{-922337203685477581, 0}, {12345, -17}, {12345, -18}, {1, 31}, {1, -31}} {
+		f.Add(c.coef, c.exp)
+	}
+	f.Fuzz(func(t *testing.T, coef int64, exp int32) {
+		if exp > 40 || exp < -40 {
+			return // beyond any amount json or ParseAmount lets in; d.String() would be huge
+		}
+		a := NewAmount(decimal.New(coef, exp))
+		b, err := a.MarshalJSON()
+		if err != nil || string(b) != a.Decimal().String() {
+			t.Fatalf("%de%d: MarshalJSON %s (%v), the decimal says %s", coef, exp, b, err, a.Decimal().String())
+		}
+		m, ok := a.Minor()
+		wm, wok := slowMinor(a)
+		if m != wm || ok != wok {
+			t.Fatalf("%de%d: Minor %d %v, the decimal says %d %v", coef, exp, m, ok, wm, wok)
+		}
+	})
+}

@@ -384,3 +384,39 @@ func TestFoldNameIsEqualFold(t *testing.T) {
 		}
 	}
 }
+
+// From the fast paths of issue 11 (fastpath_test.go).
+// TestValuesDecodeWithoutCopies: the usual forms decode without a string copy: a timestamp and a
+// date with no allocation, an amount with only its big.Int (none for 0), and encode with one.
+// Not parallel: AllocsPerRun counts the allocations of every goroutine.
+func TestValuesDecodeWithoutCopies(t *testing.T) {
+	var a Amount
+	var tm Time
+	var d Date
+	in := func(s string) []byte { return []byte(s) } // made once, outside the runs counted
+	wall, utc, date, zero, money, quoted := in(`"2026-02-16T09:42:00.5"`), in(`"2026-02-16T09:42:00Z"`), in(`"1990-05-17"`),
+		in(`0`), in(`12400.75`), in(`"12400.75"`)
+	amount, burn := MustAmount("150.50"), Date{2027, 1, 31}
+	for _, tt := range []struct {
+		name string
+		max  float64
+		f    func()
+	}{
+		{"Time", 0, func() { _ = tm.UnmarshalJSON(wall) }},
+		{"Time Z", 0, func() { _ = tm.UnmarshalJSON(utc) }},
+		{"Date", 0, func() { _ = d.UnmarshalJSON(date) }},
+		{"Amount 0", 0, func() { _ = a.UnmarshalJSON(zero) }},
+		{"Amount", 2, func() { _ = a.UnmarshalJSON(money) }},
+		{"quoted Amount", 2, func() { _ = a.UnmarshalJSON(quoted) }},
+		{"Amount.MarshalJSON", 1, func() { _, _ = amount.MarshalJSON() }},
+		{"Date.MarshalJSON", 1, func() { _, _ = burn.MarshalJSON() }},
+		{"Minor", 0, func() { _, _ = amount.Minor() }},
+	} {
+		assert.LessOrEqual(t, testing.AllocsPerRun(100, tt.f), tt.max, tt.name)
+	}
+	require.NoError(t, a.UnmarshalJSON(zero))
+	assert.Equal(t, Amount{}, a, "0 is the zero value")
+	b, err := a.MarshalJSON()
+	require.NoError(t, err)
+	assert.Equal(t, "0", string(b))
+}

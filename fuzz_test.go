@@ -274,3 +274,95 @@ func FuzzDoPath(f *testing.F) {
 		}
 	})
 }
+
+// The general ways the value types read JSON, as they were before the fast paths: the references
+// the fuzz targets hold the fast paths to.
+func slowAmount(b []byte) (Amount, error) {
+	if string(b) == "null" {
+		return Amount{}, nil
+	}
+	s := string(b)
+	if len(b) >= 2 && b[0] == '"' {
+		var err error
+		if s, err = unquote(b); err != nil {
+			return Amount{}, err
+		}
+		if strings.TrimSpace(s) == "" {
+			return Amount{}, nil
+		}
+	}
+	return ParseAmount(s)
+}
+
+func slowMinor(a Amount) (int64, bool) {
+	kopecks := a.Decimal().Shift(2)
+	whole := kopecks.Truncate(0)
+	if whole.LessThan(minMinor) || whole.GreaterThan(maxMinor) {
+		return 0, false
+	}
+	return whole.IntPart(), whole.Equal(kopecks)
+}
+
+func slowTime(b []byte) (Time, error) {
+	if string(b) == "null" {
+		return Time{}, nil
+	}
+	s, err := unquote(b)
+	if err != nil || len(b) == 0 || b[0] != '"' {
+		return Time{}, errors.New("not a string")
+	}
+	return parseTime(s, defaultLocation)
+}
+
+func slowDate(b []byte) (Date, error) {
+	if string(b) == "null" {
+		return Date{}, nil
+	}
+	s, err := unquote(b)
+	if err != nil || len(b) == 0 || b[0] != '"' {
+		return Date{}, errors.New("not a string")
+	}
+	if s == "" {
+		return Date{}, nil
+	}
+	return ParseDate(s)
+}
+
+func sameDecimal(a, b Amount) bool {
+	return a.Decimal().Exponent() == b.Decimal().Exponent() && a.Decimal().Cmp(b.Decimal()) == 0
+}
+
+// From the fast paths of issue 11 (fastpath_test.go).
+// FuzzValuesFromBytes: Amount, Time and Date read from the bytes what the general way reads, to
+// the exponent of a decimal and the location of a time, and refuse what it refuses.
+func FuzzValuesFromBytes(f *testing.F) {
+	for _, s := range []string{`150`, `150.5`, `"150.50"`, `-0.01`, `"-0.01"`, `1e2`, `"1E-5"`, `null`, `""`, `"  1 "`, `"1."`,
+		`".5"`, `"-"`, `-.5`, `0`, `-0`, `"007"`, `123456789012345678`, `1234567890123456789`, `"1\u0030"`,
+		`"2026-02-16T09:42:00"`, `"2026-02-16 09:42:00"`, `"2026-02-16T09:42:00.5"`, `"2026-02-16T09:42:00.123456789"`,
+		`"2026-02-16T09:42:00.1234567891"`, `"2026-02-16T09:42:00Z"`, `"2026-02-16T09:42:00.25Z"`, `"2026-02-16T09:42:00z"`,
+		`"2026-02-16T09:42:00+03:00"`, `"2026-02-16T09:42:00,5"`, `"2026-02-16T09:42:00."`, `"2026-02-29T00:00:00"`,
+		`"2024-02-29T24:00:00"`, `"2026-02-16"`, `"2026-02-16Tanything"`, `"2026-13-01"`, `"0000-01-01"`, `"2026-02-16t09:42:00"`,
+		`"\u0032026-02-16"`, `" 2026-02-16"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var a Amount
+		aerr := a.UnmarshalJSON(data)
+		want, werr := slowAmount(data)
+		if (aerr == nil) != (werr == nil) || aerr == nil && !sameDecimal(a, want) {
+			t.Fatalf("Amount %q: %v (%v), the general way %v (%v)", data, a.Decimal(), aerr, want.Decimal(), werr)
+		}
+		var tm Time
+		terr := tm.UnmarshalJSON(data)
+		wantT, werr := slowTime(data)
+		if (terr == nil) != (werr == nil) || terr == nil && !reflect.DeepEqual(tm, wantT) {
+			t.Fatalf("Time %q: %v (%v), the general way %v (%v)", data, tm, terr, wantT, werr)
+		}
+		var d Date
+		derr := d.UnmarshalJSON(data)
+		wantD, werr := slowDate(data)
+		if (derr == nil) != (werr == nil) || d != wantD {
+			t.Fatalf("Date %q: %v (%v), the general way %v (%v)", data, d, derr, wantD, werr)
+		}
+	})
+}

@@ -35,3 +35,32 @@ func TestLogOfATransportFailure(t *testing.T) {
 	assert.Contains(t, lines[3], "outcome_unknown=false")
 	assert.NotContains(t, buf.String(), testAPIKey)
 }
+
+// silentObserver observes nothing: what an observer costs the request path beyond itself.
+type silentObserver struct{}
+
+func (silentObserver) CallStart(ctx context.Context, _ *Call) context.Context { return ctx }
+
+func (silentObserver) CallEnd(context.Context, *Call) {}
+
+func (silentObserver) AttemptStart(ctx context.Context, _ *Attempt) context.Context { return ctx }
+
+func (silentObserver) AttemptEnd(context.Context, *Attempt) {}
+
+// From the fast paths of issue 11 (fastpath_test.go).
+// TestNoObserverCostsNothing (issue 13): a Call, an Attempt and the Attempt's Header map are made
+// only for observers, so a call without one allocates at least three times less than a call with
+// one that does nothing; anything made for observers regardless would narrow the gap.
+// Not parallel: AllocsPerRun counts the allocations of every goroutine.
+func TestNoObserverCostsNothing(t *testing.T) {
+	allocs := func(opts ...Option) float64 {
+		c, err := New(append([]Option{WithBaseURL(testBase), WithAPIKey(testAPIKey),
+			WithHTTPClient(&http.Client{Transport: stubTransport{}})}, opts...)...)
+		require.NoError(t, err)
+		return testing.AllocsPerRun(200, func() {
+			_, _ = c.AccountGroups.List(context.Background())
+		})
+	}
+	none, one := allocs(), allocs(WithObserver(silentObserver{}))
+	assert.GreaterOrEqual(t, one-none, 3.0, "without an observer: %v allocations; with one: %v", none, one)
+}

@@ -389,3 +389,22 @@ func mustJSON(t *testing.T, v any) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// From the fast paths of issue 11 (fastpath_test.go).
+// FuzzDateString: Date.String writes what fmt did, for every date.
+func FuzzDateString(f *testing.F) {
+	f.Add(2026, 2, 16)
+	f.Add(0, 0, 0)
+	f.Add(-1, 13, 100)
+	f.Add(9999, 99, 99)
+	f.Add(10000, 1, 1)
+	f.Fuzz(func(t *testing.T, y, m, d int) {
+		date := Date{y, time.Month(m), d}
+		if want := fmt.Sprintf("%04d-%02d-%02d", y, m, d); date.String() != want {
+			t.Fatalf("%v: %q, fmt says %q", []int{y, m, d}, date.String(), want)
+		}
+		if b, err := date.MarshalJSON(); err != nil || !date.IsZero() && string(b) != `"`+date.String()+`"` {
+			t.Fatalf("%v: MarshalJSON %s %v", []int{y, m, d}, b, err)
+		}
+	})
+}
