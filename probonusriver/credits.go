@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/probonus-go/probonus"
 	"github.com/riverqueue/river"
@@ -76,6 +77,11 @@ func New[TTx any](driver riverdriver.Driver[TTx], cfg Config) (*Credits[TTx], er
 		rc.Queues = queues
 	}
 	rc.RescueStuckJobsAfter = r.rescueAfter
+	if rc.JobTimeout == 0 {
+		// River's default for other kinds (a minute), which River wants no longer than the rescue
+		// delay; the credits' own timeout is the worker's.
+		rc.JobTimeout = min(time.Minute, r.rescueAfter)
+	}
 	// Completed credits are kept as long as RefillOnce can verify them, so that a late duplicate
 	// is reported as one; what did not complete is kept until someone deals with it.
 	rc.CompletedJobRetentionPeriod = cmpOr(rc.CompletedJobRetentionPeriod, r.Lookback)
@@ -182,9 +188,11 @@ func (c *Credits[TTx]) enqueued(args RefillArgs, res *rivertype.JobInsertResult,
 	if !e.Duplicate {
 		return e, nil
 	}
-	if err := json.Unmarshal(res.Job.EncodedArgs, &e.Args); err != nil {
+	var earlier RefillArgs // fresh: decoding into args would write through its BurnDate pointer
+	if err := json.Unmarshal(res.Job.EncodedArgs, &earlier); err != nil {
 		return e, fmt.Errorf("probonusriver: reading the earlier job's args: %w", err)
 	}
+	e.Args = earlier
 	if !sameDate(e.Args.BurnDate, args.BurnDate) {
 		return e, fmt.Errorf("%w: job %d burns on %s, this one on %s", ErrBurnDateDiffers, e.JobID, dateString(e.Args.BurnDate), dateString(args.BurnDate))
 	}
