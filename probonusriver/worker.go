@@ -88,30 +88,37 @@ func (w *refillWorker) Work(ctx context.Context, job *river.Job[RefillArgs]) err
 		end(meta)
 		return nil
 	}
-	if errors.Is(err, probonus.ErrOutcomeUnknown) {
+	uncertain := errors.Is(err, probonus.ErrOutcomeUnknown)
+	if uncertain {
 		meta.UncertainAt, meta.Settle, meta.MayBeApplied = w.cfg.now(), w.cfg.Settle, true
-		end(meta)
-		if errors.Is(ctx.Err(), context.Canceled) {
-			// A shutdown: hand the job on now, but not to be looked at before it has settled.
-			return river.JobSnooze(w.cfg.Settle)
-		}
-		return err
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
-		// A shutdown before anything uncertain: hand the job on as it was, costing no attempt.
-		_ = river.MetadataSet(ctx, metaKey, meta)
+		// A shutdown: hand the job on, costing no attempt, but not to be looked at before an
+		// uncertain send has settled (the next attempt snoozes until then).
+		_ = river.MetadataSet(ctx, metaKey, meta) // a snooze: River does not count the attempt
 		return river.JobSnooze(0)
 	}
-	end(meta)
 	var apiErr *probonus.APIError
 	switch {
+	case errors.As(err, &apiErr) && apiErr.RetryAfter > 0 &&
+		(apiErr.StatusCode == http.StatusTooManyRequests || apiErr.StatusCode == http.StatusServiceUnavailable):
+		// The server asks to wait (after the SDK's own retries). A POST answered so may have
+		// been applied (the SDK says so): then the wait is at least the settle time.
+		d := apiErr.RetryAfter
+		if uncertain {
+			d = max(d, w.cfg.Settle)
+		}
+		_ = river.MetadataSet(ctx, metaKey, meta) // a snooze: River does not count the attempt
+		return river.JobSnooze(d)
+	}
+	end(meta)
+	switch {
+	case uncertain:
+		return err // River retries; the next attempt waits for the settle time, then looks
 	case errors.Is(err, probonus.ErrInvalidInput), errors.Is(err, probonus.ErrNotFound),
 		errors.Is(err, probonus.ErrValidation), errors.Is(err, probonus.ErrBadRequest):
 		// Sending it again would meet the same refusal.
 		return river.JobCancel(err)
-	case errors.As(err, &apiErr) && apiErr.RetryAfter > 0 &&
-		(apiErr.StatusCode == http.StatusTooManyRequests || apiErr.StatusCode == http.StatusServiceUnavailable):
-		return river.JobSnooze(apiErr.RetryAfter)
 	default:
 		// The server down, a coordinator unavailable, a 5xx: nothing was applied, River retries.
 		return err
