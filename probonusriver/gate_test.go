@@ -2,6 +2,9 @@ package probonusriver
 
 import (
 	"errors"
+	"io"
+	"log"
+	"strings"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -27,6 +30,9 @@ type gate struct {
 	after  time.Duration // Retry-After of the 503s
 	hits   []hit
 	closed bool
+	// onRefill, when set, runs once a POST refill has been applied by the server and before its
+	// answer goes back: the moment to kill a worker whose credit is applied.
+	onRefill func()
 }
 
 type hit struct {
@@ -40,7 +46,21 @@ func newGate(t *testing.T, fake *probonustest.Server) *gate {
 	target, err := url.Parse(fake.URL())
 	require.NoError(t, err)
 	g := &gate{t: t, addr: net.JoinHostPort("127.0.0.1", "0"), proxy: httputil.NewSingleHostReverseProxy(target)}
-	g.proxy.ErrorLog = nil
+	g.proxy.ErrorLog = log.New(io.Discard, "", 0)
+	g.proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method != http.MethodPost || !strings.HasSuffix(resp.Request.URL.Path, probonustest.PathRefill) {
+			return nil
+		}
+		g.mu.Lock()
+		f := g.onRefill
+		g.onRefill = nil
+		g.mu.Unlock()
+		if f != nil {
+			f()
+			return errors.New("the worker was killed before this answer")
+		}
+		return nil
+	}
 	g.open()
 	t.Cleanup(g.close)
 	return g

@@ -230,6 +230,7 @@ func workerMain() int {
 	cfg := testConfig(os.Getenv("PROBONUSRIVER_BASE"))
 	if s := os.Getenv("PROBONUSRIVER_SETTLE"); s != "" {
 		cfg.Settle, _ = time.ParseDuration(s)
+		cfg.River.RescueStuckJobsAfter = JobTimeout(cfg.AttemptTimeout, cfg.Settle, cfg.Retry) + cfg.Settle + time.Second
 	}
 	q, closeDB, err := openQueue(ctx, os.Getenv("PROBONUSRIVER_DB"), os.Getenv("PROBONUSRIVER_DSN"), cfg)
 	if err != nil {
