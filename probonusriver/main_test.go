@@ -474,3 +474,5 @@ func eventually(t *testing.T, d time.Duration, cond func() bool, msg string, arg
 		}
 	}
 }
+
+type sqlTx = sql.Tx

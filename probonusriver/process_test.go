@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -141,4 +142,46 @@ func TestGracefulStopDuringSettleIsNotLookedAtEarly(t *testing.T) {
 			assert.True(t, strings.Contains(string(j.Metadata), `"snoozes"`), "%s", j.Metadata)
 		})
 	}
+}
+
+// issue 27: PostgreSQL restarted mid-run (a fast shutdown: every connection dropped, then back on
+// the same socket): nothing lost, nothing doubled.
+func TestPostgresRestartedMidRun(t *testing.T) {
+	t.Parallel()
+	needPostgres(t)
+	cluster, err := startPostgres()
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		cluster.stop()
+		_ = os.RemoveAll(cluster.dir)
+	})
+	srv := probonustest.NewServer(t, probonustest.WithLatency(20*time.Millisecond))
+	group := srv.AddGroup(probonustest.Group{Name: "Guests"})
+	accounts := make([]int64, 20)
+	for i := range accounts {
+		accounts[i] = srv.AddAccount(probonustest.Account{GroupID: group})
+	}
+	ctx := context.Background()
+	q, closeDB, err := openQueue(ctx, "postgres", cluster.newDB(t), testConfig(srv.URL()))
+	require.NoError(t, err)
+	t.Cleanup(closeDB)
+	want := map[string]int{}
+	for i, acc := range accounts {
+		for k := range 4 {
+			r := refill(acc, "4", fmt.Sprintf("Order %d-%d", i, k))
+			_, err := q.enqueue(ctx, r, false)
+			require.NoError(t, err)
+			want[fmt.Sprintf("%d/%s/4.00", acc, *r.Reason)] = 1
+		}
+	}
+	startQueue(t, q)
+	eventually(t, 30*time.Second, func() bool { return srv.Count(http.MethodPost, probonustest.PathRefill) >= 10 }, "no credit sent")
+	cluster.stop()
+	sentWhileDown := srv.Count(http.MethodPost, probonustest.PathRefill)
+	time.Sleep(time.Second) // the database stays down a while: workers fail to fetch and complete
+	require.NoError(t, cluster.start())
+	eventually(t, 90*time.Second, func() bool { return jobsIn(q, rivertype.JobStateCompleted) == len(want) },
+		"not every credit completed after the restart")
+	assert.Equal(t, want, appliedPerKey(srv, accounts))
+	assert.Less(t, sentWhileDown, len(want), "the restart came mid-run")
 }
