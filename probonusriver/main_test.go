@@ -103,7 +103,11 @@ func startPostgres() (*pgCluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "probonusriver-pg-")
+	base := ""
+	if os.Geteuid() == 0 {
+		base = "/tmp" // the postgres user reaches it, whatever TMPDIR is
+	}
+	dir, err := os.MkdirTemp(base, "probonusriver-pg-")
 	if err != nil {
 		return nil, err
 	}
