@@ -60,6 +60,9 @@ func runTests(m *testing.M) int {
 		pgMissing = "PostgreSQL could not start (Debian: apt-get install postgresql); PROBONUS_REQUIRE_POSTGRES=1 makes this a failure: " + err.Error()
 	}
 	code := m.Run()
+	if serveBin != "" {
+		os.RemoveAll(filepath.Dir(serveBin))
+	}
 	if pg != nil {
 		pg.stop()
 		os.RemoveAll(pg.dir)
