@@ -22,10 +22,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var benchCredits = flag.Int("credits", 10000, "credits per BenchmarkDeliver run")
+var (
+	benchCredits   = flag.Int("credits", 10000, "credits per BenchmarkDeliver run")
+	benchEnqueuers = flag.Int("enqueuers", 1, "goroutines enqueueing at once in BenchmarkDeliver (the app's requests)")
+)
 
 // BenchmarkDeliver enqueues -credits credits (10,000), each in a transaction of its own that
-// also writes an order row, while the workers deliver them to probonus serve on loopback, and
+// also writes an order row (from -enqueuers goroutines, 1 by default), while the workers deliver them to probonus serve on loopback, and
 // reports the enqueue cost per transaction, credits a second (first enqueue to last credited),
 // the enqueue-to-credited latency (median and 99th percentile) and this process's peak memory.
 // One run is the whole batch:
@@ -109,16 +112,28 @@ func deliverBatch(b *testing.B, db string, n int) {
 	b.StartTimer()
 	start := time.Now()
 	var enqueueing time.Duration
-	for i := range n {
-		r := refill(benchAccount0+int64(i%accounts), "10", fmt.Sprintf("Order %d", i))
-		t0 := time.Now()
-		e, err := q.enqueue(ctx, r, false)
-		d := time.Since(t0)
-		require.NoError(b, err)
-		enqueueing += d
-		mu.Lock()
-		committed[e.JobID] = t0.Add(d)
-		mu.Unlock()
+	var wg sync.WaitGroup
+	for g := range *benchEnqueuers {
+		wg.Go(func() {
+			for i := g; i < n; i += *benchEnqueuers {
+				r := refill(benchAccount0+int64(i%accounts), "10", fmt.Sprintf("Order %d", i))
+				t0 := time.Now()
+				e, err := q.enqueue(ctx, r, false)
+				d := time.Since(t0)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				mu.Lock()
+				enqueueing += d
+				committed[e.JobID] = t0.Add(d)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if b.Failed() {
+		return
 	}
 	select {
 	case <-done:

@@ -74,6 +74,9 @@ func TestTwoWorkerProcessesCreditEachKeyOnce(t *testing.T) {
 			for range 5 {
 				srv.Inject(http.MethodPost, probonustest.PathRefill, probonustest.Fault{AfterApply: true, Reset: true})
 			}
+			// Both running before the credits come, so that both take some.
+			w1 := startWorker(t, db, dsn, srv.URL())
+			w2 := startWorker(t, db, dsn, srv.URL())
 			want := map[string]int{}
 			for i, acc := range accounts {
 				for k := range 5 {
@@ -83,8 +86,6 @@ func TestTwoWorkerProcessesCreditEachKeyOnce(t *testing.T) {
 					want[fmt.Sprintf("%d/%s/3.00", acc, *r.Reason)] = 1
 				}
 			}
-			w1 := startWorker(t, db, dsn, srv.URL())
-			w2 := startWorker(t, db, dsn, srv.URL())
 			eventually(t, 90*time.Second, func() bool { return jobsIn(q, rivertype.JobStateCompleted) == len(want) },
 				"not every credit completed: %s %s", w1.out, w2.out)
 			w1.stopGracefully(t)
