@@ -67,8 +67,9 @@ type Config struct {
 	Workers    int
 	InsertOnly bool
 	// River is the rest of River's settings (Logger, Hooks, other queues and workers, ...), or
-	// nil. The module adds its queue and worker to it, and fills RescueStuckJobsAfter and the
-	// retention periods when they are zero. A RescueStuckJobsAfter that would let River hand
+	// nil. The module works on a copy, with its queue added, but adds its worker to the Workers
+	// bundle given (River's bundles only grow); it fills RescueStuckJobsAfter and the retention
+	// periods (completed: Lookback; cancelled and discarded: kept) when they are zero. A RescueStuckJobsAfter that would let River hand
 	// a job to another process before a dead worker's send has settled is refused.
 	River *river.Config
 	// Logger receives the module's own lines (a credit cancelled, a send left uncertain); default

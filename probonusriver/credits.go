@@ -113,7 +113,9 @@ func (c *Credits[TTx]) Migrate(ctx context.Context) error {
 }
 
 // Start starts the workers (and River's maintenance: rescuing the jobs of dead workers, cleaning
-// old rows). An insert-only Credits (Config.InsertOnly) need not be started.
+// old rows) under ctx: when ctx ends, River stops them at once (a hard stop: credits being sent
+// are cancelled and snooze); Stop is the graceful way. An insert-only Credits
+// (Config.InsertOnly) need not be started.
 func (c *Credits[TTx]) Start(ctx context.Context) error {
 	if err := c.river.Start(ctx); err != nil {
 		return fmt.Errorf("probonusriver: starting: %w", err)

@@ -28,7 +28,7 @@ type SQLite struct {
 
 // OpenSQLite is the embedded default, for one machine: it opens (or creates) the file at path
 // in WAL mode with full syncs (a committed credit survives a power cut), runs River's migrations
-// and starts the workers. Close stops them and closes the file. Processes sharing the file share
+// and starts the workers. ctx bounds the opening only; Close stops the workers and closes the file. Processes sharing the file share
 // the queue; pods with a file each do not (see the package documentation).
 func OpenSQLite(ctx context.Context, path string, cfg Config) (*SQLite, error) {
 	db, err := sql.Open("sqlite", sqliteDSN(path))
@@ -55,7 +55,8 @@ func openSQLite(ctx context.Context, db *sql.DB, cfg Config) (*SQLite, error) {
 		return nil, err
 	}
 	if !c.cfg.InsertOnly {
-		if err := c.Start(ctx); err != nil {
+		// ctx is for opening: the workers run until Close, not until a caller's timeout.
+		if err := c.Start(context.WithoutCancel(ctx)); err != nil {
 			return nil, err
 		}
 	}

@@ -178,46 +178,51 @@ func TestRetryStuckCredit(t *testing.T) {
 // Retry refuses it.
 func TestTooOldIsCancelledNotSent(t *testing.T) {
 	t.Parallel()
-	srv, accounts := newFake(t, 2)
-	var shift atomic.Int64
-	cfg := testConfig(srv.URL())
-	cfg.now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
-	q, _ := newQueue(t, "sqlite", cfg)
-	ctx := context.Background()
+	for _, db := range databases {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			srv, accounts := newFake(t, 2)
+			var shift atomic.Int64
+			cfg := testConfig(srv.URL())
+			cfg.now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+			q, _ := newQueue(t, db, cfg)
+			ctx := context.Background()
 
-	// The first credit's send is applied and its answer lost; the looks after it fail.
-	srv.Inject(http.MethodPost, probonustest.PathRefill, probonustest.Fault{AfterApply: true, Reset: true})
-	srv.Inject(http.MethodGet, probonustest.PathTransactions, probonustest.Fault{}) // the look before sending passes
-	for range 200 {
-		srv.Inject(http.MethodGet, probonustest.PathTransactions, probonustest.Fault{Status: 500, Body: `{"detail":"down"}`})
+			// The first credit's send is applied and its answer lost; the looks after it fail.
+			srv.Inject(http.MethodPost, probonustest.PathRefill, probonustest.Fault{AfterApply: true, Reset: true})
+			srv.Inject(http.MethodGet, probonustest.PathTransactions, probonustest.Fault{}) // the look before sending passes
+			for range 200 {
+				srv.Inject(http.MethodGet, probonustest.PathTransactions, probonustest.Fault{Status: 500, Body: `{"detail":"down"}`})
+			}
+			e1, err := q.enqueue(ctx, refill(accounts[0], "11", "uncertain then old"), false)
+			require.NoError(t, err)
+			startQueue(t, q)
+			eventually(t, 20*time.Second, func() bool {
+				j := q.jobs(ctx)[0]
+				return readMeta(j.Metadata).MayBeApplied
+			}, "the uncertain send was not recorded")
+			shift.Store(int64(31 * 24 * time.Hour))
+			eventually(t, 20*time.Second, func() bool { return jobsIn(q, rivertype.JobStateCancelled) == 1 }, "not cancelled")
+			require.Len(t, srv.Refills(accounts[0]), 1, "the first send was applied")
+
+			// A second credit that is already too old when first worked: nothing was ever sent.
+			e2, err := q.enqueue(ctx, refill(accounts[1], "12", "never tried"), false)
+			require.NoError(t, err)
+			eventually(t, 20*time.Second, func() bool { return jobsIn(q, rivertype.JobStateCancelled) == 2 }, "not cancelled")
+
+			assert.Equal(t, 1, srv.Count(http.MethodPost, probonustest.PathRefill), "no send after the job was too old")
+			stuck, err := q.stuckList(ctx)
+			require.NoError(t, err)
+			require.Len(t, stuck, 2)
+			assert.Equal(t, e1.JobID, stuck[0].JobID)
+			assert.True(t, stuck[0].MayBeApplied)
+			assert.True(t, stuck[0].TooOld)
+			assert.Contains(t, stuck[0].LastError, "too old to verify")
+			assert.Equal(t, e2.JobID, stuck[1].JobID)
+			assert.False(t, stuck[1].MayBeApplied)
+			assert.ErrorIs(t, q.retry(ctx, e1.JobID), ErrTooOld)
+		})
 	}
-	e1, err := q.enqueue(ctx, refill(accounts[0], "11", "uncertain then old"), false)
-	require.NoError(t, err)
-	startQueue(t, q)
-	eventually(t, 20*time.Second, func() bool {
-		j := q.jobs(ctx)[0]
-		return readMeta(j.Metadata).MayBeApplied
-	}, "the uncertain send was not recorded")
-	shift.Store(int64(31 * 24 * time.Hour))
-	eventually(t, 20*time.Second, func() bool { return jobsIn(q, rivertype.JobStateCancelled) == 1 }, "not cancelled")
-	require.Len(t, srv.Refills(accounts[0]), 1, "the first send was applied")
-
-	// A second credit that is already too old when first worked: nothing was ever sent.
-	e2, err := q.enqueue(ctx, refill(accounts[1], "12", "never tried"), false)
-	require.NoError(t, err)
-	eventually(t, 20*time.Second, func() bool { return jobsIn(q, rivertype.JobStateCancelled) == 2 }, "not cancelled")
-
-	assert.Equal(t, 1, srv.Count(http.MethodPost, probonustest.PathRefill), "no send after the job was too old")
-	stuck, err := q.stuckList(ctx)
-	require.NoError(t, err)
-	require.Len(t, stuck, 2)
-	assert.Equal(t, e1.JobID, stuck[0].JobID)
-	assert.True(t, stuck[0].MayBeApplied)
-	assert.True(t, stuck[0].TooOld)
-	assert.Contains(t, stuck[0].LastError, "too old to verify")
-	assert.Equal(t, e2.JobID, stuck[1].JobID)
-	assert.False(t, stuck[1].MayBeApplied)
-	assert.ErrorIs(t, q.retry(ctx, e1.JobID), ErrTooOld)
 }
 
 // issue 27: the memory of an uncertain send moves with the job: an attempt that finds one in the
