@@ -109,7 +109,7 @@ func TestGracefulStopDuringSettleIsNotLookedAtEarly(t *testing.T) {
 	for _, db := range databases {
 		t.Run(db, func(t *testing.T) {
 			t.Parallel()
-			const settle = 3 * time.Second
+			const settle = 5 * time.Second // far longer than the stop takes, even on a loaded machine
 			srv, accounts := newFake(t, 1)
 			g := newGate(t, srv)
 			q, dsn := newQueue(t, db, testConfig(g.URL()))

@@ -91,6 +91,8 @@ func (w *refillWorker) Work(ctx context.Context, job *river.Job[RefillArgs]) err
 	uncertain := errors.Is(err, probonus.ErrOutcomeUnknown)
 	if uncertain {
 		meta.UncertainAt, meta.Settle, meta.MayBeApplied = w.cfg.now(), w.cfg.Settle, true
+		w.log.WarnContext(ctx, "probonusriver: a credit's send had no definitive answer; the next attempt looks once it has settled",
+			slog.Int64("job", job.ID), slog.Int64("account", job.Args.AccountID), slog.Duration("settle", w.cfg.Settle))
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		// A shutdown: hand the job on, costing no attempt, but not to be looked at before an
