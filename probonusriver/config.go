@@ -15,7 +15,7 @@ const (
 	// DefaultQueue is the River queue the credits go through.
 	DefaultQueue = "probonus_credits"
 	// DefaultMaxAttempts is how many attempts River gives a credit: with River's backoff
-	// (attempt⁴ seconds) the 15th comes about two days after the first, well inside the 30 days
+	// (attempt⁴ seconds) the 15th comes about 35 hours after the first, well inside the 30 days
 	// RefillOnce looks back (River's own default, 25, backs off for about 20 days).
 	DefaultMaxAttempts = 15
 	// DefaultWorkers is how many credits one process sends at a time.

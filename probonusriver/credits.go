@@ -124,8 +124,9 @@ func (c *Credits[TTx]) Start(ctx context.Context) error {
 }
 
 // Stop stops fetching credits and waits for those being sent, until ctx ends; then it cancels
-// them. A credit cut short in a settle wait is snoozed until the settle time has passed, so no
-// other process looks for it early.
+// them: they snooze, costing no attempt, and a credit cut short in a settle wait keeps its
+// uncertain send in its metadata, so that the process that takes it waits for the settle time
+// before it looks.
 func (c *Credits[TTx]) Stop(ctx context.Context) error {
 	err := c.river.Stop(ctx)
 	if err != nil && ctx.Err() != nil {

@@ -39,21 +39,23 @@
 //   - bad input, an unknown account (404), a validation refusal (422), a 400: cancelled, never
 //     retried;
 //   - the server asking to wait (429 or 503 with Retry-After, after the SDK's own retries):
-//     snoozed for that long;
+//     snoozed for that long (at least the settle time when it answered a send so, which the SDK
+//     counts as an uncertain send); a snooze costs no attempt;
 //   - outcome unknown, the server down, the coordinator unavailable, other errors: retried with
 //     River's backoff.
 //
 // An uncertain send is remembered in the job's metadata (when it ended, and the settle time),
 // and every attempt first snoozes until that send has settled, so no path back into the job
-// looks early: River's retry, a graceful stop (a job cut short in a settle wait is snoozed, not
-// handed on at once) and the rescue of a job whose worker died (River's RescueStuckJobsAfter is
+// looks early: River's retry, a graceful stop (a job cut short in a settle wait is handed on with
+// its uncertain send in its metadata, and the process that takes it snoozes it until the send has
+// settled) and the rescue of a job whose worker died (River's RescueStuckJobsAfter is
 // set longer than the job timeout plus the settle time, and a shorter one is refused). The
 // job's timeout ([JobTimeout]) fits a whole RefillOnce.
 //
 // A credit whose job is older than the lookback RefillOnce can verify, less a margin
 // (Config.Lookback, Config.LookbackMargin), is never sent: it is cancelled with [ErrTooOld] and
 // listed by [Credits.Stuck], with whether an attempt may have applied it. The default number of
-// attempts ([DefaultMaxAttempts], about two days of River's backoff) keeps a job well inside the
+// attempts ([DefaultMaxAttempts], about a day and a half of River's backoff) keeps a job well inside the
 // 30 days.
 //
 // # What is stuck
