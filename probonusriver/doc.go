@@ -50,7 +50,9 @@
 // its uncertain send in its metadata, and the process that takes it snoozes it until the send has
 // settled) and the rescue of a job whose worker died (River's RescueStuckJobsAfter is
 // set longer than the job timeout plus the settle time, and a shorter one is refused). The
-// job's timeout ([JobTimeout]) fits a whole RefillOnce.
+// job's timeout ([JobTimeout]) fits a whole RefillOnce. The time of an uncertain send is its
+// worker's clock, and a job's age is the database's creation time on the worker's clock: a
+// fleet's clocks must agree to well within the settle time (NTP does).
 //
 // A credit whose job is older than the lookback RefillOnce can verify, less a margin
 // (Config.Lookback, Config.LookbackMargin), is never sent: it is cancelled with [ErrTooOld] and
