@@ -20,7 +20,9 @@ func NewSQLite(db *sql.DB, cfg Config) (*Credits[*sql.Tx], error) {
 }
 
 // SQLite is Credits on an SQLite file that OpenSQLite opened: DB is the app's database too,
-// for its own tables and the transactions it enqueues in.
+// for its own tables and the transactions it enqueues in. DB has one connection (SQLite writes
+// one at a time): while a transaction is open, go through it, not through DB (a call on DB would
+// wait for the transaction's own connection), and keep it short (the workers wait for it too).
 type SQLite struct {
 	*Credits[*sql.Tx]
 	DB *sql.DB
