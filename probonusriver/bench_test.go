@@ -47,6 +47,49 @@ func BenchmarkDeliver(b *testing.B) {
 	}
 }
 
+// BenchmarkEnqueueTx is the cost of a credit in the app's transaction: a transaction writing an
+// order row, beside the same transaction writing the order and enqueueing its credit.
+func BenchmarkEnqueueTx(b *testing.B) {
+	for _, db := range databases {
+		b.Run(db, func(b *testing.B) {
+			if db == "postgres" && pgMissing != "" {
+				b.Skip(pgMissing)
+			}
+			var dsn string
+			if db == "sqlite" {
+				dsn = filepath.Join(b.TempDir(), "bench.db")
+			} else {
+				dsn = pg.newDB(b)
+			}
+			q, closeDB, err := openQueue(context.Background(), db, dsn, testConfig("http://127.0.0.1:1"))
+			require.NoError(b, err)
+			defer closeDB()
+			tq := q.(interface {
+				orderOnly(ctx context.Context, reason string) error
+			})
+			for _, credit := range []bool{false, true} {
+				name := map[bool]string{false: "order", true: "order+credit"}[credit]
+				b.Run(name, func(b *testing.B) {
+					ctx := context.Background()
+					i := 0
+					for b.Loop() {
+						i++
+						reason := fmt.Sprintf("%s %d", name, i)
+						if credit {
+							_, err = q.enqueue(ctx, refill(7, "10", reason), false)
+						} else {
+							err = tq.orderOnly(ctx, reason)
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
 func deliverBatch(b *testing.B, db string, n int) {
 	b.StopTimer()
 	const accounts = 1000
@@ -150,6 +193,19 @@ func deliverBatch(b *testing.B, db string, n int) {
 	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(peak.stop())/(1<<20), "peak-MB")
+}
+
+// orderOnly is enqueue's transaction without the credit: the baseline.
+func (q *typedQueue[TTx]) orderOnly(ctx context.Context, reason string) error {
+	tx, err := q.begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := q.exec(ctx, tx, "INSERT INTO orders (reason) VALUES ('"+reason+"')"); err != nil {
+		_ = q.rollback(ctx, tx)
+		return err
+	}
+	return q.commit(ctx, tx)
 }
 
 func (q *typedQueue[TTx]) subscribe() (<-chan *river.Event, func()) {

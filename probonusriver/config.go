@@ -60,7 +60,9 @@ type Config struct {
 	// DefaultMaxAttempts. With River's default retry policy, a number whose backoff would take
 	// the last attempt past half of Lookback−LookbackMargin is refused.
 	MaxAttempts int
-	// Queue is the River queue of the credits; default DefaultQueue.
+	// Queue is the River queue of the credits; default DefaultQueue. One key is one job per
+	// queue: an app crediting in two ProBonus installations from one database gives each its
+	// own Credits with its own queue.
 	Queue string
 	// Workers is how many credits this process sends at a time; default DefaultWorkers.
 	// InsertOnly makes a client that enqueues and lists but never works.

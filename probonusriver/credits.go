@@ -179,7 +179,9 @@ func (c *Credits[TTx]) insertOpts() *river.InsertOpts {
 	return &river.InsertOpts{
 		Queue:       c.cfg.Queue,
 		MaxAttempts: c.cfg.MaxAttempts,
-		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: uniqueStates},
+		// By queue too: a queue per ProBonus installation keeps their keys apart, as RefillOnce's
+		// key holds the installation.
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByQueue: true, ByState: uniqueStates},
 	}
 }
 

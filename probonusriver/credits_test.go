@@ -2,6 +2,7 @@ package probonusriver
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -141,4 +142,25 @@ func TestNewRefusesAConfigThatReopensTheWindow(t *testing.T) {
 			assert.ErrorIs(t, err, ErrConfig, name)
 		}
 	}
+}
+
+// issue 27: RefillOnce's key holds the installation; the job's holds the queue: two installations
+// served from one database, each with its own queue, keep their credits apart.
+func TestEnqueueTxQueuesKeepInstallationsApart(t *testing.T) {
+	t.Parallel()
+	dsn := filepath.Join(t.TempDir(), "two.db")
+	ctx := context.Background()
+	var ids []int64
+	for _, queue := range []string{"chain_a", "chain_b", "chain_a"} {
+		cfg := testConfig("http://127.0.0.1:1")
+		cfg.Queue = queue
+		q, closeDB, err := openQueue(ctx, "sqlite", dsn, cfg)
+		require.NoError(t, err)
+		e, err := q.enqueue(ctx, refill(7, "50", "Order 1"), false)
+		closeDB()
+		require.NoError(t, err)
+		ids = append(ids, e.JobID)
+	}
+	assert.NotEqual(t, ids[0], ids[1], "another installation's credit is another job")
+	assert.Equal(t, ids[0], ids[2], "the same installation's is a duplicate")
 }

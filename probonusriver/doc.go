@@ -30,7 +30,9 @@
 // burn date is a duplicate, the first burn date stands, and EnqueueTx returns
 // [ErrBurnDateDiffers] beside the result so the app notices. Unique in every state: while a
 // credit is stuck, enqueueing it again is a duplicate of the stuck job (use [Credits.Retry]).
-// The kind ([Kind]) carries a version, so a future change of the key never meets old rows.
+// The kind ([Kind]) carries a version, so a future change of the key never meets old rows. Keys
+// are per queue, as RefillOnce's are per installation: an app that credits in two ProBonus
+// installations from one database gives each its own Config.Queue.
 //
 // # What the worker does with each outcome
 //
