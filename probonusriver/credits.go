@@ -124,9 +124,9 @@ func (c *Credits[TTx]) Start(ctx context.Context) error {
 }
 
 // Stop stops fetching credits and waits for those being sent, until ctx ends; then it cancels
-// them: they snooze, costing no attempt, and a credit cut short in a settle wait keeps its
-// uncertain send in its metadata, so that the process that takes it waits for the settle time
-// before it looks.
+// them and waits up to the attempt timeout more for them to return. They snooze, costing no
+// attempt, and a credit cut short in a settle wait keeps its uncertain send in its metadata, so
+// that the process that takes it waits for the settle time before it looks.
 func (c *Credits[TTx]) Stop(ctx context.Context) error {
 	err := c.river.Stop(ctx)
 	if err != nil && ctx.Err() != nil {
