@@ -186,3 +186,53 @@ func TestPostgresRestartedMidRun(t *testing.T) {
 	assert.Equal(t, want, appliedPerKey(srv, accounts))
 	assert.Less(t, sentWhileDown, len(want), "the restart came mid-run")
 }
+
+// issue 27: an unreliable ProBonus (a fifth of the requests fail: answers lost after the credit
+// was applied, 500s after applying, 503s, dropped connections) and two worker processes on one
+// database: every credit once, none lost.
+func TestRandomFaultsTwoProcessesCreditEachKeyOnce(t *testing.T) {
+	t.Parallel()
+	for _, db := range databases {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			srv := probonustest.NewServer(t, probonustest.WithRandomFaults(0.2, 27,
+				probonustest.Fault{AfterApply: true, Reset: true},
+				probonustest.Fault{AfterApply: true, Status: 500, Body: `{"detail":"boom"}`},
+				probonustest.Fault{Status: 503, Body: `{"detail":"busy"}`},
+				probonustest.Fault{Reset: true},
+			))
+			group := srv.AddGroup(probonustest.Group{Name: "Guests"})
+			accounts := make([]int64, 25)
+			for i := range accounts {
+				accounts[i] = srv.AddAccount(probonustest.Account{GroupID: group})
+			}
+			q, dsn := newQueue(t, db, testConfig(srv.URL()))
+			ctx := context.Background()
+			w1 := startWorker(t, db, dsn, srv.URL())
+			w2 := startWorker(t, db, dsn, srv.URL())
+			want := map[string]int{}
+			for i, acc := range accounts {
+				for k := range 4 {
+					r := refill(acc, "2", fmt.Sprintf("Order %d-%d", i, k))
+					_, err := q.enqueue(ctx, r, false)
+					require.NoError(t, err)
+					want[fmt.Sprintf("%d/%s/2.00", acc, *r.Reason)] = 1
+				}
+			}
+			eventually(t, 120*time.Second, func() bool { return jobsIn(q, rivertype.JobStateCompleted) == len(want) },
+				"not every credit completed: %s %s", w1.out, w2.out)
+			w1.stopGracefully(t)
+			w2.stopGracefully(t)
+			assert.Equal(t, want, appliedPerKey(srv, accounts))
+			faulted := 0
+			for _, r := range srv.Requests() {
+				if r.Fault != nil {
+					faulted++
+				}
+			}
+			assert.Positive(t, faulted)
+			t.Logf("%s: %d keys, %d credits applied, %d POSTs, %d requests faulted", db, len(want), len(appliedPerKey(srv, accounts)),
+				srv.Count(http.MethodPost, probonustest.PathRefill), faulted)
+		})
+	}
+}
