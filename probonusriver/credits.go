@@ -124,14 +124,15 @@ func (c *Credits[TTx]) Start(ctx context.Context) error {
 }
 
 // Stop stops fetching credits and waits for those being sent, until ctx ends; then it cancels
-// them and waits up to the attempt timeout more for them to return. They snooze, costing no
+// them and waits up to 10 seconds (the attempt timeout, when longer) more for them to return and
+// River to write their state. They snooze, costing no
 // attempt, and a credit cut short in a settle wait keeps its uncertain send in its metadata, so
 // that the process that takes it waits for the settle time before it looks.
 func (c *Credits[TTx]) Stop(ctx context.Context) error {
 	err := c.river.Stop(ctx)
 	if err != nil && ctx.Err() != nil {
 		// Soft stop ran out: cancel the jobs still running (they snooze) and wait for them.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.AttemptTimeout)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(c.cfg.AttemptTimeout, stopWait))
 		defer cancel()
 		err = c.river.StopAndCancel(cctx)
 	}
@@ -140,6 +141,10 @@ func (c *Credits[TTx]) Stop(ctx context.Context) error {
 	}
 	return nil
 }
+
+// stopWait is how long Stop waits, after cancelling the credits being sent, for River to write
+// their state: SQLite may hold each write that long (busy_timeout) while another process writes.
+const stopWait = 10 * time.Second
 
 // River is the River client underneath, for what this package does not wrap (subscriptions,
 // queue pauses, River UI's handler).

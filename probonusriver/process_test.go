@@ -90,7 +90,9 @@ func TestTwoWorkerProcessesCreditEachKeyOnce(t *testing.T) {
 				"not every credit completed: %s %s", w1.out, w2.out)
 			w1.stopGracefully(t)
 			w2.stopGracefully(t)
-			assert.Equal(t, want, appliedPerKey(srv, accounts))
+			if !assert.Equal(t, want, appliedPerKey(srv, accounts)) {
+				logJobs(t, q)
+			}
 			by := map[string]bool{}
 			for _, j := range q.jobs(ctx) {
 				for _, id := range j.AttemptedBy {
@@ -223,7 +225,9 @@ func TestRandomFaultsTwoProcessesCreditEachKeyOnce(t *testing.T) {
 				"not every credit completed: %s %s", w1.out, w2.out)
 			w1.stopGracefully(t)
 			w2.stopGracefully(t)
-			assert.Equal(t, want, appliedPerKey(srv, accounts))
+			if !assert.Equal(t, want, appliedPerKey(srv, accounts)) {
+				logJobs(t, q)
+			}
 			faulted := 0
 			for _, r := range srv.Requests() {
 				if r.Fault != nil {
@@ -234,5 +238,16 @@ func TestRandomFaultsTwoProcessesCreditEachKeyOnce(t *testing.T) {
 			t.Logf("%s: %d keys, %d credits applied, %d POSTs, %d requests faulted", db, len(want), len(appliedPerKey(srv, accounts)),
 				srv.Count(http.MethodPost, probonustest.PathRefill), faulted)
 		})
+	}
+}
+
+// logJobs logs every job that did not go through in one clean attempt, for a failure's reader.
+func logJobs(t *testing.T, q queue) {
+	t.Helper()
+	for _, j := range q.jobs(context.Background()) {
+		if j.Attempt > 1 || len(j.Errors) > 0 || len(j.AttemptedBy) > 1 {
+			t.Logf("job %d %s attempt %d by %v attempted %v created %v\n  args %s\n  metadata %s\n  errors %+v",
+				j.ID, j.State, j.Attempt, j.AttemptedBy, j.AttemptedAt, j.CreatedAt, j.EncodedArgs, j.Metadata, j.Errors)
+		}
 	}
 }

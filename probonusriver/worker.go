@@ -41,6 +41,9 @@ func readMeta(raw []byte) jobMeta {
 	return m.P
 }
 
+// rescueMargin is kept between a worker's last possible send settling and River's rescue.
+const rescueMargin = time.Second
+
 // ErrTooOld matches the error of a credit cancelled (or a Retry refused) because its job is older
 // than the lookback RefillOnce can verify, less the margin: a send now could double a credit an
 // earlier attempt applied, which a look would no longer find.
@@ -80,6 +83,20 @@ func (w *refillWorker) Work(ctx context.Context, job *river.Job[RefillArgs]) err
 	if err != nil {
 		end(meta)
 		return river.JobCancel(err)
+	}
+	// River rescues a job still running RescueStuckJobsAfter after its AttemptedAt, which the
+	// fetch set: the job timeout runs from this call, which a loaded process may begin late.
+	// Every send must end a settle time before the rescue, or a rescued copy could look before
+	// it is applied: the deadline is the rescue's, less the settle time and a margin. Too little
+	// time left: hand the job back untouched, to be fetched afresh.
+	if job.AttemptedAt != nil {
+		sendBy := job.AttemptedAt.Add(w.cfg.rescueAfter - w.cfg.Settle - rescueMargin)
+		if time.Until(sendBy) < w.cfg.AttemptTimeout {
+			return river.JobSnooze(0)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, sendBy)
+		defer cancel()
 	}
 	res, err := w.client.Accounts.RefillOnce(ctx, r)
 	if res != nil {

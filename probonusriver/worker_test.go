@@ -256,3 +256,32 @@ func TestWorkSnoozesUntilAnUncertainSendSettled(t *testing.T) {
 	require.NoError(t, w.Work(context.Background(), job))
 	assert.Len(t, srv.Refills(accounts[0]), 1)
 }
+
+// issue 27: River rescues a job RescueStuckJobsAfter after its AttemptedAt, which the fetch set,
+// while the job timeout runs from when the work began, which a loaded process may begin late. A
+// job with too little of the rescue's time left is handed back untouched, nothing looked at or
+// sent; otherwise its sends end a settle time before the rescue.
+func TestWorkHandsBackAJobFetchedTooLongAgo(t *testing.T) {
+	t.Parallel()
+	srv, accounts := newFake(t, 1)
+	cfg := testConfig(srv.URL())
+	r, err := cfg.resolve()
+	require.NoError(t, err)
+	client, err := probonus.New(cfg.ClientOptions...)
+	require.NoError(t, err)
+	w := &refillWorker{cfg: r, client: client, log: quiet}
+	fetched := time.Now().Add(-(testRescue - testSettle - time.Second))
+	job := &river.Job[RefillArgs]{
+		JobRow: &rivertype.JobRow{ID: 1, Attempt: 1, CreatedAt: fetched, AttemptedAt: &fetched},
+		Args:   RefillArgs{AccountID: accounts[0], Amount: "5.00", Reason: "r"},
+	}
+	err = w.Work(context.Background(), job)
+	var snooze *river.JobSnoozeError
+	require.True(t, errors.As(err, &snooze), "%v", err)
+	assert.Zero(t, snooze.Duration)
+	assert.Empty(t, srv.Requests(), "nothing looked at or sent")
+
+	fetched = time.Now()
+	require.NoError(t, w.Work(context.Background(), job))
+	assert.Len(t, srv.Refills(accounts[0]), 1)
+}
