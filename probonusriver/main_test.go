@@ -198,12 +198,15 @@ func freePort() int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// Test timings: sends settle in 300ms, an attempt times out after 500ms, so a job's timeout is
-// about 10.5s and River's rescue comes after 11s. River retries every 100ms.
+// Test timings: an attempt times out after 1s, and an uncertain send is given 1.5s to show in the
+// history: a loaded machine (the race detector, the fake in this process, worker processes and
+// the databases on two cores) can hold a request that long, and a settle time shorter than the
+// delays the network (here, the machine) can hold a request is RefillOnce's documented double.
+// A job's timeout is then about 22s, and River's rescue comes after 24s. River retries every 100ms.
 const (
-	testSettle  = 300 * time.Millisecond
-	testRescue  = 11 * time.Second
-	testAttempt = 500 * time.Millisecond
+	testSettle  = 1500 * time.Millisecond
+	testRescue  = 24 * time.Second
+	testAttempt = time.Second
 )
 
 type fixedRetry time.Duration
