@@ -47,7 +47,10 @@ type Config struct {
 	// SDK's defaults.
 	Retry probonus.RetryPolicy
 	// Settle is how long an uncertain send is given to show in the history before anyone looks
-	// (probonus.WithRefillSettle); default AttemptTimeout.
+	// (probonus.WithRefillSettle); default AttemptTimeout. Keep it above any delay the network or
+	// the server can hold a request: a send applied after the look that missed it is applied
+	// twice (RefillOnce's one remaining risk; on two overloaded cores a loopback server held
+	// requests past a 300ms settle time in this module's tests).
 	Settle time.Duration
 	// Lookback is how far back RefillOnce looks for a credit (probonus.WithRefillLookback);
 	// default probonus.DefaultRefillLookback (30 days).
