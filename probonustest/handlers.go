@@ -3,6 +3,9 @@ package probonustest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
 	"mime"
 	"net/http"
 	"sort"
@@ -100,21 +103,93 @@ func optString(body map[string]json.RawMessage, name string) (string, bool) {
 	return v, true
 }
 
-// parseAmount reads money as Pydantic's Decimal with two decimal places does: a number or a
-// numeric string; the issue when it is not one, or has a fraction of a kopeck.
+// The amount field is condecimal(max_digits=18, decimal_places=2): a NUMERIC(18,2) column, whose
+// largest value, 9999999999999999.99, is well inside int64 kopecks (Money in the fake never wraps).
+const (
+	maxDigits     = 18
+	decimalPlaces = 2
+)
+
+// parseAmount reads money as Pydantic's condecimal(max_digits=18, decimal_places=2) does: a number
+// or a numeric string; the issue when it is not one, or has a fraction of a kopeck or too many
+// digits. Pydantic counts the digits of the normalised value (1.500 has one place), and checks the
+// total, then the places, then the digits before the point.
 func parseAmount(raw json.RawMessage, loc ...any) (money, *issue) {
-	s := strings.Trim(string(raw), `"`)
-	d, err := decimal.NewFromString(s)
-	if err != nil || s == "" {
-		is := notDecimal(raw, loc...)
+	input := jsonValue(raw)
+	var text string
+	switch v := input.(type) {
+	case string:
+		text = strings.TrimSpace(v)
+	case json.Number:
+		text = v.String()
+		if strings.ContainsAny(text, ".eE") { // Python reads it as a float, and Decimal its repr
+			f, err := strconv.ParseFloat(text, 64)
+			if err != nil && !math.IsInf(f, 0) {
+				is := notDecimal(input, loc...)
+				return 0, &is
+			}
+			text = strconv.FormatFloat(f, 'e', -1, 64) // +Inf for one past float64: not finite
+		}
+	default: // true, a list, an object
+		is := issue{loc: loc, input: input, v1: [2]string{"value is not a valid decimal", "type_error.decimal"},
+			v2: [2]string{"Decimal input should be an integer, float, string or Decimal object", "decimal_type"}}
 		return 0, &is
 	}
+	switch strings.ToLower(strings.TrimLeft(text, "+-")) {
+	case "nan", "snan", "inf", "infinity": // Python's Decimal reads them; Pydantic refuses them after
+		is := issue{loc: loc, input: input, v1: [2]string{"value is not a valid decimal", "type_error.decimal"},
+			v2: [2]string{"Input should be a finite number", "finite_number"}}
+		return 0, &is
+	}
+	d, err := decimal.NewFromString(text)
+	if err != nil || text == "" || strings.ContainsAny(text, " _") {
+		is := notDecimal(input, loc...)
+		return 0, &is
+	}
+	digits, places := decimalDigits(d)
+	switch {
+	case digits > maxDigits:
+		return 0, &issue{loc: loc, input: input, ctx: map[string]any{"max_digits": maxDigits}, ctx1: map[string]any{"max_digits": maxDigits},
+			v1: [2]string{fmt.Sprintf("ensure that there are no more than %d digits in total", maxDigits), "value_error.decimal.max_digits"},
+			v2: [2]string{fmt.Sprintf("Decimal input should have no more than %d digits in total", maxDigits), "decimal_max_digits"}}
+	case places > decimalPlaces:
+		is := tooManyPlaces(input, loc...)
+		return 0, &is
+	case digits-places > maxDigits-decimalPlaces:
+		whole := maxDigits - decimalPlaces
+		return 0, &issue{loc: loc, input: input, ctx: map[string]any{"whole_digits": whole}, ctx1: map[string]any{"whole_digits": whole},
+			v1: [2]string{fmt.Sprintf("ensure that there are no more than %d digits before the decimal point", whole), "value_error.decimal.whole_digits"},
+			v2: [2]string{fmt.Sprintf("Decimal input should have no more than %d digits before the decimal point", whole), "decimal_whole_digits"}}
+	}
 	m, err := parseMoney(d.String())
-	if err != nil {
-		is := tooManyPlaces(raw, loc...)
+	if err != nil { // cannot happen within 18 digits and 2 places; refuse rather than wrap
+		is := tooManyPlaces(input, loc...)
 		return 0, &is
 	}
 	return m, nil
+}
+
+// decimalDigits is Pydantic's count of d normalised (trailing zeros dropped): its digits in all
+// and after the point.
+func decimalDigits(d decimal.Decimal) (digits, places int) {
+	coef := new(big.Int).Abs(d.Coefficient())
+	exp := int(d.Exponent())
+	ten := big.NewInt(10)
+	for coef.Sign() != 0 {
+		q, r := new(big.Int).QuoRem(coef, ten, new(big.Int))
+		if r.Sign() != 0 {
+			break
+		}
+		coef, exp = q, exp+1
+	}
+	if coef.Sign() == 0 {
+		return 1, 0
+	}
+	digits = len(coef.String())
+	if exp >= 0 {
+		return digits + exp, 0
+	}
+	return max(digits, -exp), -exp
 }
 
 func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request, _ map[string]json.RawMessage) {
@@ -234,6 +309,10 @@ func (s *Server) handleRefill(w http.ResponseWriter, r *http.Request, body map[s
 		return
 	}
 	defer s.mu.Unlock()
+	if a.balance() > maxMoney-amount { // the balance column would overflow: the database refuses it
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
 	now := s.now()
 	if !hasBurn {
 		burn = s.st.burnDate(s.st.group(a.GroupID), now)

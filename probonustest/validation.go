@@ -1,6 +1,8 @@
 package probonustest
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -60,6 +62,18 @@ func notDate(input string, loc ...any) issue {
 func notDatetime(input string, loc ...any) issue {
 	return issue{loc: loc, input: input, v1: [2]string{"invalid datetime format", "value_error.datetime"},
 		v2: [2]string{"Input should be a valid datetime or date, " + dateReason(input), "datetime_from_date_parsing"}}
+}
+
+// jsonValue is raw as the Python value FastAPI validates (json.Number for a number), for an
+// issue's input; nil when raw is not JSON.
+func jsonValue(raw json.RawMessage) any {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	return v
 }
 
 // invalid answers 422 with the items in the flavour's shape.

@@ -1,7 +1,11 @@
 package probonustest_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -42,6 +46,18 @@ func TestValidationAsPydanticSaysIt(t *testing.T) {
 				"input": "0.000", "ctx": map[string]any{"gt": n("0")}}},
 			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "ensure this value is greater than 0",
 				"type": "value_error.number.not_gt", "ctx": map[string]any{"limit_value": n("0")}}}},
+		// the amount is condecimal(max_digits=18, decimal_places=2); past it, the fake wrapped
+		// around int64 kopecks (the adversarial review of issue 26, money)
+		{"too many digits", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":"184467440737095516.17"}`,
+			[]map[string]any{{"type": "decimal_max_digits", "loc": []any{"body", "amount"}, "msg": "Decimal input should have no more than 18 digits in total",
+				"input": "184467440737095516.17", "ctx": map[string]any{"max_digits": n("18")}}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "ensure that there are no more than 18 digits in total",
+				"type": "value_error.decimal.max_digits", "ctx": map[string]any{"max_digits": n("18")}}}},
+		{"too many digits before the point", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":"12345678901234567.5"}`,
+			[]map[string]any{{"type": "decimal_whole_digits", "loc": []any{"body", "amount"}, "msg": "Decimal input should have no more than 16 digits before the decimal point",
+				"input": "12345678901234567.5", "ctx": map[string]any{"whole_digits": n("16")}}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "ensure that there are no more than 16 digits before the decimal point",
+				"type": "value_error.decimal.whole_digits", "ctx": map[string]any{"whole_digits": n("16")}}}},
 		{"not a decimal", "POST", probonustest.PathRefill, `{"accountId":1001,"amount":"ten"}`,
 			[]map[string]any{{"type": "decimal_parsing", "loc": []any{"body", "amount"}, "msg": "Input should be a valid decimal", "input": "ten"}},
 			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "value is not a valid decimal", "type": "type_error.decimal"}}},
@@ -111,4 +127,39 @@ func TestValidationAsPydanticSaysIt(t *testing.T) {
 	assert.Contains(t, bal["burnings"], map[string]any{"date": "2027-01-01", "sum": "1.00"}, "burns on the date given")
 	resp, _, _ = call(t, servers[probonustest.Legacy], "POST", probonustest.PathRefill, burn("2027-01-01T00:00:00Z"), nil)
 	assert.Equal(t, 422, resp.StatusCode, "Pydantic v1 reads a date as YYYY-MM-DD only")
+}
+
+// postBody sends body to the fake's path with the API key and returns the status and the
+// decoded answer (numbers as json.Number).
+func postBody(t *testing.T, srv *probonustest.Server, path, contentType, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, srv.URL()+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("X-API-Key", srv.APIKey())
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	var out map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	require.NoError(t, dec.Decode(&out), "%s", b)
+	return resp.StatusCode, out
+}
+
+// detailItems is a 422's items.
+func detailItems(t *testing.T, out map[string]any) []map[string]any {
+	t.Helper()
+	raw, ok := out["detail"].([]any)
+	require.True(t, ok, "detail is a list: %v", out)
+	items := make([]map[string]any, len(raw))
+	for i, it := range raw {
+		items[i], ok = it.(map[string]any)
+		require.True(t, ok, "%v", it)
+	}
+	return items
 }
