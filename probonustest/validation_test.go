@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -267,4 +268,97 @@ func TestReview26ValidationAmountKinds(t *testing.T) {
 		assert.Equal(t, map[string]any{"type": tc.typ, "loc": []any{"body", "amount"}, "msg": tc.msg, "input": tc.input}, items[0], tc.amount)
 	}
 	assert.Equal(t, "0.00", srv.Balance(id))
+}
+
+// issue 26 item 19: body fields are read as Pydantic's lax mode reads the Python values FastAPI
+// hands it, in both generations; the fake read the JSON text (strconv, quotes trimmed).
+func TestValidationReadsTheValuesAsPydantic(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, body     string
+		modern, legacy []map[string]any // nil: credited 1.00
+	}{
+		{"a required field sent null", `{"accountId":null,"amount":"1"}`,
+			[]map[string]any{{"type": "int_type", "loc": []any{"body", "accountId"}, "msg": "Input should be a valid integer", "input": nil}},
+			[]map[string]any{{"loc": []any{"body", "accountId"}, "msg": "none is not an allowed value", "type": "type_error.none.not_allowed"}}},
+		{"an integer as a string with zero decimals", `{"accountId":"ID.00","amount":"1"}`, nil,
+			[]map[string]any{{"loc": []any{"body", "accountId"}, "msg": "value is not a valid integer", "type": "type_error.integer"}}},
+		{"a fractional number: v1 truncates as int() does", `{"accountId":ID.7,"amount":"1"}`,
+			[]map[string]any{{"type": "int_from_float", "loc": []any{"body", "accountId"}, "msg": "Input should be a valid integer, got a number with a fractional part", "input": json.Number("ID.7")}},
+			nil},
+		{"a list for an integer", `{"accountId":[1],"amount":"1"}`,
+			[]map[string]any{{"type": "int_type", "loc": []any{"body", "accountId"}, "msg": "Input should be a valid integer", "input": []any{json.Number("1")}}},
+			[]map[string]any{{"loc": []any{"body", "accountId"}, "msg": "value is not a valid integer", "type": "type_error.integer"}}},
+		{"a number for a string: v1 takes its text", `{"accountId":ID,"amount":"1","reason":5}`,
+			[]map[string]any{{"type": "string_type", "loc": []any{"body", "reason"}, "msg": "Input should be a valid string", "input": json.Number("5")}},
+			nil},
+		{"a number for a date", `{"accountId":ID,"amount":"1","burnDate":5}`,
+			[]map[string]any{{"type": "date_type", "loc": []any{"body", "burnDate"}, "msg": "Input should be a valid date", "input": json.Number("5")}},
+			[]map[string]any{{"loc": []any{"body", "burnDate"}, "msg": "invalid date format", "type": "value_error.date"}}},
+		{"NaN as an amount in v1", `{"accountId":ID,"amount":"NaN"}`,
+			[]map[string]any{{"type": "finite_number", "loc": []any{"body", "amount"}, "msg": "Input should be a finite number", "input": "NaN"}},
+			[]map[string]any{{"loc": []any{"body", "amount"}, "msg": "value is not a valid decimal", "type": "value_error.decimal.not_finite"}}},
+		{"every field at fault, in the model's order", `{"accountId":"x","amount":0,"burnDate":"2024-13-01"}`,
+			[]map[string]any{
+				{"type": "int_parsing", "loc": []any{"body", "accountId"}, "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "x"},
+				{"type": "greater_than", "loc": []any{"body", "amount"}, "msg": "Input should be greater than 0", "input": json.Number("0"), "ctx": map[string]any{"gt": json.Number("0")}},
+				{"type": "date_from_datetime_parsing", "loc": []any{"body", "burnDate"}, "msg": "Input should be a valid date or datetime, month value is outside expected range of 1-12", "input": "2024-13-01"}},
+			[]map[string]any{
+				{"loc": []any{"body", "accountId"}, "msg": "value is not a valid integer", "type": "type_error.integer"},
+				{"loc": []any{"body", "amount"}, "msg": "ensure this value is greater than 0", "type": "value_error.number.not_gt", "ctx": map[string]any{"limit_value": json.Number("0")}},
+				{"loc": []any{"body", "burnDate"}, "msg": "invalid date format", "type": "value_error.date"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for f, want := range map[probonustest.Flavor][]map[string]any{probonustest.Modern: tc.modern, probonustest.Legacy: tc.legacy} {
+				srv := probonustest.NewServer(t, probonustest.WithFlavor(f))
+				id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "+79000000007", Balance: "0"})
+				idText := strconv.FormatInt(id, 10)
+				for i := range want {
+					if in, ok := want[i]["input"].(json.Number); ok {
+						want[i]["input"] = json.Number(strings.ReplaceAll(string(in), "ID", idText))
+					}
+				}
+				status, out := postBody(t, srv, probonustest.PathRefill, "application/json", strings.ReplaceAll(tc.body, "ID", idText))
+				if want == nil {
+					assert.Equal(t, http.StatusOK, status, "%s: %v", f, out)
+					assert.Equal(t, "1.00", srv.Balance(id), f.String())
+					continue
+				}
+				require.Equal(t, http.StatusUnprocessableEntity, status, f.String())
+				assert.Equal(t, want, detailItems(t, out), f.String())
+				assert.Equal(t, "0.00", srv.Balance(id), f.String())
+			}
+		})
+	}
+}
+
+// issue 26 item 19: an update is validated whole before anything changes; the fake changed the
+// phone, then refused bonusLifetimeDays with a 422.
+func TestValidationOfAnUpdateAppliesNothing(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t)
+	id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "+79000000008", Balance: "0"})
+	status, out := postBody(t, srv, probonustest.PathUpdate, "application/json",
+		fmt.Sprintf(`{"accountId":%d,"phone":"+79000000009","isBlocked":"maybe","bonusLifetimeDays":"x"}`, id))
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	assert.Equal(t, []map[string]any{
+		{"type": "bool_parsing", "loc": []any{"body", "isBlocked"}, "msg": "Input should be a valid boolean, unable to interpret input", "input": "maybe"},
+		{"type": "int_parsing", "loc": []any{"body", "bonusLifetimeDays"}, "msg": "Input should be a valid integer, unable to parse string as an integer", "input": "x"},
+	}, detailItems(t, out))
+	resp, _, _ := call(t, srv, http.MethodGet, probonustest.PathFindByPhone+"?phone=79000000008", "", nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the phone is unchanged")
+
+	status, out = postBody(t, srv, probonustest.PathUpdate, "application/json", fmt.Sprintf(`{"accountId":%d,"isBlocked":"yes"}`, id))
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, true, out["isBlocked"], "Pydantic reads yes as true")
+}
+
+// issue 26 item 19: a query integer sent empty is a string that is no integer, not a missing one.
+func TestValidationOfAnEmptyQueryInteger(t *testing.T) {
+	t.Parallel()
+	srv := probonustest.NewServer(t)
+	_, body, _ := call(t, srv, http.MethodGet, probonustest.PathBalanceExtended+"?accountId=", "", nil)
+	assert.Equal(t, []any{map[string]any{"type": "int_parsing", "loc": []any{"query", "accountId"},
+		"msg": "Input should be a valid integer, unable to parse string as an integer", "input": ""}}, body["detail"])
 }
