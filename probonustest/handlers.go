@@ -40,7 +40,12 @@ func (s *Server) parseBody(w http.ResponseWriter, r *http.Request, body []byte) 
 		return nil, false
 	}
 	doc := []rune(string(text))
-	if msg, pos, ok := pyJSONError(doc); !ok {
+	msg, pos, ok, nonFinite := pyJSONError(doc)
+	if !ok && pos < 0 { // Python's RecursionError
+		s.detail(w, http.StatusBadRequest, "There was an error parsing the body")
+		return nil, false
+	}
+	if !ok {
 		line, col := 1, pos+1
 		for i, c := range doc[:pos] {
 			if c == '\n' {
@@ -57,9 +62,13 @@ func (s *Server) parseBody(w http.ResponseWriter, r *http.Request, body []byte) 
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.UseNumber()
 	var v any
-	if dec.Decode(&v) != nil {
+	switch err := dec.Decode(&v); {
+	case err != nil && nonFinite:
 		// NaN or Infinity: Python reads them, Pydantic refuses them, and Starlette's JSONResponse
 		// (allow_nan=False) cannot write the refusal, which quotes them: a 500
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return nil, false
+	case err != nil:
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return nil, false
 	}

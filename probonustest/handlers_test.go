@@ -133,6 +133,10 @@ func TestBodyThatIsNoObject(t *testing.T) {
 	status, out := postBody(t, srv, probonustest.PathRefill, "application/json", "{\"accountId\":\xff}")
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Equal(t, map[string]any{"detail": "There was an error parsing the body"}, out)
+	// nesting past Python's recursion limit: a RecursionError, FastAPI's 400
+	status, out = postBody(t, srv, probonustest.PathRefill, "application/json", strings.Repeat("[", 20000)+strings.Repeat("]", 20000))
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, map[string]any{"detail": "There was an error parsing the body"}, out)
 	// NaN: Python reads it, Pydantic refuses it, Starlette cannot write the refusal: 500, nothing credited
 	req, err := http.NewRequest(http.MethodPost, srv.URL()+probonustest.PathRefill, strings.NewReader(fmt.Sprintf(`{"accountId":%d,"amount":NaN}`, id)))
 	require.NoError(t, err)

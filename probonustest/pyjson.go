@@ -4,9 +4,10 @@ import "strings"
 
 // pyJSONError is why Python's json.loads (CPython 3.13's C scanner, which FastAPI's
 // request.json() runs) refuses doc: its message and the index, in characters, where it stopped;
-// ok when doc is JSON to it (NaN, Infinity and -Infinity included). FastAPI quotes both in its
-// 422 (issue 26 item 19: the fake answered model_attributes_type with the text as input).
-func pyJSONError(doc []rune) (msg string, pos int, ok bool) {
+// ok when doc is JSON to it (pos -1 when it nests too deep for Python), and nonFinite when it holds NaN, Infinity or -Infinity, which Python
+// reads and Go's decoder does not. FastAPI quotes both in its 422 (issue 26 item 19: the fake
+// answered model_attributes_type with the text as input).
+func pyJSONError(doc []rune) (msg string, pos int, ok, nonFinite bool) {
 	p := &pyScanner{s: doc}
 	defer func() {
 		if r := recover(); r != nil {
@@ -19,9 +20,9 @@ func pyJSONError(doc []rune) (msg string, pos int, ok bool) {
 	}()
 	end := p.value(p.ws(0))
 	if end = p.ws(end); end != len(doc) {
-		return "Extra data", end, false
+		return "Extra data", end, false, false
 	}
-	return "", 0, true
+	return "", 0, true, p.nonFinite
 }
 
 type pyJSONFailure struct {
@@ -29,7 +30,21 @@ type pyJSONFailure struct {
 	pos int
 }
 
-type pyScanner struct{ s []rune }
+type pyScanner struct {
+	s         []rune
+	nonFinite bool
+	depth     int
+}
+
+// pyMaxDepth is about where CPython's scanner raises RecursionError (not a JSONDecodeError:
+// FastAPI's 400); pyJSONError reports it as pos -1.
+const pyMaxDepth = 10000
+
+func (p *pyScanner) nest() {
+	if p.depth++; p.depth > pyMaxDepth {
+		p.fail("maximum recursion depth exceeded", -1)
+	}
+}
 
 func (p *pyScanner) fail(msg string, pos int) { panic(pyJSONFailure{msg, pos}) }
 
@@ -59,6 +74,7 @@ func (p *pyScanner) value(i int) int {
 	}
 	for _, lit := range []string{"null", "true", "false", "NaN", "Infinity", "-Infinity"} {
 		if p.at(i, lit) {
+			p.nonFinite = p.nonFinite || lit[0] != 'n' && lit[0] != 't' && lit[0] != 'f'
 			return i + len(lit)
 		}
 	}
@@ -146,6 +162,8 @@ func (p *pyScanner) str(i int) int {
 }
 
 func (p *pyScanner) object(i int) int {
+	p.nest()
+	defer func() { p.depth-- }()
 	i = p.ws(i)
 	if i < len(p.s) && p.s[i] == '}' {
 		return i + 1
@@ -173,6 +191,8 @@ func (p *pyScanner) object(i int) int {
 }
 
 func (p *pyScanner) array(i int) int {
+	p.nest()
+	defer func() { p.depth-- }()
 	i = p.ws(i)
 	if i < len(p.s) && p.s[i] == ']' {
 		return i + 1
