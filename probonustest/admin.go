@@ -227,7 +227,7 @@ type injectRequest struct {
 func (s *Server) adminInject(w http.ResponseWriter, r *http.Request, _ string) {
 	body, err := readBody(r)
 	if err != nil {
-		s.writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"detail": "Request Entity Too Large"})
+		s.refuseBody(w, err)
 		return
 	}
 	var in injectRequest

@@ -44,8 +44,9 @@ func (s *Server) refuse(w http.ResponseWriter, challenge, detail string) {
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, body map[string]json.RawMessage) {
-	var login, password string
-	if !s.requireString(w, body, "login", &login) || !s.requireString(w, body, "password", &password) {
+	f := s.form(body)
+	login, password := f.str("login"), f.str("password")
+	if f.failed(w) {
 		return
 	}
 	if login != s.login || password != s.password {
@@ -60,8 +61,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, body map[st
 }
 
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, body map[string]json.RawMessage) {
-	var rt string
-	if !s.requireString(w, body, "refreshToken", &rt) {
+	f := s.form(body)
+	rt := f.str("refreshToken")
+	if f.failed(w) {
 		return
 	}
 	s.mu.Lock()

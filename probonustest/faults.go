@@ -181,7 +181,7 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	}
 	body, err := readBody(r)
 	if err != nil {
-		s.writeJSON(rw, http.StatusRequestEntityTooLarge, map[string]any{"detail": "Request Entity Too Large"})
+		s.refuseBody(rw, err)
 		return
 	}
 	w := &statusWriter{ResponseWriter: rw}

@@ -3,30 +3,100 @@ package probonustest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 )
 
-// parseBody reads a JSON object body as FastAPI does; FastAPI ≥ 0.132 (Modern) refuses a body
-// without Content-Type: application/json.
+// parseBody reads a JSON object body as FastAPI's request handler does (fastapi/routing.py): an
+// empty body, or null, is a missing body; one Python's json refuses is json_invalid at the
+// character where it stopped; one not valid UTF-8 is a 400; one that is not an object is
+// model_attributes_type with the value as input (issue 26 item 19). Only a body declared
+// application/json (or …+json) is read as JSON, and in Legacy (FastAPI before 0.132) also one
+// without a Content-Type; any other is validated as its text, which is not an object.
 func (s *Server) parseBody(w http.ResponseWriter, r *http.Request, body []byte) (map[string]json.RawMessage, bool) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	var fields map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if (s.flavor == Modern && mt != "application/json") || dec.Decode(&fields) != nil || fields == nil {
-		s.invalid(w, issue{loc: []any{"body"}, input: string(body),
+	notObject := func(input any) {
+		s.invalid(w, issue{loc: []any{"body"}, input: input,
 			v1: [2]string{"value is not a valid dict", "type_error.dict"},
 			v2: [2]string{"Input should be a valid dictionary or object to extract fields from", "model_attributes_type"}})
+	}
+	if len(body) == 0 {
+		s.invalid(w, missing("body"))
 		return nil, false
 	}
-	return fields, true
+	if !s.jsonBody(r) {
+		notObject(string(body))
+		return nil, false
+	}
+	text := bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")) // Python decodes it as utf-8-sig
+	if !utf8.Valid(text) {
+		s.detail(w, http.StatusBadRequest, "There was an error parsing the body")
+		return nil, false
+	}
+	doc := []rune(string(text))
+	msg, pos, ok, nonFinite := pyJSONError(doc)
+	if !ok && pos < 0 { // Python's RecursionError
+		s.detail(w, http.StatusBadRequest, "There was an error parsing the body")
+		return nil, false
+	}
+	if !ok {
+		line, col := 1, pos+1
+		for i, c := range doc[:pos] {
+			if c == '\n' {
+				line, col = line+1, pos-i
+			}
+		}
+		s.invalid(w, issue{loc: []any{"body", pos}, input: map[string]any{},
+			ctx:  map[string]any{"error": msg},
+			ctx1: map[string]any{"msg": msg, "doc": string(doc), "pos": pos, "lineno": line, "colno": col},
+			v1:   [2]string{fmt.Sprintf("%s: line %d column %d (char %d)", msg, line, col, pos), "value_error.jsondecode"},
+			v2:   [2]string{"JSON decode error", "json_invalid"}})
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	var v any
+	switch err := dec.Decode(&v); {
+	case err != nil && nonFinite:
+		// NaN or Infinity: Python reads them, Pydantic refuses them, and Starlette's JSONResponse
+		// (allow_nan=False) cannot write the refusal, which quotes them: a 500
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return nil, false
+	case err != nil:
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return nil, false
+	}
+	switch v.(type) {
+	case nil:
+		s.invalid(w, missing("body"))
+		return nil, false
+	case map[string]any:
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(text, &fields) != nil {
+			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+			return nil, false
+		}
+		return fields, true
+	}
+	notObject(v)
+	return nil, false
+}
+
+// jsonBody is whether FastAPI reads r's body as JSON.
+func (s *Server) jsonBody(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return s.flavor == Legacy
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	main, sub, _ := strings.Cut(mt, "/")
+	return err == nil && main == "application" && (sub == "json" || strings.HasSuffix(sub, "+json"))
 }
 
 // lockAccount locks the state and returns the account; when there is none it answers 404 and
@@ -45,76 +115,19 @@ func (s *Server) detail(w http.ResponseWriter, status int, detail string) {
 	s.writeJSON(w, status, map[string]any{"detail": detail})
 }
 
-// requireString reads a required string field of the body.
-func (s *Server) requireString(w http.ResponseWriter, body map[string]json.RawMessage, name string, out *string) bool {
-	raw, ok := body[name]
-	if !ok || string(raw) == "null" {
-		s.invalid(w, missing("body", name))
-		return false
-	}
-	if json.Unmarshal(raw, out) != nil {
-		s.invalid(w, issue{loc: []any{"body", name}, input: json.RawMessage(raw),
-			v1: [2]string{"str type expected", "type_error.str"}, v2: [2]string{"Input should be a valid string", "string_type"}})
-		return false
-	}
-	return true
-}
-
-// requireInt reads a required integer from the body (where) or the query.
-func (s *Server) requireInt(w http.ResponseWriter, where string, raw string, present bool, name string) (int64, bool) {
-	if !present || raw == "" || raw == "null" {
-		s.invalid(w, missing(where, name))
-		return 0, false
-	}
-	n, err := strconv.ParseInt(strings.Trim(raw, `"`), 10, 64)
-	if err != nil {
-		s.invalid(w, notInt(raw, where, name))
-		return 0, false
-	}
-	return n, true
-}
-
-func (s *Server) bodyInt(w http.ResponseWriter, body map[string]json.RawMessage, name string) (int64, bool) {
-	raw, ok := body[name]
-	return s.requireInt(w, "body", string(raw), ok, name)
-}
-
+// queryInt reads a required integer query parameter; one sent empty is a string that is no integer.
 func (s *Server) queryInt(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
 	v, ok := r.URL.Query()[name]
 	if !ok {
-		return s.requireInt(w, "query", "", false, name)
+		s.invalid(w, missing("query", name))
+		return 0, false
 	}
-	return s.requireInt(w, "query", v[0], true, name)
-}
-
-// optString reads an optional string field: (value, present).
-func optString(body map[string]json.RawMessage, name string) (string, bool) {
-	raw, ok := body[name]
-	if !ok || string(raw) == "null" {
-		return "", false
+	n, is := s.intFromString(v[0], "query", name)
+	if is != nil {
+		s.invalid(w, *is)
+		return 0, false
 	}
-	var v string
-	if json.Unmarshal(raw, &v) != nil {
-		return strings.Trim(string(raw), `"`), true
-	}
-	return v, true
-}
-
-// parseAmount reads money as Pydantic's Decimal with two decimal places does: a number or a
-// numeric string; the issue when it is not one, or has a fraction of a kopeck.
-func parseAmount(raw json.RawMessage, loc ...any) (money, *issue) {
-	s := strings.Trim(string(raw), `"`)
-	d, err := decimal.NewFromString(s)
-	if err != nil || s == "" {
-		is := notDecimal(raw, loc...)
-		return 0, &is
-	}
-	m, err := parseMoney(d.String())
-	if err != nil {
-		is := tooManyPlaces(raw, loc...)
-		return 0, &is
-	}
-	return m, nil
+	return n, true
 }
 
 func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request, _ map[string]json.RawMessage) {
@@ -128,34 +141,23 @@ func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request, _ map[stri
 }
 
 func (s *Server) handleInsert(w http.ResponseWriter, r *http.Request, body map[string]json.RawMessage) {
-	groupID, ok := s.bodyInt(w, body, "accountId")
-	if !ok {
-		return
-	}
-	var phone string
-	if !s.requireString(w, body, "phone", &phone) {
-		return
-	}
-	a := Account{GroupID: groupID, Phone: normalizePhone(phone)}
-	a.FirstName, _ = optString(body, "firstName")
-	a.LastName, _ = optString(body, "lastName")
-	a.MiddleName, _ = optString(body, "middleName")
-	a.Email, _ = optString(body, "email")
-	a.Gender, _ = optString(body, "gender")
-	if raw, ok := optString(body, "birthDate"); ok {
-		bd, ok := s.readDate(raw)
-		if !ok {
-			s.invalid(w, notDate(raw, "body", "birthDate"))
-			return
-		}
-		a.BirthDate = bd
-	}
+	f := s.form(body)
+	groupID := f.int("accountId")
+	a := Account{GroupID: groupID, Phone: normalizePhone(f.str("phone"))}
+	a.FirstName, _ = f.optStr("firstName")
+	a.LastName, _ = f.optStr("lastName")
+	a.MiddleName, _ = f.optStr("middleName")
+	a.Email, _ = f.optStr("email")
+	a.Gender, _ = f.optStr("gender")
+	a.BirthDate, _ = f.optDate("birthDate")
 	if raw, ok := body["identifiers"]; ok && string(raw) != "null" {
 		if json.Unmarshal(raw, &a.Identifiers) != nil {
-			s.invalid(w, issue{loc: []any{"body", "identifiers"}, input: raw,
+			f.add(&issue{loc: []any{"body", "identifiers"}, input: jsonValue(raw),
 				v1: [2]string{"value is not a valid list", "type_error.list"}, v2: [2]string{"Input should be a valid list", "list_type"}})
-			return
 		}
+	}
+	if f.failed(w) {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -204,29 +206,12 @@ func (s *Server) handleFind(w http.ResponseWriter, r *http.Request, _ map[string
 }
 
 func (s *Server) handleRefill(w http.ResponseWriter, r *http.Request, body map[string]json.RawMessage) {
-	id, ok := s.bodyInt(w, body, "accountId")
-	if !ok {
-		return
-	}
-	raw, present := body["amount"]
-	if !present || string(raw) == "null" {
-		s.invalid(w, missing("body", "amount"))
-		return
-	}
-	amount, problem := parseAmount(raw, "body", "amount") // issue 26 item 19
-	if problem != nil {
-		s.invalid(w, *problem)
-		return
-	}
-	if amount <= 0 {
-		s.invalid(w, notPositive(raw, "body", "amount"))
-		return
-	}
-	reason, _ := optString(body, "reason")
-	given, hasBurn := optString(body, "burnDate")
-	burn, ok := s.readDate(given)
-	if hasBurn && !ok {
-		s.invalid(w, notDate(given, "body", "burnDate"))
+	f := s.form(body)
+	id := f.int("accountId")
+	amount := f.amount("amount") // issue 26 item 19, and never past int64 (the review of issue 26)
+	reason, _ := f.optStr("reason")
+	burn, hasBurn := f.optDate("burnDate")
+	if f.failed(w) {
 		return
 	}
 	a := s.lockAccount(w, id)
@@ -234,6 +219,10 @@ func (s *Server) handleRefill(w http.ResponseWriter, r *http.Request, body map[s
 		return
 	}
 	defer s.mu.Unlock()
+	if a.balance() > maxMoney-amount { // the balance column would overflow: the database refuses it
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
 	now := s.now()
 	if !hasBurn {
 		burn = s.st.burnDate(s.st.group(a.GroupID), now)
@@ -314,8 +303,20 @@ func (s *Server) parseTime(v string) (time.Time, error) {
 }
 
 func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, body map[string]json.RawMessage) {
-	id, ok := s.bodyInt(w, body, "accountId")
-	if !ok {
+	// the whole body is validated before anything changes: a 422 applies nothing
+	f := s.form(body)
+	id := f.int("accountId")
+	phone, hasPhone := f.optStr("phone")
+	texts := map[string]string{}
+	for _, name := range []string{"email", "firstName", "lastName", "middleName", "gender", "birthDate", "info",
+		"screenMessage", "printMessage", "discountCode", "bonusTypeCode"} {
+		if v, ok := f.optStr(name); ok {
+			texts[name] = v
+		}
+	}
+	blocked, hasBlocked := f.optBool("isBlocked")
+	days, hasDays := f.optInt("bonusLifetimeDays")
+	if f.failed(w) {
 		return
 	}
 	a := s.lockAccount(w, id)
@@ -323,8 +324,8 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, body map[s
 		return
 	}
 	defer s.mu.Unlock()
-	if p, ok := optString(body, "phone"); ok {
-		p = normalizePhone(p)
+	if hasPhone {
+		p := normalizePhone(phone)
 		if other, dup := s.st.byPhone[p]; dup && other != id {
 			s.detail(w, http.StatusBadRequest, "Счёт с таким телефоном уже существует")
 			return
@@ -338,20 +339,15 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, body map[s
 		"gender": &a.Gender, "birthDate": &a.BirthDate, "info": &a.info, "screenMessage": &a.screen,
 		"printMessage": &a.prn, "discountCode": &a.discountCode, "bonusTypeCode": &a.bonusTypeCode,
 	} {
-		if v, ok := optString(body, name); ok {
+		if v, ok := texts[name]; ok {
 			*field = v
 		}
 	}
-	if raw, ok := body["isBlocked"]; ok && string(raw) != "null" {
-		a.Blocked = string(raw) == "true"
+	if hasBlocked {
+		a.Blocked = blocked
 	}
-	if raw, ok := body["bonusLifetimeDays"]; ok && string(raw) != "null" {
-		n, err := strconv.Atoi(string(raw))
-		if err != nil {
-			s.invalid(w, notInt(string(raw), "body", "bonusLifetimeDays"))
-			return
-		}
-		a.bonusLifetimeDays = n
+	if hasDays {
+		a.bonusLifetimeDays = int(days)
 	}
 	s.writeJSON(w, http.StatusOK, s.accountJSON(a))
 }

@@ -27,8 +27,10 @@
 package probonustest
 
 import (
+	"bytes"
 	"encoding/json"
-	"fmt"
+	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -238,23 +240,44 @@ func (s *Server) AuthCounts() (logins, refreshes int) {
 // now is the server's wall-clock time.
 func (s *Server) now() time.Time { return time.Now().In(s.loc) }
 
+// errTooLarge is a body past the fake's 1 MiB.
+var errTooLarge = errors.New("body too large")
+
+// readBody reads the whole body. A read error other than its end (the client closed mid-body,
+// Content-Length promised more, the read timeout) is returned: a body cut short is never served
+// as if complete (the adversarial review of issue 26, item 8).
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
 	defer r.Body.Close()
-	var b strings.Builder
+	var b bytes.Buffer
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := r.Body.Read(buf)
 		b.Write(buf[:n])
 		if b.Len() > 1<<20 {
-			return nil, fmt.Errorf("body too large")
+			return nil, errTooLarge
 		}
-		if err != nil {
-			return []byte(b.String()), nil
+		switch {
+		case errors.Is(err, io.EOF):
+			return b.Bytes(), nil
+		case err != nil:
+			return nil, err
 		}
 	}
+}
+
+// refuseBody answers a body readBody refused: 413 for one too large, and for one cut short
+// FastAPI's answer when reading the body fails (Starlette's ClientDisconnect), which a client
+// that is still there can read.
+func (s *Server) refuseBody(w http.ResponseWriter, err error) {
+	if errors.Is(err, errTooLarge) {
+		s.writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"detail": "Request Entity Too Large"})
+		return
+	}
+	w.Header().Set("Connection", "close")
+	s.detail(w, http.StatusBadRequest, "There was an error parsing the body")
 }
 
 // writeJSON writes v, shaped by the extra and renamed fields of its kind.

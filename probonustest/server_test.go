@@ -3,8 +3,11 @@ package probonustest_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -259,4 +262,40 @@ func TestBasePath(t *testing.T) {
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	assert.Equal(t, 404, resp.StatusCode, "a prefix ends at a segment boundary")
+}
+
+// From the adversarial review of issue 26 (item 8).
+// issue 26 item 8: a refill whose body the client never finished (Content-Length promises 100
+// bytes more than are sent, then the client half-closes, or stalls past the read timeout) is not
+// served: the server cannot know what the rest said, and the client, whose write failed, rightly
+// believes nothing was done. The JSON prefix was parsed and the account credited 50.00 per
+// attempt: the fake applied writes real servers (uvicorn raises ClientDisconnect) never see.
+func TestReview26TruncatedBodyIsNotServed(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"client closes mid-body", "read timeout mid-body"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			srv := probonustest.NewServer(t, probonustest.WithTimeouts(probonustest.Timeouts{
+				ReadHeader: 5 * time.Second, Read: 300 * time.Millisecond, Idle: 5 * time.Second}))
+			id := srv.AddAccount(probonustest.Account{GroupID: 3, Phone: "+79000000001", Balance: "0"})
+			u, err := url.Parse(srv.URL())
+			require.NoError(t, err)
+			c, err := net.Dial("tcp", u.Host)
+			require.NoError(t, err)
+			defer c.Close()
+			body := fmt.Sprintf(`{"accountId":%d,"amount":"50"}`, id)
+			_, err = fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nX-API-Key: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+				u.Path+probonustest.PathRefill, u.Host, srv.APIKey(), len(body)+100, body)
+			require.NoError(t, err)
+			if how == "client closes mid-body" {
+				require.NoError(t, c.(*net.TCPConn).CloseWrite())
+			}
+			require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+			answer, _ := io.ReadAll(c) // until the server closes
+			assert.Equal(t, "0.00", srv.Balance(id), "a refill whose body was cut short was credited")
+			// FastAPI's answer when reading the body fails, for a client still there to read it
+			assert.True(t, strings.HasPrefix(string(answer), "HTTP/1.1 400 "), "%s", answer)
+			assert.Contains(t, string(answer), `{"detail":"There was an error parsing the body"}`)
+		})
+	}
 }

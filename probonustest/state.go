@@ -24,8 +24,15 @@ func parseMoney(s string) (money, error) {
 	if !k.IsInteger() {
 		return 0, fmt.Errorf("%q has a fraction of a kopeck", s)
 	}
+	if k.Abs().GreaterThan(decimal.NewFromInt(int64(maxMoney))) {
+		return 0, fmt.Errorf("%q is more than an amount holds (%s)", s, maxMoney.decimal().StringFixed(2))
+	}
 	return money(k.IntPart()), nil
 }
+
+// maxMoney is the largest amount a NUMERIC(18,2) column holds, 9999999999999999.99: the fake refuses
+// any larger, never wrapping around int64.
+const maxMoney money = 999_999_999_999_999_999
 
 func mustMoney(s string) money {
 	m, err := parseMoney(s)

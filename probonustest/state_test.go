@@ -90,6 +90,9 @@ func TestAddAccountRefusesAnInvalidPhoneClearly(t *testing.T) {
 	}
 	msg, _ := panicValue(func() { srv.AddAccount(probonustest.Account{GroupID: 1, Balance: "1.005"}) }).(string)
 	assert.Equal(t, `probonustest: AddAccount: balance: "1.005" has a fraction of a kopeck`, msg)
+	// a balance past int64 kopecks wrapped around (the adversarial review of issue 26, money)
+	msg, _ = panicValue(func() { srv.AddAccount(probonustest.Account{GroupID: 1, Balance: "184467440737095516.17"}) }).(string)
+	assert.Equal(t, `probonustest: AddAccount: balance: "184467440737095516.17" is more than an amount holds (9999999999999999.99)`, msg)
 	msg, _ = panicValue(func() {
 		srv.AddCheck(probonustest.Check{AccountID: srv.AddAccount(probonustest.Account{GroupID: 1}), BonusPaid: "x"})
 	}).(string)
