@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -77,6 +79,7 @@ type pauseCall struct {
 	Lost        bool   `json:"lost"`        // errors.Is(err, probonus.ErrLeaseLost)
 	Unknown     bool   `json:"unknown"`     // errors.Is(err, probonus.ErrOutcomeUnknown)
 	Unavailable bool   `json:"unavailable"` // errors.Is(err, probonus.ErrCoordinatorUnavailable)
+	Attempted   bool   `json:"attempted"`   // a refill attempt of it started (its AttemptStart)
 }
 
 func newPauseCall(reason string, res *probonus.RefillResult, err error) pauseCall {
@@ -98,13 +101,18 @@ func newPauseCall(reason string, res *probonus.RefillResult, err error) pauseCal
 }
 
 // typed reports whether a refused call says why with the SDK's sentinels.
-func (c pauseCall) typed() bool { return c.Err == "" || c.Lost || c.Unknown || c.Unavailable }
+// A call that failed before any refill attempt (its look cut off by its timeout on a loaded
+// machine, say) sent nothing, and says so with the look's own error.
+func (c pauseCall) typed() bool {
+	return c.Err == "" || c.Lost || c.Unknown || c.Unavailable || !c.Attempted
+}
 
 // TestFleetPausedHolder: issue 25 item 1: a worker stopped with SIGSTOP past its lease, then
 // resumed, while another holder takes its keys, credits no key twice. The points:
 //   - send: after the look that found nothing, before the send (the refill's AttemptStart);
-//   - write: in an attempt blocked before its write (as on a full connection pool) whose deadline
-//     passes during the pause: it fails before writing, and the SDK's own retry must not send;
+//   - write: in an attempt whose connection is still being dialled (the worker's dialer parks) when
+//     the process stops; its deadline passes during the pause, so it fails before writing (net/http
+//     asked for a connection and got none), and the SDK's own retry must not send;
 //   - look: the look's answer ("not credited") has arrived, and is read after the pause;
 //   - answer: the look is out, the server answers 100 ms later, while the worker is stopped (the
 //     answer and the look's expired deadline race on resume: either way nothing is sent);
@@ -135,6 +143,7 @@ func TestFleetPausedHolder(t *testing.T) {
 						assert.True(t, c.Lost || c.Already, "the paused holder sent nothing: %+v", c)
 					default:
 						assert.True(t, c.Lost, "the paused holder sent nothing, and says its lease was lost: %+v", c)
+						assert.False(t, c.Unknown, "it knows it sent nothing (write: net/http got no connection): %+v", c)
 					}
 				}
 			}
@@ -414,8 +423,23 @@ func pauserMain() int {
 	p := &pauser{point: os.Getenv(pausePoint), release: make(chan struct{})}
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
 	defer tr.CloseIdleConnections()
+	var rt http.RoundTripper = &pauseTransport{p: p, next: tr}
+	if p.point == "write" {
+		// Every request dials, and a refill's dial parks: net/http itself then fails the attempt
+		// on its deadline, knowing it wrote nothing.
+		var d net.Dialer
+		tr.DisableKeepAlives = true
+		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if ctx.Value(refillDial{}) != nil {
+				p.park(ctx)
+				return nil, errors.New("the test's parked dial, abandoned")
+			}
+			return d.DialContext(ctx, network, addr)
+		}
+		rt = tr
+	}
 	opts := append(pauseSettings(), probonus.WithBaseURL(os.Getenv(fleetBase)), probonus.WithAPIKey(probonustest.DefaultAPIKey),
-		probonus.WithHTTPClient(&http.Client{Transport: &pauseTransport{p: p, next: tr}}), probonus.WithObserver(p))
+		probonus.WithHTTPClient(&http.Client{Transport: rt}), probonus.WithObserver(p))
 	if addr := os.Getenv(fleetRedis); addr != "" {
 		rdb := redis.NewClient(&redis.Options{Addr: addr})
 		defer rdb.Close()
@@ -448,9 +472,21 @@ func pauserMain() int {
 	var mu sync.Mutex
 	call := func(i int) {
 		r := probonus.Refill{AccountID: acc, Amount: probonus.MustAmount("10"), Reason: probonus.Ptr(reasons[i])}
-		res, err := client.Accounts.RefillOnce(context.WithValue(ctx, reasonIndex{}, i), r)
+		var res *probonus.RefillResult
+		var err error
+		attempted := new(atomic.Bool)
+		for range 5 {
+			res, err = client.Accounts.RefillOnce(context.WithValue(context.WithValue(ctx, reasonIndex{}, i), attemptedKey{}, attempted), r)
+			// A call that failed before its point (a look cut off on a loaded machine) is made
+			// again, so that each run reaches its point.
+			if _, parked := p.parked.Load(i); err == nil || parked || p.point == "random" {
+				break
+			}
+		}
+		c := newPauseCall(reasons[i], res, err)
+		c.Attempted = attempted.Load()
 		mu.Lock()
-		calls = append(calls, newPauseCall(reasons[i], res, err))
+		calls = append(calls, c)
 		mu.Unlock()
 	}
 	var wg sync.WaitGroup
@@ -515,6 +551,13 @@ func worstPerReason(calls []pauseCall) []pauseCall {
 
 type reasonIndex struct{}
 
+// refillDial marks the context of a refill's attempt at the write point: its dial parks.
+type refillDial struct{}
+
+// attemptedKey is the context key of a worker call's *atomic.Bool: set when a refill attempt of
+// the call starts.
+type attemptedKey struct{}
+
 // pauser parks a worker's calls at its point; it is the worker's Observer.
 type pauser struct {
 	point   string
@@ -553,9 +596,14 @@ func (p *pauser) AttemptStart(ctx context.Context, a *probonus.Attempt) context.
 	if !isRefill(a.Call.Method, a.Call.Path) {
 		return ctx
 	}
+	if b, _ := ctx.Value(attemptedKey{}).(*atomic.Bool); b != nil {
+		b.Store(true)
+	}
 	switch p.point {
 	case "send":
 		p.park(ctx)
+	case "write":
+		return context.WithValue(ctx, refillDial{}, true)
 	case "random":
 		p.sends.RLock()
 		return context.WithValue(ctx, sendHold{}, &sendHold{})
@@ -572,7 +620,8 @@ func (p *pauser) unhold(ctx context.Context) {
 	}
 }
 
-// pauseTransport parks the worker's requests at the write and look points.
+// pauseTransport parks the worker's requests at the look point, tells the test when a look is out
+// at the answer point, and keeps random pauses out of a refill's write.
 type pauseTransport struct {
 	p    *pauser
 	next http.RoundTripper
@@ -581,14 +630,6 @@ type pauseTransport struct {
 func (t *pauseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	switch {
-	case t.p.point == "write" && isRefill(req.Method, req.URL.Path):
-		// Blocked before its write, as on a full connection pool, until its deadline passes.
-		t.p.park(ctx)
-		<-ctx.Done()
-		if req.Body != nil {
-			_ = req.Body.Close()
-		}
-		return nil, ctx.Err()
 	case t.p.point == "answer" && req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, probonustest.PathTransactions):
 		// The look is out: the test stops the process before its answer comes.
 		i, _ := ctx.Value(reasonIndex{}).(int)
