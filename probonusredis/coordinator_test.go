@@ -66,7 +66,7 @@ func TestLockIsExclusive(t *testing.T) {
 	t.Parallel()
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:exclusive:"
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(20*time.Millisecond))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis, probonusredis.WithPollInterval(20*time.Millisecond))
 	key := testKey(t, "k")
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 
@@ -101,7 +101,7 @@ func TestUnlockLeavesAnotherHoldersLock(t *testing.T) {
 	t.Parallel()
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:foreign:"
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	key := testKey(t, "k")
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 	ctx := context.Background()
@@ -150,7 +150,7 @@ func TestRenewalTakesBackALapsedLease(t *testing.T) {
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:lapse:"
 	const lease = 150 * time.Millisecond
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	key := testKey(t, "k")
 	lockKey, _, _ := redisKeys(prefix, key)
 	ctx := context.Background()
@@ -174,7 +174,7 @@ func TestDeadHoldersLeaseEnds(t *testing.T) {
 	const lease = 200 * time.Millisecond
 	deadRDB := redis.NewClient(&redis.Options{Addr: sharedRedis.addr})
 	dead := probonusredis.NewCoordinator(deadRDB, probonusredis.WithKeyPrefix(prefix))
-	next := probonusredis.NewCoordinator(newRDB(t, sharedRedis.addr), probonusredis.WithKeyPrefix(prefix),
+	next := probonusredis.NewCoordinator(newRDB(t, sharedRedis.addr), probonusredis.WithKeyPrefix(prefix), patientRedis,
 		probonusredis.WithPollInterval(20*time.Millisecond))
 	key := testKey(t, "k")
 
@@ -205,7 +205,7 @@ func TestRecordUncertainKeepsTheNewest(t *testing.T) {
 	t.Parallel()
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:record:"
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	key := testKey(t, "k")
 	_, _, recKey := redisKeys(prefix, key)
 	ctx := context.Background()
@@ -294,7 +294,7 @@ func TestLockAcrossClients(t *testing.T) {
 	const prefix = "test:clients:"
 	var clients []*probonus.Client
 	for range 4 {
-		c := probonusredis.NewCoordinator(newRDB(t, sharedRedis.addr), probonusredis.WithKeyPrefix(prefix))
+		c := probonusredis.NewCoordinator(newRDB(t, sharedRedis.addr), probonusredis.WithKeyPrefix(prefix), patientRedis)
 		client, err := probonus.New(srv.ClientOptions(probonus.WithRefillCoordinator(c))...)
 		require.NoError(t, err)
 		clients = append(clients, client)
@@ -336,7 +336,7 @@ func TestLeaseConfirm(t *testing.T) {
 	const prefix = "test:confirm:"
 	const lease = 10 * time.Second
 	settleMarker(t, rdb, prefix)
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	key := testKey(t, "k")
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 	ctx := context.Background()
@@ -390,7 +390,7 @@ func TestLeaseConfirmAfterALapse(t *testing.T) {
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:confirm-lapse:"
 	settleMarker(t, rdb, prefix)
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	ctx := context.Background()
 
 	key := testKey(t, "lapsed")
@@ -423,7 +423,7 @@ func TestLeaseRenewalFindsItLost(t *testing.T) {
 	const prefix = "test:renew-lost:"
 	const lease = 150 * time.Millisecond
 	settleMarker(t, rdb, prefix)
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	ctx := context.Background()
 	for name, steal := range map[string]func(lockKey, holderKey string){
 		"taken": func(lockKey, holderKey string) {
@@ -493,7 +493,7 @@ func TestUnlockUncleanKeepsTheMark(t *testing.T) {
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:unclean:"
 	settleMarker(t, rdb, prefix)
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	key := testKey(t, "k")
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 	ctx := context.Background()
@@ -558,7 +558,7 @@ func TestLockNoticesRedisLostItsMemory(t *testing.T) {
 			} else {
 				require.NoError(t, rdb.Del(ctx, prefix+"epoch").Err()) // a run before (-count) made one
 			}
-			c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+			c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 			key := testKey(t, "k")
 			before := time.Now()
 			held, err := c.Lock(ctx, key, lease)

@@ -55,10 +55,6 @@ func pauseSettings() []probonus.Option {
 		probonus.WithRefillSettle(200 * time.Millisecond)}
 }
 
-// faultRedisTimeout gives the fault suite's Coordinators time for a Redis on a machine loaded by
-// the suite's own processes: the scenarios are about pauses and lost memory, not a slow Redis.
-var faultRedisTimeout = probonusredis.WithCoordinatorTimeout(5 * time.Second)
-
 // refillAgain is RefillOnce called again, up to 5 times, while it fails (a look cut off by its
 // timeout on a loaded machine, say): what a caller does with a refusal, since it looks first.
 func refillAgain(ctx context.Context, c *probonus.Client, r probonus.Refill) (res *probonus.RefillResult, err error) {
@@ -123,12 +119,12 @@ func (c pauseCall) typed() bool {
 // window no client can close (see the package doc); the send point covers the span up to the
 // confirmation.
 func TestFleetPausedHolder(t *testing.T) {
-	needRedis(t)
+	rs := newRedis(t) // its own: 25 worker processes at a time keep it busy
 	t.Parallel()
 	for _, point := range []string{"send", "write", "look", "answer", "random"} {
 		t.Run(point, func(t *testing.T) {
 			t.Parallel()
-			results := pauseRuns(t, true, point, 20)
+			results := pauseRuns(t, rs.addr, point, 20)
 			doubled, lost := 0, 0
 			for _, r := range results {
 				doubled += r.doubled
@@ -160,7 +156,7 @@ func TestFleetPausedHolder(t *testing.T) {
 func TestFleetPausedHolderWithoutCoordinator(t *testing.T) {
 	needRedis(t)
 	t.Parallel()
-	results := pauseRuns(t, false, "send", 4)
+	results := pauseRuns(t, "", "send", 4)
 	doubled := 0
 	for _, r := range results {
 		doubled += r.doubled
@@ -182,22 +178,22 @@ type pauseHarness struct {
 	srv     *probonustest.Server
 	account int64
 	prefix  string
-	coord   bool
+	redis   string           // the coordinator's Redis; "" for none
 	client  *probonus.Client // the second holder
 }
 
-func newPauseHarness(t *testing.T, coord bool) *pauseHarness {
-	h := &pauseHarness{srv: probonustest.NewServer(t, probonustest.WithDemoData()), coord: coord,
+func newPauseHarness(t *testing.T, redisAddr string) *pauseHarness {
+	h := &pauseHarness{srv: probonustest.NewServer(t, probonustest.WithDemoData()), redis: redisAddr,
 		prefix: "test:pause:" + t.Name() + ":"}
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
 	t.Cleanup(tr.CloseIdleConnections)
 	opts := append(pauseSettings(), probonus.WithBaseURL(h.srv.URL()), probonus.WithAPIKey(h.srv.APIKey()),
 		probonus.WithHTTPClient(&http.Client{Transport: tr}))
-	if coord {
-		rdb := newRDB(t, sharedRedis.addr)
+	if redisAddr != "" {
+		rdb := newRDB(t, redisAddr)
 		settleMarker(t, rdb, h.prefix)
 		opts = append(opts, probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(h.prefix),
-			probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
+			probonusredis.WithPollInterval(20*time.Millisecond), patientRedis)))
 	}
 	var err error
 	h.client, err = probonus.New(opts...)
@@ -217,8 +213,9 @@ type pauseRun struct {
 }
 
 // pauseRuns runs n runs of point, up to 5 at a time, each with a server and a worker of its own,
-// with or without a coordinator. After each run every key is called once more.
-func pauseRuns(t *testing.T, coord bool, point string, n int) []pauseRun {
+// with a coordinator on the Redis at redisAddr, or without one when it is "". After each run with
+// a coordinator every key is called once more.
+func pauseRuns(t *testing.T, redisAddr string, point string, n int) []pauseRun {
 	results := make([]pauseRun, n)
 	sem := make(chan struct{}, 5)
 	var wg sync.WaitGroup
@@ -226,9 +223,9 @@ func pauseRuns(t *testing.T, coord bool, point string, n int) []pauseRun {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			h := newPauseHarness(t, coord)
+			h := newPauseHarness(t, redisAddr)
 			results[i] = h.run(t, point, i)
-			if coord {
+			if redisAddr != "" {
 				h.rerun(t, results[i].reasons)
 			}
 		})
@@ -339,11 +336,7 @@ type pauseWorker struct {
 
 func (h *pauseHarness) startWorker(t *testing.T, point string, reasons []string) *pauseWorker {
 	w := &pauseWorker{cmd: exec.Command(os.Args[0], "-test.run=^$"), lines: make(chan string, 16), stderr: &bytes.Buffer{}}
-	redisAddr := ""
-	if h.coord {
-		redisAddr = sharedRedis.addr
-	}
-	w.cmd.Env = append(os.Environ(), fleetEnv+"=pauser", fleetRedis+"="+redisAddr, fleetBase+"="+h.srv.URL(),
+	w.cmd.Env = append(os.Environ(), fleetEnv+"=pauser", fleetRedis+"="+h.redis, fleetBase+"="+h.srv.URL(),
 		fleetAccount+"="+strconv.FormatInt(h.account, 10), pauseReasons+"="+strings.Join(reasons, "|"),
 		pausePoint+"="+point, pausePrefix+"="+h.prefix)
 	w.cmd.Stderr = &lockedWriter{w: w.stderr}
@@ -444,7 +437,7 @@ func pauserMain() int {
 		rdb := redis.NewClient(&redis.Options{Addr: addr})
 		defer rdb.Close()
 		opts = append(opts, probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb,
-			probonusredis.WithKeyPrefix(os.Getenv(pausePrefix)), probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
+			probonusredis.WithKeyPrefix(os.Getenv(pausePrefix)), probonusredis.WithPollInterval(20*time.Millisecond), patientRedis)))
 	}
 	client, err := probonus.New(opts...)
 	if err != nil {
@@ -738,7 +731,7 @@ func restartRound(t *testing.T, rs *redisServer, prefix, point string, round int
 		t.Cleanup(tr.CloseIdleConnections)
 		var rt http.RoundTripper = tr
 		opts := append(pauseSettings(), probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb,
-			probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
+			probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(20*time.Millisecond), patientRedis)))
 		if first {
 			rt = &restartTransport{h: hook, next: tr}
 			opts = append(opts, probonus.WithObserver(hook))
@@ -882,7 +875,7 @@ func TestFleetUnrecordedUncertainSend(t *testing.T) {
 			probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
 			probonus.WithBaseURL(held.URL()), probonus.WithAPIKey(srv.APIKey()),
 			probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix),
-				probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
+				probonusredis.WithPollInterval(20*time.Millisecond), patientRedis)))
 		require.NoError(t, err)
 		return c
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/probonusredis"
 	"github.com/probonus-go/probonus/probonustest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -227,6 +228,11 @@ func silentRedis(t *testing.T) string {
 	})
 	return ln.Addr().String()
 }
+
+// patientRedis gives a test's Coordinator time for a Redis on a machine loaded by the other tests
+// (the fault suite's worker processes, CI's other jobs): tests about something else than a slow
+// Redis must not fail on its default 500 ms.
+var patientRedis = probonusredis.WithCoordinatorTimeout(5 * time.Second)
 
 func newRDB(tb testing.TB, addr string) *redis.Client {
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
