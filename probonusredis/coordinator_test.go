@@ -75,7 +75,7 @@ func TestLockIsExclusive(t *testing.T) {
 	t.Parallel()
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:exclusive:"
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(20*time.Millisecond))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis, probonusredis.WithPollInterval(20*time.Millisecond))
 	key := testKey(t, "k")
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 
@@ -110,7 +110,7 @@ func TestUnlockLeavesAnotherHoldersLock(t *testing.T) {
 	t.Parallel()
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:foreign:"
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	key := testKey(t, "k")
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 	ctx := context.Background()
@@ -160,7 +160,7 @@ func TestRenewalDoesNotTakeBackALapsedLease(t *testing.T) {
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:lapse:"
 	const lease = 150 * time.Millisecond
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	key := testKey(t, "k")
 	lockKey, _, _ := redisKeys(prefix, key)
 	ctx := context.Background()
@@ -188,7 +188,7 @@ func TestDeadHoldersLeaseEnds(t *testing.T) {
 	const lease = 200 * time.Millisecond
 	deadRDB := redis.NewClient(&redis.Options{Addr: sharedRedis.addr})
 	dead := probonusredis.NewCoordinator(deadRDB, probonusredis.WithKeyPrefix(prefix))
-	next := probonusredis.NewCoordinator(newRDB(t, sharedRedis.addr), probonusredis.WithKeyPrefix(prefix),
+	next := probonusredis.NewCoordinator(newRDB(t, sharedRedis.addr), probonusredis.WithKeyPrefix(prefix), patientRedis,
 		probonusredis.WithPollInterval(20*time.Millisecond))
 	key := testKey(t, "k")
 
@@ -219,7 +219,7 @@ func TestRecordUncertainKeepsTheNewest(t *testing.T) {
 	t.Parallel()
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:record:"
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	key := testKey(t, "k")
 	_, _, recKey := redisKeys(prefix, key)
 	ctx := context.Background()
@@ -308,7 +308,7 @@ func TestLockAcrossClients(t *testing.T) {
 	const prefix = "test:clients:"
 	var clients []*probonus.Client
 	for range 4 {
-		c := probonusredis.NewCoordinator(newRDB(t, sharedRedis.addr), probonusredis.WithKeyPrefix(prefix))
+		c := probonusredis.NewCoordinator(newRDB(t, sharedRedis.addr), probonusredis.WithKeyPrefix(prefix), patientRedis)
 		client, err := probonus.New(srv.ClientOptions(probonus.WithRefillCoordinator(c))...)
 		require.NoError(t, err)
 		clients = append(clients, client)
@@ -350,7 +350,7 @@ func TestLeaseConfirm(t *testing.T) {
 	const prefix = "test:confirm:"
 	const lease = 10 * time.Second
 	settleMarker(t, rdb, prefix)
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	key := testKey(t, "k")
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 	ctx := context.Background()
@@ -405,7 +405,7 @@ func TestLeaseConfirmAfterALapse(t *testing.T) {
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:confirm-lapse:"
 	settleMarker(t, rdb, prefix)
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	ctx := context.Background()
 
 	key := testKey(t, "lapsed")
@@ -437,7 +437,7 @@ func TestLeaseRenewalFindsItLost(t *testing.T) {
 	const prefix = "test:renew-lost:"
 	const lease = 150 * time.Millisecond
 	settleMarker(t, rdb, prefix)
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	ctx := context.Background()
 	for name, steal := range map[string]func(lockKey, holderKey string){
 		"taken": func(lockKey, holderKey string) {
@@ -507,7 +507,7 @@ func TestUnlockUncleanKeepsTheMark(t *testing.T) {
 	rdb := newRDB(t, sharedRedis.addr)
 	const prefix = "test:unclean:"
 	settleMarker(t, rdb, prefix)
-	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+	c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 	key := testKey(t, "k")
 	lockKey, holderKey, _ := redisKeys(prefix, key)
 	ctx := context.Background()
@@ -572,7 +572,7 @@ func TestLockNoticesRedisLostItsMemory(t *testing.T) {
 			} else {
 				require.NoError(t, rdb.Del(ctx, prefix+"epoch").Err()) // a run before (-count) made one
 			}
-			c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix))
+			c := probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix), patientRedis)
 			key := testKey(t, "k")
 			before := time.Now()
 			held, err := c.Lock(ctx, key, lease)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -53,10 +55,6 @@ func pauseSettings() []probonus.Option {
 		probonus.WithRefillSettle(200 * time.Millisecond)}
 }
 
-// faultRedisTimeout gives the fault suite's Coordinators time for a Redis on a machine loaded by
-// the suite's own processes: the scenarios are about pauses and lost memory, not a slow Redis.
-var faultRedisTimeout = probonusredis.WithCoordinatorTimeout(5 * time.Second)
-
 // refillAgain is RefillOnce called again, up to 5 times, while it fails (a look cut off by its
 // timeout on a loaded machine, say): what a caller does with a refusal, since it looks first.
 func refillAgain(ctx context.Context, c *probonus.Client, r probonus.Refill) (res *probonus.RefillResult, err error) {
@@ -77,6 +75,7 @@ type pauseCall struct {
 	Lost        bool   `json:"lost"`        // errors.Is(err, probonus.ErrLeaseLost)
 	Unknown     bool   `json:"unknown"`     // errors.Is(err, probonus.ErrOutcomeUnknown)
 	Unavailable bool   `json:"unavailable"` // errors.Is(err, probonus.ErrCoordinatorUnavailable)
+	Attempted   bool   `json:"attempted"`   // a refill attempt of it started (its AttemptStart)
 }
 
 func newPauseCall(reason string, res *probonus.RefillResult, err error) pauseCall {
@@ -98,13 +97,18 @@ func newPauseCall(reason string, res *probonus.RefillResult, err error) pauseCal
 }
 
 // typed reports whether a refused call says why with the SDK's sentinels.
-func (c pauseCall) typed() bool { return c.Err == "" || c.Lost || c.Unknown || c.Unavailable }
+// A call that failed before any refill attempt (its look cut off by its timeout on a loaded
+// machine, say) sent nothing, and says so with the look's own error.
+func (c pauseCall) typed() bool {
+	return c.Err == "" || c.Lost || c.Unknown || c.Unavailable || !c.Attempted
+}
 
 // TestFleetPausedHolder: issue 25 item 1: a worker stopped with SIGSTOP past its lease, then
 // resumed, while another holder takes its keys, credits no key twice. The points:
 //   - send: after the look that found nothing, before the send (the refill's AttemptStart);
-//   - write: in an attempt blocked before its write (as on a full connection pool) whose deadline
-//     passes during the pause: it fails before writing, and the SDK's own retry must not send;
+//   - write: in an attempt whose connection is still being dialled (the worker's dialer parks) when
+//     the process stops; its deadline passes during the pause, so it fails before writing (net/http
+//     asked for a connection and got none), and the SDK's own retry must not send;
 //   - look: the look's answer ("not credited") has arrived, and is read after the pause;
 //   - answer: the look is out, the server answers 100 ms later, while the worker is stopped (the
 //     answer and the look's expired deadline race on resume: either way nothing is sent);
@@ -115,12 +119,12 @@ func (c pauseCall) typed() bool { return c.Err == "" || c.Lost || c.Unknown || c
 // window no client can close (see the package doc); the send point covers the span up to the
 // confirmation.
 func TestFleetPausedHolder(t *testing.T) {
-	needRedis(t)
+	rs := newRedis(t) // its own: 25 worker processes at a time keep it busy
 	t.Parallel()
 	for _, point := range []string{"send", "write", "look", "answer", "random"} {
 		t.Run(point, func(t *testing.T) {
 			t.Parallel()
-			results := pauseRuns(t, true, point, 20)
+			results := pauseRuns(t, rs.addr, point, 20)
 			doubled, lost := 0, 0
 			for _, r := range results {
 				doubled += r.doubled
@@ -135,6 +139,7 @@ func TestFleetPausedHolder(t *testing.T) {
 						assert.True(t, c.Lost || c.Already, "the paused holder sent nothing: %+v", c)
 					default:
 						assert.True(t, c.Lost, "the paused holder sent nothing, and says its lease was lost: %+v", c)
+						assert.False(t, c.Unknown, "it knows it sent nothing (write: net/http got no connection): %+v", c)
 					}
 				}
 			}
@@ -151,7 +156,7 @@ func TestFleetPausedHolder(t *testing.T) {
 func TestFleetPausedHolderWithoutCoordinator(t *testing.T) {
 	needRedis(t)
 	t.Parallel()
-	results := pauseRuns(t, false, "send", 4)
+	results := pauseRuns(t, "", "send", 4)
 	doubled := 0
 	for _, r := range results {
 		doubled += r.doubled
@@ -173,22 +178,22 @@ type pauseHarness struct {
 	srv     *probonustest.Server
 	account int64
 	prefix  string
-	coord   bool
+	redis   string           // the coordinator's Redis; "" for none
 	client  *probonus.Client // the second holder
 }
 
-func newPauseHarness(t *testing.T, coord bool) *pauseHarness {
-	h := &pauseHarness{srv: probonustest.NewServer(t, probonustest.WithDemoData()), coord: coord,
+func newPauseHarness(t *testing.T, redisAddr string) *pauseHarness {
+	h := &pauseHarness{srv: probonustest.NewServer(t, probonustest.WithDemoData()), redis: redisAddr,
 		prefix: "test:pause:" + t.Name() + ":"}
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
 	t.Cleanup(tr.CloseIdleConnections)
 	opts := append(pauseSettings(), probonus.WithBaseURL(h.srv.URL()), probonus.WithAPIKey(h.srv.APIKey()),
 		probonus.WithHTTPClient(&http.Client{Transport: tr}))
-	if coord {
-		rdb := newRDB(t, sharedRedis.addr)
+	if redisAddr != "" {
+		rdb := newRDB(t, redisAddr)
 		settleMarker(t, rdb, h.prefix)
 		opts = append(opts, probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(h.prefix),
-			probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
+			probonusredis.WithPollInterval(20*time.Millisecond), patientRedis)))
 	}
 	var err error
 	h.client, err = probonus.New(opts...)
@@ -208,8 +213,9 @@ type pauseRun struct {
 }
 
 // pauseRuns runs n runs of point, up to 5 at a time, each with a server and a worker of its own,
-// with or without a coordinator. After each run every key is called once more.
-func pauseRuns(t *testing.T, coord bool, point string, n int) []pauseRun {
+// with a coordinator on the Redis at redisAddr, or without one when it is "". After each run with
+// a coordinator every key is called once more.
+func pauseRuns(t *testing.T, redisAddr string, point string, n int) []pauseRun {
 	results := make([]pauseRun, n)
 	sem := make(chan struct{}, 5)
 	var wg sync.WaitGroup
@@ -217,9 +223,9 @@ func pauseRuns(t *testing.T, coord bool, point string, n int) []pauseRun {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			h := newPauseHarness(t, coord)
+			h := newPauseHarness(t, redisAddr)
 			results[i] = h.run(t, point, i)
-			if coord {
+			if redisAddr != "" {
 				h.rerun(t, results[i].reasons)
 			}
 		})
@@ -330,11 +336,7 @@ type pauseWorker struct {
 
 func (h *pauseHarness) startWorker(t *testing.T, point string, reasons []string) *pauseWorker {
 	w := &pauseWorker{cmd: exec.Command(os.Args[0], "-test.run=^$"), lines: make(chan string, 16), stderr: &bytes.Buffer{}}
-	redisAddr := ""
-	if h.coord {
-		redisAddr = sharedRedis.addr
-	}
-	w.cmd.Env = append(os.Environ(), fleetEnv+"=pauser", fleetRedis+"="+redisAddr, fleetBase+"="+h.srv.URL(),
+	w.cmd.Env = append(os.Environ(), fleetEnv+"=pauser", fleetRedis+"="+h.redis, fleetBase+"="+h.srv.URL(),
 		fleetAccount+"="+strconv.FormatInt(h.account, 10), pauseReasons+"="+strings.Join(reasons, "|"),
 		pausePoint+"="+point, pausePrefix+"="+h.prefix)
 	w.cmd.Stderr = &lockedWriter{w: w.stderr}
@@ -414,13 +416,28 @@ func pauserMain() int {
 	p := &pauser{point: os.Getenv(pausePoint), release: make(chan struct{})}
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
 	defer tr.CloseIdleConnections()
+	var rt http.RoundTripper = &pauseTransport{p: p, next: tr}
+	if p.point == "write" {
+		// Every request dials, and a refill's dial parks: net/http itself then fails the attempt
+		// on its deadline, knowing it wrote nothing.
+		var d net.Dialer
+		tr.DisableKeepAlives = true
+		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if ctx.Value(refillDial{}) != nil {
+				p.park(ctx)
+				return nil, errors.New("the test's parked dial, abandoned")
+			}
+			return d.DialContext(ctx, network, addr)
+		}
+		rt = tr
+	}
 	opts := append(pauseSettings(), probonus.WithBaseURL(os.Getenv(fleetBase)), probonus.WithAPIKey(probonustest.DefaultAPIKey),
-		probonus.WithHTTPClient(&http.Client{Transport: &pauseTransport{p: p, next: tr}}), probonus.WithObserver(p))
+		probonus.WithHTTPClient(&http.Client{Transport: rt}), probonus.WithObserver(p))
 	if addr := os.Getenv(fleetRedis); addr != "" {
 		rdb := redis.NewClient(&redis.Options{Addr: addr})
 		defer rdb.Close()
 		opts = append(opts, probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb,
-			probonusredis.WithKeyPrefix(os.Getenv(pausePrefix)), probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
+			probonusredis.WithKeyPrefix(os.Getenv(pausePrefix)), probonusredis.WithPollInterval(20*time.Millisecond), patientRedis)))
 	}
 	client, err := probonus.New(opts...)
 	if err != nil {
@@ -448,9 +465,21 @@ func pauserMain() int {
 	var mu sync.Mutex
 	call := func(i int) {
 		r := probonus.Refill{AccountID: acc, Amount: probonus.MustAmount("10"), Reason: probonus.Ptr(reasons[i])}
-		res, err := client.Accounts.RefillOnce(context.WithValue(ctx, reasonIndex{}, i), r)
+		var res *probonus.RefillResult
+		var err error
+		attempted := new(atomic.Bool)
+		for range 5 {
+			res, err = client.Accounts.RefillOnce(context.WithValue(context.WithValue(ctx, reasonIndex{}, i), attemptedKey{}, attempted), r)
+			// A call that failed before its point (a look cut off on a loaded machine) is made
+			// again, so that each run reaches its point.
+			if _, parked := p.parked.Load(i); err == nil || parked || p.point == "random" {
+				break
+			}
+		}
+		c := newPauseCall(reasons[i], res, err)
+		c.Attempted = attempted.Load()
 		mu.Lock()
-		calls = append(calls, newPauseCall(reasons[i], res, err))
+		calls = append(calls, c)
 		mu.Unlock()
 	}
 	var wg sync.WaitGroup
@@ -515,6 +544,13 @@ func worstPerReason(calls []pauseCall) []pauseCall {
 
 type reasonIndex struct{}
 
+// refillDial marks the context of a refill's attempt at the write point: its dial parks.
+type refillDial struct{}
+
+// attemptedKey is the context key of a worker call's *atomic.Bool: set when a refill attempt of
+// the call starts.
+type attemptedKey struct{}
+
 // pauser parks a worker's calls at its point; it is the worker's Observer.
 type pauser struct {
 	point   string
@@ -553,9 +589,14 @@ func (p *pauser) AttemptStart(ctx context.Context, a *probonus.Attempt) context.
 	if !isRefill(a.Call.Method, a.Call.Path) {
 		return ctx
 	}
+	if b, _ := ctx.Value(attemptedKey{}).(*atomic.Bool); b != nil {
+		b.Store(true)
+	}
 	switch p.point {
 	case "send":
 		p.park(ctx)
+	case "write":
+		return context.WithValue(ctx, refillDial{}, true)
 	case "random":
 		p.sends.RLock()
 		return context.WithValue(ctx, sendHold{}, &sendHold{})
@@ -572,7 +613,8 @@ func (p *pauser) unhold(ctx context.Context) {
 	}
 }
 
-// pauseTransport parks the worker's requests at the write and look points.
+// pauseTransport parks the worker's requests at the look point, tells the test when a look is out
+// at the answer point, and keeps random pauses out of a refill's write.
 type pauseTransport struct {
 	p    *pauser
 	next http.RoundTripper
@@ -581,14 +623,6 @@ type pauseTransport struct {
 func (t *pauseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	switch {
-	case t.p.point == "write" && isRefill(req.Method, req.URL.Path):
-		// Blocked before its write, as on a full connection pool, until its deadline passes.
-		t.p.park(ctx)
-		<-ctx.Done()
-		if req.Body != nil {
-			_ = req.Body.Close()
-		}
-		return nil, ctx.Err()
 	case t.p.point == "answer" && req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, probonustest.PathTransactions):
 		// The look is out: the test stops the process before its answer comes.
 		i, _ := ctx.Value(reasonIndex{}).(int)
@@ -697,7 +731,7 @@ func restartRound(t *testing.T, rs *redisServer, prefix, point string, round int
 		t.Cleanup(tr.CloseIdleConnections)
 		var rt http.RoundTripper = tr
 		opts := append(pauseSettings(), probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb,
-			probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
+			probonusredis.WithKeyPrefix(prefix), probonusredis.WithPollInterval(20*time.Millisecond), patientRedis)))
 		if first {
 			rt = &restartTransport{h: hook, next: tr}
 			opts = append(opts, probonus.WithObserver(hook))
@@ -841,7 +875,7 @@ func TestFleetUnrecordedUncertainSend(t *testing.T) {
 			probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
 			probonus.WithBaseURL(held.URL()), probonus.WithAPIKey(srv.APIKey()),
 			probonus.WithRefillCoordinator(probonusredis.NewCoordinator(rdb, probonusredis.WithKeyPrefix(prefix),
-				probonusredis.WithPollInterval(20*time.Millisecond), faultRedisTimeout)))
+				probonusredis.WithPollInterval(20*time.Millisecond), patientRedis)))
 		require.NoError(t, err)
 		return c
 	}

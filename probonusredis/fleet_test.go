@@ -171,7 +171,7 @@ func TestFleetNextHolderAfterAKilledOne(t *testing.T) {
 	killed := time.Now()
 
 	seen := &seeingCoordinator{RefillCoordinator: probonusredis.NewCoordinator(newRDB(t, sharedRedis.addr),
-		probonusredis.WithPollInterval(50*time.Millisecond))}
+		probonusredis.WithPollInterval(50*time.Millisecond), patientRedis)}
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	looks := &lookTimes{next: tr}
@@ -416,7 +416,7 @@ func fleetMain() int {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv(fleetRedis)})
 	defer rdb.Close()
-	coord := probonusredis.NewCoordinator(rdb, probonusredis.WithPollInterval(20*time.Millisecond))
+	coord := probonusredis.NewCoordinator(rdb, probonusredis.WithPollInterval(20*time.Millisecond), patientRedis)
 	opts := probonustest.TestSettings()
 	if os.Getenv(fleetEnv) == "holder" {
 		opts = holderSettings()

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/probonus-go/probonus"
+	"github.com/probonus-go/probonus/probonusredis"
 	"github.com/probonus-go/probonus/probonustest"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -228,6 +229,11 @@ func silentRedis(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// patientRedis gives a test's Coordinator time for a Redis on a machine loaded by the other tests
+// (the fault suite's worker processes, CI's other jobs): tests about something else than a slow
+// Redis must not fail on its default 500 ms.
+var patientRedis = probonusredis.WithCoordinatorTimeout(5 * time.Second)
+
 func newRDB(tb testing.TB, addr string) *redis.Client {
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	tb.Cleanup(func() { _ = rdb.Close() })
@@ -240,6 +246,7 @@ type recorder struct {
 	srv   *httptest.Server
 	mu    sync.Mutex
 	times []time.Time
+	lost  int // requests given up by their client before the server answered them
 }
 
 func newRecorder(tb testing.TB, target *probonustest.Server) *recorder {
@@ -249,6 +256,12 @@ func newRecorder(tb testing.TB, target *probonustest.Server) *recorder {
 	tr := &http.Transport{MaxIdleConnsPerHost: 32}
 	rp.Transport = tr
 	r := &recorder{}
+	rp.ErrorHandler = func(w http.ResponseWriter, req *http.Request, _ error) {
+		r.mu.Lock()
+		r.lost++
+		r.mu.Unlock()
+		w.WriteHeader(http.StatusBadGateway)
+	}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		r.times = append(r.times, time.Now())
@@ -263,6 +276,14 @@ func newRecorder(tb testing.TB, target *probonustest.Server) *recorder {
 }
 
 func (r *recorder) URL() string { return r.srv.URL }
+
+// givenUp is how many requests their client gave up before the server answered (at a run's end,
+// its deadline): the server may not have seen them.
+func (r *recorder) givenUp() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lost
+}
 
 func (r *recorder) arrivals() []time.Time {
 	r.mu.Lock()

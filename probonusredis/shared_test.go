@@ -69,7 +69,9 @@ func TestFourClientsShareOneBudget(t *testing.T) {
 		assert.Empty(t, e, "client %d", i)
 	}
 	arrivals := rec.arrivals()
-	assert.Equal(t, len(arrivals), srv.Count("GET", "/api/v0/account_groups/list"), "every request reached the server")
+	seen := srv.Count("GET", "/api/v0/account_groups/list")
+	assert.LessOrEqual(t, seen, len(arrivals), "the server saw no request the recorder did not")
+	assert.GreaterOrEqual(t, seen, len(arrivals)-rec.givenUp(), "every request reached the server, but those given up at the run's end")
 	assertShared(t, arrivals, start, int(runFor/time.Second))
 }
 
