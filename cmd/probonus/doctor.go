@@ -217,8 +217,12 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// answers returns the kept answers, each request once (the groups are read by every auth check).
+// answers returns the kept answers, each request once (the groups are read by every auth check);
+// none without a recorder.
 func (r *recorder) answers() []exchange {
+	if r == nil {
+		return nil // the document alone (--openapi without a base URL): no answer was read
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	seen := map[string]bool{}
