@@ -48,11 +48,23 @@ func sniffComma(br *bufio.Reader) rune {
 	return ','
 }
 
-// span is how many lines a record covers: one, and one more for each line break in its values.
+// span is how many lines with text a record covers, as lineCounter counts them: one, and one more
+// for each line break in its values, less the empty lines inside a quoted value (a reason with a
+// paragraph break, "Отзыв:\n\nспасибо", covers two lines with text, not three). A value's first
+// and last lines hold its quotes, so only a line between two of its line breaks can be empty.
 func span(rec []string) int {
 	n := 1
 	for _, v := range rec {
-		n += strings.Count(v, "\n")
+		if !strings.Contains(v, "\n") {
+			continue
+		}
+		lines := strings.Split(v, "\n")
+		for _, l := range lines[1 : len(lines)-1] {
+			if l != "" && l != "\r" {
+				n++
+			}
+		}
+		n++ // the value's last line, with its closing quote
 	}
 	return n
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -149,5 +151,49 @@ func TestLineCounter(t *testing.T) {
 		_, err := io.Copy(io.Discard, c)
 		require.NoError(t, err)
 		assert.Equal(t, want, c.nonEmpty(), "%q", text)
+	}
+}
+
+// From the adversarial review of issue 26 (item 1): a record covers as many lines with text as
+// lineCounter counts for it, whatever blank lines its quoted values hold (LF and CRLF alike).
+func TestSpanCountsTheLinesWithText(t *testing.T) {
+	t.Parallel()
+	for _, rec := range [][]string{
+		{"1", "5", "Отзыв"},
+		{"1", "5", "Отзыв:\nспасибо"},
+		{"1", "5", "Отзыв:\n\nспасибо"},
+		{"1", "5", "Отзыв:\n\n\n\nспасибо"},
+		{"1", "5", "\nОтзыв\n"},
+		{"1", "5", "\n\n"},
+		{"1\n\n2", "5", "a\n \nb"},
+	} {
+		for _, crlf := range []bool{false, true} {
+			var b strings.Builder
+			w := csv.NewWriter(&b)
+			w.UseCRLF = crlf
+			require.NoError(t, w.Write(rec))
+			w.Flush()
+			c := &lineCounter{r: strings.NewReader(b.String())}
+			_, err := io.Copy(io.Discard, c)
+			require.NoError(t, err)
+			assert.Equal(t, c.nonEmpty(), span(rec), "%q", b.String())
+		}
+	}
+}
+
+// From the adversarial review of issue 26 (item 1).
+// issue 26 item 1: a quoted reason holding an empty line is valid CSV, read as one row; the check
+// that the rows account for every non-empty line must count the record's lines the same way.
+// Today: "3 lines are not blank, but the rows read cover 4: ... check its quotes", exit 2, for a
+// file with nothing wrong (LF and CRLF alike).
+func TestReview26QuotedBlankLineIsRead(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	for _, eol := range []string{"\n", "\r\n"} {
+		text := fmt.Sprintf("account,amount,reason%[1]s%[2]d,5,\"Отзыв:%[1]s%[1]sспасибо\"%[1]s", eol, f.account)
+		path := writeCSV(t, "c.csv", text)
+		r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--dry-run")
+		assert.Equal(t, exitOK, r.code, "%q: %s%s", eol, r.stdout, r.stderr)
+		assert.Contains(t, r.stdout, "Would credit 5.00 in all: 1 row.", "%q", eol)
 	}
 }

