@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/probonus-go/probonus"
@@ -93,10 +94,11 @@ func (f *campaignFlags) unused() error {
 	return nil
 }
 
-// watchCampaign runs a file with Ctrl-C watched.
+// watchCampaign runs a file with Ctrl-C watched, and SIGTERM as Ctrl-C (a service manager's stop
+// lets the rows in flight end too).
 func watchCampaign(ctx context.Context, s *session, o campaignOptions) error {
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
 	o.signals = sig
 	return runCampaign(ctx, s, o)
@@ -125,7 +127,7 @@ func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
 		return err
 	}
 	if err := o.kind.prepare(ctx, c, o); err != nil {
-		return err
+		return interrupted(ctx, err) // Ctrl-C while the group is checked: 130, not an API error
 	}
 	run := &campaignRun{s: s, c: c, o: o, cr: cr, f: f, in: in, t: newTally(o.kind, s.cfg.json && !o.dryRun)}
 	if o.progress == progressAuto {
@@ -240,7 +242,7 @@ func (r *campaignRun) run(ctx context.Context) error {
 	if f.bad > 0 {
 		r.printProblems(s.stderr, "Rows that will be skipped")
 	}
-	if err := s.confirm(r.o.kind.confirmation(f, r.o)); err != nil {
+	if err := s.confirm(ctx, r.o.kind.confirmation(f, r.o)); err != nil {
 		return err
 	}
 	rr, err := r.reread()

