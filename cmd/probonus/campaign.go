@@ -378,7 +378,9 @@ func (r *campaignRun) dryRun(ctx context.Context) error {
 		}
 	}, p)
 	p.done(r.t)
-	r.dryRunSummary(ready, exists, sum, problems)
+	if err := r.dryRunSummary(ready, exists, sum, problems); err != nil {
+		return err
+	}
 	switch {
 	case r.interrupted:
 		return &silentFailure{code: exitInterrupted}

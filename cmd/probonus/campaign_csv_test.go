@@ -194,6 +194,6 @@ func TestReview26QuotedBlankLineIsRead(t *testing.T) {
 		path := writeCSV(t, "c.csv", text)
 		r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--dry-run")
 		assert.Equal(t, exitOK, r.code, "%q: %s%s", eol, r.stdout, r.stderr)
-		assert.Contains(t, r.stdout, "Would credit 5.00 in all: 1 row.", "%q", eol)
+		assert.Contains(t, r.stdout, "Would credit up to 5.00 in all: 1 row;", "%q", eol)
 	}
 }
