@@ -62,7 +62,7 @@ func newCampaignFlags(fs *flag.FlagSet, kind campaignKind) *campaignFlags {
 	fs.StringVar(&f.opts.file, "file", "", kind.fileUsage())
 	fs.BoolVar(&f.opts.dryRun, "dry-run", false, "with --file: check every row and look the guests up, by reading only; nothing is written")
 	fs.IntVar(&f.opts.concurrency, "concurrency", defaultConcurrency, "with --file: how many rows are sent at a time")
-	fs.StringVar(&f.opts.out, "out", "", "with --file: write each row's result to this CSV file as it finishes")
+	fs.StringVar(&f.opts.out, "out", "", "with --file: write each row's result to this CSV file as it finishes (-: to stdout, and the summary to stderr)")
 	return f
 }
 
@@ -145,7 +145,7 @@ func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
 // checkPaths refuses an --out that names the campaign file (by another path, a link), which
 // would overwrite it, and a campaign file or an --out that is the command's own stdout or stderr.
 func checkPaths(s *session, o campaignOptions) error {
-	if o.out != "" && samePath(o.out, o.file) {
+	if o.out != "" && o.out != stdoutName && samePath(o.out, o.file) {
 		return usageErrorf("--out %s is the campaign file itself: the results would overwrite it; name another file", o.out)
 	}
 	for _, w := range []io.Writer{s.stdout, s.stderr} {
@@ -158,7 +158,7 @@ func checkPaths(s *session, o campaignOptions) error {
 			continue
 		}
 		for _, p := range []string{o.file, o.out} {
-			if p == "" {
+			if p == "" || p == stdoutName {
 				continue
 			}
 			if other, err := os.Stat(p); err == nil && os.SameFile(info, other) {

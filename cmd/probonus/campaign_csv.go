@@ -168,7 +168,7 @@ func separatorName(comma rune) string {
 // resultsFile is --out: a row's result written as it ends, in the file's line order and the input's
 // dialect (its separator, a decimal comma in a semicolon file, its BOM), through the scrubber.
 type resultsFile struct {
-	file   *os.File
+	file   *os.File // nil for --out -: the results go to stdout, which the command does not close
 	w      *redactingWriter
 	csv    *csv.Writer
 	kind   campaignKind
@@ -177,13 +177,31 @@ type resultsFile struct {
 	closed bool
 }
 
+// stdoutName is the --out that names stdout, as every CSV tool reads "-".
+const stdoutName = "-"
+
+// openResults creates --out's file, or for "-" writes to stdout (without the input's BOM on a
+// terminal, where it would show as junk).
 func openResults(s *session, path string, f *campaignFile, kind campaignKind) (*resultsFile, error) {
-	file, err := os.Create(path)
-	if err != nil {
-		return nil, usageErrorf("--out: %v", err)
+	rf := &resultsFile{kind: kind, comma: f.comma, byID: f.idColumn}
+	bom := f.bom
+	if path == stdoutName {
+		w, ok := s.stdout.(*redactingWriter)
+		if !ok {
+			w = s.secrets.writer(s.stdout)
+		}
+		rf.w = w
+		if out := osFile(s.stdout); out != nil && terminal(out) {
+			bom = false
+		}
+	} else {
+		file, err := os.Create(path)
+		if err != nil {
+			return nil, usageErrorf("--out: %v", err)
+		}
+		rf.file, rf.w = file, s.secrets.writer(file)
 	}
-	rf := &resultsFile{file: file, w: s.secrets.writer(file), kind: kind, comma: f.comma, byID: f.idColumn}
-	if f.bom {
+	if bom {
 		_, _ = rf.w.Write([]byte("\ufeff"))
 	}
 	rf.csv = csv.NewWriter(rf.w)
@@ -236,6 +254,9 @@ func (rf *resultsFile) close() error {
 	rf.csv.Flush()
 	rf.w.flush()
 	err := rf.csv.Error()
+	if rf.file == nil {
+		return err
+	}
 	if cerr := rf.file.Close(); err == nil {
 		err = cerr
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -196,4 +197,23 @@ func TestReview26QuotedBlankLineIsRead(t *testing.T) {
 		assert.Equal(t, exitOK, r.code, "%q: %s%s", eol, r.stdout, r.stderr)
 		assert.Contains(t, r.stdout, "Would credit up to 5.00 in all: 1 row;", "%q", eol)
 	}
+}
+
+// From the adversarial review of issue 26 (item 5).
+// issue 26 item 5: "--out -" is read by every CSV tool as stdout. The CLI creates a file named
+// "-" in the working directory (the results a user wanted to see vanish into a file that is
+// awkward to remove). Write the results to stdout, or refuse "-"; never create "./-".
+// Not parallel: it changes the working directory.
+func TestReview26OutDashIsNoFileNamedDash(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	srv, f := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", fmt.Sprintf("account,amount,reason\n%d,5,Отзыв\n", f.account))
+	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes", "--out", "-")
+	_, err := os.Stat(filepath.Join(dir, "-"))
+	assert.True(t, os.IsNotExist(err), "--out - created a file named \"-\" (exit %d)", r.code)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.True(t, strings.HasPrefix(r.stdout, "line,phone,account,amount,reason,status,transaction,balance,error\n"), "--out - writes the results to stdout:\n%s", r.stdout)
+	assert.Equal(t, 2, strings.Count(r.stdout, "\n"), "stdout holds the CSV alone:\n%s", r.stdout)
+	assert.Contains(t, r.stderr, "Credited 5.00 in all by this run.", "the summary goes to stderr")
 }

@@ -117,9 +117,18 @@ type failedRow struct {
 	Error  string `json:"error"`
 }
 
+// summaryOut is where the summary goes: stdout, or stderr when the results go to stdout (--out -),
+// which then holds the CSV alone.
+func (r *campaignRun) summaryOut() io.Writer {
+	if r.o.out == stdoutName {
+		return r.s.stderr
+	}
+	return r.s.stdout
+}
+
 // summary prints the counts per status, the sums and the rows that failed.
 func (r *campaignRun) summary() error {
-	t, w, kind := r.t, r.s.stdout, r.o.kind
+	t, w, kind := r.t, r.summaryOut(), r.o.kind
 	notRead := r.f.rows - r.handed
 	if r.s.cfg.json {
 		sum := campaignSummary{File: r.f.name, Rows: r.f.rows, Statuses: map[string]int{}, Stopped: r.halt.reason(),
@@ -161,7 +170,11 @@ func (r *campaignRun) summary() error {
 		}
 		if t.unlisted > 0 {
 			more := "--out FILE lists them all"
-			if r.o.out != "" {
+			switch r.o.out {
+			case "":
+			case stdoutName:
+				more = "the results on stdout list them all"
+			default:
 				more = r.o.out + " lists them all"
 			}
 			fmt.Fprintf(w, "  … and %d more: %s\n", t.unlisted, more)

@@ -39,7 +39,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,23 +48,6 @@ import (
 
 	"github.com/probonus-go/probonus/probonustest"
 )
-
-// issue 26 item 5: "--out -" is read by every CSV tool as stdout. The CLI creates a file named
-// "-" in the working directory (the results a user wanted to see vanish into a file that is
-// awkward to remove). Write the results to stdout, or refuse "-"; never create "./-".
-// Not parallel: it changes the working directory.
-func TestReview26OutDashIsNoFileNamedDash(t *testing.T) {
-	dir := t.TempDir()
-	t.Chdir(dir)
-	srv, f := newServer(t, probonustest.Modern)
-	path := writeCSV(t, "c.csv", fmt.Sprintf("account,amount,reason\n%d,5,Отзыв\n", f.account))
-	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes", "--out", "-")
-	_, err := os.Stat(filepath.Join(dir, "-"))
-	assert.True(t, os.IsNotExist(err), "--out - created a file named \"-\" (exit %d)", r.code)
-	if r.code == exitOK {
-		assert.Contains(t, r.stdout, "line,phone,account", "--out - writes the results to stdout")
-	}
-}
 
 // issue 26 item 4 (arguable: OWASP names the ASCII characters): a full-width equals, plus, minus
 // or at sign at a cell's start (＝ U+FF1D, ＋ U+FF0B, － U+FF0D, ＠ U+FF20) is converted to its
