@@ -266,11 +266,17 @@ func (rf *resultsFile) close() error {
 // negativeAmount is a number, not a formula, though it starts with a minus: -5, -5.00, -5,00.
 var negativeAmount = regexp.MustCompile(`^-\d+([.,]\d+)?$`)
 
+// formulaStarts are the characters a spreadsheet may take a formula to start with: OWASP's, and
+// their full-width forms (＝ ＋ － ＠), which spreadsheets in CJK locales may read as the ASCII ones.
+const formulaStarts = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
+
 // safeCell keeps a spreadsheet from running a cell as a formula (OWASP's CSV injection rule): a
-// value starting with =, +, -, @, a tab or a carriage return gets a leading single quote, and stays
-// readable. A negative number is left as it is; "+7 916" written as it was read gets the quote too.
+// value starting with =, +, -, @ (or their full-width forms), a tab or a carriage return gets a
+// leading single quote, and stays readable. A negative number is left as it is; "+7 916" written
+// as it was read gets the quote too.
 func safeCell(v string) string {
-	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) || negativeAmount.MatchString(v) {
+	first, _ := utf8.DecodeRuneInString(v)
+	if v == "" || !strings.ContainsRune(formulaStarts, first) || negativeAmount.MatchString(v) {
 		return v
 	}
 	return "'" + v

@@ -217,3 +217,27 @@ func TestReview26OutDashIsNoFileNamedDash(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(r.stdout, "\n"), "stdout holds the CSV alone:\n%s", r.stdout)
 	assert.Contains(t, r.stderr, "Credited 5.00 in all by this run.", "the summary goes to stderr")
 }
+
+// From the adversarial review of issue 26 (item 4).
+// issue 26 item 4 (arguable: OWASP names the ASCII characters): a full-width equals, plus, minus
+// or at sign at a cell's start (＝ U+FF1D, ＋ U+FF0B, － U+FF0D, ＠ U+FF20) is converted to its
+// ASCII form by spreadsheets in CJK locales and run as a formula. Today written unchanged.
+func TestReview26FullWidthFormula(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	var b strings.Builder
+	b.WriteString("account,amount,reason\n")
+	reasons := []string{"＝HYPERLINK(\"\"http://evil.example\"\")", "＋1+cmd", "－1+cmd", "＠SUM(1)"}
+	for i, reason := range reasons {
+		fmt.Fprintf(&b, "%d,%d,\"%s\"\n", f.account, i+1, reason)
+	}
+	path := writeCSV(t, "c.csv", b.String())
+	out := filepath.Join(filepath.Dir(path), "results.csv")
+	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes", "--out", out)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	_, rows := readResults(t, out)
+	for i := range reasons {
+		v := rows[fmt.Sprint(i+2)]["reason"]
+		assert.False(t, strings.ContainsRune("＝＋－＠", []rune(v)[0]), "line %d: %q starts a formula", i+2, v)
+	}
+}
