@@ -18,10 +18,12 @@ import (
 
 // csvReader reads a campaign file in the dialect a spreadsheet wrote it in: a UTF-8 BOM skipped
 // and said, the separator told from the header line, every row whatever its width. lines counts
-// the lines with text, which the records read must account for (rowReader.end).
-func csvReader(in io.Reader) (r *csv.Reader, lines *lineCounter, comma rune, bom bool) {
+// the lines with text, which the records read must account for (rowReader.end). wide says the
+// file is UTF-16 (a UTF-16 BOM, or NUL bytes in its first line), which is no CSV the tool reads.
+func csvReader(in io.Reader) (r *csv.Reader, lines *lineCounter, comma rune, bom, wide bool) {
 	lines = &lineCounter{r: in}
 	br := bufio.NewReaderSize(lines, 64<<10)
+	wide = utf16File(br)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\ufeff")) {
 		bom = true
 		_, _ = br.Discard(3)
@@ -32,7 +34,20 @@ func csvReader(in io.Reader) (r *csv.Reader, lines *lineCounter, comma rune, bom
 	r.FieldsPerRecord = -1 // a row of another width is that row's problem, naming its line
 	r.TrimLeadingSpace = true
 	r.ReuseRecord = true
-	return r, lines, comma, bom
+	return r, lines, comma, bom, wide
+}
+
+// utf16File reports whether a file is UTF-16, as Excel's "Unicode Text" and some exports write
+// it: a UTF-16 BOM, or a NUL byte in its first line (every ASCII character's other half).
+func utf16File(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Size())
+	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
+		return true
+	}
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	return bytes.IndexByte(b, 0) >= 0
 }
 
 // sniffComma tells a semicolon file (Excel in a Russian locale, whose decimal separator is the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -239,5 +241,27 @@ func TestReview26FullWidthFormula(t *testing.T) {
 	for i := range reasons {
 		v := rows[fmt.Sprint(i+2)]["reason"]
 		assert.False(t, strings.ContainsRune("＝＋－＠", []rune(v)[0]), "line %d: %q starts a formula", i+2, v)
+	}
+}
+
+// From the adversarial review of issue 26 (item 14, noticed): a UTF-16 file (Excel's "Unicode
+// Text") got the hint naming Windows-1251; it is told as UTF-16, with or without its BOM.
+func TestCampaignFileUTF16(t *testing.T) {
+	t.Parallel()
+	text := "phone,amount,reason\n79161234567,50,Ноябрь\n"
+	u := utf16.Encode([]rune(text))
+	for _, bom := range []bool{true, false} {
+		var b []byte
+		if bom {
+			b = append(b, 0xff, 0xfe)
+		}
+		for _, c := range u {
+			b = append(b, byte(c), byte(c>>8))
+		}
+		_, err := testReader(refillCampaign).read("c.csv", bytes.NewReader(b))
+		require.Error(t, err, "BOM %v", bom)
+		assert.Equal(t, exitUsage, exitCode(err))
+		assert.Contains(t, err.Error(), `c.csv is UTF-16 (Excel's "Unicode Text" writes it), not UTF-8: save as "CSV UTF-8 (comma delimited)"`, "BOM %v", bom)
+		assert.NotContains(t, err.Error(), "1251")
 	}
 }
