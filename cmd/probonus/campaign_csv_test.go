@@ -187,7 +187,7 @@ func TestSpanCountsTheLinesWithText(t *testing.T) {
 // From the adversarial review of issue 26 (item 1).
 // issue 26 item 1: a quoted reason holding an empty line is valid CSV, read as one row; the check
 // that the rows account for every non-empty line must count the record's lines the same way.
-// Today: "3 lines are not blank, but the rows read cover 4: ... check its quotes", exit 2, for a
+// It was: "3 lines are not blank, but the rows read cover 4: ... check its quotes", exit 2, for a
 // file with nothing wrong (LF and CRLF alike).
 func TestReview26QuotedBlankLineIsRead(t *testing.T) {
 	t.Parallel()
@@ -202,9 +202,9 @@ func TestReview26QuotedBlankLineIsRead(t *testing.T) {
 }
 
 // From the adversarial review of issue 26 (item 5).
-// issue 26 item 5: "--out -" is read by every CSV tool as stdout. The CLI creates a file named
-// "-" in the working directory (the results a user wanted to see vanish into a file that is
-// awkward to remove). Write the results to stdout, or refuse "-"; never create "./-".
+// issue 26 item 5: "--out -" is read by every CSV tool as stdout. The CLI created a file named
+// "-" in the working directory (the results a user wanted to see vanished into a file that is
+// awkward to remove). The results go to stdout, alone, and the summary to stderr.
 // Not parallel: it changes the working directory.
 func TestReview26OutDashIsNoFileNamedDash(t *testing.T) {
 	dir := t.TempDir()
@@ -223,7 +223,7 @@ func TestReview26OutDashIsNoFileNamedDash(t *testing.T) {
 // From the adversarial review of issue 26 (item 4).
 // issue 26 item 4 (arguable: OWASP names the ASCII characters): a full-width equals, plus, minus
 // or at sign at a cell's start (＝ U+FF1D, ＋ U+FF0B, － U+FF0D, ＠ U+FF20) is converted to its
-// ASCII form by spreadsheets in CJK locales and run as a formula. Today written unchanged.
+// ASCII form by spreadsheets in CJK locales and run as a formula. They were written unchanged.
 func TestReview26FullWidthFormula(t *testing.T) {
 	t.Parallel()
 	srv, f := newServer(t, probonustest.Modern)

@@ -158,9 +158,8 @@ func TestCampaignConfirmationSaysUpTo(t *testing.T) {
 
 // From the adversarial review of issue 26 (item 18).
 // issue 26 item 18: a rerun's confirmation says "up to" because rows credited before are found
-// and not credited again; the dry run of the same rerun still says "Would credit 5.00 in all: 1
-// row." for a row already credited (its look only finds the guest). Say "up to", or count the rows
-// credited before.
+// and not credited again; the dry run of the same rerun said "Would credit 5.00 in all: 1 row."
+// for a row already credited (its look only finds the guest). It says "up to" too.
 func TestReview26DryRunOfARerunSaysUpTo(t *testing.T) {
 	t.Parallel()
 	srv, f := newServer(t, probonustest.Modern)

@@ -26,8 +26,8 @@ func TestCampaignJSONMoney(t *testing.T) {
 
 // From the adversarial review of issue 26 (item 18).
 // issue 26 item 18: --json makes a run's summary JSON with money as strings; a dry run with
-// --json prints human text ("Would credit 5.00 in all: 1 row."), which a script cannot parse.
-// Either JSON (money as strings) or a refusal of the pair, not text under --json.
+// --json printed human text ("Would credit 5.00 in all: 1 row."), which a script cannot parse.
+// It prints JSON, money as strings.
 func TestReview26DryRunJSON(t *testing.T) {
 	t.Parallel()
 	srv, f := newServer(t, probonustest.Modern)

@@ -412,7 +412,7 @@ func TestCampaignFileChangedAfterCheck(t *testing.T) {
 
 // From the adversarial review of issue 26 (item 18).
 // issue 26 item 18: a --file run stopped by Ctrl-C exits 130, whatever it was doing. A sign-up
-// checks its group before any row: Ctrl-C while that answer is slow exits 1 today ("context
+// checks its group before any row: Ctrl-C while that answer is slow exited 1 ("context
 // canceled", the code of an API error), so a script cannot tell an interruption from a failure.
 // SIGTERM (a service manager's stop) is taken as Ctrl-C.
 func TestReview26SignupInterruptedBeforeRowsExits130(t *testing.T) {

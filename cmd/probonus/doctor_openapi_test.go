@@ -332,7 +332,7 @@ func TestReview26DoctorOpenAPIOutsideThePrefix(t *testing.T) {
 // From the adversarial review of issue 26 (item 6).
 // issue 26 item 6: doctor --openapi URL without a base URL compares that document alone; with
 // PROBONUS_API_KEY (or a login) in the environment and a document that answers 401, it must say
-// the document was refused, sending the stranger no credentials. Today it panics (nil pointer in
+// the document was refused, sending the stranger no credentials. It panicked (nil pointer in
 // sameOrigin: there is no base URL to compare with).
 func TestReview26DoctorOpenAPIWithoutBaseURL(t *testing.T) {
 	t.Parallel()
@@ -357,7 +357,7 @@ func TestReview26DoctorOpenAPIWithoutBaseURL(t *testing.T) {
 // From the adversarial review of issue 26 (item 6).
 // The doctor's verdict says "run probonus doctor --openapi FILE --report doctor-report.md and
 // attach the file to an issue"; without a base URL (a user who was handed the document), that
-// command panics writing the report (nil recorder: no answers were recorded). It must write the
+// command panicked writing the report (nil recorder: no answers were recorded). It writes the
 // report with the differences.
 func TestReview26DoctorOpenAPIFileReport(t *testing.T) {
 	t.Parallel()
