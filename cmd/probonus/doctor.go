@@ -48,6 +48,7 @@ type doctor struct {
 	read     []any // what the guest's reads decoded into, for the money check
 	probe    string
 	redirect string // where the server redirected the probe, withheld from the report like the host
+	docURL   string // --openapi URL, whose host is withheld too
 	// the installation's OpenAPI document and its differences from the SDK's model
 	transport   http.RoundTripper
 	document    []byte

@@ -105,6 +105,7 @@ func (d *doctor) openAPIDocument(ctx context.Context, source string) ([]byte, st
 		return b, source, nil
 	}
 	if source != "" {
+		d.docURL = source
 		b, _, err := d.getDocument(ctx, source)
 		if err != nil {
 			return nil, "", fmt.Errorf("--openapi %s: %w", displayURL(source), err)

@@ -386,3 +386,18 @@ func TestDoctorOpenAPIURLSchemeInUpperCase(t *testing.T) {
 	r := runCLI(t, map[string]string{}, "doctor", "--openapi", "HTTP://"+strings.TrimPrefix(ts.URL, "http://")+"/openapi.json")
 	assert.Contains(t, r.stdout, "1 difference", "%s%s", r.stdout, r.stderr)
 }
+
+// From the adversarial review of issue 26 (item 6): the report of --openapi URL without a base URL
+// withholds the document's host, as its verdict says the server's hosts are.
+func TestDoctorOpenAPIURLReportWithholdsTheHost(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewServer(serveFile(t, filepath.Join(fixtures, "fastapi-0.115", "response-missing.json")))
+	t.Cleanup(ts.Close)
+	report := filepath.Join(t.TempDir(), "doctor-report.md")
+	r := runCLI(t, map[string]string{}, "doctor", "--openapi", ts.URL+"/openapi.json", "--report", report)
+	b, err := os.ReadFile(report)
+	require.NoError(t, err, "no report: %s%s", r.stdout, r.stderr)
+	assert.Contains(t, string(b), "Account.Tags", "the report names the difference")
+	assert.NotContains(t, string(b), "127.0.0.1")
+	assert.Contains(t, string(b), "http://<address>:")
+}
