@@ -10,28 +10,18 @@ import (
 	"strings"
 
 	"golang.org/x/net/idna"
+
+	"github.com/probonus-go/probonus/internal/scope"
 )
 
 // inScope reports whether u is where credentials may go: the base URL's origin and, below it, its
-// path (a gateway may serve other applications under other prefixes of the same origin).
-func (c *Client) inScope(u *url.URL) bool {
-	if !c.sameOrigin(u) {
-		return false
-	}
-	base := c.baseURL.Path
-	return base == "" || u.Path == base || strings.HasPrefix(u.Path, base+"/")
-}
+// path (a gateway may serve other applications under other prefixes of the same origin). The rule
+// is internal/scope's, which the command-line tool's doctor follows too.
+func (c *Client) inScope(u *url.URL) bool { return scope.Within(u, c.baseURL) }
 
 // sameOrigin reports whether u is on the base URL's scheme, host and port: the only place
 // credentials are sent.
-func (c *Client) sameOrigin(u *url.URL) bool {
-	if u.Scheme == c.baseURL.Scheme && u.Host == c.baseURL.Host {
-		return true // every request the client builds itself
-	}
-	return strings.EqualFold(u.Scheme, c.baseURL.Scheme) && hostPort(u) == hostPort(c.baseURL)
-}
-
-func hostPort(u *url.URL) string { return strings.ToLower(u.Hostname()) + ":" + portOf(u) }
+func (c *Client) sameOrigin(u *url.URL) bool { return scope.SameOrigin(u, c.baseURL) }
 
 // installationOf is the base URL's installation, spelled one way however the URL spells it: the
 // scheme, the host in lower case and punycode (бонус.рф is xn--90aycnj.xn--p1ai) without a trailing
@@ -50,12 +40,7 @@ func installationOf(u *url.URL) string {
 }
 
 // portOf is u's port, or its scheme's default one.
-func portOf(u *url.URL) string {
-	if port := u.Port(); port != "" {
-		return port
-	}
-	return map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
-}
+func portOf(u *url.URL) string { return scope.Port(u) }
 
 // checkRedirect keeps a redirect from carrying anything secret out of the base URL's scope (its
 // origin, and its path prefix when it has one). Go forwards custom headers (X-API-Key, an

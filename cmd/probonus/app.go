@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 )
 
 // app is one invocation: its streams and environment. Tests build one to simulate a terminal.
@@ -153,7 +154,7 @@ func (a *app) runCommand(args []string) int {
 	}
 	a.secrets.add(cfg.apiKey, cfg.login, cfg.password)
 	a.secrets.addURL(cfg.baseURL)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s, err := a.open(cfg)
 	if err != nil {
@@ -192,7 +193,8 @@ Flags of every command:
 	fmt.Fprint(w, `
 Exit codes: 0 ok, 1 API or network error (with --file: a row failed), 2 usage (or a write not
 confirmed), 3 outcome unknown (a write that may have been applied: look before writing again),
-4 not found, 130 a --file run interrupted by Ctrl-C (run the same file again to finish).
+4 not found, 130 interrupted by Ctrl-C or SIGTERM (a --file run: run the same file again to
+finish; a write at its question: nothing sent).
 `)
 }
 

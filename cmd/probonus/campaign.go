@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/probonus-go/probonus"
@@ -61,7 +62,7 @@ func newCampaignFlags(fs *flag.FlagSet, kind campaignKind) *campaignFlags {
 	fs.StringVar(&f.opts.file, "file", "", kind.fileUsage())
 	fs.BoolVar(&f.opts.dryRun, "dry-run", false, "with --file: check every row and look the guests up, by reading only; nothing is written")
 	fs.IntVar(&f.opts.concurrency, "concurrency", defaultConcurrency, "with --file: how many rows are sent at a time")
-	fs.StringVar(&f.opts.out, "out", "", "with --file: write each row's result to this CSV file as it finishes")
+	fs.StringVar(&f.opts.out, "out", "", "with --file: write each row's result to this CSV file as it finishes (-: to stdout, and the summary to stderr)")
 	return f
 }
 
@@ -93,10 +94,11 @@ func (f *campaignFlags) unused() error {
 	return nil
 }
 
-// watchCampaign runs a file with Ctrl-C watched.
+// watchCampaign runs a file with Ctrl-C watched, and SIGTERM as Ctrl-C (a service manager's stop
+// lets the rows in flight end too).
 func watchCampaign(ctx context.Context, s *session, o campaignOptions) error {
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
 	o.signals = sig
 	return runCampaign(ctx, s, o)
@@ -125,7 +127,7 @@ func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
 		return err
 	}
 	if err := o.kind.prepare(ctx, c, o); err != nil {
-		return err
+		return interrupted(ctx, err) // Ctrl-C while the group is checked: 130, not an API error
 	}
 	run := &campaignRun{s: s, c: c, o: o, cr: cr, f: f, in: in, t: newTally(o.kind, s.cfg.json && !o.dryRun)}
 	if o.progress == progressAuto {
@@ -143,7 +145,7 @@ func runCampaign(ctx context.Context, s *session, o campaignOptions) error {
 // checkPaths refuses an --out that names the campaign file (by another path, a link), which
 // would overwrite it, and a campaign file or an --out that is the command's own stdout or stderr.
 func checkPaths(s *session, o campaignOptions) error {
-	if o.out != "" && samePath(o.out, o.file) {
+	if o.out != "" && o.out != stdoutName && samePath(o.out, o.file) {
 		return usageErrorf("--out %s is the campaign file itself: the results would overwrite it; name another file", o.out)
 	}
 	for _, w := range []io.Writer{s.stdout, s.stderr} {
@@ -156,7 +158,7 @@ func checkPaths(s *session, o campaignOptions) error {
 			continue
 		}
 		for _, p := range []string{o.file, o.out} {
-			if p == "" {
+			if p == "" || p == stdoutName {
 				continue
 			}
 			if other, err := os.Stat(p); err == nil && os.SameFile(info, other) {
@@ -240,7 +242,7 @@ func (r *campaignRun) run(ctx context.Context) error {
 	if f.bad > 0 {
 		r.printProblems(s.stderr, "Rows that will be skipped")
 	}
-	if err := s.confirm(r.o.kind.confirmation(f, r.o)); err != nil {
+	if err := s.confirm(ctx, r.o.kind.confirmation(f, r.o)); err != nil {
 		return err
 	}
 	rr, err := r.reread()
@@ -376,7 +378,9 @@ func (r *campaignRun) dryRun(ctx context.Context) error {
 		}
 	}, p)
 	p.done(r.t)
-	r.dryRunSummary(ready, exists, sum, problems)
+	if err := r.dryRunSummary(ready, exists, sum, problems); err != nil {
+		return err
+	}
 	switch {
 	case r.interrupted:
 		return &silentFailure{code: exitInterrupted}

@@ -18,10 +18,12 @@ import (
 
 // csvReader reads a campaign file in the dialect a spreadsheet wrote it in: a UTF-8 BOM skipped
 // and said, the separator told from the header line, every row whatever its width. lines counts
-// the lines with text, which the records read must account for (rowReader.end).
-func csvReader(in io.Reader) (r *csv.Reader, lines *lineCounter, comma rune, bom bool) {
+// the lines with text, which the records read must account for (rowReader.end). wide says the
+// file is UTF-16 (a UTF-16 BOM, or NUL bytes in its first line), which is no CSV the tool reads.
+func csvReader(in io.Reader) (r *csv.Reader, lines *lineCounter, comma rune, bom, wide bool) {
 	lines = &lineCounter{r: in}
 	br := bufio.NewReaderSize(lines, 64<<10)
+	wide = utf16File(br)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\ufeff")) {
 		bom = true
 		_, _ = br.Discard(3)
@@ -32,7 +34,20 @@ func csvReader(in io.Reader) (r *csv.Reader, lines *lineCounter, comma rune, bom
 	r.FieldsPerRecord = -1 // a row of another width is that row's problem, naming its line
 	r.TrimLeadingSpace = true
 	r.ReuseRecord = true
-	return r, lines, comma, bom
+	return r, lines, comma, bom, wide
+}
+
+// utf16File reports whether a file is UTF-16, as Excel's "Unicode Text" and some exports write
+// it: a UTF-16 BOM, or a NUL byte in its first line (every ASCII character's other half).
+func utf16File(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Size())
+	if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
+		return true
+	}
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	return bytes.IndexByte(b, 0) >= 0
 }
 
 // sniffComma tells a semicolon file (Excel in a Russian locale, whose decimal separator is the
@@ -48,11 +63,23 @@ func sniffComma(br *bufio.Reader) rune {
 	return ','
 }
 
-// span is how many lines a record covers: one, and one more for each line break in its values.
+// span is how many lines with text a record covers, as lineCounter counts them: one, and one more
+// for each line break in its values, less the empty lines inside a quoted value (a reason with a
+// paragraph break, "Отзыв:\n\nспасибо", covers two lines with text, not three). A value's first
+// and last lines hold its quotes, so only a line between two of its line breaks can be empty.
 func span(rec []string) int {
 	n := 1
 	for _, v := range rec {
-		n += strings.Count(v, "\n")
+		if !strings.Contains(v, "\n") {
+			continue
+		}
+		lines := strings.Split(v, "\n")
+		for _, l := range lines[1 : len(lines)-1] {
+			if l != "" && l != "\r" {
+				n++
+			}
+		}
+		n++ // the value's last line, with its closing quote
 	}
 	return n
 }
@@ -156,7 +183,7 @@ func separatorName(comma rune) string {
 // resultsFile is --out: a row's result written as it ends, in the file's line order and the input's
 // dialect (its separator, a decimal comma in a semicolon file, its BOM), through the scrubber.
 type resultsFile struct {
-	file   *os.File
+	file   *os.File // nil for --out -: the results go to stdout, which the command does not close
 	w      *redactingWriter
 	csv    *csv.Writer
 	kind   campaignKind
@@ -165,13 +192,31 @@ type resultsFile struct {
 	closed bool
 }
 
+// stdoutName is the --out that names stdout, as every CSV tool reads "-".
+const stdoutName = "-"
+
+// openResults creates --out's file, or for "-" writes to stdout (without the input's BOM on a
+// terminal, where it would show as junk).
 func openResults(s *session, path string, f *campaignFile, kind campaignKind) (*resultsFile, error) {
-	file, err := os.Create(path)
-	if err != nil {
-		return nil, usageErrorf("--out: %v", err)
+	rf := &resultsFile{kind: kind, comma: f.comma, byID: f.idColumn}
+	bom := f.bom
+	if path == stdoutName {
+		w, ok := s.stdout.(*redactingWriter)
+		if !ok {
+			w = s.secrets.writer(s.stdout)
+		}
+		rf.w = w
+		if out := osFile(s.stdout); out != nil && terminal(out) {
+			bom = false
+		}
+	} else {
+		file, err := os.Create(path)
+		if err != nil {
+			return nil, usageErrorf("--out: %v", err)
+		}
+		rf.file, rf.w = file, s.secrets.writer(file)
 	}
-	rf := &resultsFile{file: file, w: s.secrets.writer(file), kind: kind, comma: f.comma, byID: f.idColumn}
-	if f.bom {
+	if bom {
 		_, _ = rf.w.Write([]byte("\ufeff"))
 	}
 	rf.csv = csv.NewWriter(rf.w)
@@ -224,6 +269,9 @@ func (rf *resultsFile) close() error {
 	rf.csv.Flush()
 	rf.w.flush()
 	err := rf.csv.Error()
+	if rf.file == nil {
+		return err
+	}
 	if cerr := rf.file.Close(); err == nil {
 		err = cerr
 	}
@@ -233,11 +281,17 @@ func (rf *resultsFile) close() error {
 // negativeAmount is a number, not a formula, though it starts with a minus: -5, -5.00, -5,00.
 var negativeAmount = regexp.MustCompile(`^-\d+([.,]\d+)?$`)
 
+// formulaStarts are the characters a spreadsheet may take a formula to start with: OWASP's, and
+// their full-width forms (＝ ＋ － ＠), which spreadsheets in CJK locales may read as the ASCII ones.
+const formulaStarts = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
+
 // safeCell keeps a spreadsheet from running a cell as a formula (OWASP's CSV injection rule): a
-// value starting with =, +, -, @, a tab or a carriage return gets a leading single quote, and stays
-// readable. A negative number is left as it is; "+7 916" written as it was read gets the quote too.
+// value starting with =, +, -, @ (or their full-width forms), a tab or a carriage return gets a
+// leading single quote, and stays readable. A negative number is left as it is; "+7 916" written
+// as it was read gets the quote too.
 func safeCell(v string) string {
-	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) || negativeAmount.MatchString(v) {
+	first, _ := utf8.DecodeRuneInString(v)
+	if v == "" || !strings.ContainsRune(formulaStarts, first) || negativeAmount.MatchString(v) {
 		return v
 	}
 	return "'" + v

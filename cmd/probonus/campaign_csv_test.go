@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -149,5 +154,114 @@ func TestLineCounter(t *testing.T) {
 		_, err := io.Copy(io.Discard, c)
 		require.NoError(t, err)
 		assert.Equal(t, want, c.nonEmpty(), "%q", text)
+	}
+}
+
+// From the adversarial review of issue 26 (item 1): a record covers as many lines with text as
+// lineCounter counts for it, whatever blank lines its quoted values hold (LF and CRLF alike).
+func TestSpanCountsTheLinesWithText(t *testing.T) {
+	t.Parallel()
+	for _, rec := range [][]string{
+		{"1", "5", "Отзыв"},
+		{"1", "5", "Отзыв:\nспасибо"},
+		{"1", "5", "Отзыв:\n\nспасибо"},
+		{"1", "5", "Отзыв:\n\n\n\nспасибо"},
+		{"1", "5", "\nОтзыв\n"},
+		{"1", "5", "\n\n"},
+		{"1\n\n2", "5", "a\n \nb"},
+	} {
+		for _, crlf := range []bool{false, true} {
+			var b strings.Builder
+			w := csv.NewWriter(&b)
+			w.UseCRLF = crlf
+			require.NoError(t, w.Write(rec))
+			w.Flush()
+			c := &lineCounter{r: strings.NewReader(b.String())}
+			_, err := io.Copy(io.Discard, c)
+			require.NoError(t, err)
+			assert.Equal(t, c.nonEmpty(), span(rec), "%q", b.String())
+		}
+	}
+}
+
+// From the adversarial review of issue 26 (item 1).
+// issue 26 item 1: a quoted reason holding an empty line is valid CSV, read as one row; the check
+// that the rows account for every non-empty line must count the record's lines the same way.
+// It was: "3 lines are not blank, but the rows read cover 4: ... check its quotes", exit 2, for a
+// file with nothing wrong (LF and CRLF alike).
+func TestReview26QuotedBlankLineIsRead(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	for _, eol := range []string{"\n", "\r\n"} {
+		text := fmt.Sprintf("account,amount,reason%[1]s%[2]d,5,\"Отзыв:%[1]s%[1]sспасибо\"%[1]s", eol, f.account)
+		path := writeCSV(t, "c.csv", text)
+		r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--dry-run")
+		assert.Equal(t, exitOK, r.code, "%q: %s%s", eol, r.stdout, r.stderr)
+		assert.Contains(t, r.stdout, "Would credit up to 5.00 in all: 1 row;", "%q", eol)
+	}
+}
+
+// From the adversarial review of issue 26 (item 5).
+// issue 26 item 5: "--out -" is read by every CSV tool as stdout. The CLI created a file named
+// "-" in the working directory (the results a user wanted to see vanished into a file that is
+// awkward to remove). The results go to stdout, alone, and the summary to stderr.
+// Not parallel: it changes the working directory.
+func TestReview26OutDashIsNoFileNamedDash(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	srv, f := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", fmt.Sprintf("account,amount,reason\n%d,5,Отзыв\n", f.account))
+	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes", "--out", "-")
+	_, err := os.Stat(filepath.Join(dir, "-"))
+	assert.True(t, os.IsNotExist(err), "--out - created a file named \"-\" (exit %d)", r.code)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.True(t, strings.HasPrefix(r.stdout, "line,phone,account,amount,reason,status,transaction,balance,error\n"), "--out - writes the results to stdout:\n%s", r.stdout)
+	assert.Equal(t, 2, strings.Count(r.stdout, "\n"), "stdout holds the CSV alone:\n%s", r.stdout)
+	assert.Contains(t, r.stderr, "Credited 5.00 in all by this run.", "the summary goes to stderr")
+}
+
+// From the adversarial review of issue 26 (item 4).
+// issue 26 item 4 (arguable: OWASP names the ASCII characters): a full-width equals, plus, minus
+// or at sign at a cell's start (＝ U+FF1D, ＋ U+FF0B, － U+FF0D, ＠ U+FF20) is converted to its
+// ASCII form by spreadsheets in CJK locales and run as a formula. They were written unchanged.
+func TestReview26FullWidthFormula(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	var b strings.Builder
+	b.WriteString("account,amount,reason\n")
+	reasons := []string{"＝HYPERLINK(\"\"http://evil.example\"\")", "＋1+cmd", "－1+cmd", "＠SUM(1)"}
+	for i, reason := range reasons {
+		fmt.Fprintf(&b, "%d,%d,\"%s\"\n", f.account, i+1, reason)
+	}
+	path := writeCSV(t, "c.csv", b.String())
+	out := filepath.Join(filepath.Dir(path), "results.csv")
+	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes", "--out", out)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	_, rows := readResults(t, out)
+	for i := range reasons {
+		v := rows[fmt.Sprint(i+2)]["reason"]
+		assert.False(t, strings.ContainsRune("＝＋－＠", []rune(v)[0]), "line %d: %q starts a formula", i+2, v)
+	}
+}
+
+// From the adversarial review of issue 26 (item 14, noticed): a UTF-16 file (Excel's "Unicode
+// Text") got the hint naming Windows-1251; it is told as UTF-16, with or without its BOM.
+func TestCampaignFileUTF16(t *testing.T) {
+	t.Parallel()
+	text := "phone,amount,reason\n79161234567,50,Ноябрь\n"
+	u := utf16.Encode([]rune(text))
+	for _, bom := range []bool{true, false} {
+		var b []byte
+		if bom {
+			b = append(b, 0xff, 0xfe)
+		}
+		for _, c := range u {
+			b = append(b, byte(c), byte(c>>8))
+		}
+		_, err := testReader(refillCampaign).read("c.csv", bytes.NewReader(b))
+		require.Error(t, err, "BOM %v", bom)
+		assert.Equal(t, exitUsage, exitCode(err))
+		assert.Contains(t, err.Error(), `c.csv is UTF-16 (Excel's "Unicode Text" writes it), not UTF-8: save as "CSV UTF-8 (comma delimited)"`, "BOM %v", bom)
+		assert.NotContains(t, err.Error(), "1251")
 	}
 }

@@ -145,8 +145,12 @@ type rowReader struct {
 // a row that differs from it (the file was changed in between) is an error.
 func (cr campaignReader) open(name string, in io.Reader, want *campaignFile) (*campaignFile, *rowReader, error) {
 	f := &campaignFile{name: name}
-	r, lines, comma, bom := csvReader(in)
+	r, lines, comma, bom, wide := csvReader(in)
 	f.comma, f.bom = comma, bom
+	if wide {
+		return nil, nil, usageErrorf("%s is UTF-16 (Excel's \"Unicode Text\" writes it), not UTF-8: "+
+			"save as \"CSV UTF-8 (comma delimited)\"", name)
+	}
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, nil, usageErrorf("%s is empty: want a header line such as %s", name, cr.kind.example(','))

@@ -184,6 +184,8 @@ func (refillKind) summarize(t *tally, sum *campaignSummary) {
 	sum.Credited, sum.AlreadyCredited = money(t.sums[statusCredited]), money(t.sums[statusAlready])
 }
 
+// wouldDo gives the total as a ceiling, as the confirmation does: the look finds the guest, not a
+// credit made by a run before, which the run then finds and does not make again.
 func (refillKind) wouldDo(ready, _ int, sum probonus.Amount, _ campaignOptions) string {
-	return fmt.Sprintf("Would credit %s in all: %s.", money(sum), howMany(ready, "row"))
+	return fmt.Sprintf("Would credit up to %s in all: %s; a row credited by a run before is not credited again.", money(sum), howMany(ready, "row"))
 }

@@ -155,3 +155,17 @@ func TestCampaignConfirmationSaysUpTo(t *testing.T) {
 	r := invocation{env: keyEnv(srv), stdin: "n\n", terminal: true}.run(t, "refill", "--file", path)
 	assert.Contains(t, r.stderr, "about to credit up to 75.50 in all from "+path+": 2 rows")
 }
+
+// From the adversarial review of issue 26 (item 18).
+// issue 26 item 18: a rerun's confirmation says "up to" because rows credited before are found
+// and not credited again; the dry run of the same rerun said "Would credit 5.00 in all: 1 row."
+// for a row already credited (its look only finds the guest). It says "up to" too.
+func TestReview26DryRunOfARerunSaysUpTo(t *testing.T) {
+	t.Parallel()
+	srv, f := newServer(t, probonustest.Modern)
+	path := writeCSV(t, "c.csv", fmt.Sprintf("account,amount,reason\n%d,5,Отзыв о пекарне\n", f.account))
+	r := runCLI(t, keyEnv(srv), "refill", "--file", path, "--yes")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = runCLI(t, keyEnv(srv), "refill", "--file", path, "--dry-run")
+	assert.NotContains(t, r.stdout, "Would credit 5.00 in all", "the row was credited by the first run:\n%s", r.stdout)
+}

@@ -117,9 +117,18 @@ type failedRow struct {
 	Error  string `json:"error"`
 }
 
+// summaryOut is where the summary goes: stdout, or stderr when the results go to stdout (--out -),
+// which then holds the CSV alone.
+func (r *campaignRun) summaryOut() io.Writer {
+	if r.o.out == stdoutName {
+		return r.s.stderr
+	}
+	return r.s.stdout
+}
+
 // summary prints the counts per status, the sums and the rows that failed.
 func (r *campaignRun) summary() error {
-	t, w, kind := r.t, r.s.stdout, r.o.kind
+	t, w, kind := r.t, r.summaryOut(), r.o.kind
 	notRead := r.f.rows - r.handed
 	if r.s.cfg.json {
 		sum := campaignSummary{File: r.f.name, Rows: r.f.rows, Statuses: map[string]int{}, Stopped: r.halt.reason(),
@@ -161,7 +170,11 @@ func (r *campaignRun) summary() error {
 		}
 		if t.unlisted > 0 {
 			more := "--out FILE lists them all"
-			if r.o.out != "" {
+			switch r.o.out {
+			case "":
+			case stdoutName:
+				more = "the results on stdout list them all"
+			default:
 				more = r.o.out + " lists them all"
 			}
 			fmt.Fprintf(w, "  … and %d more: %s\n", t.unlisted, more)
@@ -189,9 +202,57 @@ func howMany(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
+// dryRunOutput is a dry run as --json prints it: the file, what a run would do, every problem of
+// the rows that would fail. Money is a string with two decimals, as in a run's summary.
+type dryRunOutput struct {
+	DryRun        bool          `json:"dryRun"` // always true: nothing was written
+	File          string        `json:"file"`
+	Rows          int           `json:"rows"`
+	Columns       []string      `json:"columns"`
+	Delimiter     string        `json:"delimiter"`
+	Ignored       []string      `json:"ignoredColumns,omitempty"`
+	Ready         int           `json:"ready"`                   // the rows a run would send
+	CreditUpTo    string        `json:"creditUpTo,omitempty"`    // a credit's: the ready rows' sum, a ceiling (a row credited before is not credited again)
+	Group         int64         `json:"group,omitempty"`         // a sign-up's group
+	AlreadyExists *int          `json:"alreadyExists,omitempty"` // a sign-up's: the guests who have an account already
+	WouldFail     []problemJSON `json:"wouldFail"`
+	Stopped       string        `json:"stopped,omitempty"`
+	NotChecked    int           `json:"notChecked,omitempty"`
+	Interrupted   bool          `json:"interrupted,omitempty"`
+}
+
+// problemJSON is one problem of a row that would fail.
+type problemJSON struct {
+	Line   int    `json:"line"`
+	Column string `json:"column,omitempty"`
+	Error  string `json:"error"`
+}
+
+// dryRunJSON prints what a dry run found as JSON (--json).
+func (r *campaignRun) dryRunJSON(ready, exists int, sum probonus.Amount, problems []rowProblem) error {
+	f := r.f
+	out := dryRunOutput{DryRun: true, File: f.name, Rows: f.rows, Columns: f.columns, Delimiter: string(f.comma), Ignored: f.ignored,
+		Ready: ready, Group: r.o.group, WouldFail: []problemJSON{}, Stopped: r.halt.reason(), Interrupted: r.interrupted}
+	if r.o.kind.money() {
+		out.CreditUpTo = money(sum)
+	} else {
+		out.AlreadyExists = &exists
+	}
+	for _, p := range problems {
+		out.WouldFail = append(out.WouldFail, problemJSON{Line: p.line, Column: p.column, Error: p.msg})
+	}
+	if out.Stopped != "" {
+		out.NotChecked = f.valid - r.t.finished
+	}
+	return printJSON(r.s.stdout, out)
+}
+
 // dryRunSummary says what a dry run found: the file, what a run would do, every row that would
-// fail.
-func (r *campaignRun) dryRunSummary(ready, exists int, sum probonus.Amount, problems []rowProblem) {
+// fail; with --json, as JSON.
+func (r *campaignRun) dryRunSummary(ready, exists int, sum probonus.Amount, problems []rowProblem) error {
+	if r.s.cfg.json {
+		return r.dryRunJSON(ready, exists, sum, problems)
+	}
 	f, w := r.f, r.s.stdout
 	desc := fmt.Sprintf("%s: %s; columns %s; delimiter '%c'", f.name, howMany(f.rows, "row"), strings.Join(f.columns, ", "), f.comma)
 	if len(f.ignored) > 0 {
@@ -215,4 +276,5 @@ func (r *campaignRun) dryRunSummary(ready, exists int, sum probonus.Amount, prob
 		fmt.Fprintf(w, "Stopped early: %s; %d rows not checked.\n", why, f.valid-r.t.finished)
 	}
 	fmt.Fprintln(w, "Dry run: nothing was written.")
+	return nil
 }

@@ -7,13 +7,16 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -405,4 +408,56 @@ func TestCampaignFileChangedAfterCheck(t *testing.T) {
 	assert.Equal(t, "1.00", srv.Balance(ids[0]))
 	assert.Equal(t, "0.00", srv.Balance(ids[1]), "the changed row is not sent")
 	assert.Equal(t, "0.00", srv.Balance(ids[2]))
+}
+
+// From the adversarial review of issue 26 (item 18).
+// issue 26 item 18: a --file run stopped by Ctrl-C exits 130, whatever it was doing. A sign-up
+// checks its group before any row: Ctrl-C while that answer is slow exited 1 ("context
+// canceled", the code of an API error), so a script cannot tell an interruption from a failure.
+// SIGTERM (a service manager's stop) is taken as Ctrl-C.
+func TestReview26SignupInterruptedBeforeRowsExits130(t *testing.T) {
+	t.Parallel()
+	bin := buildProbonus(t, t.TempDir())
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			signupInterruptedBeforeRows(t, bin, sig)
+		})
+	}
+}
+
+func signupInterruptedBeforeRows(t *testing.T, bin string, sig os.Signal) {
+	asked := make(chan struct{}, 1)
+	srv := probonustest.NewServer(t, probonustest.WithMiddleware(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, probonustest.PathAccountGroupsList) {
+				select {
+				case asked <- struct{}{}:
+				default:
+				}
+				select { // slow: answered only after the client gives up
+				case <-r.Context().Done():
+					return
+				case <-time.After(20 * time.Second):
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	}))
+	path := writeCSV(t, "guests.csv", "phone,first_name\n+79001112233,Анна\n")
+	cmd := exec.Command(bin, "signup", "--file", path, "--group", "3", "--yes")
+	cmd.Env = []string{envBaseURL + "=" + srv.URL(), envAPIKey + "=" + srv.APIKey()}
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start())
+	select {
+	case <-asked:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("the group was never asked for: %s", stderr.String())
+	}
+	require.NoError(t, cmd.Process.Signal(sig))
+	_ = cmd.Wait()
+	assert.Equal(t, exitInterrupted, cmd.ProcessState.ExitCode(), "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	assert.Zero(t, srv.Count(http.MethodPost, "/api/v0/accounts/insert"))
 }

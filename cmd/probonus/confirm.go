@@ -2,14 +2,16 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"strings"
 )
 
 // confirm says on stderr what a write will do and where, then asks on a terminal. --yes skips
 // the question; with no terminal and no --yes the write is refused, so a script cannot change data
-// by accident.
-func (s *session) confirm(what string) error {
+// by accident. Ctrl-C (or SIGTERM: ctx ends) at the question ends the command at once, exit 130,
+// nothing sent; the terminal's line is not waited for.
+func (s *session) confirm(ctx context.Context, what string) error {
 	where := displayURL(s.cfg.baseURL)
 	if s.server != nil {
 		where = "the --demo server (its data vanishes on exit)"
@@ -21,11 +23,25 @@ func (s *session) confirm(what string) error {
 	if !s.terminal {
 		return usageErrorf("not done: stdin is not a terminal; pass --yes to do it without asking")
 	}
+	if ctx.Err() != nil {
+		return &interruptedError{msg: "not done: interrupted before the question; nothing was sent"}
+	}
 	fmt.Fprint(s.stderr, "Go ahead? [y/N] ")
 	if w, ok := s.stderr.(*redactingWriter); ok {
 		w.flush() // the question is shown whole before the answer is read
 	}
-	line, _ := bufio.NewReader(s.stdin).ReadString('\n')
+	answer := make(chan string, 1)
+	go func() { // left blocked on the terminal when ctx ends first: the command is ending
+		line, _ := bufio.NewReader(s.stdin).ReadString('\n')
+		answer <- line
+	}()
+	var line string
+	select {
+	case line = <-answer:
+	case <-ctx.Done():
+		fmt.Fprintln(s.stderr)
+		return &interruptedError{msg: "not done: interrupted at the question; nothing was sent"}
+	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes", "д", "да":
 		return nil

@@ -48,6 +48,7 @@ type doctor struct {
 	read     []any // what the guest's reads decoded into, for the money check
 	probe    string
 	redirect string // where the server redirected the probe, withheld from the report like the host
+	docURL   string // --openapi URL, whose host is withheld too
 	// the installation's OpenAPI document and its differences from the SDK's model
 	transport   http.RoundTripper
 	document    []byte
@@ -217,8 +218,12 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// answers returns the kept answers, each request once (the groups are read by every auth check).
+// answers returns the kept answers, each request once (the groups are read by every auth check);
+// none without a recorder.
 func (r *recorder) answers() []exchange {
+	if r == nil {
+		return nil // the document alone (--openapi without a base URL): no answer was read
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	seen := map[string]bool{}

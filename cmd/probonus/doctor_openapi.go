@@ -14,6 +14,7 @@ import (
 
 	"github.com/probonus-go/probonus"
 	"github.com/probonus-go/probonus/internal/openapidiff"
+	"github.com/probonus-go/probonus/internal/scope"
 )
 
 // The installation's own description: FastAPI serves the document at /openapi.json and names its
@@ -91,7 +92,7 @@ func (d *doctor) differs() bool {
 // else the URL the Swagger page names, else ReDoc's. It returns nil and no error when none is
 // there, and says where it read it.
 func (d *doctor) openAPIDocument(ctx context.Context, source string) ([]byte, string, error) {
-	if source != "" && !strings.HasPrefix(source, "http://") && !strings.HasPrefix(source, "https://") {
+	if source != "" && !isURL(source) {
 		f, err := os.Open(source)
 		if err != nil {
 			return nil, "", fmt.Errorf("--openapi: %w", err)
@@ -104,6 +105,7 @@ func (d *doctor) openAPIDocument(ctx context.Context, source string) ([]byte, st
 		return b, source, nil
 	}
 	if source != "" {
+		d.docURL = source
 		b, _, err := d.getDocument(ctx, source)
 		if err != nil {
 			return nil, "", fmt.Errorf("--openapi %s: %w", displayURL(source), err)
@@ -135,8 +137,8 @@ func (d *doctor) openAPIDocument(ctx context.Context, source string) ([]byte, st
 			continue
 		}
 		target := d.base.ResolveReference(ref)
-		if target.Host != d.base.Host {
-			continue // the credentials stay with the base URL's host, and so does the doctor
+		if !scope.SameOrigin(target, d.base) {
+			continue // the doctor stays on the base URL's origin (credentials, within its path too)
 		}
 		b, _, err := d.getDocument(ctx, target.String())
 		if err != nil {
@@ -147,9 +149,11 @@ func (d *doctor) openAPIDocument(ctx context.Context, source string) ([]byte, st
 	return nil, "", nil
 }
 
-// getDocument reads a document URL, without credentials and, when refused, with them: only on the
-// base URL's origin (issue 26 item 6). A document elsewhere that refuses is reported so, since a
-// stranger never gets the API key nor a login POST with the password.
+// getDocument reads a document URL, without credentials and, when refused, with them: only within
+// the base URL, its origin and path prefix, by the SDK's own rule (internal/scope; issue 26 item 6
+// and its review). A document elsewhere that refuses, or any document without a base URL, is
+// reported so: a stranger, or another application behind the same gateway, never gets the API key
+// nor a login POST with the password.
 func (d *doctor) getDocument(ctx context.Context, target string) ([]byte, int, error) {
 	b, status, err := d.get(ctx, target, "application/json")
 	if !errors.Is(err, errRefused) || (d.s.cfg.apiKey == "" && d.s.cfg.login == "") {
@@ -159,22 +163,15 @@ func (d *doctor) getDocument(ctx context.Context, target string) ([]byte, int, e
 	if perr != nil {
 		return nil, status, perr
 	}
-	if !sameOrigin(u, d.base) {
-		return nil, status, fmt.Errorf("refused with %d, and the credentials were not sent to %s: they go only to the base URL's origin (%s); save the document to a file and pass --openapi FILE",
-			status, u.Host, (&url.URL{Scheme: d.base.Scheme, Host: d.base.Host}).String())
+	switch {
+	case d.base == nil:
+		return nil, status, fmt.Errorf("refused with %d, and no credentials were sent: they go only to the base URL, and none is set; save the document to a file and pass --openapi FILE", status)
+	case !scope.Within(u, d.base):
+		within := &url.URL{Scheme: d.base.Scheme, Host: d.base.Host, Path: d.base.Path}
+		return nil, status, fmt.Errorf("refused with %d, and the credentials were not sent to %s: they go only within the base URL (%s), its origin and path; save the document to a file and pass --openapi FILE",
+			status, u.Host+u.Path, within.String())
 	}
 	return d.getWithCredentials(ctx, u)
-}
-
-// sameOrigin reports whether u is on base's scheme, host and port (a port left out is the scheme's).
-func sameOrigin(u, base *url.URL) bool {
-	port := func(u *url.URL) string {
-		if p := u.Port(); p != "" {
-			return p
-		}
-		return map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
-	}
-	return strings.EqualFold(u.Scheme, base.Scheme) && strings.EqualFold(u.Hostname(), base.Hostname()) && port(u) == port(base)
 }
 
 // get sends one GET without credentials.
@@ -205,19 +202,19 @@ func (d *doctor) readDocument(resp *http.Response, err error) ([]byte, int, erro
 	return b, resp.StatusCode, nil
 }
 
-// getWithCredentials reads a document on the base URL's origin through an SDK client with the
-// configured credentials. Under the base URL's path the client is the base URL's, so a login goes
-// to the installation's own login route, prefix included; elsewhere on the origin, the origin's.
+// getWithCredentials reads a document within the base URL (scope.Within) through an SDK client of
+// the base URL with the configured credentials: the path is sent below the base URL's own, and a
+// login goes to the installation's own login route, prefix included.
 func (d *doctor) getWithCredentials(ctx context.Context, u *url.URL) ([]byte, int, error) {
 	auth := probonus.WithAPIKey(d.s.cfg.apiKey)
 	if d.s.cfg.apiKey == "" {
 		auth = probonus.WithLogin(d.s.cfg.login, d.s.cfg.password)
 	}
-	base, path := &url.URL{Scheme: d.base.Scheme, Host: d.base.Host}, u.Path
-	if prefix := strings.TrimSuffix(d.base.Path, "/"); prefix != "" && strings.HasPrefix(u.Path, prefix+"/") {
-		base.Path, path = prefix, strings.TrimPrefix(u.Path, prefix)
+	path := strings.TrimPrefix(u.Path, strings.TrimSuffix(d.base.Path, "/"))
+	if path == "" {
+		path = "/"
 	}
-	c, err := probonus.New(append(d.s.clientOptions(base.String()), probonus.WithHTTPClient(d.docClient()),
+	c, err := probonus.New(append(d.s.clientOptions(d.base.String()), probonus.WithHTTPClient(d.docClient()),
 		probonus.WithRetry(probonus.RetryPolicy{MaxAttempts: 1}), auth)...)
 	if err != nil {
 		return nil, 0, err
@@ -270,4 +267,10 @@ func (d *doctor) reachable() bool {
 		}
 	}
 	return false
+}
+
+// isURL reports whether --openapi names a URL (the scheme in any case: HTTPS://… is one), not a file.
+func isURL(source string) bool {
+	lower := strings.ToLower(source)
+	return strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://")
 }

@@ -283,3 +283,121 @@ func TestDoctorOpenAPICredentialsAtHome(t *testing.T) {
 		})
 	}
 }
+
+// From the adversarial review of issue 26 (item 6).
+// issue 26 item 6 ("credentials go only to the base URL's origin, in the doctor as everywhere"):
+// everywhere else, the SDK sends credentials only within the base URL's origin AND path prefix (a
+// gateway serves other applications under other prefixes; redirect.go's inScope). With the base
+// URL https://gw/probonus, doctor --openapi https://gw/other/openapi.json (401) sends the other
+// application the X-API-Key, and with a login POSTs the password to https://gw/api/v0/auth/login,
+// the root's login route rather than the installation's.
+func TestReview26DoctorOpenAPIOutsideThePrefix(t *testing.T) {
+	t.Parallel()
+	for _, auth := range []string{"key", "login"} {
+		t.Run(auth, func(t *testing.T) {
+			t.Parallel()
+			srv := probonustest.NewServer(t, probonustest.WithBasePath("/probonus"))
+			env := keyEnv(srv)
+			_, password := srv.Login()
+			if auth == "login" {
+				env = loginEnv(srv)
+			}
+			var mu sync.Mutex
+			var leaks []string
+			mux := http.NewServeMux()
+			origin, err := url.Parse(strings.TrimSuffix(srv.URL(), "/probonus"))
+			require.NoError(t, err)
+			mux.Handle("/probonus/", httputil.NewSingleHostReverseProxy(origin))
+			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { // the gateway's other applications
+				body, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				if r.Header.Get("X-API-Key") != "" || r.Header.Get("Authorization") != "" || strings.Contains(string(body), password) {
+					leaks = append(leaks, r.Method+" "+r.URL.Path)
+				}
+				mu.Unlock()
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write([]byte(`{"detail":"Not authenticated"}`))
+			})
+			ts := httptest.NewServer(mux)
+			t.Cleanup(ts.Close)
+			env[envBaseURL] = ts.URL + "/probonus"
+			r := runCLI(t, env, "doctor", "--openapi", ts.URL+"/other/openapi.json")
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Empty(t, leaks, "credentials outside the base URL's prefix:\n%s", r.stdout)
+		})
+	}
+}
+
+// From the adversarial review of issue 26 (item 6).
+// issue 26 item 6: doctor --openapi URL without a base URL compares that document alone; with
+// PROBONUS_API_KEY (or a login) in the environment and a document that answers 401, it must say
+// the document was refused, sending the stranger no credentials. It panicked (nil pointer in
+// sameOrigin: there is no base URL to compare with).
+func TestReview26DoctorOpenAPIWithoutBaseURL(t *testing.T) {
+	t.Parallel()
+	for _, env := range []map[string]string{{envAPIKey: "review26-key"}, {envLogin: "review26", envPassword: "review26-pw"}} {
+		far := newStranger(t, "review26-pw")
+		var r result
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("doctor --openapi %s panicked: %v", far.URL, p)
+				}
+			}()
+			r = runCLI(t, env, "doctor", "--openapi", far.URL+"/openapi.json")
+		}()
+		far.mu.Lock()
+		assert.Zero(t, far.keys+far.auths+far.pwds+far.posts, "credentials went to %s", far.URL)
+		far.mu.Unlock()
+		assert.Contains(t, r.stdout+r.stderr, "refused", "%s%s", r.stdout, r.stderr)
+	}
+}
+
+// From the adversarial review of issue 26 (item 6).
+// The doctor's verdict says "run probonus doctor --openapi FILE --report doctor-report.md and
+// attach the file to an issue"; without a base URL (a user who was handed the document), that
+// command panicked writing the report (nil recorder: no answers were recorded). It writes the
+// report with the differences.
+func TestReview26DoctorOpenAPIFileReport(t *testing.T) {
+	t.Parallel()
+	doc := filepath.Join(fixtures, "fastapi-0.115", "response-missing.json")
+	report := filepath.Join(t.TempDir(), "doctor-report.md")
+	var r result
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Errorf("doctor --openapi FILE --report panicked: %v", p)
+			}
+		}()
+		r = runCLI(t, map[string]string{}, "doctor", "--openapi", doc, "--report", report)
+	}()
+	b, err := os.ReadFile(report)
+	require.NoError(t, err, "no report: %s%s", r.stdout, r.stderr)
+	assert.Contains(t, string(b), "Account.Tags", "the report names the difference")
+}
+
+// From the adversarial review of issue 26 (noticed): --openapi HTTP://… (a scheme in upper case, as
+// pasted from some documents) is a URL, not a file named so.
+func TestDoctorOpenAPIURLSchemeInUpperCase(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewServer(serveFile(t, filepath.Join(fixtures, "fastapi-0.115", "response-missing.json")))
+	t.Cleanup(ts.Close)
+	r := runCLI(t, map[string]string{}, "doctor", "--openapi", "HTTP://"+strings.TrimPrefix(ts.URL, "http://")+"/openapi.json")
+	assert.Contains(t, r.stdout, "1 difference", "%s%s", r.stdout, r.stderr)
+}
+
+// From the adversarial review of issue 26 (item 6): the report of --openapi URL without a base URL
+// withholds the document's host, as its verdict says the server's hosts are.
+func TestDoctorOpenAPIURLReportWithholdsTheHost(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewServer(serveFile(t, filepath.Join(fixtures, "fastapi-0.115", "response-missing.json")))
+	t.Cleanup(ts.Close)
+	report := filepath.Join(t.TempDir(), "doctor-report.md")
+	r := runCLI(t, map[string]string{}, "doctor", "--openapi", ts.URL+"/openapi.json", "--report", report)
+	b, err := os.ReadFile(report)
+	require.NoError(t, err, "no report: %s%s", r.stdout, r.stderr)
+	assert.Contains(t, string(b), "Account.Tags", "the report names the difference")
+	assert.NotContains(t, string(b), "127.0.0.1")
+	assert.Contains(t, string(b), "http://<address>:")
+}

@@ -58,16 +58,17 @@ func (d *doctor) report(text string) []byte {
 }
 
 // withholdHost replaces every host name and address of the server the doctor met: the base URL's
-// host, the addresses it resolved to and the host a redirect named. They locate an installation and
+// host, the addresses it resolved to, the host a redirect named and the host of --openapi URL. They locate an installation and
 // the SDK's maintainers do not need them; this machine's are withheld too, so that the verdict's
 // "withheld" is true whatever the host (a loopback address also tells a proxy's port plan, and
 // localhost may be a tunnel). The issues URL and the port stay.
 func (d *doctor) withholdHost(text string) string {
-	if d.base == nil {
-		return text
+	names := []string{redirectHost(d.docURL)} // --openapi URL's host: the installation's, or its gateway's
+	if d.base != nil {
+		names = append(names, d.base.Hostname(), redirectHost(d.redirect))
 	}
 	var hosts, addrs []string
-	for _, h := range []string{d.base.Hostname(), redirectHost(d.redirect)} {
+	for _, h := range names {
 		if _, err := netip.ParseAddr(h); err == nil {
 			addrs = append(addrs, h) // an address in the URL reads <address>, as the address check's
 		} else {

@@ -17,7 +17,7 @@ const (
 	exitUsage          = 2 // bad arguments or configuration, or a write not confirmed
 	exitOutcomeUnknown = 3 // a write that may have been applied
 	exitNotFound       = 4
-	exitInterrupted    = 130 // a campaign stopped by Ctrl-C: 128 + SIGINT, as shells report it
+	exitInterrupted    = 130 // stopped by Ctrl-C or SIGTERM (a --file run, or a command at its question): 128 + SIGINT
 )
 
 // usageError is bad arguments or configuration: exit code 2.
@@ -45,6 +45,25 @@ func withHint(err error, hint string) error {
 	return &hinted{err: err, hint: hint}
 }
 
+// interruptedError is a command stopped by Ctrl-C or SIGTERM before it sent a write: exit 130, as a
+// --file run stopped by one.
+type interruptedError struct{ msg string }
+
+func (e *interruptedError) Error() string { return e.msg }
+
+// interrupted is err, or, when a signal ended ctx first, the interruption: what was cancelled is
+// no API or network error (exit 1) but the user's Ctrl-C (130). Nothing was sent.
+func interrupted(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	var ie *interruptedError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return &interruptedError{msg: "interrupted: nothing was sent"}
+}
+
 // silentFailure ends a command whose output already said what failed (doctor's verdict).
 type silentFailure struct{ code int }
 
@@ -59,6 +78,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &silent):
 		return silent.code
+	case errors.As(err, new(*interruptedError)):
+		return exitInterrupted
 	case errors.As(err, &usage):
 		return exitUsage
 	case errors.Is(err, probonus.ErrOutcomeUnknown):

@@ -91,7 +91,7 @@ func runRefill(ctx context.Context, s *session, o refillOptions) error {
 	if o.once {
 		what += ", unless its history has this credit already"
 	}
-	if err := s.confirm(what); err != nil {
+	if err := s.confirm(ctx, what); err != nil {
 		return err
 	}
 	var res *probonus.RefillResult

@@ -119,11 +119,14 @@ func (o *serveOptions) check() (probonustest.Flavor, error) {
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return 0, usageErrorf("--addr %q: want HOST:PORT, e.g. %s or 127.0.0.1:0", o.addr, defaultServeAddr)
 	}
-	for _, origin := range o.cors {
-		if !validOrigin(origin) {
+	cors := make([]string, len(o.cors))
+	for i, origin := range o.cors {
+		var ok bool
+		if cors[i], ok = browserOrigin(origin); !ok {
 			return 0, usageErrorf("--cors %q: want an origin, a scheme and a host with no path, e.g. http://localhost:3000 (or * for any)", origin)
 		}
 	}
+	o.cors = cors
 	for _, h := range o.adminHosts {
 		if h == "" || strings.ContainsAny(h, "/:@ \t") {
 			return 0, usageErrorf("--admin-host %q: want a host name, e.g. probonus.qa.svc.cluster.local", h)
@@ -140,15 +143,27 @@ func (o *serveOptions) check() (probonustest.Flavor, error) {
 	return flavor, nil
 }
 
-// validOrigin reports whether v is "*" or an origin as a browser sends it: http or https, a host,
-// perhaps a port, and no path, query or user (a trailing slash is forgiven).
-func validOrigin(v string) bool {
+// browserOrigin reads v as "*" or an origin: http or https, a host, perhaps a port, and no path,
+// query or user (a trailing slash is forgiven). It returns the origin as a browser sends it, which
+// the fake compares byte for byte: scheme and host in lower case (HTTP://LocalHost:3000 is
+// http://localhost:3000), the scheme's own port left out.
+func browserOrigin(v string) (string, bool) {
 	if v == "*" {
-		return true
+		return v, true
 	}
 	u, err := url.Parse(strings.TrimSuffix(v, "/"))
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Path == "" &&
-		u.RawQuery == "" && u.Fragment == "" && u.User == nil
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.Hostname() == "" {
+		return "", false
+	}
+	host := strings.ToLower(u.Host)
+	if port := u.Port(); (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
+		host = strings.ToLower(u.Hostname())
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]" // an IPv6 address
+		}
+	}
+	return u.Scheme + "://" + host, true
 }
 
 // addrHost is --addr's host ("" for every interface).

@@ -392,3 +392,31 @@ func TestServeCORS(t *testing.T) {
 	printBanner(&out, serveOptions{cors: []string{front}}, probonustest.Modern, "http://127.0.0.1:11030", false, "k", "l", "p")
 	assert.Contains(t, out.String(), "CORS      "+front+"  (a page there may call the API from a browser; an API key in a page is anyone's")
 }
+
+// From the adversarial review of issue 26 (item 17, noticed): --cors HTTP://LocalHost:5173 (or
+// with the scheme's own port) is the origin a browser sends as http://localhost:5173: it is
+// allowed, where the fake's byte-for-byte compare refused it.
+func TestServeCORSOriginAsABrowserSendsIt(t *testing.T) {
+	t.Parallel()
+	for given, want := range map[string]string{
+		"HTTP://LocalHost:5173/":    "http://localhost:5173",
+		"https://Front.Example:443": "https://front.example",
+		"http://[::1]:80":           "http://[::1]",
+		"http://[::1]:5173":         "http://[::1]:5173",
+		"*":                         "*",
+	} {
+		got, ok := browserOrigin(given)
+		assert.True(t, ok, given)
+		assert.Equal(t, want, got, given)
+	}
+	base := startServeInProcess(t, serveOptions{cors: []string{"HTTP://LocalHost:5173"}})
+	req, err := http.NewRequest("OPTIONS", base+probonustest.PathFindByPhone, nil)
+	require.NoError(t, err)
+	req.Header.Set("Origin", "http://localhost:5173")
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	resp, err := newRawClient(t, base).http.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "http://localhost:5173", resp.Header.Get("Access-Control-Allow-Origin"))
+}

@@ -86,7 +86,7 @@ func runSignup(ctx context.Context, s *session, o signupOptions) error {
 	if name := join(" ", deref(n.FirstName), deref(n.MiddleName), deref(n.LastName)); name != "" {
 		what += " named " + name
 	}
-	if err := s.confirm(what); err != nil {
+	if err := s.confirm(ctx, what); err != nil {
 		return err
 	}
 	acc, err := c.Accounts.InsertByTemplate(ctx, n)

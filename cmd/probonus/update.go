@@ -112,7 +112,7 @@ func runUpdate(ctx context.Context, s *session, o updateOptions) error {
 		}
 		u.Phone = &p
 	}
-	if err := s.confirm(fmt.Sprintf("change account %d: %s", u.AccountID, strings.Join(o.changes, ", "))); err != nil {
+	if err := s.confirm(ctx, fmt.Sprintf("change account %d: %s", u.AccountID, strings.Join(o.changes, ", "))); err != nil {
 		return err
 	}
 	acc, err := c.Accounts.Update(ctx, u)
