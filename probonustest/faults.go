@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/probonus-go/probonus/internal/statuswriter"
 )
 
 // WithRandomFaults makes each request (login and refresh excepted) fail with probability rate,
@@ -184,12 +186,12 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 		s.refuseBody(rw, err)
 		return
 	}
-	w := &statusWriter{ResponseWriter: rw}
+	w := &statuswriter.Writer{ResponseWriter: rw}
 	s.mu.Lock()
 	e := s.log.add(r, path, body)
 	defer func() {
 		s.mu.Lock()
-		e.Status = w.status
+		e.Status = w.Status
 		s.mu.Unlock()
 	}()
 	r = withEntry(r, e, body)

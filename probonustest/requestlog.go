@@ -1,9 +1,7 @@
 package probonustest
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 )
@@ -199,36 +197,3 @@ func (s *Server) authenticated(r *http.Request) {
 func withEntry(r *http.Request, e *entry, body []byte) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), entryKey{}, pending{e: e, body: body}))
 }
-
-// statusWriter keeps the status answered for the log, and passes on the Flusher, the Hijacker
-// and the read deadline that faults and timeouts use.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

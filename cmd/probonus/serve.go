@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -20,6 +19,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/probonus-go/probonus/internal/statuswriter"
 	"github.com/probonus-go/probonus/probonustest"
 )
 
@@ -387,11 +387,11 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			lw := &loggedWriter{ResponseWriter: w}
+			lw := &statuswriter.Writer{ResponseWriter: w}
 			defer func() { // also when a fault aborts the handler
 				attrs := []any{"method", r.Method, "path", longNumber.ReplaceAllString(r.URL.EscapedPath(), "***"),
-					"status", lw.status, "duration", time.Since(start).Round(time.Microsecond)}
-				if lw.dropped {
+					"status", lw.Status, "duration", time.Since(start).Round(time.Microsecond)}
+				if lw.Hijacked {
 					attrs = append(attrs, "dropped", true)
 				}
 				log.Info("request", attrs...)
@@ -400,38 +400,3 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 		})
 	}
 }
-
-// loggedWriter keeps the status for the log, and passes on the Flusher and Hijacker that faults
-// break answers off with.
-type loggedWriter struct {
-	http.ResponseWriter
-	status  int // 0: none sent
-	dropped bool
-}
-
-func (w *loggedWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *loggedWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *loggedWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *loggedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.dropped = true
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
-
-func (w *loggedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
