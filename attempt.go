@@ -230,16 +230,15 @@ func boundedBy(req *http.Request, until time.Time, lost <-chan struct{}) (*http.
 	if lost != nil {
 		var stop context.CancelFunc
 		ctx, stop = context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() {
+		go func(ctx context.Context) {
 			select {
 			case <-lost:
 				stop()
-			case <-done:
+			case <-ctx.Done(): // the attempt ended (or its deadline did)
 			}
-		}()
+		}(ctx)
 		prev := cancel
-		cancel = func() { close(done); stop(); prev() }
+		cancel = func() { stop(); prev() }
 	}
 	if ctx == req.Context() {
 		return req, cancel

@@ -188,10 +188,6 @@ func (o *onceRun) refusedAt(cause error, uncertain error, sends int) error {
 	if uncertain != nil {
 		return stillUnknown(uncertain, "then, before sending it again (send %d): %w: not sent again", sends, cause)
 	}
-	var le *leaseError
-	if errors.As(cause, &le) {
-		return &leaseError{what: le.what, err: le.err, uncertain: o.pending}
-	}
 	return o.failed(cause)
 }
 
