@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -124,8 +126,15 @@ func (r rvNoTrace) RoundTrip(req *http.Request) (*http.Response, error) {
 // globally, a refill the server applied before the connection dropped is resent: two credits,
 // where the same wrapper passed with WithHTTPClient gives one credit and ErrOutcomeUnknown.
 // Fix: in mayBeWritten, resolve a nil Transport to http.DefaultTransport before the type switch.
-// Not parallel: it replaces http.DefaultTransport, restored before any parallel test resumes.
+// It replaces http.DefaultTransport, which every goroutine of the process reads (a token refresh
+// another test left running, say: the shuffled stress run caught that race), so it runs alone, in
+// a process of its own.
 func TestReviewReplacedDefaultTransportIsTrustedBlindly(t *testing.T) {
+	if os.Getenv(ownProcessEnv) != t.Name() {
+		t.Parallel()
+		runInOwnProcess(t)
+		return
+	}
 	var applied atomic.Int32
 	base := serveRequests(t, func(conn net.Conn, req *http.Request, n int32) bool {
 		applied.Add(1) // applied; then the connection drops before any answer
@@ -293,3 +302,17 @@ func TestProxyConnectFailureIsNotSent(t *testing.T) {
 }
 
 const rvRefillPath = "/api/v0/accounts/refill"
+
+// ownProcessEnv names the test a child test process runs alone (runInOwnProcess).
+const ownProcessEnv = "PROBONUS_TEST_OWN_PROCESS"
+
+// runInOwnProcess runs t again, alone, in a child of the test binary, for a test that changes what
+// the whole process shares; t fails when the child does.
+func runInOwnProcess(t *testing.T) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run", "^"+t.Name()+"$", "-test.count", "1", "-test.v")
+	cmd.Env = append(os.Environ(), ownProcessEnv+"="+t.Name())
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "--- PASS: "+t.Name(), "%s", out)
+}
